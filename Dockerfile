@@ -1,0 +1,27 @@
+# frontdesk container image: a static binary on distroless, run as non-root.
+# Untested on the development machine (Docker cannot run there); see
+# docs/operations.md "Deployment".
+#
+#   docker build -t frontdesk:dev .
+FROM golang:1.26 AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w" \
+      -o /out/frontdesk ./cmd/frontdesk && \
+    mkdir -p /out/var/lib/frontdesk/data
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/frontdesk /usr/local/bin/frontdesk
+# 65532 is distroless's nonroot user; the data directory must be writable by it.
+COPY --from=build --chown=65532:65532 /out/var/lib/frontdesk /var/lib/frontdesk
+# The embedded SQLite default keeps its database here; mount a volume. With
+# PostgreSQL nothing durable is written to disk.
+WORKDIR /var/lib/frontdesk
+ENV FRONTDESK_DATA_DIR=/var/lib/frontdesk/data \
+    FRONTDESK_SERVER_LISTEN=:8080
+USER nonroot:nonroot
+EXPOSE 8080
+ENTRYPOINT ["/usr/local/bin/frontdesk"]
+CMD ["serve"]

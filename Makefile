@@ -1,0 +1,49 @@
+# frontdesk — the two commands:
+#   go run ./cmd/frontdesk serve    start the service on the embedded default
+#   make test                       run the whole suite (starts PostgreSQL/Redis if needed)
+
+GO ?= go
+PKGS ?= ./...
+
+.PHONY: test test-short services build lint bench fuzz fmt vet
+
+## test: start the test services if needed, then run every test with the race detector.
+test: services
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+
+## test-short: unit tests only (no database servers needed).
+test-short:
+	$(GO) test -short -count=1 $(PKGS)
+
+## services: make sure PostgreSQL and Redis answer on 127.0.0.1 (installs/starts them if not).
+services:
+	@bash scripts/services.sh
+
+## build: build the binary into ./bin.
+build:
+	$(GO) build -o bin/frontdesk ./cmd/frontdesk
+
+## lint: gofmt, go vet and staticcheck.
+lint: fmt vet
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(PKGS)
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "not gofmt'ed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+## bench: run the Go benchmarks (see docs/performance.md).
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 $(PKGS)
+
+## fuzz: run every fuzz target for FUZZTIME each (default 30s); not part of test.
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done

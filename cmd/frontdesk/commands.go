@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"runtime"
+	"runtime/debug"
+	"time"
+
+	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/app"
+	"github.com/frontdeskhq/frontdesk/identity/config"
+	"github.com/frontdeskhq/frontdesk/identity/store"
+	"github.com/frontdeskhq/frontdesk/identity/roles"
+)
+
+// newFlags returns a flag set with the --config flag every command shares.
+func newFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "YAML configuration `file` (optional)")
+	return fs, path
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{msg: err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{msg: fmt.Sprintf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))}
+	}
+	return nil
+}
+
+func loadConfig(path string, env []string) (*config.Config, error) {
+	cfg, err := config.Load(path, env)
+	if err != nil {
+		return nil, fmt.Errorf("configuration is not usable:\n%w", err)
+	}
+	return cfg, nil
+}
+
+// openApp loads the configuration and assembles the whole service (database
+// migrated), for commands that act through the domain services.
+func openApp(ctx context.Context, path string, env []string, stderr io.Writer) (*app.App, error) {
+	cfg, err := loadConfig(path, env)
+	if err != nil {
+		return nil, err
+	}
+	return app.New(ctx, cfg, app.NewLogger(cfg.Log, stderr))
+}
+
+// openStore loads the configuration and opens the database (migrated), for
+// commands that only read or check storage.
+func openStore(ctx context.Context, path string, env []string, stderr io.Writer) (*store.Store, error) {
+	cfg, err := loadConfig(path, env)
+	if err != nil {
+		return nil, err
+	}
+	return app.Open(ctx, cfg, app.NewLogger(cfg.Log, stderr))
+}
+
+func cmdServe(ctx context.Context, args []string, stderr io.Writer, env []string) error {
+	fs, path := newFlags("serve", stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*path, env)
+	if err != nil {
+		return err
+	}
+	logger := app.NewLogger(cfg.Log, stderr)
+	a, err := app.New(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.Bootstrap(ctx); err != nil {
+		return err
+	}
+	// Every replica delivers the mail outbox; claims keep them apart.
+	outboxCtx, stopOutbox := context.WithCancel(context.WithoutCancel(ctx))
+	outboxDone := make(chan struct{})
+	go func() { defer close(outboxDone); a.RunOutbox(outboxCtx) }()
+	defer func() { stopOutbox(); <-outboxDone }()
+
+	srv := &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
+		ReadTimeout:       cfg.Server.ReadTimeout,
+		WriteTimeout:      cfg.Server.WriteTimeout,
+		IdleTimeout:       cfg.Server.IdleTimeout,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          nil,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s (server.listen): %w", cfg.Server.Listen, err)
+	}
+	if srv.TLSConfig, err = serverTLS(cfg.Server); err != nil {
+		_ = ln.Close()
+		return err
+	}
+	logger.InfoContext(ctx, "frontdesk listening", "addr", ln.Addr().String(), "public_url", cfg.Server.PublicURL,
+		"database", string(a.Store.Engine()), "tls", cfg.Server.TLSEnabled(), "version", versionString())
+
+	errc := make(chan error, 1)
+	go func() {
+		if srv.TLSConfig != nil {
+			errc <- srv.ServeTLS(ln, "", "") // certificates are in TLSConfig
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing requests in flight", "timeout", cfg.Server.ShutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, env []string) error {
+	fs, path := newFlags("migrate", stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *path, env, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	v, err := st.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "database schema is at version %d\n", v)
+	return nil
+}
+
+func cmdPractice(ctx context.Context, args []string, stdout, stderr io.Writer, env []string) error {
+	if len(args) > 0 && args[0] == "presets" {
+		return cmdPracticePresets(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "list" {
+		return cmdPracticeList(ctx, args[1:], stdout, stderr, env)
+	}
+	if len(args) == 0 || args[0] != "create" {
+		return usageError{msg: "practice: expected a subcommand: create, list or presets"}
+	}
+	fs, path := newFlags("practice create", stderr)
+	slug := fs.String("slug", "", "the practice's URL name, e.g. sunrise-therapy (required)")
+	name := fs.String("name", "", "the practice's display name (required)")
+	ownerEmail := fs.String("owner-email", "", "the owner's email address (required)")
+	ownerName := fs.String("owner-name", "", "the owner's name (optional)")
+	asJSON := fs.Bool("json", false, "print one JSON object: practice_id, owner_id, setup_url, expires_at")
+	preset := fs.String("preset", "", "role preset `P` to install; frontdesk practice presets lists them (default "+roles.DefaultPreset+")")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	for _, req := range []struct{ flag, value string }{{"slug", *slug}, {"name", *name}, {"owner-email", *ownerEmail}} {
+		if req.value == "" {
+			return usageError{msg: "practice create: --" + req.flag + " is required"}
+		}
+	}
+	a, err := openApp(ctx, *path, env, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	created, err := a.Accounts.CreatePractice(ctx, account.NewPractice{Slug: *slug, Name: *name,
+		OwnerEmail: *ownerEmail, OwnerName: *ownerName, Preset: *preset}, account.Meta{RequestID: "cli"})
+	var invalid *account.InvalidInputError
+	switch {
+	case errors.As(err, &invalid):
+		return usageError{msg: "practice create: " + invalid.Error()}
+	case errors.Is(err, account.ErrPracticeExists):
+		return fmt.Errorf("practice create: a practice with slug %q already exists; choose another slug", *slug)
+	case err != nil:
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		return enc.Encode(struct {
+			PracticeID string    `json:"practice_id"`
+			OwnerID    string    `json:"owner_id"`
+			SetupURL   string    `json:"setup_url"`
+			ExpiresAt  time.Time `json:"expires_at"`
+		}{created.PracticeID, created.OwnerID, created.SetupURL, created.ExpiresAt})
+	}
+	fmt.Fprintf(stdout, "Created practice %q (%s).\n", *slug, created.PracticeID)
+	fmt.Fprintf(stdout, "Owner %s: send them this setup link (it works once, until %s):\n\n  %s\n",
+		*ownerEmail, created.ExpiresAt.Local().Format("Mon 2 Jan 2006 15:04 MST"), created.SetupURL)
+	if created.MailErr != nil {
+		fmt.Fprintf(stdout, "\nThe setup email could not be sent (%v); give the link to the owner yourself.\n", created.MailErr)
+	}
+	return nil
+}
+
+func versionString() string {
+	v := "(devel)"
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		v = bi.Main.Version
+	}
+	return fmt.Sprintf("frontdesk %s %s %s/%s", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}

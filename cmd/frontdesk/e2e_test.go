@@ -1,0 +1,431 @@
+package main
+
+// End-to-end tests: build the real binary, start it as an operator would, and
+// drive it over HTTP like a browser.
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/frontdeskhq/frontdesk/identity/store"
+	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
+)
+
+const ownerPassword = "seven lanterns over a quiet harbour"
+
+// buildBinary compiles cmd/frontdesk once per test binary run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test builds the binary; skipped with -short")
+	}
+	bin := filepath.Join(t.TempDir(), "frontdesk")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// testMasterKey is the OpenID master key the tests' servers share (PostgreSQL
+// requires one; on SQLite it replaces the generated master.key).
+const testMasterKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+
+// cleanEnv is the test's environment without any FRONTDESK_ setting, plus a
+// master key and extra.
+func cleanEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "FRONTDESK_") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "FRONTDESK_OIDC_MASTER_KEY="+testMasterKey)
+	return append(env, extra...)
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// process is a running `frontdesk serve`.
+type process struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	logs []map[string]any
+	done chan error
+}
+
+func startServe(t *testing.T, bin, dir string, env []string) *process {
+	t.Helper()
+	return startServeArgs(t, bin, dir, env)
+}
+
+// startServeArgs is startServe with extra arguments after "serve".
+func startServeArgs(t *testing.T, bin, dir string, env []string, args ...string) *process {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
+	cmd.Dir, cmd.Env, cmd.Stdout = dir, env, io.Discard
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{t: t, cmd: cmd, done: make(chan error, 1)}
+	listening := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		once := sync.Once{}
+		for sc.Scan() {
+			var line map[string]any
+			if json.Unmarshal(sc.Bytes(), &line) != nil {
+				line = map[string]any{"msg": "unparsed: " + sc.Text()}
+			}
+			p.mu.Lock()
+			p.logs = append(p.logs, line)
+			p.mu.Unlock()
+			if line["msg"] == "frontdesk listening" {
+				once.Do(func() { close(listening) })
+			}
+		}
+		p.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+		}
+	})
+	select {
+	case <-listening:
+	case err := <-p.done:
+		t.Fatalf("frontdesk serve exited before listening: %v\n%s", err, p.dump())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("frontdesk serve did not start\n%s", p.dump())
+	}
+	return p
+}
+
+func (p *process) dump() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var b strings.Builder
+	for _, l := range p.logs {
+		fmt.Fprintln(&b, l)
+	}
+	return b.String()
+}
+
+// logged returns the first log line with the given message.
+func (p *process) logged(msg string) map[string]any {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.logs {
+		if l["msg"] == msg {
+			return l
+		}
+	}
+	return nil
+}
+
+// stop sends SIGTERM and expects a clean exit.
+func (p *process) stop() {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		p.t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		if err != nil {
+			p.t.Fatalf("frontdesk exited with %v after SIGTERM\n%s", err, p.dump())
+		}
+	case <-time.After(30 * time.Second):
+		p.t.Fatal("frontdesk did not stop after SIGTERM")
+	}
+}
+
+// localhostJar behaves like a browser's cookie store: http://localhost is a
+// secure context, so Secure (and __Host-) cookies are kept and sent there.
+type localhostJar struct{ jar *cookiejar.Jar }
+
+func (j localhostJar) secure(u *url.URL) *url.URL {
+	if u.Scheme == "http" && (u.Hostname() == "localhost" || u.Hostname() == "127.0.0.1") {
+		c := *u
+		c.Scheme = "https"
+		return &c
+	}
+	return u
+}
+
+func (j localhostJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
+	j.jar.SetCookies(j.secure(u), cookies)
+}
+
+func (j localhostJar) Cookies(u *url.URL) []*http.Cookie { return j.jar.Cookies(j.secure(u)) }
+
+// browser is an HTTP client with a cookie jar that posts forms the way a
+// browser does (same-origin Origin header, every hidden input sent back).
+type browser struct {
+	t      *testing.T
+	base   string
+	client *http.Client
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, base: base, client: &http.Client{Jar: localhostJar{jar}, Timeout: 30 * time.Second}}
+}
+
+func (b *browser) get(u string) (int, string) {
+	b.t.Helper()
+	if strings.HasPrefix(u, "/") {
+		u = b.base + u
+	}
+	resp, err := b.client.Get(u)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+var hiddenInput = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)"`)
+
+// submit posts the page's form with its hidden inputs plus fields.
+func (b *browser) submit(page, action string, fields url.Values) (int, string) {
+	b.t.Helper()
+	form := url.Values{}
+	for _, m := range hiddenInput.FindAllStringSubmatch(page, -1) {
+		form.Set(m[1], htmlUnescape(m[2]))
+	}
+	for k, v := range fields {
+		form[k] = v
+	}
+	req, _ := http.NewRequest("POST", b.base+action, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", b.base)
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func htmlUnescape(s string) string {
+	return strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "&#34;", `"`, "&#39;", "'").Replace(s)
+}
+
+func TestEndToEndEmbeddedDefault(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	port := freePort(t)
+	base := fmt.Sprintf("http://localhost:%d", port)
+	env := cleanEnv("FRONTDESK_SERVER_LISTEN="+fmt.Sprintf("127.0.0.1:%d", port), "FRONTDESK_SERVER_PUBLIC_URL="+base)
+
+	p := startServe(t, bin, dir, env)
+	created := p.logged("created the demo practice; open the setup link to choose the owner's password")
+	if created == nil {
+		t.Fatalf("no setup link logged\n%s", p.dump())
+	}
+	setupURL, _ := created["setup_url"].(string)
+	if !strings.HasPrefix(setupURL, base+"/p/demo/setup?token=") {
+		t.Fatalf("setup_url = %q", setupURL)
+	}
+
+	// The message is on disk as an .eml, its link alone on a line, and logged.
+	emls, _ := filepath.Glob(filepath.Join(dir, "data", "mail", "*.eml"))
+	if len(emls) != 1 {
+		t.Fatalf("mail files: %v", emls)
+	}
+	raw, _ := os.ReadFile(emls[0])
+	if !strings.Contains(strings.ReplaceAll(string(raw), "\r\n", "\n"), "\n"+setupURL+"\n") {
+		t.Errorf("setup link not alone on a line in %s:\n%s", emls[0], raw)
+	}
+	if p.logged("mail written to file") == nil {
+		t.Error("mail links not logged")
+	}
+
+	// The owner opens the link, sets a password and lands signed in.
+	owner := newBrowser(t, base)
+	status, page := owner.get(setupURL)
+	if status != 200 || !strings.Contains(page, "owner@demo.example") {
+		t.Fatalf("setup page: %d\n%s", status, page)
+	}
+	status, page = owner.submit(page, "/p/demo/setup", url.Values{"new_password": {ownerPassword}, "confirm_password": {ownerPassword}})
+	if status != 200 || !strings.Contains(page, "You are signed in") || !strings.Contains(page, "Demo Practice") {
+		t.Fatalf("after setup: %d\n%s", status, page)
+	}
+	// The link is single-use.
+	if status, _ := newBrowser(t, base).get(setupURL); status != http.StatusGone {
+		t.Errorf("setup link reused: %d", status)
+	}
+
+	// Log out, then log in through the HTML form.
+	status, page = owner.submit(page, "/p/demo/logout", nil)
+	if status != 200 || !strings.Contains(page, "You have logged out") {
+		t.Fatalf("logout: %d\n%s", status, page)
+	}
+	status, page = owner.submit(page, "/p/demo/login", url.Values{"email": {"owner@demo.example"}, "password": {ownerPassword + "x"}})
+	if status != http.StatusUnauthorized {
+		t.Errorf("wrong password: %d", status)
+	}
+	status, page = owner.submit(page, "/p/demo/login", url.Values{"email": {"Owner@Demo.Example"}, "password": {ownerPassword}})
+	if status != 200 || !strings.Contains(page, "owner@demo.example") {
+		t.Fatalf("login: %d\n%s", status, page)
+	}
+
+	// An operator creates a second practice while the service runs.
+	cli := exec.Command(bin, "practice", "create", "--slug", "sunrise", "--name", "Sunrise Therapy",
+		"--owner-email", "olive@example.org", "--json")
+	cli.Dir, cli.Env = dir, env
+	out, err := cli.Output()
+	if err != nil {
+		t.Fatalf("practice create: %v", err)
+	}
+	var res struct {
+		PracticeID string `json:"practice_id"`
+		OwnerID    string `json:"owner_id"`
+		SetupURL   string `json:"setup_url"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil || res.PracticeID == "" || res.OwnerID == "" ||
+		!strings.HasPrefix(res.SetupURL, base+"/p/sunrise/setup?token=") {
+		t.Fatalf("practice create --json = %s (%v)", out, err)
+	}
+	if status, page := newBrowser(t, base).get(res.SetupURL); status != 200 || !strings.Contains(page, "olive@example.org") {
+		t.Errorf("CLI setup link on the running service: %d", status)
+	}
+
+	// Graceful stop, restart: nothing lost, no second demo practice.
+	p.stop()
+	p2 := startServe(t, bin, dir, env)
+	if p2.logged("created the demo practice; open the setup link to choose the owner's password") != nil {
+		t.Error("demo practice created again on restart")
+	}
+	again := newBrowser(t, base)
+	_, page = again.get("/p/demo/login")
+	status, page = again.submit(page, "/p/demo/login", url.Values{"email": {"owner@demo.example"}, "password": {ownerPassword}})
+	if status != 200 || !strings.Contains(page, "You are signed in") {
+		t.Fatalf("login after restart: %d\n%s", status, page)
+	}
+	if status, _ := owner.get("/p/demo/"); status != 200 {
+		t.Errorf("session did not survive the restart: %d", status)
+	}
+	p2.stop()
+}
+
+func TestEndToEndPostgres(t *testing.T) {
+	bin := buildBinary(t)
+	_, dsn := storetest.DSN(t, store.Postgres)
+	dir := t.TempDir()
+	port := freePort(t)
+	base := fmt.Sprintf("http://localhost:%d", port)
+	env := cleanEnv("FRONTDESK_SERVER_LISTEN="+fmt.Sprintf("127.0.0.1:%d", port), "FRONTDESK_SERVER_PUBLIC_URL="+base,
+		"FRONTDESK_DATABASE_URL="+dsn)
+
+	mig := exec.Command(bin, "migrate")
+	mig.Dir, mig.Env = dir, env
+	if out, err := mig.CombinedOutput(); err != nil || !strings.Contains(string(out), "schema is at version") {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+	p := startServe(t, bin, dir, env)
+	created := p.logged("created the demo practice; open the setup link to choose the owner's password")
+	if created == nil {
+		t.Fatalf("no setup link logged\n%s", p.dump())
+	}
+	b := newBrowser(t, base)
+	status, page := b.get(created["setup_url"].(string))
+	if status != 200 {
+		t.Fatalf("setup page: %d", status)
+	}
+	status, page = b.submit(page, "/p/demo/setup", url.Values{"new_password": {ownerPassword}, "confirm_password": {ownerPassword}})
+	if status != 200 || !strings.Contains(page, "You are signed in") {
+		t.Fatalf("after setup: %d\n%s", status, page)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "frontdesk.db")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a SQLite file was created although database.url is PostgreSQL: %v", err)
+	}
+	p.stop()
+}
+
+func TestCommandLine(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	run := func(env []string, args ...string) (int, string, string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Dir, cmd.Env = dir, env
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			code = exit.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return code, stdout.String(), stderr.String()
+	}
+	tests := []struct {
+		name     string
+		env      []string
+		args     []string
+		code     int
+		inStdout string
+		inStderr string
+	}{
+		{"version", nil, []string{"version"}, 0, "frontdesk", ""},
+		{"no command", nil, nil, 2, "", "Usage"},
+		{"unknown command", nil, []string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},
+		{"unknown env setting", []string{"FRONTDESK_SERVER_LISTNE=x"}, []string{"serve"}, 1, "", "FRONTDESK_SERVER_LISTNE"},
+		{"bad value", []string{"FRONTDESK_SESSIONS_IDLE_TIMEOUT=-5m"}, []string{"serve"}, 1, "", "sessions.idle_timeout"},
+		{"missing secret", []string{"FRONTDESK_MAIL_TRANSPORT=smtp", "FRONTDESK_MAIL_SMTP_HOST=localhost",
+			"FRONTDESK_MAIL_SMTP_USERNAME=u"}, []string{"serve"}, 1, "", "mail.smtp_password"},
+		{"weak argon2", []string{"FRONTDESK_PASSWORDS_ARGON2_MEMORY_KIB=1024", "FRONTDESK_PASSWORDS_ARGON2_ITERATIONS=1"}, []string{"serve"}, 1, "", "argon2"},
+		{"missing flag", nil, []string{"practice", "create", "--slug", "x1"}, 2, "", "--name is required"},
+		{"bad slug", nil, []string{"practice", "create", "--slug", "Bad Slug", "--name", "N", "--owner-email", "a@example.org"}, 2, "", "slug"},
+		{"create", nil, []string{"practice", "create", "--slug", "harbor", "--name", "Harbor ABA", "--owner-email", "hana@example.org"}, 0, "/p/harbor/setup?token=", ""},
+		{"create again", nil, []string{"practice", "create", "--slug", "harbor", "--name", "Harbor ABA", "--owner-email", "hana@example.org"}, 1, "", "already exists"},
+		{"migrate", nil, []string{"migrate"}, 0, "schema is at version", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := run(cleanEnv(tt.env...), tt.args...)
+			if code != tt.code || !strings.Contains(stdout, tt.inStdout) || !strings.Contains(stderr, tt.inStderr) {
+				t.Errorf("exit %d (want %d)\nstdout: %s\nstderr: %s", code, tt.code, stdout, stderr)
+			}
+		})
+	}
+}

@@ -1,0 +1,155 @@
+package accounttest
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/password"
+	"github.com/frontdeskhq/frontdesk/identity/roles"
+	"github.com/frontdeskhq/frontdesk/identity/store"
+	"github.com/frontdeskhq/frontdesk/invites"
+	"github.com/frontdeskhq/frontdesk/invites/smtptest"
+	"github.com/frontdeskhq/frontdesk/templates"
+)
+
+// LiveClock runs with real time (so the outbox worker's back-off elapses)
+// and can be moved forward to expire links.
+type LiveClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+// Now is the real time plus every Advance so far.
+func (c *LiveClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().UTC().Add(c.offset)
+}
+
+// Advance moves the clock forward.
+func (c *LiveClock) Advance(d time.Duration) { c.mu.Lock(); c.offset += d; c.mu.Unlock() }
+
+// Onboarding is an account service wired for onboarding by email: the role
+// model, a real SMTP server (smtptest) and an outbox worker delivering to it
+// over SMTP with short back-offs.
+type Onboarding struct {
+	Service  *account.Service
+	Roles    *roles.Service
+	Store    *store.Store
+	Clock    *LiveClock
+	SMTP     *smtptest.Server
+	Worker   *invites.Worker
+	Registry *prometheus.Registry
+	cancel   context.CancelFunc
+	done     chan struct{}
+}
+
+// OnboardingOptions adjust NewOnboarding.
+type OnboardingOptions struct {
+	PublicURL string // "" means https://id.example.org
+	// SMTP is the server to deliver to; nil starts a new one.
+	SMTP *smtptest.Server
+	// WorkerID names the outbox worker ("" means "worker-1"); IDPrefix
+	// prefixes generated IDs ("" means "ob-").
+	WorkerID, IDPrefix string
+	// Clock is shared by services on one store; nil makes a new one.
+	Clock *LiveClock
+	// MaxAttempts is the outbox retry limit (0 means 1000).
+	MaxAttempts int
+	// AppURLs maps app client IDs to landing URLs.
+	AppURLs map[string]string
+	// NoWorker leaves the worker stopped (start it with StartWorker).
+	NoWorker bool
+}
+
+// NewOnboarding builds the service and starts its outbox worker, stopped when
+// the test ends.
+func NewOnboarding(t testing.TB, st *store.Store, opts OnboardingOptions) *Onboarding {
+	t.Helper()
+	if opts.PublicURL == "" {
+		opts.PublicURL = "https://id.example.org"
+	}
+	if opts.SMTP == nil {
+		opts.SMTP = smtptest.Start(t, smtptest.Options{Username: "frontdesk", Password: "smtp-secret", STARTTLS: true})
+	}
+	if opts.WorkerID == "" {
+		opts.WorkerID = "worker-1"
+	}
+	if opts.IDPrefix == "" {
+		opts.IDPrefix = "ob-"
+	}
+	if opts.Clock == nil {
+		opts.Clock = &LiveClock{}
+	}
+	if opts.MaxAttempts == 0 {
+		opts.MaxAttempts = 1000
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	policy, err := password.NewPolicy(15, 1024, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mails, err := templates.ParseMails()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids atomic.Int64
+	newID := func() string { return fmt.Sprintf("%s%05d", opts.IDPrefix, ids.Add(1)) }
+	o := &Onboarding{Store: st, Clock: opts.Clock, SMTP: opts.SMTP, Registry: prometheus.NewRegistry()}
+	o.Roles, err = roles.New(roles.Deps{Store: st, Logger: logger, Now: o.Clock.Now, NewID: newID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender := invites.NewSMTPSender(invites.SMTPConfig{Host: opts.SMTP.Host(), Port: opts.SMTP.Port(), TLS: "starttls", RootCAs: opts.SMTP.RootCAs(),
+		Username: "frontdesk", Password: "smtp-secret", From: "frontdesk <no-reply@example.org>"})
+	o.Worker, err = invites.NewWorker(st, sender, invites.WorkerConfig{ID: opts.WorkerID, Poll: 20 * time.Millisecond,
+		Lease: 20 * time.Second, BaseBackoff: 10 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
+		MaxAttempts: opts.MaxAttempts, Batch: 50}, logger, o.Registry, o.Clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Service, err = account.New(account.Deps{
+		Store: st, Hasher: password.NewHasher(FastParams, 4), Policy: policy, Mail: &Outbox{}, Mails: mails,
+		Logger: logger, Registry: o.Registry, Now: o.Clock.Now, NewID: newID, Random: rand.Reader,
+		Permissions: o.Roles, Roles: o.Roles, OutboxNotify: o.Worker.Notify,
+	}, account.Settings{PublicURL: opts.PublicURL, SetupTTL: 72 * time.Hour, IdleTimeout: 15 * time.Minute,
+		AbsoluteLifetime: 12 * time.Hour, AppURLs: opts.AppURLs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !opts.NoWorker {
+		o.StartWorker()
+	}
+	t.Cleanup(o.StopWorker)
+	return o
+}
+
+// StartWorker runs the outbox worker in the background.
+func (o *Onboarding) StartWorker() {
+	if o.cancel != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	o.cancel, o.done = cancel, make(chan struct{})
+	go func() { defer close(o.done); o.Worker.Run(ctx) }()
+}
+
+// StopWorker stops the outbox worker and waits for it.
+func (o *Onboarding) StopWorker() {
+	if o.cancel == nil {
+		return
+	}
+	o.cancel()
+	<-o.done
+	o.cancel = nil
+}

@@ -1,0 +1,496 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/frontdeskhq/frontdesk/identity/roles"
+	"github.com/frontdeskhq/frontdesk/identity/store"
+	"github.com/frontdeskhq/frontdesk/invites"
+)
+
+// InviteRequest is an administrator's invitation of one email address.
+type InviteRequest struct {
+	Email string
+	// Name is the invitee's display name (optional).
+	Name string
+	// Roles are role keys of the practice's role model; at least one.
+	Roles []string
+	// Supervisors optionally places the invitee under supervision (seed 003).
+	Supervisors []roles.SupervisorLink
+	// App is the client ID of the app the invitee lands in after accepting
+	// ("" for the practice's frontdesk home).
+	App string
+}
+
+// Invitation is an invitation as administrators see it. It never carries the
+// link: only the invitee's mailbox does.
+type Invitation struct {
+	ID        string                `json:"invitation_id"`
+	MemberID  string                `json:"member_id"`
+	Email     string                `json:"email"`
+	Roles     []string              `json:"roles"`
+	App       string                `json:"app,omitempty"`
+	State     store.InvitationState `json:"state"`
+	InvitedBy string                `json:"invited_by"`
+	Sends     int                   `json:"sends"`
+	CreatedAt time.Time             `json:"created_at"`
+	ExpiresAt time.Time             `json:"expires_at"`
+	// DeliveryError is the last delivery error when State is "delivery failed".
+	DeliveryError string `json:"delivery_error,omitempty"`
+}
+
+func (s *Service) viewInvitation(ctx context.Context, i store.Invitation) Invitation {
+	v := Invitation{ID: i.ID, MemberID: i.MemberID, Email: i.Email, Roles: i.Roles, App: i.App,
+		State: i.State(s.d.Now()), InvitedBy: i.InvitedBy, Sends: i.Sends, CreatedAt: i.CreatedAt, ExpiresAt: i.ExpiresAt}
+	if v.Roles == nil {
+		v.Roles = []string{}
+	}
+	if v.State == store.InvitationDeliveryFailed {
+		if es, err := s.d.Store.OutboxEntries(ctx, i.ID); err == nil && len(es) > 0 {
+			v.DeliveryError = es[0].LastError
+		}
+	}
+	return v
+}
+
+// Invite invites an email address into the practice with the given roles.
+// The actor needs members.manage and must hold every permission the roles
+// grant; the roles must be role keys of the practice's model and meet its
+// constraints. An address that belongs to an active or locked member is
+// refused with ErrAlreadyMember; a pending invitation to the same address is
+// replaced (its link voided); a former (deactivated) member is invited back,
+// keeping their records. One transaction writes the member, the invitation
+// (token stored hashed) and the outbox message; the worker delivers it.
+func (s *Service) Invite(ctx context.Context, practiceSlug string, a Actor, req InviteRequest, meta Meta) (Invitation, error) {
+	p, err := s.Practice(ctx, practiceSlug)
+	if err != nil {
+		return Invitation{}, err
+	}
+	email, err := ParseEmail(req.Email)
+	if err != nil {
+		return Invitation{}, err
+	}
+	name, err := cleanName("name", req.Name, false)
+	if err != nil {
+		return Invitation{}, err
+	}
+	if req.App != "" {
+		if _, ok := s.set.AppURLs[req.App]; !ok {
+			return Invitation{}, &InvalidInputError{Field: "app", Reason: "is not a configured app (see clients in the configuration)"}
+		}
+	}
+	keys, err := s.checkInviteRoles(ctx, p, a, req.Roles)
+	if err != nil {
+		s.refuseAudit(ctx, p, a, "member.invite", "", err, meta)
+		return Invitation{}, err
+	}
+	token, hash, err := invites.NewToken(s.d.Random)
+	if err != nil {
+		return Invitation{}, fmt.Errorf("account: %w", err)
+	}
+	now := s.d.Now()
+	inv := store.Invitation{ID: s.d.NewID(), PracticeID: p.ID, Email: email, Roles: keys, App: req.App,
+		InvitedBy: a.id(), CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(s.set.InvitationTTL), Sends: 1}
+	link := s.link("/p/"+p.Slug+"/invite", url.Values{"token": {token}})
+	err = s.d.Store.InTx(ctx, func(tx *store.Store) error {
+		m, err := tx.MemberByEmail(ctx, p.ID, email)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			m = store.Member{ID: s.d.NewID(), PracticeID: p.ID, Email: email, DisplayName: name,
+				Status: store.StatusInvited, Roles: keys, CreatedAt: now}
+			if err := tx.CreateMember(ctx, m); errors.Is(err, store.ErrConflict) {
+				return ErrAlreadyMember
+			} else if err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		case m.Status == store.StatusActive || m.Status == store.StatusLocked:
+			return ErrAlreadyMember
+		default: // invited (invitation being replaced) or deactivated (invited back)
+			if err := tx.ReactivateInvited(ctx, m.ID, keys, now); err != nil {
+				return err
+			}
+			if err := s.voidInvitations(ctx, tx, m.ID, "replaced by a new invitation", now); err != nil {
+				return err
+			}
+		}
+		inv.MemberID = m.ID
+		if err := tx.CreateInvitation(ctx, inv, hash); err != nil {
+			return err
+		}
+		if err := s.enqueueInvitation(ctx, tx, p, inv, link, a); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "member.invite", Outcome: "success",
+			ActorID: a.id(), SubjectID: m.ID, Details: map[string]string{"invitation": inv.ID, "email": email,
+				"roles": strings.Join(keys, ","), "expires_at": inv.ExpiresAt.Format(time.RFC3339)}}, meta)
+	})
+	if errors.Is(err, ErrAlreadyMember) {
+		s.refuseAudit(ctx, p, a, "member.invite", "", err, meta)
+		return Invitation{}, err
+	}
+	if err != nil {
+		return Invitation{}, fmt.Errorf("account: invite: %w", err)
+	}
+	s.queued()
+	if len(req.Supervisors) > 0 {
+		if err := s.d.Roles.SetSupervisors(ctx, roles.Actor{PracticeID: p.ID, MemberID: a.MemberID}, inv.MemberID,
+			req.Supervisors, roles.Meta(meta)); err != nil {
+			return s.viewInvitation(ctx, inv), fmt.Errorf("account: the invitation was sent, but the supervisors were not set: %w", err)
+		}
+	}
+	return s.viewInvitation(ctx, inv), nil
+}
+
+// checkInviteRoles validates the role keys against the practice's model and
+// checks the actor may grant them; it returns the sorted keys.
+func (s *Service) checkInviteRoles(ctx context.Context, p store.Practice, a Actor, keys []string) ([]string, error) {
+	if s.d.Roles == nil {
+		return nil, errors.New("account: invitations need the role model")
+	}
+	actor, err := s.require(ctx, p, a, roles.PermManageMembers)
+	if err != nil {
+		return nil, err
+	}
+	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
+	if len(keys) == 0 || keys[0] == "" {
+		return nil, &InvalidInputError{Field: "role", Reason: "give at least one role"}
+	}
+	model, err := s.d.Roles.Model(ctx, p.ID)
+	if err != nil {
+		return nil, fmt.Errorf("account: role model: %w", err)
+	}
+	var known []string
+	for _, r := range model.Roles {
+		known = append(known, r.Key)
+	}
+	for _, k := range keys {
+		if !slices.Contains(known, k) {
+			return nil, &InvalidInputError{Field: "role", Reason: fmt.Sprintf("%q is not a role of this practice; use one of %s",
+				truncate(k, 64), strings.Join(known, ", "))}
+		}
+	}
+	if err := roles.CheckHeld(model.Roles, keys); err != nil {
+		return nil, &InvalidInputError{Field: "role", Reason: err.Error()}
+	}
+	if a.Operator {
+		return keys, nil
+	}
+	granted := roles.Compute(roles.Input{Defs: model.Roles, Held: keys, Toggles: model.Toggles, ToggleOn: model.ToggleOn})
+	for _, perm := range granted.Permissions {
+		if !roles.Allows(actor, perm) {
+			return nil, fmt.Errorf("%w: you cannot invite with a role granting %s because you do not hold it", ErrForbidden, perm)
+		}
+	}
+	return keys, nil
+}
+
+func (s *Service) enqueueInvitation(ctx context.Context, tx *store.Store, p store.Practice, inv store.Invitation,
+	link string, a Actor) error {
+	inviter := ""
+	if !a.Operator {
+		if m, err := tx.MemberByID(ctx, p.ID, a.MemberID); err == nil {
+			inviter = displayName(m)
+		}
+	}
+	model, err := s.d.Roles.Model(ctx, p.ID)
+	if err != nil {
+		return fmt.Errorf("account: role model: %w", err)
+	}
+	var names []string
+	for _, r := range model.Roles {
+		if slices.Contains(inv.Roles, r.Key) {
+			names = append(names, r.Name)
+		}
+	}
+	return s.enqueue(ctx, tx, p, "invitation", inv.ID, inv.Email, "invitation", map[string]any{
+		"Link": link, "Expires": formatTime(inv.ExpiresAt), "InviterName": inviter, "RoleNames": names,
+	}, link)
+}
+
+func displayName(m store.Member) string {
+	if m.DisplayName != "" {
+		return m.DisplayName
+	}
+	if m.LegalName != "" {
+		return m.LegalName
+	}
+	return m.Email
+}
+
+// voidInvitations revokes the member's open invitations and withdraws their
+// undelivered mail.
+func (s *Service) voidInvitations(ctx context.Context, tx *store.Store, memberID, reason string, now time.Time) error {
+	open, err := tx.MemberInvitations(ctx, memberID)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.RevokeMemberInvitations(ctx, memberID, now); err != nil {
+		return err
+	}
+	for _, i := range open {
+		if i.AcceptedAt.IsZero() && i.RevokedAt.IsZero() {
+			if _, err := tx.CancelOutbox(ctx, i.ID, reason, now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Invitations lists the practice's invitations with their states. It needs
+// members.manage.
+func (s *Service) Invitations(ctx context.Context, practiceSlug string, a Actor) ([]Invitation, error) {
+	p, err := s.Practice(ctx, practiceSlug)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.require(ctx, p, a, roles.PermManageMembers); err != nil {
+		return nil, err
+	}
+	list, err := s.d.Store.ListInvitations(ctx, p.ID)
+	if err != nil {
+		return nil, fmt.Errorf("account: invitations: %w", err)
+	}
+	out := make([]Invitation, 0, len(list))
+	for _, i := range list {
+		out = append(out, s.viewInvitation(ctx, i))
+	}
+	return out, nil
+}
+
+// ResendInvitation issues a new link for an invitation that was not accepted
+// or revoked (pending, expired or undelivered), with a fresh expiry; the old
+// link stops working and its undelivered mail is withdrawn.
+func (s *Service) ResendInvitation(ctx context.Context, practiceSlug string, a Actor, invitationID string, meta Meta) (Invitation, error) {
+	p, inv, err := s.adminInvitation(ctx, practiceSlug, a, invitationID, "invitation.resend", meta)
+	if err != nil {
+		return Invitation{}, err
+	}
+	token, hash, err := invites.NewToken(s.d.Random)
+	if err != nil {
+		return Invitation{}, fmt.Errorf("account: %w", err)
+	}
+	now := s.d.Now()
+	inv.ExpiresAt = now.Add(s.set.InvitationTTL)
+	link := s.link("/p/"+p.Slug+"/invite", url.Values{"token": {token}})
+	err = s.d.Store.InTx(ctx, func(tx *store.Store) error {
+		if _, err := tx.CancelOutbox(ctx, inv.ID, "replaced by a resent invitation", now); err != nil {
+			return err
+		}
+		if err := tx.RotateInvitation(ctx, inv.ID, hash, inv.ExpiresAt, now); errors.Is(err, store.ErrLinkUnusable) {
+			return ErrInvitationClosed
+		} else if err != nil {
+			return err
+		}
+		if err := s.enqueueInvitation(ctx, tx, p, inv, link, a); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "invitation.resend", Outcome: "success",
+			ActorID: a.id(), SubjectID: inv.MemberID, Details: map[string]string{"invitation": inv.ID,
+				"expires_at": inv.ExpiresAt.Format(time.RFC3339)}}, meta)
+	})
+	if errors.Is(err, ErrInvitationClosed) {
+		return Invitation{}, err
+	}
+	if err != nil {
+		return Invitation{}, fmt.Errorf("account: resend invitation: %w", err)
+	}
+	s.queued()
+	inv, err = s.d.Store.InvitationByID(ctx, p.ID, inv.ID)
+	if err != nil {
+		return Invitation{}, fmt.Errorf("account: resend invitation: %w", err)
+	}
+	return s.viewInvitation(ctx, inv), nil
+}
+
+// RevokeInvitation voids an invitation that was not accepted; its link stops
+// working and its undelivered mail is withdrawn. The invited member record
+// stays (status invited) for the audit trail.
+func (s *Service) RevokeInvitation(ctx context.Context, practiceSlug string, a Actor, invitationID string, meta Meta) error {
+	p, inv, err := s.adminInvitation(ctx, practiceSlug, a, invitationID, "invitation.revoke", meta)
+	if err != nil {
+		return err
+	}
+	now := s.d.Now()
+	err = s.d.Store.InTx(ctx, func(tx *store.Store) error {
+		if err := tx.RevokeInvitation(ctx, inv.ID, now); errors.Is(err, store.ErrLinkUnusable) {
+			return ErrInvitationClosed
+		} else if err != nil {
+			return err
+		}
+		if _, err := tx.CancelOutbox(ctx, inv.ID, "invitation revoked", now); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "invitation.revoke", Outcome: "success",
+			ActorID: a.id(), SubjectID: inv.MemberID, Details: map[string]string{"invitation": inv.ID}}, meta)
+	})
+	if errors.Is(err, ErrInvitationClosed) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("account: revoke invitation: %w", err)
+	}
+	return nil
+}
+
+func (s *Service) adminInvitation(ctx context.Context, practiceSlug string, a Actor, id, action string, meta Meta) (store.Practice, store.Invitation, error) {
+	p, err := s.Practice(ctx, practiceSlug)
+	if err != nil {
+		return store.Practice{}, store.Invitation{}, err
+	}
+	if _, err := s.require(ctx, p, a, roles.PermManageMembers); err != nil {
+		s.refuseAudit(ctx, p, a, action, "", err, meta)
+		return store.Practice{}, store.Invitation{}, err
+	}
+	inv, err := s.d.Store.InvitationByID(ctx, p.ID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Practice{}, store.Invitation{}, ErrInvitationNotFound
+	}
+	if err != nil {
+		return store.Practice{}, store.Invitation{}, fmt.Errorf("account: invitation: %w", err)
+	}
+	if !inv.AcceptedAt.IsZero() || !inv.RevokedAt.IsZero() {
+		return store.Practice{}, store.Invitation{}, ErrInvitationClosed
+	}
+	return p, inv, nil
+}
+
+// InvitationView is what the acceptance page shows before anything is
+// consumed.
+type InvitationView struct {
+	Practice  store.Practice
+	Email     string
+	RoleNames []string
+}
+
+// OpenInvitation checks an invitation link without consuming it: opening it
+// any number of times (as mail scanners do) changes nothing. An unknown,
+// replaced, revoked, accepted, expired or other practice's link yields
+// ErrLinkInvalid.
+func (s *Service) OpenInvitation(ctx context.Context, practiceSlug, token string) (InvitationView, error) {
+	p, inv, m, err := s.checkInvitation(ctx, practiceSlug, token)
+	if err != nil {
+		return InvitationView{}, err
+	}
+	v := InvitationView{Practice: p, Email: m.Email}
+	if s.d.Roles != nil {
+		if model, err := s.d.Roles.Model(ctx, p.ID); err == nil {
+			for _, r := range model.Roles {
+				if slices.Contains(inv.Roles, r.Key) {
+					v.RoleNames = append(v.RoleNames, r.Name)
+				}
+			}
+		}
+	}
+	return v, nil
+}
+
+func (s *Service) checkInvitation(ctx context.Context, practiceSlug, token string) (store.Practice, store.Invitation, store.Member, error) {
+	p, err := s.Practice(ctx, practiceSlug)
+	if err != nil {
+		return store.Practice{}, store.Invitation{}, store.Member{}, err
+	}
+	if token == "" {
+		return store.Practice{}, store.Invitation{}, store.Member{}, ErrLinkInvalid
+	}
+	inv, err := s.d.Store.InvitationByTokenHash(ctx, invites.HashToken(token))
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Practice{}, store.Invitation{}, store.Member{}, ErrLinkInvalid
+	}
+	if err != nil {
+		return store.Practice{}, store.Invitation{}, store.Member{}, fmt.Errorf("account: invitation: %w", err)
+	}
+	if inv.PracticeID != p.ID || !inv.Usable(s.d.Now()) {
+		return store.Practice{}, store.Invitation{}, store.Member{}, ErrLinkInvalid
+	}
+	m, err := s.d.Store.MemberByID(ctx, p.ID, inv.MemberID)
+	if err != nil {
+		return store.Practice{}, store.Invitation{}, store.Member{}, fmt.Errorf("account: invitation member: %w", err)
+	}
+	if m.Status != store.StatusInvited || store.EmailKey(m.Email) != store.EmailKey(inv.Email) {
+		return store.Practice{}, store.Invitation{}, store.Member{}, ErrLinkInvalid
+	}
+	return p, inv, m, nil
+}
+
+// Accepted is the result of accepting an invitation.
+type Accepted struct {
+	Principal Principal
+	// SessionToken is the new session's cookie value.
+	SessionToken string
+	// LandingURL is where to send the browser: the invited app, or "" for
+	// the practice's frontdesk home.
+	LandingURL string
+}
+
+// AcceptInvitation redeems an invitation: it checks the new password against
+// the policy, then in one transaction consumes the invitation, stores the
+// password, activates the member and queues a notice to the inviter; then it
+// starts a session. Of two concurrent acceptances of one link exactly one
+// succeeds (the other gets ErrLinkInvalid), so there is exactly one account.
+func (s *Service) AcceptInvitation(ctx context.Context, practiceSlug, token, newPw, confirm string, meta Meta) (Accepted, error) {
+	p, inv, m, err := s.checkInvitation(ctx, practiceSlug, token)
+	if err != nil {
+		return Accepted{}, err
+	}
+	hash, err := s.newPasswordHash(ctx, p, m, newPw, confirm)
+	if err != nil {
+		return Accepted{}, err
+	}
+	now := s.d.Now()
+	err = s.d.Store.InTx(ctx, func(tx *store.Store) error {
+		if err := tx.AcceptInvitation(ctx, inv.ID, invites.HashToken(token), now); err != nil {
+			return err
+		}
+		cur, err := tx.MemberByID(ctx, p.ID, m.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Status != store.StatusInvited {
+			return store.ErrLinkUnusable
+		}
+		if err := tx.SetPassword(ctx, m.ID, hash, now, true); err != nil {
+			return err
+		}
+		if _, err := tx.VoidMemberLinks(ctx, m.ID, now); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "invitation.accept", Outcome: "success",
+			ActorID: m.ID, SubjectID: m.ID, Details: map[string]string{"invitation": inv.ID}}, meta); err != nil {
+			return err
+		}
+		if inv.InvitedBy == OperatorActorID {
+			return nil
+		}
+		inviter, err := tx.MemberByID(ctx, p.ID, inv.InvitedBy)
+		if err != nil || inviter.Status != store.StatusActive {
+			return nil // the inviter left meanwhile: nobody to tell
+		}
+		return s.enqueue(ctx, tx, p, "invitation_accepted", inv.ID+"-accepted", inviter.Email, "accepted",
+			map[string]any{"MemberEmail": m.Email, "MemberName": displayName(m), "AcceptedAt": formatTime(now)})
+	})
+	if errors.Is(err, store.ErrLinkUnusable) {
+		return Accepted{}, ErrLinkInvalid
+	}
+	if err != nil {
+		return Accepted{}, fmt.Errorf("account: accept invitation: %w", err)
+	}
+	s.queued()
+	m, err = s.d.Store.MemberByID(ctx, p.ID, m.ID)
+	if err != nil {
+		return Accepted{}, fmt.Errorf("account: accept invitation: %w", err)
+	}
+	pr, sessionToken, err := s.startSession(ctx, p, m, []string{MethodPassword}, meta)
+	if err != nil {
+		return Accepted{}, err
+	}
+	return Accepted{Principal: pr, SessionToken: sessionToken, LandingURL: s.set.AppURLs[inv.App]}, nil
+}

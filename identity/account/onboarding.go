@@ -1,0 +1,132 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/frontdeskhq/frontdesk/identity/roles"
+	"github.com/frontdeskhq/frontdesk/identity/store"
+	"github.com/frontdeskhq/frontdesk/invites"
+)
+
+// Default lifetimes of onboarding links and temporary passwords.
+const (
+	DefaultInvitationTTL        = 7 * 24 * time.Hour
+	DefaultResetTTL             = time.Hour
+	DefaultTemporaryPasswordTTL = 24 * time.Hour
+)
+
+// PermResetPasswords lets an administrator issue temporary passwords.
+const PermResetPasswords = "passwords.reset"
+
+// Errors of onboarding.
+var (
+	// ErrAlreadyMember: the address belongs to an active (or locked) member
+	// of the practice; nothing was sent.
+	ErrAlreadyMember = errors.New("account: this address already belongs to an active member of the practice")
+	// ErrInvitationNotFound: the practice has no such invitation.
+	ErrInvitationNotFound = errors.New("account: no such invitation in this practice")
+	// ErrInvitationClosed: the invitation was accepted or revoked; it can
+	// no longer be resent or revoked.
+	ErrInvitationClosed = errors.New("account: the invitation was already accepted or revoked")
+	// ErrPasswordChangeRequired: the session was started with a temporary
+	// password and may only set a new password. It matches ErrNoSession too,
+	// so code that only knows ErrNoSession refuses such a session.
+	ErrPasswordChangeRequired error = passwordChangeRequired{}
+)
+
+type passwordChangeRequired struct{}
+
+func (passwordChangeRequired) Error() string {
+	return "account: a new password must be set before anything else"
+}
+
+// Is makes errors.Is(err, ErrNoSession) true.
+func (passwordChangeRequired) Is(target error) bool { return target == ErrNoSession }
+
+func onboardingDefaults(set Settings) Settings {
+	if set.InvitationTTL <= 0 {
+		set.InvitationTTL = DefaultInvitationTTL
+	}
+	if set.ResetTTL <= 0 {
+		set.ResetTTL = DefaultResetTTL
+	}
+	if set.TemporaryPasswordTTL <= 0 {
+		set.TemporaryPasswordTTL = DefaultTemporaryPasswordTTL
+	}
+	return set
+}
+
+// enqueue renders mail template name with data and writes it to the outbox
+// inside tx, from the practice's name.
+func (s *Service) enqueue(ctx context.Context, tx *store.Store, p store.Practice, kind, refID, to, name string,
+	data map[string]any, links ...string) error {
+	data["PracticeName"] = p.Name
+	r, err := s.d.Mails.Render(name, data)
+	if err != nil {
+		return fmt.Errorf("account: %s mail: %w", name, err)
+	}
+	return tx.EnqueueMail(ctx, store.OutboxMail{ID: s.d.NewID(), PracticeID: p.ID, Kind: kind, RefID: refID,
+		CreatedAt: s.d.Now(), Message: invites.Message{To: to, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
+			Links: links, FromName: p.Name}})
+}
+
+// queued wakes the outbox worker after a transaction queued mail.
+func (s *Service) queued() {
+	if s.d.OutboxNotify != nil {
+		s.d.OutboxNotify()
+	}
+}
+
+// actorPermissions returns what the actor may do in the practice: every
+// permission for the operator, the member's effective permissions otherwise
+// (none for a member who is not active).
+func (s *Service) actorPermissions(ctx context.Context, p store.Practice, a Actor) ([]string, error) {
+	if a.Operator {
+		return nil, nil
+	}
+	if s.d.Roles == nil {
+		return nil, fmt.Errorf("account: no role model configured")
+	}
+	m, err := s.d.Store.MemberByID(ctx, p.ID, a.MemberID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: the acting member is not a member of this practice", ErrForbidden)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("account: actor: %w", err)
+	}
+	if m.Status != store.StatusActive {
+		return nil, fmt.Errorf("%w: the acting member is not active", ErrForbidden)
+	}
+	eff, err := s.d.Roles.Effective(ctx, p.ID, a.MemberID)
+	if errors.Is(err, roles.ErrMemberNotFound) {
+		return nil, fmt.Errorf("%w: the acting member is not active", ErrForbidden)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("account: actor permissions: %w", err)
+	}
+	return eff.Permissions, nil
+}
+
+// require checks that the actor holds perm and returns the actor's
+// permissions.
+func (s *Service) require(ctx context.Context, p store.Practice, a Actor, perm string) ([]string, error) {
+	perms, err := s.actorPermissions(ctx, p, a)
+	if err != nil {
+		return nil, err
+	}
+	if !a.Operator && !roles.Allows(perms, perm) {
+		return nil, fmt.Errorf("%w: this needs the %s permission", ErrForbidden, perm)
+	}
+	return perms, nil
+}
+
+// refuseAudit records a refused administrative action.
+func (s *Service) refuseAudit(ctx context.Context, p store.Practice, a Actor, action, subject string, err error, meta Meta) {
+	s.auditBestEffort(ctx, store.AuditEvent{PracticeID: p.ID, Action: action, Outcome: "failure", ActorID: a.id(),
+		SubjectID: subject, Details: map[string]string{"reason": truncate(err.Error(), 300)}}, meta)
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006 15:04 MST") }

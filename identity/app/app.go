@@ -1,0 +1,292 @@
+// Package app assembles a running frontdesk from its configuration: it opens and
+// migrates the database, builds the password hasher and policy, the mail
+// transport, the account service and the HTTP server. The commands in
+// cmd/frontdesk call it.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/config"
+	"github.com/frontdeskhq/frontdesk/identity/httpserver"
+	"github.com/frontdeskhq/frontdesk/identity/oidc"
+	"github.com/frontdeskhq/frontdesk/identity/password"
+	"github.com/frontdeskhq/frontdesk/identity/requestid"
+	"github.com/frontdeskhq/frontdesk/identity/roles"
+	"github.com/frontdeskhq/frontdesk/identity/store"
+	"github.com/frontdeskhq/frontdesk/invites"
+	"github.com/frontdeskhq/frontdesk/templates"
+)
+
+// App is an assembled frontdesk.
+type App struct {
+	Config   *config.Config
+	Logger   *slog.Logger
+	Store    *store.Store
+	Accounts *account.Service
+	Registry *prometheus.Registry
+	Handler  *httpserver.Server
+	// Roles computes effective permissions (for tokens) and makes every
+	// administrative change to the role model.
+	Roles *roles.Service
+	// OIDC is the OpenID provider (signing keys, tokens).
+	OIDC *oidc.Provider
+	// Outbox delivers invitations, reset links, temporary passwords and
+	// notices from the database outbox; RunOutbox runs it.
+	Outbox *invites.Worker
+
+	redis io.Closer // the lockout counters' Redis client, nil without Redis
+}
+
+// NewLogger builds the structured logger the configuration asks for.
+func NewLogger(cfg config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Format == "text" {
+		return slog.New(requestid.Handler(slog.NewTextHandler(w, opts)))
+	}
+	return slog.New(requestid.Handler(slog.NewJSONHandler(w, opts)))
+}
+
+// Open connects to the configured database and applies pending migrations. It
+// is all `frontdesk migrate` needs.
+func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*store.Store, error) {
+	driver, dsn := cfg.DatabaseDriver()
+	engine := store.Engine(driver)
+	if engine == store.SQLite {
+		if err := os.MkdirAll(filepath.Dir(dsn), 0o700); err != nil {
+			return nil, fmt.Errorf("app: data directory: %w", err)
+		}
+		// Create the file readable by this user only; SQLite gives its -wal and
+		// -shm files the same permissions.
+		f, err := os.OpenFile(dsn, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("app: database file: %w", err)
+		}
+		_ = f.Close()
+	}
+	st, err := store.Open(ctx, engine, dsn, store.Options{MaxOpenConns: cfg.Database.MaxOpenConns})
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx, logger); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// New assembles everything: database (migrated), services and HTTP handler.
+func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, error) {
+	params := password.Params{MemoryKiB: cfg.Passwords.Argon2MemoryKiB, Iterations: cfg.Passwords.Argon2Iterations,
+		Parallelism: uint8(cfg.Passwords.Argon2Parallelism)}
+	if err := params.Validate(); err != nil {
+		return nil, fmt.Errorf("config: passwords.argon2_*: %w", err)
+	}
+	policy, err := newPolicy(cfg.Passwords)
+	if err != nil {
+		return nil, err
+	}
+	proxies, err := parseProxies(cfg.Server.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	mailer, err := newSender(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	pages, err := templates.ParsePages()
+	if err != nil {
+		return nil, err
+	}
+	mails, err := templates.ParseMails()
+	if err != nil {
+		return nil, err
+	}
+	st, err := Open(ctx, cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	guard, redisClient, err := newGuard(ctx, cfg, st, logger)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	rolesSvc, err := roles.New(roles.Deps{Store: st, Logger: logger, Now: time.Now, NewID: newID,
+		Notify: roles.MailNotifier(st, mailer, mails)})
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	hook := &oidcHook{}
+	outbox, err := newOutboxWorker(cfg, st, mailer, logger, reg)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	accounts, err := account.New(account.Deps{
+		Store:       st,
+		Hasher:      newHasher(params, cfg.HashConcurrency()),
+		Policy:      policy,
+		Mail:        mailer,
+		Mails:       mails,
+		Logger:      logger,
+		Registry:    reg,
+		Now:         time.Now,
+		NewID:       newID,
+		Random:      rand.Reader,
+		Guard:       guard,
+		Permissions: rolesSvc,
+
+		// Onboarding: invitations check roles; queued mail wakes the outbox.
+		Roles:        rolesSvc,
+		OutboxNotify: outbox.Notify,
+
+		// Refresh-token revocation and back-channel logout of a removed member.
+		OnDeactivate: []func(ctx context.Context, practiceID, memberID string) error{hook.deactivated},
+	}, account.Settings{
+		PublicURL:        cfg.Server.PublicURL,
+		SetupTTL:         cfg.Links.SetupTTL,
+		IdleTimeout:      cfg.Sessions.IdleTimeout,
+		AbsoluteLifetime: cfg.Sessions.AbsoluteLifetime,
+		Lockout:          lockoutPolicy(cfg.Lockout),
+
+		InvitationTTL:        cfg.Links.InvitationTTL,
+		ResetTTL:             cfg.Links.ResetTTL,
+		TemporaryPasswordTTL: cfg.Links.TemporaryPasswordTTL,
+		AppURLs:              appURLs(cfg.Clients),
+	})
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	provider, err := newOIDC(ctx, cfg, st, accounts, RolesClaims(rolesSvc), logger)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	hook.p = provider
+	handler, err := httpserver.New(httpserver.Deps{
+		Accounts:        accounts,
+		DB:              st,
+		Pages:           pages,
+		Logger:          logger,
+		Registry:        reg,
+		PublicURL:       cfg.Server.PublicURL,
+		MaxBodyBytes:    cfg.Server.MaxBodyBytes,
+		TrustedProxies:  proxies,
+		SessionLifetime: cfg.Sessions.AbsoluteLifetime,
+		OIDC:            provider,
+		Passkeys:        newPasskeys(cfg, st, accounts, rolesSvc, redisClient, logger),
+		AdminAPI:        adminAPIFactory(cfg, st, accounts, rolesSvc, provider, logger),
+		AdminStore:      st,
+		AdminRoles:      rolesSvc,
+	})
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return &App{Config: cfg, Logger: logger, Store: st, Accounts: accounts, Registry: reg, Handler: handler,
+		redis: redisClient, Roles: rolesSvc, OIDC: provider, Outbox: outbox}, nil
+}
+
+// Close releases the database.
+func (a *App) Close() error {
+	if a.redis != nil {
+		_ = a.redis.Close()
+	}
+	return a.Store.Close()
+}
+
+// Bootstrap creates the demo practice on first start with an empty database,
+// when the configuration asks for it, and logs the owner's setup link.
+func (a *App) Bootstrap(ctx context.Context) error {
+	b := a.Config.Bootstrap
+	if !b.Demo {
+		return nil
+	}
+	created, ok, err := a.Accounts.Bootstrap(ctx, account.NewPractice{Slug: b.PracticeSlug, Name: b.PracticeName,
+		OwnerEmail: b.OwnerEmail})
+	if err != nil {
+		return fmt.Errorf("app: bootstrap: %w", err)
+	}
+	switch {
+	case !ok:
+	case a.Config.Mail.Transport == "file":
+		// The embedded default has no mail server: the operator needs the link.
+		a.Logger.InfoContext(ctx, "created the demo practice; open the setup link to choose the owner's password",
+			"practice", b.PracticeSlug, "owner_email", b.OwnerEmail, "setup_url", created.SetupURL,
+			"expires_at", created.ExpiresAt)
+	default:
+		// With real mail the link is a secret that belongs in the owner's inbox only.
+		a.Logger.InfoContext(ctx, "created the demo practice; the setup link was emailed to the owner",
+			"practice", b.PracticeSlug, "owner_email", b.OwnerEmail, "expires_at", created.ExpiresAt,
+			"mail_error", created.MailErr)
+	}
+	return nil
+}
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+func newPolicy(cfg config.Passwords) (*password.Policy, error) {
+	var extra io.Reader
+	if cfg.BlocklistFile != "" {
+		f, err := os.Open(cfg.BlocklistFile)
+		if err != nil {
+			return nil, fmt.Errorf("config: passwords.blocklist_file: %w", err)
+		}
+		defer f.Close()
+		extra = f
+	}
+	p, err := password.NewPolicy(cfg.MinLength, cfg.MaxLength, extra)
+	if err != nil {
+		return nil, fmt.Errorf("config: passwords: %w", err)
+	}
+	return p, nil
+}
+
+func parseProxies(in []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range in {
+		if strings.Contains(s, "/") {
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				return nil, fmt.Errorf("config: server.trusted_proxies: %w", err)
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("config: server.trusted_proxies: %w", err)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
+func newSender(cfg *config.Config, logger *slog.Logger) (invites.Sender, error) {
+	if cfg.Mail.Transport == "smtp" {
+		return invites.NewSMTPSender(invites.SMTPConfig{Host: cfg.Mail.SMTPHost, Port: cfg.Mail.SMTPPort,
+			TLS: cfg.Mail.SMTPTLS, Username: cfg.Mail.SMTPUsername, Password: cfg.Mail.SMTPPassword,
+			From: cfg.Mail.From}), nil
+	}
+	return invites.NewFileSender(cfg.MailDir(), cfg.Mail.From, logger, time.Now)
+}

@@ -1,0 +1,350 @@
+// Package enforce is what practice apps import to trust frontdesk's access
+// tokens and check permissions. It verifies tokens offline against
+// frontdesk's published keys (fetched once, cached, refetched when a token
+// names an unknown key, at most once per RefreshInterval), and accepts only
+// RFC 9068 access tokens: typ at+jwt, ES256 or RS256 (never none or HMAC),
+// the configured issuer and audience, unexpired within a small leeway, and —
+// when configured — the app's practice. ID tokens are refused.
+//
+// Permission checks understand scopes exactly as frontdesk does
+// (identity/roles.Implies): :all implies :supervisees implies :assigned
+// implies :own, a permission without a scope is unrestricted, and
+// app.*.login implies every app.<client>.login.
+//
+// The package depends only on the standard library and go-jose.
+package enforce
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+// AccessTokenType is the typ header of frontdesk access tokens.
+const AccessTokenType = "at+jwt"
+
+// Algorithms are the signature algorithms accepted.
+var algorithms = []jose.SignatureAlgorithm{jose.ES256, jose.RS256}
+
+// Errors of Verify; test for them with errors.Is.
+var (
+	// ErrInvalidToken: the token is malformed, of the wrong type or
+	// algorithm, badly signed, expired, or for another issuer, audience or
+	// practice.
+	ErrInvalidToken = errors.New("enforce: invalid access token")
+	// ErrKeysUnavailable: the JWKS could not be fetched.
+	ErrKeysUnavailable = errors.New("enforce: frontdesk's keys are unavailable")
+)
+
+// Config configures a Verifier.
+type Config struct {
+	// Issuer is frontdesk's issuer (its server.public_url).
+	Issuer string
+	// Audience is the app's client_id; tokens must name it in aud.
+	Audience string
+	// Practice, when set, is the only practice slug accepted.
+	Practice string
+	// JWKSURL defaults to Issuer + "/oauth2/keys".
+	JWKSURL string
+	// HTTPClient fetches the JWKS; nil means a client with a 10 s timeout.
+	HTTPClient *http.Client
+	// Leeway tolerates clock skew on exp/nbf/iat; default 30 s.
+	Leeway time.Duration
+	// RefreshInterval bounds how often an unknown kid triggers a refetch;
+	// default 1 minute.
+	RefreshInterval time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// CacheSize bounds how many verified tokens are remembered, so a token
+	// presented again (every request of a session, for minutes) costs a map
+	// look-up and an expiry check instead of a signature verification.
+	// 0 means 10000; negative disables the cache.
+	CacheSize int
+}
+
+// Claims are the verified claims of an access token.
+type Claims struct {
+	Issuer      string
+	Subject     string
+	Audience    []string
+	Expiry      time.Time
+	IssuedAt    time.Time
+	ID          string
+	ClientID    string
+	Scopes      []string
+	Practice    string
+	PracticeID  string
+	Roles       []string
+	Permissions []string
+	AMR         []string
+	AuthTime    time.Time
+	SessionID   string
+}
+
+// Allowed reports whether the token's permissions imply permission.
+func (c *Claims) Allowed(permission string) bool { return Allows(c.Permissions, permission) }
+
+// HasRole reports whether the token carries the role key.
+func (c *Claims) HasRole(role string) bool { return slices.Contains(c.Roles, role) }
+
+func (c *Claims) clone() *Claims {
+	cp := *c
+	cp.Audience, cp.Scopes, cp.Roles = slices.Clone(c.Audience), slices.Clone(c.Scopes), slices.Clone(c.Roles)
+	cp.Permissions, cp.AMR = slices.Clone(c.Permissions), slices.Clone(c.AMR)
+	return &cp
+}
+
+// Verifier verifies access tokens. It is safe for concurrent use.
+type Verifier struct {
+	cfg Config
+
+	mu        sync.RWMutex
+	keys      jose.JSONWebKeySet
+	fetchedAt time.Time
+	fetchMu   sync.Mutex
+
+	cacheMu sync.RWMutex
+	cache   map[string]*Claims
+}
+
+// New builds a Verifier. Keys are fetched on first use.
+func New(cfg Config) (*Verifier, error) {
+	cfg.Issuer = strings.TrimSuffix(cfg.Issuer, "/")
+	if cfg.Issuer == "" || cfg.Audience == "" {
+		return nil, errors.New("enforce: Issuer and Audience are required")
+	}
+	if cfg.JWKSURL == "" {
+		cfg.JWKSURL = cfg.Issuer + "/oauth2/keys"
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if cfg.Leeway == 0 {
+		cfg.Leeway = 30 * time.Second
+	}
+	if cfg.RefreshInterval == 0 {
+		cfg.RefreshInterval = time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.CacheSize == 0 {
+		cfg.CacheSize = 10000
+	}
+	return &Verifier{cfg: cfg, cache: map[string]*Claims{}}, nil
+}
+
+// privateClaims are frontdesk's claims beyond the registered ones.
+type privateClaims struct {
+	ClientID    string           `json:"client_id"`
+	Scope       string           `json:"scope"`
+	Practice    string           `json:"practice"`
+	PracticeID  string           `json:"practice_id"`
+	Roles       []string         `json:"roles"`
+	Permissions []string         `json:"permissions"`
+	AMR         []string         `json:"amr"`
+	AuthTime    *jwt.NumericDate `json:"auth_time"`
+	SID         string           `json:"sid"`
+}
+
+// Verify checks an access token and returns its claims. The caller may
+// modify the returned Claims.
+func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
+	if v.cfg.CacheSize > 0 {
+		v.cacheMu.RLock()
+		c, ok := v.cache[token]
+		v.cacheMu.RUnlock()
+		if ok {
+			if !v.cfg.Now().Before(c.Expiry.Add(v.cfg.Leeway)) {
+				return nil, fmt.Errorf("%w: token is expired", ErrInvalidToken)
+			}
+			return c.clone(), nil
+		}
+	}
+	c, err := v.verify(ctx, token)
+	if err != nil || v.cfg.CacheSize <= 0 {
+		return c, err
+	}
+	v.cacheMu.Lock()
+	if len(v.cache) >= v.cfg.CacheSize {
+		now := v.cfg.Now()
+		for k, old := range v.cache { // drop expired entries, or all if none expired
+			if !now.Before(old.Expiry.Add(v.cfg.Leeway)) {
+				delete(v.cache, k)
+			}
+		}
+		if len(v.cache) >= v.cfg.CacheSize {
+			clear(v.cache)
+		}
+	}
+	v.cache[token] = c.clone()
+	v.cacheMu.Unlock()
+	return c, nil
+}
+
+func (v *Verifier) verify(ctx context.Context, token string) (*Claims, error) {
+	tok, err := jwt.ParseSigned(token, algorithms)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	if len(tok.Headers) != 1 {
+		return nil, fmt.Errorf("%w: expected one signature", ErrInvalidToken)
+	}
+	h := tok.Headers[0]
+	typ, _ := h.ExtraHeaders[jose.HeaderType].(string)
+	if !strings.EqualFold(typ, AccessTokenType) && !strings.EqualFold(typ, "application/"+AccessTokenType) {
+		return nil, fmt.Errorf("%w: typ %q is not an access token", ErrInvalidToken, typ)
+	}
+	key, err := v.key(ctx, h.KeyID, h.Algorithm)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		std  jwt.Claims
+		priv privateClaims
+	)
+	if err := tok.Claims(key.Key, &std, &priv); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	if std.Expiry == nil {
+		return nil, fmt.Errorf("%w: no expiry", ErrInvalidToken)
+	}
+	err = std.ValidateWithLeeway(jwt.Expected{Issuer: v.cfg.Issuer, AnyAudience: jwt.Audience{v.cfg.Audience},
+		Time: v.cfg.Now()}, v.cfg.Leeway)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	if v.cfg.Practice != "" && priv.Practice != v.cfg.Practice {
+		return nil, fmt.Errorf("%w: token is for another practice", ErrInvalidToken)
+	}
+	c := &Claims{Issuer: std.Issuer, Subject: std.Subject, Audience: std.Audience, Expiry: std.Expiry.Time(),
+		ID: std.ID, ClientID: priv.ClientID, Scopes: strings.Fields(priv.Scope), Practice: priv.Practice,
+		PracticeID: priv.PracticeID, Roles: priv.Roles, Permissions: priv.Permissions, AMR: priv.AMR, SessionID: priv.SID}
+	if std.IssuedAt != nil {
+		c.IssuedAt = std.IssuedAt.Time()
+	}
+	if priv.AuthTime != nil {
+		c.AuthTime = priv.AuthTime.Time()
+	}
+	return c, nil
+}
+
+// key finds the published key kid, refetching the JWKS when it is unknown
+// (rate-limited). The key's own algorithm must match the token's.
+func (v *Verifier) key(ctx context.Context, kid, alg string) (*jose.JSONWebKey, error) {
+	find := func() *jose.JSONWebKey {
+		v.mu.RLock()
+		defer v.mu.RUnlock()
+		for _, k := range v.keys.Key(kid) {
+			if k.IsPublic() && k.Use != "enc" && (k.Algorithm == "" || k.Algorithm == alg) {
+				return &k
+			}
+		}
+		return nil
+	}
+	if k := find(); k != nil {
+		return k, nil
+	}
+	v.fetchMu.Lock()
+	defer v.fetchMu.Unlock()
+	if k := find(); k != nil { // another goroutine fetched meanwhile
+		return k, nil
+	}
+	v.mu.RLock()
+	recent := !v.fetchedAt.IsZero() && v.cfg.Now().Sub(v.fetchedAt) < v.cfg.RefreshInterval
+	v.mu.RUnlock()
+	if recent {
+		return nil, fmt.Errorf("%w: unknown key %q", ErrInvalidToken, kid)
+	}
+	if err := v.fetch(ctx); err != nil {
+		return nil, err
+	}
+	if k := find(); k != nil {
+		return k, nil
+	}
+	return nil, fmt.Errorf("%w: unknown key %q", ErrInvalidToken, kid)
+}
+
+func (v *Verifier) fetch(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.cfg.JWKSURL, nil)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
+	}
+	resp, err := v.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%w: JWKS answered %d", ErrKeysUnavailable, resp.StatusCode)
+	}
+	var set jose.JSONWebKeySet
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&set); err != nil {
+		return fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
+	}
+	v.mu.Lock()
+	v.keys, v.fetchedAt = set, v.cfg.Now()
+	v.mu.Unlock()
+	return nil
+}
+
+type ctxKey struct{}
+
+// FromContext returns the claims Middleware stored.
+func FromContext(ctx context.Context) (*Claims, bool) {
+	c, ok := ctx.Value(ctxKey{}).(*Claims)
+	return c, ok
+}
+
+// Middleware requires a valid Bearer access token, answering 401 otherwise,
+// and passes its claims in the request context (FromContext).
+func (v *Verifier) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		scheme, token, ok := strings.Cut(auth, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer`)
+			http.Error(w, "an access token is required", http.StatusUnauthorized)
+			return
+		}
+		c, err := v.Verify(r.Context(), strings.TrimSpace(token))
+		if errors.Is(err, ErrKeysUnavailable) {
+			http.Error(w, "token keys unavailable; try again", http.StatusServiceUnavailable)
+			return
+		}
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			http.Error(w, "the access token is not valid", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, c)))
+	})
+}
+
+// Require answers 403 unless the request's claims (set by Middleware) allow
+// permission.
+func Require(permission string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, ok := FromContext(r.Context())
+		if !ok {
+			http.Error(w, "an access token is required", http.StatusUnauthorized)
+			return
+		}
+		if !c.Allowed(permission) {
+			w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope"`)
+			http.Error(w, "your role does not allow this", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

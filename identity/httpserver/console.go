@@ -1,0 +1,577 @@
+package httpserver
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/auditexport"
+	"github.com/frontdeskhq/frontdesk/identity/roles"
+	"github.com/frontdeskhq/frontdesk/identity/store"
+)
+
+// The administrator's console: server-rendered pages under /p/{practice}/admin
+// that work without JavaScript, signed in with the browser session and checked
+// against the member's current permissions on every request, exactly like the
+// admin API. State changes are POST forms behind cross-origin protection, each
+// reached through a confirmation page.
+
+func (s *Server) consoleRoutes() {
+	if s.d.AdminStore == nil || s.d.AdminRoles == nil {
+		return
+	}
+	s.handle("GET /p/{practice}/admin", http.HandlerFunc(s.consoleIndex))
+	s.handle("GET /p/{practice}/admin/{$}", http.HandlerFunc(s.consoleIndex))
+	s.handle("GET /p/{practice}/admin/members", http.HandlerFunc(s.consoleMembers))
+	s.handle("GET /p/{practice}/admin/members/{id}/unlock", http.HandlerFunc(s.consoleUnlockConfirm))
+	s.handleForm("POST /p/{practice}/admin/members/{id}/unlock", http.HandlerFunc(s.consoleUnlock))
+	s.handle("GET /p/{practice}/admin/members/{id}/temporary-password", http.HandlerFunc(s.consoleTemporaryConfirm))
+	s.handleForm("POST /p/{practice}/admin/members/{id}/temporary-password", http.HandlerFunc(s.consoleTemporary))
+	s.handle("GET /p/{practice}/admin/invite", http.HandlerFunc(s.consoleInvitePage))
+	s.handleForm("POST /p/{practice}/admin/invite", http.HandlerFunc(s.consoleInvite))
+	s.handle("GET /p/{practice}/admin/roles", http.HandlerFunc(s.consoleRoles))
+	s.handleForm("POST /p/{practice}/admin/roles/{key}", http.HandlerFunc(s.consoleRoleSave))
+	s.handleForm("POST /p/{practice}/admin/toggles/{key}", http.HandlerFunc(s.consoleToggle))
+	s.handle("GET /p/{practice}/admin/audit", http.HandlerFunc(s.consoleAudit))
+	s.handle("GET /p/{practice}/admin/audit/export", http.HandlerFunc(s.consoleAuditExport))
+}
+
+// consoleMember is a member row of the console.
+type consoleMember struct {
+	ID, Name, Email, Status string
+	Roles                   []string
+}
+
+type consoleMembersData struct {
+	Practice                      *practiceView
+	Members                       []consoleMember
+	Roles                         []roles.Role
+	Statuses                      []string
+	Query, Role, Status           string
+	NextURL, Notice, Error        string
+	CanUnlock, CanReset, CanAudit bool
+	CanInvite                     bool
+}
+
+type consoleInviteData struct {
+	Practice           *practiceView
+	Roles              []roles.Role
+	Checked            map[string]bool
+	Email, Name, Error string
+}
+
+type consoleConfirmData struct {
+	Practice                        *practiceView
+	Title, Message, Action, Confirm string
+}
+
+type consoleAuditData struct {
+	Practice                         *practiceView
+	Events                           []store.AuditRecord
+	Filter                           store.AuditFilter
+	Since, Until, Error              string
+	ExportCSV, ExportJSONL, OlderURL string
+}
+
+// renderAny renders a console page with its own data type.
+func (s *Server) renderAny(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
+	body, err := s.d.Pages.Render(page, data)
+	if err != nil {
+		s.log(r).ErrorContext(r.Context(), "render page", "page", page, "err", err)
+		http.Error(w, "Something went wrong on our side. Please try again in a moment.", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// consoleAllowed signs the member in and checks perm against their current
+// permissions, answering the page itself when it returns false.
+func (s *Server) consoleAllowed(w http.ResponseWriter, r *http.Request, perm string) (account.Principal, bool) {
+	pr, ok := s.signedIn(w, r)
+	if !ok {
+		return pr, false
+	}
+	allowed, err := s.d.AdminRoles.Allowed(r.Context(), pr.Practice.ID, pr.Member.ID, perm)
+	if err != nil {
+		s.internalError(w, r, err)
+		return pr, false
+	}
+	if !allowed {
+		s.message(w, r, http.StatusForbidden, viewPractice(pr.Practice), "Not allowed",
+			"Your roles do not include this part of the administration ("+perm+"). Ask your practice administrator.",
+			&nextLink{URL: "/p/" + pr.Practice.Slug + "/", Label: "Back to your account"})
+		return pr, false
+	}
+	return pr, true
+}
+
+func (s *Server) may(r *http.Request, pr account.Principal, perm string) bool {
+	ok, err := s.d.AdminRoles.Allowed(r.Context(), pr.Practice.ID, pr.Member.ID, perm)
+	return err == nil && ok
+}
+
+func (s *Server) consoleIndex(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.practice(w, r); !ok {
+		return
+	}
+	http.Redirect(w, r, "/p/"+r.PathValue("practice")+"/admin/members", http.StatusSeeOther)
+}
+
+type consoleCursor struct {
+	K string `json:"k"`
+	I string `json:"i"`
+}
+
+func (s *Server) consoleMembers(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, "members.view:all")
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	data := consoleMembersData{Practice: viewPractice(pr.Practice), Query: trimTo(q.Get("q"), 200),
+		Role: trimTo(q.Get("role"), 100), Status: q.Get("status"),
+		Statuses:  []string{"invited", "active", "locked", "deactivated"},
+		CanUnlock: s.may(r, pr, roles.PermUnlock), CanReset: s.may(r, pr, account.PermResetPasswords),
+		CanAudit: s.may(r, pr, roles.PermAudit), CanInvite: s.may(r, pr, roles.PermManageMembers)}
+	switch q.Get("done") {
+	case "unlocked":
+		data.Notice = "The member was unlocked and has been emailed."
+	case "temporary":
+		data.Notice = "A temporary password was emailed to the member. You never see it."
+	case "invited":
+		data.Notice = "The invitation was sent. It shows as invited until they accept it."
+	}
+	f := store.MemberFilter{PracticeID: pr.Practice.ID, Query: data.Query, Role: data.Role, Limit: 50}
+	if data.Status != "" {
+		if !store.MemberStatus(data.Status).Valid() {
+			data.Status = ""
+		} else {
+			f.Status = store.MemberStatus(data.Status)
+		}
+	}
+	if c := q.Get("cursor"); c != "" {
+		var cur consoleCursor
+		if raw, err := base64.RawURLEncoding.DecodeString(c); err == nil && len(raw) < 1024 && json.Unmarshal(raw, &cur) == nil {
+			f.AfterEmailKey, f.AfterID = cur.K, cur.I
+		}
+	}
+	if m, err := s.d.AdminRoles.Model(r.Context(), pr.Practice.ID); err == nil {
+		data.Roles = m.Roles
+	}
+	ms, more, err := s.d.AdminStore.ListMembers(r.Context(), f)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	for _, m := range ms {
+		v := viewMember(m)
+		data.Members = append(data.Members, consoleMember{ID: m.ID, Name: v.Name, Email: m.Email,
+			Status: string(m.Status), Roles: m.Roles})
+	}
+	if more {
+		last := ms[len(ms)-1]
+		raw, _ := json.Marshal(consoleCursor{K: store.EmailKey(last.Email), I: last.ID})
+		next := url.Values{"q": {data.Query}, "role": {data.Role}, "status": {data.Status},
+			"cursor": {base64.RawURLEncoding.EncodeToString(raw)}}
+		data.NextURL = "/p/" + pr.Practice.Slug + "/admin/members?" + next.Encode()
+	}
+	s.renderAny(w, r, http.StatusOK, "admin_members", data)
+}
+
+// consoleTarget loads the path's member for a confirmation page or action.
+func (s *Server) consoleTarget(w http.ResponseWriter, r *http.Request, pr account.Principal) (store.Member, bool) {
+	m, err := s.d.AdminStore.MemberByID(r.Context(), pr.Practice.ID, r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		s.message(w, r, http.StatusNotFound, viewPractice(pr.Practice), "Member not found",
+			"There is no such member in this practice. Go back to the members list and pick one there.",
+			&nextLink{URL: "/p/" + pr.Practice.Slug + "/admin/members", Label: "Members"})
+		return m, false
+	}
+	if err != nil {
+		s.internalError(w, r, err)
+		return m, false
+	}
+	return m, true
+}
+
+func (s *Server) consoleUnlockConfirm(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, roles.PermUnlock)
+	if !ok {
+		return
+	}
+	m, ok := s.consoleTarget(w, r, pr)
+	if !ok {
+		return
+	}
+	s.renderAny(w, r, http.StatusOK, "admin_confirm", consoleConfirmData{Practice: viewPractice(pr.Practice),
+		Title: "Unlock " + viewMember(m).Name + "?",
+		Message: "This lifts the lock on " + m.Email + " after failed password attempts, so they can log in again. " +
+			"They will be emailed that their account was unlocked.",
+		Action: "/p/" + pr.Practice.Slug + "/admin/members/" + url.PathEscape(m.ID) + "/unlock", Confirm: "Unlock"})
+}
+
+func (s *Server) consoleUnlock(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, roles.PermUnlock)
+	if !ok {
+		return
+	}
+	_, err := s.d.Accounts.UnlockMember(r.Context(), pr.Practice.Slug, r.PathValue("id"),
+		account.Actor{MemberID: pr.Member.ID}, s.meta(r))
+	if !s.consoleActionOK(w, r, pr, err) {
+		return
+	}
+	http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members?done=unlocked", http.StatusSeeOther)
+}
+
+func (s *Server) consoleTemporaryConfirm(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, account.PermResetPasswords)
+	if !ok {
+		return
+	}
+	m, ok := s.consoleTarget(w, r, pr)
+	if !ok {
+		return
+	}
+	s.renderAny(w, r, http.StatusOK, "admin_confirm", consoleConfirmData{Practice: viewPractice(pr.Practice),
+		Title: "Email a temporary password to " + viewMember(m).Name + "?",
+		Message: "A new single-use temporary password goes to " + m.Email + " only; you will not see it. " +
+			"Any earlier temporary password stops working. After logging in with it they must choose a new password.",
+		Action:  "/p/" + pr.Practice.Slug + "/admin/members/" + url.PathEscape(m.ID) + "/temporary-password",
+		Confirm: "Email temporary password"})
+}
+
+func (s *Server) consoleTemporary(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, account.PermResetPasswords)
+	if !ok {
+		return
+	}
+	m, ok := s.consoleTarget(w, r, pr)
+	if !ok {
+		return
+	}
+	_, err := s.d.Accounts.IssueTemporaryPassword(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
+		m.Email, s.meta(r))
+	if !s.consoleActionOK(w, r, pr, err) {
+		return
+	}
+	http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members?done=temporary", http.StatusSeeOther)
+}
+
+// consoleActionOK turns an action's error into a page; true when err is nil.
+func (s *Server) consoleActionOK(w http.ResponseWriter, r *http.Request, pr account.Principal, err error) bool {
+	back := &nextLink{URL: "/p/" + pr.Practice.Slug + "/admin/members", Label: "Members"}
+	var invalid *account.InvalidInputError
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, account.ErrMemberNotFound):
+		s.message(w, r, http.StatusNotFound, viewPractice(pr.Practice), "Member not found",
+			"There is no such member in this practice. Go back to the members list and pick one there.", back)
+	case errors.Is(err, account.ErrForbidden):
+		s.message(w, r, http.StatusForbidden, viewPractice(pr.Practice), "Not allowed",
+			"Your roles do not allow this. Ask your practice administrator.", back)
+	case errors.As(err, &invalid):
+		s.message(w, r, http.StatusBadRequest, viewPractice(pr.Practice), "Not possible", invalid.Reason, back)
+	default:
+		s.internalError(w, r, err)
+	}
+	return false
+}
+
+func (s *Server) consoleAuditFilter(r *http.Request, practiceID string) (store.AuditFilter, string, string, string) {
+	q := r.URL.Query()
+	f := store.AuditFilter{PracticeID: practiceID, Action: trimTo(q.Get("action"), 200), Limit: 100}
+	if o := q.Get("outcome"); o == "success" || o == "failure" {
+		f.Outcome = o
+	}
+	since, until, msg := trimTo(q.Get("since"), 40), trimTo(q.Get("until"), 40), ""
+	if since != "" {
+		if t, err := auditexport.ParseTime(since); err == nil {
+			f.Since = t
+		} else {
+			msg = "From: " + err.Error()
+		}
+	}
+	if until != "" {
+		if t, err := auditexport.ParseTime(until); err == nil {
+			f.Until = t
+		} else {
+			msg = "Before: " + err.Error()
+		}
+	}
+	if b, err := strconv.ParseInt(q.Get("before"), 10, 64); err == nil && b > 0 {
+		f.BeforeID = b
+	}
+	return f, since, until, msg
+}
+
+func (s *Server) consoleAudit(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, roles.PermAudit)
+	if !ok {
+		return
+	}
+	f, since, until, msg := s.consoleAuditFilter(r, pr.Practice.ID)
+	recs, err := s.d.AdminStore.QueryAudit(r.Context(), f)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	params := url.Values{"action": {f.Action}, "outcome": {f.Outcome}, "since": {since}, "until": {until}}
+	base := "/p/" + pr.Practice.Slug + "/admin/audit"
+	data := consoleAuditData{Practice: viewPractice(pr.Practice), Events: recs, Filter: f, Since: since, Until: until,
+		Error: msg}
+	params.Set("format", "csv")
+	data.ExportCSV = base + "/export?" + params.Encode()
+	params.Set("format", "jsonl")
+	data.ExportJSONL = base + "/export?" + params.Encode()
+	params.Del("format")
+	if len(recs) == f.Limit {
+		params.Set("before", strconv.FormatInt(recs[len(recs)-1].ID, 10))
+		data.OlderURL = base + "?" + params.Encode()
+	}
+	s.renderAny(w, r, http.StatusOK, "admin_audit", data)
+}
+
+func (s *Server) consoleAuditExport(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, roles.PermAudit)
+	if !ok {
+		return
+	}
+	f, _, _, msg := s.consoleAuditFilter(r, pr.Practice.ID)
+	format, err := auditexport.ParseFormat(r.URL.Query().Get("format"))
+	if err != nil || msg != "" {
+		if msg == "" {
+			msg = err.Error()
+		}
+		s.message(w, r, http.StatusBadRequest, viewPractice(pr.Practice), "Export not possible", msg,
+			&nextLink{URL: "/p/" + pr.Practice.Slug + "/admin/audit", Label: "Audit trail"})
+		return
+	}
+	f.BeforeID, f.Limit = 0, 0
+	w.Header().Set("Content-Type", format.ContentType())
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Disposition", `attachment; filename="audit-`+pr.Practice.Slug+"."+string(format)+`"`)
+	if _, err := auditexport.Write(r.Context(), s.d.AdminStore, f, format, w); err != nil {
+		s.log(r).ErrorContext(r.Context(), "console audit export failed", "err", err)
+	}
+}
+
+// trimTo bounds a query value.
+func trimTo(v string, n int) string {
+	v = strings.TrimSpace(v)
+	if len(v) > n {
+		v = strings.ToValidUTF8(v[:n], "")
+	}
+	return v
+}
+
+func (s *Server) consoleInvitePage(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, roles.PermManageMembers)
+	if !ok {
+		return
+	}
+	s.renderInvite(w, r, pr, http.StatusOK, consoleInviteData{Checked: map[string]bool{}})
+}
+
+func (s *Server) renderInvite(w http.ResponseWriter, r *http.Request, pr account.Principal, status int, data consoleInviteData) {
+	data.Practice = viewPractice(pr.Practice)
+	m, err := s.d.AdminRoles.Model(r.Context(), pr.Practice.ID)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	data.Roles = m.Roles
+	s.renderAny(w, r, status, "admin_invite", data)
+}
+
+func (s *Server) consoleInvite(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, roles.PermManageMembers)
+	if !ok {
+		return
+	}
+	if !s.parseForm(w, r, viewPractice(pr.Practice)) {
+		return
+	}
+	data := consoleInviteData{Email: trimTo(r.PostForm.Get("email"), 254), Name: trimTo(r.PostForm.Get("name"), 200),
+		Checked: map[string]bool{}}
+	keys := r.PostForm["role"]
+	if len(keys) > 50 {
+		keys = keys[:50]
+	}
+	for _, k := range keys {
+		data.Checked[k] = true
+	}
+	_, err := s.d.Accounts.Invite(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
+		account.InviteRequest{Email: data.Email, Name: data.Name, Roles: keys}, s.meta(r))
+	var invalid *account.InvalidInputError
+	switch {
+	case err == nil:
+		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members?done=invited", http.StatusSeeOther)
+		return
+	case errors.As(err, &invalid):
+		data.Error = "Check the " + invalid.Field + ": " + invalid.Reason + "."
+	case errors.Is(err, account.ErrAlreadyMember):
+		data.Error = "This address already belongs to an active member of the practice. Find them in the members list instead."
+	case errors.Is(err, account.ErrForbidden):
+		data.Error = "You cannot give these roles: " + forbiddenReason(err) + " Choose roles whose permissions you hold, or ask an administrator."
+	default:
+		s.internalError(w, r, err)
+		return
+	}
+	s.renderInvite(w, r, pr, http.StatusBadRequest, data)
+}
+
+// forbiddenReason is the explanatory part of an account.ErrForbidden error
+// (which names permissions, never secrets).
+func forbiddenReason(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, account.ErrForbidden.Error()+": "); i >= 0 {
+		return msg[i+len(account.ErrForbidden.Error())+2:] + "."
+	}
+	return "your roles do not allow this."
+}
+
+type consoleToggle struct {
+	Key, Name, Description string
+	On                     bool
+}
+
+type consoleRolesData struct {
+	Practice              *practiceView
+	Preset, Notice, Error string
+	Roles                 []roles.Role
+	Toggles               []consoleToggle
+	CanDefine             bool
+}
+
+// consoleRolesAllowed admits holders of roles.define, roles.assign or
+// members.manage (who read the role model); others get 403.
+func (s *Server) consoleRolesAllowed(w http.ResponseWriter, r *http.Request) (account.Principal, bool) {
+	pr, ok := s.signedIn(w, r)
+	if !ok {
+		return pr, false
+	}
+	for _, perm := range []string{roles.PermDefine, roles.PermAssign, roles.PermManageMembers} {
+		if s.may(r, pr, perm) {
+			return pr, true
+		}
+	}
+	s.message(w, r, http.StatusForbidden, viewPractice(pr.Practice), "Not allowed",
+		"Your roles do not include the role model (roles.define, roles.assign or members.manage). Ask your practice administrator.",
+		&nextLink{URL: "/p/" + pr.Practice.Slug + "/", Label: "Back to your account"})
+	return pr, false
+}
+
+func (s *Server) consoleRoles(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleRolesAllowed(w, r)
+	if !ok {
+		return
+	}
+	data := consoleRolesData{}
+	switch r.URL.Query().Get("done") {
+	case "role":
+		data.Notice = "The role was saved."
+	case "toggle":
+		data.Notice = "The toggle was changed."
+	}
+	s.renderRoles(w, r, pr, http.StatusOK, data)
+}
+
+func (s *Server) renderRoles(w http.ResponseWriter, r *http.Request, pr account.Principal, status int, data consoleRolesData) {
+	m, err := s.d.AdminRoles.Model(r.Context(), pr.Practice.ID)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	data.Practice, data.Preset, data.Roles = viewPractice(pr.Practice), m.Preset, m.Roles
+	data.CanDefine = s.may(r, pr, roles.PermDefine)
+	for _, t := range m.Toggles {
+		data.Toggles = append(data.Toggles, consoleToggle{Key: t.Key, Name: t.Name, Description: t.Description, On: m.ToggleOn[t.Key]})
+	}
+	s.renderAny(w, r, status, "admin_roles", data)
+}
+
+func (s *Server) consoleRoleSave(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, roles.PermDefine)
+	if !ok {
+		return
+	}
+	if !s.parseForm(w, r, viewPractice(pr.Practice)) {
+		return
+	}
+	m, err := s.d.AdminRoles.Model(r.Context(), pr.Practice.ID)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	key := r.PathValue("key")
+	var role *roles.Role
+	for i := range m.Roles {
+		if m.Roles[i].Key == key {
+			role = &m.Roles[i]
+		}
+	}
+	if role == nil {
+		s.message(w, r, http.StatusNotFound, viewPractice(pr.Practice), "Role not found",
+			"The practice has no such role. Go back to the roles page.", &nextLink{URL: "/p/" + pr.Practice.Slug + "/admin/roles", Label: "Roles"})
+		return
+	}
+	var perms []string
+	for _, line := range strings.Split(r.PostForm.Get("permissions"), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			perms = append(perms, line)
+		}
+	}
+	updated := *role
+	updated.Permissions = perms
+	err = s.d.AdminRoles.PutRole(r.Context(), roles.Actor{PracticeID: pr.Practice.ID, MemberID: pr.Member.ID}, updated,
+		roles.Meta{ClientAddr: s.meta(r).ClientAddr, UserAgent: r.UserAgent(), RequestID: requestID(r)})
+	if err == nil {
+		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/roles?done=role", http.StatusSeeOther)
+		return
+	}
+	s.roleChangeFailed(w, r, pr, err)
+}
+
+func (s *Server) consoleToggle(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, roles.PermDefine)
+	if !ok {
+		return
+	}
+	if !s.parseForm(w, r, viewPractice(pr.Practice)) {
+		return
+	}
+	on := r.PostForm.Get("on") == "true"
+	err := s.d.AdminRoles.SetToggle(r.Context(), roles.Actor{PracticeID: pr.Practice.ID, MemberID: pr.Member.ID},
+		r.PathValue("key"), on, roles.Meta{ClientAddr: s.meta(r).ClientAddr, UserAgent: r.UserAgent(), RequestID: requestID(r)})
+	if err == nil {
+		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/roles?done=toggle", http.StatusSeeOther)
+		return
+	}
+	s.roleChangeFailed(w, r, pr, err)
+}
+
+// roleChangeFailed re-renders the roles page with the role service's
+// explanation (it names roles and permissions, never secrets).
+func (s *Server) roleChangeFailed(w http.ResponseWriter, r *http.Request, pr account.Principal, err error) {
+	switch {
+	case errors.Is(err, roles.ErrForbidden), errors.Is(err, roles.ErrInvalid), errors.Is(err, roles.ErrConstraint),
+		errors.Is(err, roles.ErrInvalidRole), errors.Is(err, roles.ErrBadPermission), errors.Is(err, roles.ErrLastManager):
+		status := http.StatusBadRequest
+		if errors.Is(err, roles.ErrForbidden) {
+			status = http.StatusForbidden
+		}
+		s.renderRoles(w, r, pr, status, consoleRolesData{Error: "Nothing was changed: " + strings.TrimPrefix(err.Error(), "roles: ")})
+	default:
+		s.internalError(w, r, err)
+	}
+}

@@ -1,0 +1,139 @@
+package oidc
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+)
+
+// ClientConfig declares one relying party (a practice app). It mirrors the
+// clients: section of the configuration.
+type ClientConfig struct {
+	ID string
+	// Secret is the client secret; "" makes a public client (PKCE only). It is
+	// kept only as a SHA-256 hash (client secrets are long random strings, so
+	// a fast hash is enough and keeps client authentication cheap).
+	Secret                 string
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	// GrantTypes: authorization_code, refresh_token, client_credentials.
+	// Empty means authorization_code and refresh_token.
+	GrantTypes []string
+	// Scopes the client may request beyond openid; empty means the standard
+	// set (openid profile email offline_access practitioner).
+	Scopes               []string
+	BackchannelLogoutURI string
+	// RequirePermission, when set, must be among a member's effective
+	// permissions for the client to get a code.
+	RequirePermission string
+	// AccessTokenTTL overrides the provider's access-token lifetime.
+	AccessTokenTTL time.Duration
+	// Practice binds the client to one practice (slug); "" serves any.
+	Practice string
+	// SigningAlg is ES256 (default) or RS256 for ID and access tokens.
+	SigningAlg string
+}
+
+// The scopes frontdesk knows.
+const (
+	ScopePractitioner = "practitioner"
+)
+
+var defaultScopes = []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess, ScopePractitioner}
+
+var allowedGrants = []string{string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken), string(oidc.GrantTypeClientCredentials)}
+
+// client is a registered client; it implements op.Client.
+type client struct {
+	cfg        ClientConfig
+	secretHash []byte // nil for public clients
+	grants     []oidc.GrantType
+	scopes     []string
+	idTokenTTL time.Duration
+	loginURL   func(id string) string
+}
+
+func newClient(c ClientConfig, idTokenTTL time.Duration) (*client, error) {
+	cl := &client{cfg: c, idTokenTTL: idTokenTTL}
+	if c.Secret != "" {
+		h := sha256.Sum256([]byte(c.Secret))
+		cl.secretHash = h[:]
+		cl.cfg.Secret = ""
+	}
+	grants := c.GrantTypes
+	if len(grants) == 0 {
+		grants = []string{string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken)}
+	}
+	for _, g := range grants {
+		if !slices.Contains(allowedGrants, g) {
+			return nil, fmt.Errorf("oidc: client %q: grant type %q is not offered; use one of %v", c.ID, g, allowedGrants)
+		}
+		if g == string(oidc.GrantTypeClientCredentials) && cl.secretHash == nil {
+			return nil, fmt.Errorf("oidc: client %q: client_credentials needs a client secret", c.ID)
+		}
+		cl.grants = append(cl.grants, oidc.GrantType(g))
+	}
+	cl.scopes = c.Scopes
+	if len(cl.scopes) == 0 {
+		cl.scopes = defaultScopes
+	}
+	switch c.SigningAlg {
+	case "":
+		cl.cfg.SigningAlg = AlgES256
+	case AlgES256, AlgRS256:
+	default:
+		return nil, fmt.Errorf("oidc: client %q: signing algorithm %q is not offered; use ES256 or RS256", c.ID, c.SigningAlg)
+	}
+	return cl, nil
+}
+
+// checkSecret compares a presented secret in constant time.
+func (c *client) checkSecret(secret string) bool {
+	if c.secretHash == nil {
+		return false
+	}
+	h := sha256.Sum256([]byte(secret))
+	return subtle.ConstantTimeCompare(h[:], c.secretHash) == 1
+}
+
+func (c *client) GetID() string                    { return c.cfg.ID }
+func (c *client) RedirectURIs() []string           { return c.cfg.RedirectURIs }
+func (c *client) PostLogoutRedirectURIs() []string { return c.cfg.PostLogoutRedirectURIs }
+func (c *client) ApplicationType() op.ApplicationType {
+	return op.ApplicationTypeWeb
+}
+func (c *client) AuthMethod() oidc.AuthMethod {
+	if c.secretHash == nil {
+		return oidc.AuthMethodNone
+	}
+	return oidc.AuthMethodBasic
+}
+func (c *client) ResponseTypes() []oidc.ResponseType {
+	return []oidc.ResponseType{oidc.ResponseTypeCode}
+}
+func (c *client) GrantTypes() []oidc.GrantType { return c.grants }
+func (c *client) LoginURL(id string) string    { return c.loginURL(id) }
+func (c *client) AccessTokenType() op.AccessTokenType {
+	return op.AccessTokenTypeJWT
+}
+func (c *client) IDTokenLifetime() time.Duration { return c.idTokenTTL }
+func (c *client) DevMode() bool                  { return false }
+func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+func (c *client) IsScopeAllowed(scope string) bool { return slices.Contains(c.scopes, scope) }
+
+// IDTokenUserinfoClaimsAssertion is true: ID tokens carry email and name even
+// when an access token is issued with them (the contract promises them).
+func (c *client) IDTokenUserinfoClaimsAssertion() bool { return true }
+func (c *client) ClockSkew() time.Duration             { return 0 }
+
+func (c *client) allowsGrant(g oidc.GrantType) bool { return slices.Contains(c.grants, g) }

@@ -1,0 +1,287 @@
+// Package oidc is frontdesk's OpenID provider: practice apps send people here
+// to log in and receive ID tokens and JWT access tokens (RFC 9068) that carry
+// the practice, the member's roles and effective permissions.
+//
+// The protocol is github.com/zitadel/oidc/v3/pkg/op (OpenID Certified,
+// pinned at v3.49.2); JOSE is go-jose v4 through it. This package supplies
+// the storage (identity/store) and closes the gaps the library leaves to its
+// host, each covered by a test:
+//
+//   - PKCE with S256 is required of every client, confidential ones too;
+//     "plain" is refused.
+//   - An authorization code is consumed by its first redemption, even when
+//     the PKCE check then fails; a replayed code revokes what it issued.
+//   - Access tokens are JWTs with typ "at+jwt" (RFC 9068).
+//   - Discovery advertises only what is offered: the code flow, refresh and
+//     client credentials grants, S256, ES256 and RS256.
+//   - The authorization response carries iss (RFC 9207).
+//   - An auth request is bound to the browser that started it (a random
+//     binding cookie whose hash is stored); only that browser, signed in to
+//     the request's practice, can complete it and collect the code.
+//   - Refresh tokens are stored hashed, rotate on every use and belong to a
+//     family; replaying a used one revokes the whole family.
+package oidc
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/store"
+)
+
+// Effective is what a member may do in a practice, as copied into tokens.
+type Effective struct {
+	Roles       []string
+	Permissions []string
+	Supervisors []string
+	// ElevatedUntil is when an active emergency-access elevation ends; zero
+	// when none is active. Its permissions are already in Permissions.
+	ElevatedUntil time.Time
+}
+
+// ClaimsSource computes a member's effective roles and permissions when a
+// token is minted. The role model (identity/roles) provides the real one.
+type ClaimsSource interface {
+	Effective(ctx context.Context, practiceID, memberID string) (Effective, error)
+}
+
+// ClaimsFunc adapts a function to ClaimsSource.
+type ClaimsFunc func(ctx context.Context, practiceID, memberID string) (Effective, error)
+
+// Effective calls f.
+func (f ClaimsFunc) Effective(ctx context.Context, practiceID, memberID string) (Effective, error) {
+	return f(ctx, practiceID, memberID)
+}
+
+// Accounts is what the provider needs from the account service.
+type Accounts interface {
+	Practice(ctx context.Context, slug string) (store.Practice, error)
+	Authenticate(ctx context.Context, practiceSlug, token string) (account.Principal, error)
+	Logout(ctx context.Context, token string, meta account.Meta) error
+}
+
+// Deps are the provider's collaborators.
+type Deps struct {
+	Store    *store.Store
+	Accounts Accounts
+	// Claims computes roles and permissions; nil uses the member's stored
+	// role keys with no permissions (until the role model is wired).
+	Claims ClaimsSource
+	Logger *slog.Logger
+	Now    func() time.Time
+	Random io.Reader
+	NewID  func() string
+	// HTTPClient delivers back-channel logout; nil means a client with a
+	// 5 s timeout.
+	HTTPClient *http.Client
+}
+
+// Settings configure the provider.
+type Settings struct {
+	// Issuer is server.public_url: one issuer for every practice.
+	Issuer string
+	// MasterKey (32 bytes) encrypts the signing keys at rest.
+	MasterKey       []byte
+	AccessTokenTTL  time.Duration
+	IDTokenTTL      time.Duration
+	RefreshTokenTTL time.Duration
+	CodeTTL         time.Duration
+	AuthRequestTTL  time.Duration
+	// KeyPublishAhead is how long a rotated-in key is published before it
+	// signs (default 10 minutes).
+	KeyPublishAhead time.Duration
+	Clients         []ClientConfig
+	// SessionCookie is the name of the browser-session cookie.
+	SessionCookie string
+}
+
+// Paths the provider serves (relative to the issuer).
+const (
+	DiscoveryPath = "/.well-known/openid-configuration"
+	// PathPrefix is the prefix of every other provider endpoint.
+	PathPrefix   = "/oauth2/"
+	authorizeRel = "oauth2/authorize"
+	callbackPath = "/oauth2/authorize/callback"
+)
+
+// BindingCookie binds an auth request to the browser that started it.
+const BindingCookie = "__Host-frontdesk_authreq"
+
+// Errors of the login step; test for them with errors.Is.
+var (
+	// ErrAuthRequestInvalid: the auth request is unknown, expired, already
+	// completed, for another practice, or was started in another browser.
+	ErrAuthRequestInvalid = errors.New("oidc: this login request has expired or belongs to another browser")
+	// ErrPermissionRequired: the client requires a permission the member lacks.
+	ErrPermissionRequired = errors.New("oidc: the app requires a permission the member does not hold")
+)
+
+// PermissionError says which app needs which permission.
+type PermissionError struct {
+	ClientID   string
+	Permission string
+}
+
+func (e *PermissionError) Error() string {
+	return fmt.Sprintf("oidc: app %q requires permission %q", e.ClientID, e.Permission)
+}
+
+// Is makes errors.Is(err, ErrPermissionRequired) true.
+func (e *PermissionError) Is(target error) bool { return target == ErrPermissionRequired }
+
+// Provider is the OpenID provider. It is an http.Handler for the discovery
+// document and everything under /oauth2/, and offers the login pages the
+// calls they need to finish an authorization request.
+type Provider struct {
+	d       Deps
+	set     Settings
+	issuer  string
+	keys    *KeyManager
+	clients map[string]*client
+	store   *storage
+	op      *op.Provider
+	server  *server
+	handler http.Handler
+}
+
+// New builds the provider and makes sure signing keys exist.
+func New(ctx context.Context, d Deps, set Settings) (*Provider, error) {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Random == nil {
+		d.Random = rand.Reader
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.HTTPClient == nil {
+		d.HTTPClient = &http.Client{Timeout: 5 * time.Second}
+	}
+	if d.Claims == nil {
+		d.Claims = storedRoles{d.Store}
+	}
+	pub, err := url.Parse(set.Issuer)
+	if err != nil || pub.Host == "" {
+		return nil, fmt.Errorf("oidc: issuer %q is not an absolute URL", set.Issuer)
+	}
+	if set.KeyPublishAhead == 0 {
+		set.KeyPublishAhead = 10 * time.Minute
+	}
+	for _, ttl := range []*time.Duration{&set.AccessTokenTTL, &set.IDTokenTTL, &set.RefreshTokenTTL, &set.CodeTTL, &set.AuthRequestTTL} {
+		if *ttl <= 0 {
+			return nil, errors.New("oidc: every token lifetime must be positive")
+		}
+	}
+	p := &Provider{d: d, set: set, issuer: strings.TrimSuffix(set.Issuer, "/"), clients: map[string]*client{}}
+	if d.NewID == nil {
+		p.d.NewID = p.randomID
+	}
+	longest := max(set.AccessTokenTTL, set.IDTokenTTL)
+	for _, c := range set.Clients {
+		longest = max(longest, c.AccessTokenTTL)
+	}
+	p.keys, err = NewKeyManager(d.Store, set.MasterKey, p.d.Random, d.Now, p.d.NewID, KeyManagerOptions{
+		PublishAhead: set.KeyPublishAhead, RetireAfter: longest + time.Minute, CacheTTL: 30 * time.Second})
+	if err != nil {
+		return nil, err
+	}
+	if err := p.keys.EnsureKeys(ctx); err != nil {
+		return nil, err
+	}
+	for _, c := range set.Clients {
+		cl, err := newClient(c, set.IDTokenTTL)
+		if err != nil {
+			return nil, err
+		}
+		cl.loginURL = func(id string) string { return p.issuer + "/" } // unused: Authorize redirects itself
+		p.clients[c.ID] = cl
+	}
+	cryptoKey, err := deriveKey(set.MasterKey, "oidc library crypto")
+	if err != nil {
+		return nil, err
+	}
+	cfg := &op.Config{
+		CodeMethodS256:                    true,
+		AuthMethodPost:                    true,
+		GrantTypeRefreshToken:             true,
+		DefaultLogoutRedirectURI:          p.issuer + "/",
+		BackChannelLogoutSupported:        true,
+		BackChannelLogoutSessionSupported: true,
+		SupportedScopes:                   defaultScopes,
+		SupportedClaims: []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "amr", "sid", "nonce", "azp",
+			"email", "email_verified", "name", "practice", "practice_id", "roles", "permissions",
+			"legal_name", "npi", "taxonomy", "supervisors"},
+	}
+	copy(cfg.CryptoKey[:], cryptoKey)
+	p.store = &storage{p: p}
+	opts := []op.Option{}
+	if pub.Scheme == "http" {
+		opts = append(opts, op.WithAllowInsecure())
+	}
+	p.op, err = op.NewProvider(cfg, p.store, op.StaticIssuer(p.issuer), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: provider: %w", err)
+	}
+	endpoints := op.Endpoints{
+		Authorization: op.NewEndpoint(authorizeRel),
+		Token:         op.NewEndpoint("oauth2/token"),
+		Introspection: op.NewEndpoint("oauth2/introspect"),
+		Userinfo:      op.NewEndpoint("oauth2/userinfo"),
+		Revocation:    op.NewEndpoint("oauth2/revoke"),
+		EndSession:    op.NewEndpoint("oauth2/end_session"),
+		JwksURI:       op.NewEndpoint("oauth2/keys"),
+	}
+	p.server = &server{LegacyServer: op.NewLegacyServer(p.op, endpoints), p: p}
+	p.handler = op.RegisterLegacyServer(p.server, p.callback)
+	return p, nil
+}
+
+// ServeHTTP serves the discovery document and the /oauth2/ endpoints.
+func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.handler.ServeHTTP(w, r) }
+
+// Issuer returns the issuer identifier.
+func (p *Provider) Issuer() string { return p.issuer }
+
+// Keys returns the signing-key manager (for rotation).
+func (p *Provider) Keys() *KeyManager { return p.keys }
+
+func (p *Provider) randomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(p.d.Random, b); err != nil {
+		panic(fmt.Sprintf("oidc: random source failed: %v", err)) // crypto/rand does not fail
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (p *Provider) randomID() string { return p.randomToken(16) }
+
+func hashToken(v string) []byte {
+	h := sha256.Sum256([]byte(v))
+	return h[:]
+}
+
+// storedRoles is the fallback ClaimsSource: the member's stored role keys and
+// no permissions.
+type storedRoles struct{ st *store.Store }
+
+func (s storedRoles) Effective(ctx context.Context, practiceID, memberID string) (Effective, error) {
+	m, err := s.st.MemberByID(ctx, practiceID, memberID)
+	if err != nil {
+		return Effective{}, err
+	}
+	return Effective{Roles: m.Roles}, nil
+}

@@ -1,0 +1,236 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/store"
+)
+
+// errNotOffered answers library paths that frontdesk replaces with its own
+// (see server): they are never reached in normal operation.
+var errNotOffered = errors.New("oidc: not offered")
+
+// storage adapts the provider to op.Storage. Most of the flow lives in
+// server's overrides; what the library still calls here is clients, keys,
+// ID-token claims and logout.
+type storage struct{ p *Provider }
+
+var (
+	_ op.Storage                   = (*storage)(nil)
+	_ op.ClientCredentialsStorage  = (*storage)(nil)
+	_ op.CanSetUserinfoFromRequest = (*storage)(nil)
+)
+
+func (s *storage) CreateAuthRequest(context.Context, *oidc.AuthRequest, string) (op.AuthRequest, error) {
+	return nil, errNotOffered
+}
+func (s *storage) AuthRequestByID(context.Context, string) (op.AuthRequest, error) {
+	return nil, errNotOffered
+}
+func (s *storage) AuthRequestByCode(context.Context, string) (op.AuthRequest, error) {
+	return nil, errNotOffered
+}
+func (s *storage) SaveAuthCode(context.Context, string, string) error { return errNotOffered }
+func (s *storage) DeleteAuthRequest(context.Context, string) error    { return nil }
+func (s *storage) CreateAccessToken(context.Context, op.TokenRequest) (string, time.Time, error) {
+	return "", time.Time{}, errNotOffered
+}
+func (s *storage) CreateAccessAndRefreshTokens(context.Context, op.TokenRequest, string) (string, string, time.Time, error) {
+	return "", "", time.Time{}, errNotOffered
+}
+func (s *storage) TokenRequestByRefreshToken(context.Context, string) (op.RefreshTokenRequest, error) {
+	return nil, op.ErrInvalidRefreshToken
+}
+func (s *storage) TerminateSession(context.Context, string, string) error { return nil }
+func (s *storage) RevokeToken(context.Context, string, string, string) *oidc.Error {
+	return oidc.ErrServerError().WithParent(errNotOffered)
+}
+func (s *storage) GetRefreshTokenInfo(context.Context, string, string) (string, string, error) {
+	return "", "", op.ErrInvalidRefreshToken
+}
+
+// SigningKey returns the active key of the algorithm in ctx (the client's).
+func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
+	return s.p.keys.Signing(ctx, algFrom(ctx))
+}
+
+func (s *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
+	return []jose.SignatureAlgorithm{jose.ES256, jose.RS256}, nil
+}
+
+// KeySet returns the published public keys (the JWKS).
+func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) {
+	keys, err := s.p.keys.Published(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]op.Key, len(keys))
+	for i, k := range keys {
+		out[i] = k
+	}
+	return out, nil
+}
+
+func (s *storage) GetClientByClientID(_ context.Context, id string) (op.Client, error) {
+	if c, ok := s.p.clients[id]; ok {
+		return c, nil
+	}
+	return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
+}
+
+func (s *storage) AuthorizeClientIDSecret(_ context.Context, id, secret string) error {
+	if c, ok := s.p.clients[id]; ok && c.checkSecret(secret) {
+		return nil
+	}
+	return oidc.ErrInvalidClient().WithDescription("client authentication failed")
+}
+
+// ClientCredentials authenticates a client for the client_credentials grant.
+func (s *storage) ClientCredentials(ctx context.Context, id, secret string) (op.Client, error) {
+	if err := s.AuthorizeClientIDSecret(ctx, id, secret); err != nil {
+		return nil, err
+	}
+	return s.p.clients[id], nil
+}
+
+func (s *storage) ClientCredentialsTokenRequest(context.Context, string, []string) (op.TokenRequest, error) {
+	return nil, errNotOffered
+}
+
+func (s *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
+	return nil
+}
+
+// SetUserinfoFromRequest fills the ID token's claims from the grant.
+func (s *storage) SetUserinfoFromRequest(_ context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
+	r, ok := req.(*idRequest)
+	if !ok {
+		return errNotOffered
+	}
+	s.fillUserinfo(info, r.g, scopes)
+	return nil
+}
+
+// fillUserinfo sets the claims of ID tokens and userinfo: practice claims
+// always, email and name by scope, the practitioner claims with the
+// practitioner scope.
+func (s *storage) fillUserinfo(info *oidc.UserInfo, g *grant, scopes []string) {
+	info.Subject = g.subject
+	for k, v := range g.privateClaims() {
+		info.AppendClaims(k, v)
+	}
+	m := g.member
+	if m == nil {
+		return
+	}
+	if slices.Contains(scopes, oidc.ScopeEmail) {
+		info.Email = m.Email
+		// Active members proved the address by using the link mailed to it.
+		info.EmailVerified = oidc.Bool(m.Status == store.StatusActive || m.Status == store.StatusLocked)
+	}
+	if slices.Contains(scopes, oidc.ScopeProfile) {
+		name := m.DisplayName
+		if name == "" {
+			name = m.LegalName
+		}
+		info.Name = name
+	}
+	if slices.Contains(scopes, ScopePractitioner) {
+		info.AppendClaims("legal_name", m.LegalName)
+		info.AppendClaims("npi", m.NPI)
+		info.AppendClaims("taxonomy", m.Taxonomy)
+		info.AppendClaims("supervisors", nonNil(g.eff.Supervisors))
+	}
+}
+
+func (s *storage) SetUserinfoFromToken(context.Context, *oidc.UserInfo, string, string, string) error {
+	return errNotOffered
+}
+func (s *storage) SetIntrospectionFromToken(context.Context, *oidc.IntrospectionResponse, string, string, string) error {
+	return errNotOffered
+}
+func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
+	return nil, nil
+}
+func (s *storage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
+	return nil, errNotOffered
+}
+func (s *storage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
+	return nil, errNotOffered
+}
+
+// Health reports whether the database answers.
+func (s *storage) Health(ctx context.Context) error { return s.p.d.Store.Ping(ctx) }
+
+// server is the library's LegacyServer with frontdesk's overrides.
+type server struct {
+	*op.LegacyServer
+	p *Provider
+}
+
+// discovery is the discovery document plus fields the library lacks.
+type discovery struct {
+	*oidc.DiscoveryConfiguration
+	// RFC 9207.
+	IssParameterSupported bool `json:"authorization_response_iss_parameter_supported"`
+}
+
+// Discovery advertises only what frontdesk offers.
+func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Response, error) {
+	resp, err := s.LegacyServer.Discovery(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	cfg, ok := resp.Data.(*oidc.DiscoveryConfiguration)
+	if !ok {
+		return nil, oidc.ErrServerError()
+	}
+	cfg.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
+	cfg.ResponseModesSupported = []string{string(oidc.ResponseModeQuery)}
+	cfg.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
+	cfg.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
+	cfg.IDTokenSigningAlgValuesSupported = []string{AlgES256, AlgRS256}
+	cfg.UserinfoSigningAlgValuesSupported = nil
+	cfg.RequestObjectSigningAlgValuesSupported = nil
+	cfg.RequestParameterSupported = false
+	cfg.TokenEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
+	cfg.TokenEndpointAuthSigningAlgValuesSupported = nil
+	cfg.IntrospectionEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}
+	cfg.IntrospectionEndpointAuthSigningAlgValuesSupported = nil
+	cfg.RevocationEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
+	cfg.RevocationEndpointAuthSigningAlgValuesSupported = nil
+	cfg.DeviceAuthorizationEndpoint = ""
+	cfg.CheckSessionIframe = ""
+	cfg.SubjectTypesSupported = []string{"public"}
+	return op.NewResponse(&discovery{DiscoveryConfiguration: cfg, IssParameterSupported: true}), nil
+}
+
+// EndSession is RP-initiated logout: it validates the request (id_token_hint,
+// registered post_logout_redirect_uri) with the library, ends this browser's
+// session and revokes the refresh tokens issued under it, then redirects.
+func (s *server) EndSession(ctx context.Context, r *op.Request[oidc.EndSessionRequest]) (*op.Redirect, error) {
+	p := s.p
+	session, err := op.ValidateEndSessionRequest(ctx, r.Data, s.Provider())
+	if err != nil {
+		return nil, err
+	}
+	rd := op.NewRedirect(session.RedirectURI)
+	token := cookieFromHeader(r.Header, p.set.SessionCookie)
+	if token != "" {
+		if err := p.EndBrowserSession(ctx, token, account.Meta{UserAgent: r.Header.Get("User-Agent")}); err != nil {
+			return nil, oidc.ErrServerError().WithParent(err)
+		}
+		rd.Header.Add("Set-Cookie", (&http.Cookie{Name: p.set.SessionCookie, Value: "", Path: "/", Secure: true,
+			HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: -1}).String())
+	}
+	return rd, nil
+}

@@ -1,0 +1,252 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// IncrLockoutCounter atomically adds one to the counter key and returns the new
+// count, in one statement on both engines. A counter whose expiry has passed
+// at now starts again at 1. expiresAt is the expiry a new count gets (zero:
+// none); an existing unexpired count keeps its expiry, except that a count
+// without one gets expiresAt.
+func (s *Store) IncrLockoutCounter(ctx context.Context, key string, now, expiresAt time.Time) (int64, error) {
+	var n int64
+	err := s.queryRow(ctx, `INSERT INTO lockout_counters (counter_key, n, expires_at) VALUES ($1, 1, $2)
+		ON CONFLICT (counter_key) DO UPDATE SET
+			n = CASE WHEN lockout_counters.expires_at IS NOT NULL AND lockout_counters.expires_at <= $3
+				THEN 1 ELSE lockout_counters.n + 1 END,
+			expires_at = CASE WHEN lockout_counters.expires_at IS NULL OR lockout_counters.expires_at <= $3
+				THEN excluded.expires_at ELSE lockout_counters.expires_at END
+		RETURNING n`, key, nullMicros(expiresAt), micros(now)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: lockout counter: %w", err)
+	}
+	return n, nil
+}
+
+// PeekLockoutCounter returns the counter's value at now and its expiry (zero
+// when it has none). A missing or expired counter is 0.
+func (s *Store) PeekLockoutCounter(ctx context.Context, key string, now time.Time) (int64, time.Time, error) {
+	var (
+		n   int64
+		exp sql.NullInt64
+	)
+	err := s.queryRow(ctx, `SELECT n, expires_at FROM lockout_counters
+		WHERE counter_key = $1 AND (expires_at IS NULL OR expires_at > $2)`, key, micros(now)).Scan(&n, &exp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, time.Time{}, nil
+	}
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("store: lockout counter: %w", err)
+	}
+	return n, fromNullMicros(exp), nil
+}
+
+// DecrLockoutCounter subtracts one from the counter key when it is above
+// zero; a missing counter stays missing.
+func (s *Store) DecrLockoutCounter(ctx context.Context, key string) error {
+	if _, err := s.exec(ctx, `UPDATE lockout_counters SET n = n - 1 WHERE counter_key = $1 AND n > 0`, key); err != nil {
+		return fmt.Errorf("store: decrement lockout counter: %w", err)
+	}
+	return nil
+}
+
+// DeleteLockoutCounter removes the counter key.
+func (s *Store) DeleteLockoutCounter(ctx context.Context, key string) error {
+	if _, err := s.exec(ctx, `DELETE FROM lockout_counters WHERE counter_key = $1`, key); err != nil {
+		return fmt.Errorf("store: reset lockout counter: %w", err)
+	}
+	return nil
+}
+
+// PurgeLockoutCounters deletes counters that expired before now and reports
+// how many.
+func (s *Store) PurgeLockoutCounters(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.exec(ctx, `DELETE FROM lockout_counters WHERE expires_at IS NOT NULL AND expires_at <= $1`, micros(now))
+	if err != nil {
+		return 0, fmt.Errorf("store: purge lockout counters: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// MemberLock is the durable record of one lock: who was locked, when, after
+// how many attempts, from which client addresses, and when and by whom it was
+// lifted.
+type MemberLock struct {
+	ID         string
+	PracticeID string
+	MemberID   string
+	LockedAt   time.Time
+	Attempts   int
+	Addresses  []string
+	UnlockedAt time.Time // zero while locked
+	UnlockedBy string    // the unlocking member's ID, or "operator"
+}
+
+// LockMember locks an active member: in one transaction the status becomes
+// locked and l is recorded. It reports false (and records nothing) when the
+// member was not active — already locked, deactivated or not yet set up.
+func (s *Store) LockMember(ctx context.Context, l MemberLock) (bool, error) {
+	addrs, err := json.Marshal(orEmptyList(l.Addresses))
+	if err != nil {
+		return false, fmt.Errorf("store: lock addresses: %w", err)
+	}
+	locked := false
+	err = s.InTx(ctx, func(tx *Store) error {
+		res, err := tx.exec(ctx, `UPDATE members SET status = 'locked', updated_at = $1
+			WHERE id = $2 AND practice_id = $3 AND status = 'active'`, micros(l.LockedAt), l.MemberID, l.PracticeID)
+		if err != nil {
+			return fmt.Errorf("store: lock member: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		_, err = tx.exec(ctx, `INSERT INTO member_locks (id, practice_id, member_id, locked_at, attempts, addresses)
+			VALUES ($1, $2, $3, $4, $5, $6)`, l.ID, l.PracticeID, l.MemberID, micros(l.LockedAt), l.Attempts, string(addrs))
+		if err != nil {
+			return fmt.Errorf("store: lock record: %w", err)
+		}
+		locked = true
+		return nil
+	})
+	return locked, err
+}
+
+// UnlockMember lifts a member's lock: in one transaction a locked member
+// becomes active and the open lock record is closed with at and by. It reports
+// false when the member was not locked (nothing changes then).
+func (s *Store) UnlockMember(ctx context.Context, practiceID, memberID, by string, at time.Time) (bool, error) {
+	unlocked := false
+	err := s.InTx(ctx, func(tx *Store) error {
+		res, err := tx.exec(ctx, `UPDATE members SET status = 'active', updated_at = $1
+			WHERE id = $2 AND practice_id = $3 AND status = 'locked'`, micros(at), memberID, practiceID)
+		if err != nil {
+			return fmt.Errorf("store: unlock member: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		if _, err := tx.exec(ctx, `UPDATE member_locks SET unlocked_at = $1, unlocked_by = $2
+			WHERE member_id = $3 AND unlocked_at IS NULL`, micros(at), by, memberID); err != nil {
+			return fmt.Errorf("store: close lock record: %w", err)
+		}
+		unlocked = true
+		return nil
+	})
+	return unlocked, err
+}
+
+// MemberLocks returns the member's lock records, newest first.
+func (s *Store) MemberLocks(ctx context.Context, practiceID, memberID string) ([]MemberLock, error) {
+	rows, err := s.query(ctx, `SELECT id, practice_id, member_id, locked_at, attempts, addresses, unlocked_at, unlocked_by
+		FROM member_locks WHERE practice_id = $1 AND member_id = $2 ORDER BY locked_at DESC, id DESC`, practiceID, memberID)
+	if err != nil {
+		return nil, fmt.Errorf("store: member locks: %w", err)
+	}
+	defer rows.Close()
+	var out []MemberLock
+	for rows.Next() {
+		var (
+			l        MemberLock
+			at       int64
+			addrs    string
+			unlocked sql.NullInt64
+		)
+		if err := rows.Scan(&l.ID, &l.PracticeID, &l.MemberID, &at, &l.Attempts, &addrs, &unlocked, &l.UnlockedBy); err != nil {
+			return nil, fmt.Errorf("store: member locks: %w", err)
+		}
+		l.LockedAt, l.UnlockedAt = fromMicros(at), fromNullMicros(unlocked)
+		if err := json.Unmarshal([]byte(addrs), &l.Addresses); err != nil {
+			return nil, fmt.Errorf("store: lock addresses: %w", err)
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: member locks: %w", err)
+	}
+	return out, nil
+}
+
+// RequireActiveMember succeeds only when the member is active. Inside a
+// transaction it also takes the member's row lock (PostgreSQL), so a session
+// started in that transaction and a concurrent lock are ordered: the session
+// either exists before the lock or is not created. It returns ErrNotFound when
+// the member is not active.
+func (s *Store) RequireActiveMember(ctx context.Context, memberID string) error {
+	return s.expectOne(s.exec(ctx, `UPDATE members SET status = status WHERE id = $1 AND status = 'active'`,
+		memberID))("active member")
+}
+
+// RecentFailureAddrs returns up to limit distinct client addresses of the
+// member's failed logins recorded after their last successful login or unlock.
+func (s *Store) RecentFailureAddrs(ctx context.Context, practiceID, memberID string, limit int) ([]string, error) {
+	rows, err := s.query(ctx, `SELECT DISTINCT client_addr FROM audit_events
+		WHERE subject_id = $2 AND practice_id = $1 AND action = 'login' AND outcome = 'failure' AND client_addr <> ''
+		AND id > COALESCE((SELECT MAX(id) FROM audit_events WHERE subject_id = $2 AND practice_id = $1
+			AND action IN ('login', 'member.unlock') AND outcome = 'success'), 0)
+		ORDER BY client_addr LIMIT $3`, practiceID, memberID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: failure addresses: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			return nil, fmt.Errorf("store: failure addresses: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: failure addresses: %w", err)
+	}
+	return out, nil
+}
+
+// ActiveMembersWithRoleFor returns the practice's active members holding any of
+// roles, with all their roles, ordered by ID. Lock notifications go to
+// them.
+func (s *Store) ActiveMembersWithRoleFor(ctx context.Context, practiceID string, roles []string) ([]Member, error) {
+	var ids []string
+	for _, r := range dedupe(roles) {
+		rows, err := s.query(ctx, `SELECT m.id FROM members m JOIN member_roles r ON r.member_id = m.id
+			WHERE m.practice_id = $1 AND m.status = 'active' AND r.role_key = $2`, practiceID, r)
+		if err != nil {
+			return nil, fmt.Errorf("store: members with role: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: members with role: %w", err)
+			}
+			ids = append(ids, id)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("store: members with role: %w", err)
+		}
+	}
+	var out []Member
+	for _, id := range dedupe(ids) {
+		m, err := s.MemberByID(ctx, practiceID, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func orEmptyList(v []string) []string {
+	if v == nil {
+		return []string{}
+	}
+	return v
+}

@@ -1,0 +1,311 @@
+// Package smtptest runs a real SMTP server (github.com/emersion/go-smtp) on
+// a loopback port for tests: it accepts every message, optionally requires
+// AUTH PLAIN, keeps what it received, and can be stopped and restarted on the
+// same port to play an outage.
+package smtptest
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"io"
+	"math/big"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net"
+	"net/mail"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+)
+
+// Message is one received message.
+type Message struct {
+	From   string
+	To     []string
+	Raw    []byte
+	Header mail.Header
+}
+
+// MessageID is the Message-ID header without angle brackets.
+func (m Message) MessageID() string {
+	return strings.Trim(m.Header.Get("Message-Id"), "<>")
+}
+
+// Subject is the decoded Subject header.
+func (m Message) Subject() string {
+	s, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+	if err != nil {
+		return m.Header.Get("Subject")
+	}
+	return s
+}
+
+// Part returns the decoded body of the first part with the given media type
+// ("text/plain" or "text/html"), with CRLF turned into LF.
+func (m Message) Part(mediaType string) (string, error) {
+	msg, err := mail.ReadMessage(bytes.NewReader(m.Raw))
+	if err != nil {
+		return "", err
+	}
+	return findPart(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body, mediaType)
+}
+
+func findPart(ctype, enc string, body io.Reader, want string) (string, error) {
+	mt, params, err := mime.ParseMediaType(ctype)
+	if err != nil {
+		return "", err
+	}
+	if strings.HasPrefix(mt, "multipart/") {
+		r := multipart.NewReader(body, params["boundary"])
+		for {
+			p, err := r.NextRawPart()
+			if err != nil {
+				return "", errors.New("smtptest: no " + want + " part")
+			}
+			if s, err := findPart(p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), p, want); err == nil {
+				return s, nil
+			}
+		}
+	}
+	if mt != want {
+		return "", errors.New("smtptest: not " + want)
+	}
+	if strings.EqualFold(enc, "quoted-printable") {
+		body = quotedprintable.NewReader(body)
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return "", err
+	}
+	return strings.ReplaceAll(string(b), "\r\n", "\n"), nil
+}
+
+// Server is a running test SMTP server.
+type Server struct {
+	t        testing.TB
+	addr     string
+	username string
+	password string
+
+	tlsConf *tls.Config
+	roots   *x509.CertPool
+
+	mu       sync.Mutex
+	srv      *smtp.Server
+	messages []Message
+	arrived  chan struct{}
+}
+
+// Options configure Start.
+type Options struct {
+	// Username and Password, when set, make the server require AUTH PLAIN
+	// (which clients send only over TLS: set STARTTLS too).
+	Username, Password string
+	// STARTTLS offers STARTTLS with a fresh self-signed certificate for
+	// 127.0.0.1; RootCAs returns the pool that trusts it.
+	STARTTLS bool
+}
+
+// Start starts a server on 127.0.0.1 (a free port), stopped when the test
+// ends.
+func Start(t testing.TB, opts Options) *Server {
+	t.Helper()
+	s := &Server{t: t, addr: "127.0.0.1:0", username: opts.Username, password: opts.Password,
+		arrived: make(chan struct{}, 1)}
+	if opts.STARTTLS {
+		s.tlsConf, s.roots = selfSigned(t)
+	}
+	s.listen()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// RootCAs trusts the server's certificate (nil without STARTTLS).
+func (s *Server) RootCAs() *x509.CertPool { return s.roots }
+
+func selfSigned(t testing.TB) (*tls.Config, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "smtptest"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}},
+		MinVersion: tls.VersionTLS12}, pool
+}
+
+// Addr is the server's host:port (the same across Stop and Restart).
+func (s *Server) Addr() string { return s.addr }
+
+// Host and Port split Addr.
+func (s *Server) Host() string { h, _, _ := net.SplitHostPort(s.addr); return h }
+
+// Port is the server's port.
+func (s *Server) Port() int {
+	_, p, _ := net.SplitHostPort(s.addr)
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+func (s *Server) listen() {
+	s.t.Helper()
+	var l net.Listener
+	var err error
+	for range 50 { // the old socket may linger briefly after Stop
+		if l, err = net.Listen("tcp", s.addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		s.t.Fatalf("smtptest: listen: %v", err)
+	}
+	s.addr = l.Addr().String()
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = s.tlsConf == nil
+	srv.TLSConfig = s.tlsConf
+	srv.ReadTimeout = 10 * time.Second
+	srv.WriteTimeout = 10 * time.Second
+	s.mu.Lock()
+	s.srv = srv
+	s.mu.Unlock()
+	go func() { _ = srv.Serve(l) }()
+}
+
+// Stop closes the server: connections are refused until Restart.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	srv := s.srv
+	s.srv = nil
+	s.mu.Unlock()
+	if srv != nil {
+		_ = srv.Close()
+	}
+}
+
+// Restart starts the server again on the same address.
+func (s *Server) Restart() { s.listen() }
+
+// Messages returns every message received so far.
+func (s *Server) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.messages...)
+}
+
+// WaitFor waits until at least n messages have arrived, failing the test
+// after timeout.
+func (s *Server) WaitFor(n int, timeout time.Duration) []Message {
+	s.t.Helper()
+	deadline := time.After(timeout)
+	for {
+		if msgs := s.Messages(); len(msgs) >= n {
+			return msgs
+		}
+		select {
+		case <-s.arrived:
+		case <-deadline:
+			s.t.Fatalf("smtptest: %d of %d messages arrived within %s", len(s.Messages()), n, timeout)
+		}
+	}
+}
+
+// To returns the messages addressed to addr.
+func (s *Server) To(addr string) []Message {
+	var out []Message
+	for _, m := range s.Messages() {
+		for _, r := range m.To {
+			if strings.EqualFold(r, addr) {
+				out = append(out, m)
+				break
+			}
+		}
+	}
+	return out
+}
+
+type session struct {
+	s      *Server
+	authed bool
+	from   string
+	to     []string
+}
+
+func (x *session) AuthMechanisms() []string {
+	if x.s.username == "" {
+		return nil
+	}
+	return []string{sasl.Plain}
+}
+
+func (x *session) Auth(string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(_, username, password string) error {
+		if username != x.s.username || password != x.s.password {
+			return errors.New("invalid credentials")
+		}
+		x.authed = true
+		return nil
+	}), nil
+}
+
+func (x *session) Mail(from string, _ *smtp.MailOptions) error {
+	if x.s.username != "" && !x.authed {
+		return smtp.ErrAuthRequired
+	}
+	x.from = from
+	return nil
+}
+
+func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	x.to = append(x.to, to)
+	return nil
+}
+
+func (x *session) Data(r io.Reader) error {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	x.s.mu.Lock()
+	x.s.messages = append(x.s.messages, Message{From: x.from, To: x.to, Raw: raw, Header: msg.Header})
+	x.s.mu.Unlock()
+	select {
+	case x.s.arrived <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (x *session) Reset() { x.from, x.to = "", nil }
+
+func (x *session) Logout() error { return nil }

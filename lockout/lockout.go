@@ -1,0 +1,393 @@
+// Package lockout decides whether a password may be evaluated at all. It counts
+// login attempts per account and failed attempts per client address, so that
+// an attacker's guesses stop before they reach the password hash.
+//
+// The account count is taken before the hash is evaluated: Begin atomically
+// increments the account's counter and refuses (ErrLocked) once the count
+// passes the threshold, so with a threshold of 3 at most three passwords are
+// evaluated however many guesses arrive at once, on however many replicas
+// share the counter. A success resets the count (Succeeded); a failure that
+// reaches the threshold tells the caller to write the durable lock (Failed).
+//
+// Two counter back ends implement Counter: RedisCounter (scale-out; one Lua
+// script per increment) and SQLCounter (the embedded default, over the
+// database). When the counter cannot be reached, Begin fails and the caller
+// must refuse the login rather than evaluate a password uncounted.
+package lockout
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"time"
+)
+
+// ErrLocked means the account is locked: its password must not be evaluated.
+var ErrLocked = errors.New("lockout: account locked")
+
+// ErrThrottled means too many attempts failed from the client's address; the
+// login must be refused without counting against the account. A
+// *ThrottledError carries how long to wait.
+var ErrThrottled = errors.New("lockout: too many failed attempts from this address")
+
+// ThrottledError is ErrThrottled with the time until the address may try again.
+type ThrottledError struct {
+	RetryAfter time.Duration
+}
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("%v; retry after %s", ErrThrottled, e.RetryAfter)
+}
+
+// Is makes errors.Is(err, ErrThrottled) true.
+func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
+
+// Blocks says which login methods a lock blocks.
+type Blocks string
+
+// The lock policies.
+const (
+	// BlocksPassword: a lock blocks password-based login only (password,
+	// temporary password, reset link); passkeys and SSO still work, so an
+	// attacker who knows an email address cannot lock its owner out.
+	BlocksPassword Blocks = "password"
+	// BlocksAll: a lock blocks every login method.
+	BlocksAll Blocks = "all"
+)
+
+// MethodPassword is the amr value of password login (RFC 8176).
+const MethodPassword = "pwd"
+
+// Policy is a practice's lockout policy.
+type Policy struct {
+	// Threshold is the number of failed attempts that locks an account (>= 1).
+	Threshold int
+	// Window bounds how long failures are remembered; 0 counts them until a
+	// successful login or an unlock resets the count.
+	Window time.Duration
+	// Blocks says which methods a lock blocks.
+	Blocks Blocks
+}
+
+// DefaultPolicy is seed 001's: lock after 3 failed attempts, count until reset,
+// block password login only.
+func DefaultPolicy() Policy { return Policy{Threshold: 3, Blocks: BlocksPassword} }
+
+// Validate reports what is wrong with p.
+func (p Policy) Validate() error {
+	var errs []error
+	if p.Threshold < 1 || p.Threshold > 100 {
+		errs = append(errs, fmt.Errorf("threshold %d must be between 1 and 100", p.Threshold))
+	}
+	if p.Window < 0 {
+		errs = append(errs, fmt.Errorf("window %s must not be negative (0 counts until reset)", p.Window))
+	}
+	if p.Blocks != BlocksPassword && p.Blocks != BlocksAll {
+		errs = append(errs, fmt.Errorf("blocks %q must be %q or %q", p.Blocks, BlocksPassword, BlocksAll))
+	}
+	return errors.Join(errs...)
+}
+
+// WithSettings returns p overridden by a practice's settings: the object under
+// the "lockout" key may set "threshold" (number), "window" (Go duration
+// string, "0" for none) and "blocks" ("password" or "all"). Invalid values are
+// ignored (the default stays) and reported in the error.
+func (p Policy) WithSettings(settings map[string]any) (Policy, error) {
+	raw, ok := settings["lockout"].(map[string]any)
+	if !ok {
+		return p, nil
+	}
+	var errs []error
+	out := p
+	if v, ok := raw["threshold"]; ok {
+		f, isNum := v.(float64)
+		if n := int(f); isNum && float64(n) == f && n >= 1 && n <= 100 {
+			out.Threshold = n
+		} else {
+			errs = append(errs, fmt.Errorf("lockout.threshold %v: want a whole number 1..100", v))
+		}
+	}
+	if v, ok := raw["window"]; ok {
+		s, _ := v.(string)
+		d, err := time.ParseDuration(s)
+		if err == nil && d >= 0 {
+			out.Window = d
+		} else {
+			errs = append(errs, fmt.Errorf("lockout.window %v: want a duration such as \"15m\" or \"0\"", v))
+		}
+	}
+	if v, ok := raw["blocks"]; ok {
+		s, _ := v.(string)
+		if b := Blocks(s); b == BlocksPassword || b == BlocksAll {
+			out.Blocks = b
+		} else {
+			errs = append(errs, fmt.Errorf("lockout.blocks %v: want \"password\" or \"all\"", v))
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// BlocksMethod reports whether a lock under p blocks login with method (an
+// amr value). Password login is always blocked.
+func (p Policy) BlocksMethod(method string) bool {
+	return method == MethodPassword || p.Blocks == BlocksAll
+}
+
+// Counter is an atomic, shared, optionally expiring counter.
+type Counter interface {
+	// Incr atomically adds one to key and returns the new count. The first
+	// increment starts the window: with window > 0 the count disappears
+	// window later; with 0 it stays until Reset.
+	Incr(ctx context.Context, key string, window time.Duration) (int64, error)
+	// Peek returns key's count and the time until it expires (0 when it does
+	// not expire or does not exist).
+	Peek(ctx context.Context, key string) (int64, time.Duration, error)
+	// Decr atomically subtracts one from key when it is above zero.
+	Decr(ctx context.Context, key string) error
+	// Reset removes key.
+	Reset(ctx context.Context, key string) error
+}
+
+// Attempt identifies one login attempt.
+type Attempt struct {
+	PracticeID string
+	// AccountKey identifies the account independent of spelling
+	// (store.EmailKey of the address).
+	AccountKey string
+	// ClientAddr is the client's IP address as derived by the HTTP layer.
+	ClientAddr string
+	// Policy is the practice's lockout policy.
+	Policy Policy
+}
+
+// Ticket is what Begin hands out for an attempt it let through.
+type Ticket struct {
+	// Count is the attempt's number in the account's current count.
+	Count int64
+}
+
+// Failure is what Failed found.
+type Failure struct {
+	// Lock: this failure reached the threshold; the caller writes the
+	// durable lock.
+	Lock bool
+	// Failures is the account's count of failed attempts including this one
+	// (0 when it could not be read).
+	Failures int64
+	// AddressLimitReached: this failure brought the client address to the
+	// limit; later attempts from it are throttled.
+	AddressLimitReached bool
+}
+
+// Guard is consulted around every password verification.
+type Guard interface {
+	// Begin counts the attempt before any password hash is evaluated. It
+	// returns ErrLocked when the account's count is past the threshold, an
+	// error matching ErrThrottled when the client address is throttled, and
+	// any other error when the counter failed; in every error case the
+	// password must not be evaluated.
+	Begin(ctx context.Context, a Attempt) (Ticket, error)
+	// Failed records a wrong password (or an attempt on an account that
+	// cannot log in) after Begin let it through.
+	Failed(ctx context.Context, a Attempt, t Ticket) (Failure, error)
+	// Succeeded records a correct password: the account's count is reset.
+	Succeeded(ctx context.Context, a Attempt) error
+	// Release gives back an attempt Begin let through that ended with no
+	// verdict on the password (the hasher was busy, a dependency failed), so
+	// it neither counts toward the threshold nor blocks later attempts.
+	Release(ctx context.Context, a Attempt) error
+	// Reset clears the account's count (unlock).
+	Reset(ctx context.Context, practiceID, accountKey string) error
+}
+
+// Nop is a Guard that never locks or throttles.
+type Nop struct{}
+
+// Begin always allows.
+func (Nop) Begin(context.Context, Attempt) (Ticket, error) { return Ticket{}, nil }
+
+// Failed does nothing.
+func (Nop) Failed(context.Context, Attempt, Ticket) (Failure, error) { return Failure{}, nil }
+
+// Succeeded does nothing.
+func (Nop) Succeeded(context.Context, Attempt) error { return nil }
+
+// Release does nothing.
+func (Nop) Release(context.Context, Attempt) error { return nil }
+
+// Reset does nothing.
+func (Nop) Reset(context.Context, string, string) error { return nil }
+
+// Settings are a Limiter's practice-independent tunables.
+type Settings struct {
+	// AddressLimit is the number of failed attempts per client address,
+	// across accounts and practices, after which logins from it are
+	// throttled; 0 disables the address limit.
+	AddressLimit int
+	// AddressWindow is how long an address's failures are counted.
+	AddressWindow time.Duration
+}
+
+// Limiter is the counting Guard.
+type Limiter struct {
+	c   Counter
+	set Settings
+}
+
+// New returns a Limiter over c.
+func New(c Counter, set Settings) *Limiter {
+	if set.AddressWindow <= 0 {
+		set.AddressWindow = 15 * time.Minute
+	}
+	return &Limiter{c: c, set: set}
+}
+
+// checkAndIncrer is a Counter that does Begin's address check and account
+// increment in one round trip (RedisCounter).
+type checkAndIncrer interface {
+	CheckAndIncr(ctx context.Context, addrKey string, addrLimit int64, acctKey string, window time.Duration) (addrCount int64, addrTTL time.Duration, acctCount int64, err error)
+}
+
+// Begin implements Guard.
+func (l *Limiter) Begin(ctx context.Context, a Attempt) (Ticket, error) {
+	if ci, ok := l.c.(checkAndIncrer); ok {
+		an, ttl, n, err := ci.CheckAndIncr(ctx, AddressKey(a.ClientAddr), int64(l.set.AddressLimit),
+			AccountKey(a.PracticeID, a.AccountKey), a.Policy.Window)
+		if err != nil {
+			return Ticket{}, fmt.Errorf("lockout: count: %w", err)
+		}
+		if n == 0 && l.set.AddressLimit > 0 && an >= int64(l.set.AddressLimit) {
+			return Ticket{}, &ThrottledError{RetryAfter: max(ttl, time.Second)}
+		}
+		return l.judge(n, a)
+	}
+	if l.set.AddressLimit > 0 {
+		n, ttl, err := l.c.Peek(ctx, AddressKey(a.ClientAddr))
+		if err != nil {
+			return Ticket{}, fmt.Errorf("lockout: address count: %w", err)
+		}
+		if n >= int64(l.set.AddressLimit) {
+			if ttl < time.Second {
+				ttl = time.Second
+			}
+			return Ticket{}, &ThrottledError{RetryAfter: ttl}
+		}
+	}
+	n, err := l.c.Incr(ctx, AccountKey(a.PracticeID, a.AccountKey), a.Policy.Window)
+	if err != nil {
+		return Ticket{}, fmt.Errorf("lockout: account count: %w", err)
+	}
+	return l.judge(n, a)
+}
+
+// judge turns the account's count into Begin's answer.
+func (l *Limiter) judge(n int64, a Attempt) (Ticket, error) {
+	if n > int64(threshold(a.Policy)) {
+		return Ticket{Count: n}, ErrLocked
+	}
+	return Ticket{Count: n}, nil
+}
+
+// Failed implements Guard. The lock is decided by the number of failed
+// attempts, counted apart from the attempt count Begin keeps: attempts still
+// in flight (which may well succeed) must not turn one wrong password into a
+// lock. The attempt count keeps this failure, so the bound on evaluated
+// passwords stays exact.
+func (l *Limiter) Failed(ctx context.Context, a Attempt, t Ticket) (Failure, error) {
+	var f Failure
+	if t.Count > 0 {
+		n, err := l.c.Incr(ctx, FailureKey(a.PracticeID, a.AccountKey), a.Policy.Window)
+		if err != nil {
+			// Without the failure count, fall back to the attempt count:
+			// a lock too early is safer than none.
+			f.Lock = t.Count >= int64(threshold(a.Policy))
+			return f, fmt.Errorf("lockout: failure count: %w", err)
+		}
+		f.Failures = n
+		f.Lock = n >= int64(threshold(a.Policy))
+	}
+	if l.set.AddressLimit > 0 {
+		n, err := l.c.Incr(ctx, AddressKey(a.ClientAddr), l.set.AddressWindow)
+		if err != nil {
+			return f, fmt.Errorf("lockout: address count: %w", err)
+		}
+		f.AddressLimitReached = n == int64(l.set.AddressLimit)
+	}
+	return f, nil
+}
+
+// Succeeded implements Guard.
+func (l *Limiter) Succeeded(ctx context.Context, a Attempt) error {
+	return l.Reset(ctx, a.PracticeID, a.AccountKey)
+}
+
+// Release implements Guard.
+func (l *Limiter) Release(ctx context.Context, a Attempt) error {
+	if err := l.c.Decr(ctx, AccountKey(a.PracticeID, a.AccountKey)); err != nil {
+		return fmt.Errorf("lockout: release: %w", err)
+	}
+	return nil
+}
+
+// Reset implements Guard.
+func (l *Limiter) Reset(ctx context.Context, practiceID, accountKey string) error {
+	if err := l.c.Reset(ctx, AccountKey(practiceID, accountKey)); err != nil {
+		return fmt.Errorf("lockout: reset: %w", err)
+	}
+	if err := l.c.Reset(ctx, FailureKey(practiceID, accountKey)); err != nil {
+		return fmt.Errorf("lockout: reset: %w", err)
+	}
+	return nil
+}
+
+func threshold(p Policy) int {
+	if p.Threshold < 1 {
+		return DefaultPolicy().Threshold
+	}
+	return p.Threshold
+}
+
+// AccountKey is the counter key of an account: a hash, so neither the email
+// address nor the practice appear in Redis or in the counters table.
+func AccountKey(practiceID, accountKey string) string {
+	sum := sha256.Sum256([]byte(practiceID + "\x00" + accountKey))
+	return "acct:" + hex.EncodeToString(sum[:16])
+}
+
+// FailureKey is the counter key of an account's failed attempts (AccountKey
+// counts its attempts).
+func FailureKey(practiceID, accountKey string) string {
+	sum := sha256.Sum256([]byte(practiceID + "\x00" + accountKey))
+	return "fail:" + hex.EncodeToString(sum[:16])
+}
+
+// AddressKey is the counter key of a client address. IPv6 addresses count per
+// /64, the block one subscriber usually holds; an address that does not parse
+// still gets a key (all such attempts share it), so it never escapes the count.
+func AddressKey(addr string) string {
+	norm := "unparsed:" + addr
+	if a, err := netip.ParseAddr(addr); err == nil {
+		a = a.Unmap().WithZone("")
+		if a.Is6() {
+			p, _ := a.Prefix(64)
+			norm = p.String()
+		} else {
+			norm = a.String()
+		}
+	}
+	sum := sha256.Sum256([]byte(norm))
+	return "addr:" + hex.EncodeToString(sum[:16])
+}
+
+// RetryAfterSeconds renders d as a Retry-After value: whole seconds, at least 1.
+func RetryAfterSeconds(d time.Duration) string {
+	s := int64((d + time.Second - 1) / time.Second)
+	if s < 1 {
+		s = 1
+	}
+	return strconv.FormatInt(s, 10)
+}

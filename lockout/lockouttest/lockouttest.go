@@ -1,0 +1,168 @@
+// Package lockouttest gives tests real Redis: the machine's shared server
+// (with a key prefix of their own, so tests never see each other's counters)
+// or a private redis-server they may stop and restart.
+//
+// The shared server is found at $FRONTDESK_TEST_REDIS_URL (default
+// redis://127.0.0.1:6379/0). When it cannot be reached the test is skipped —
+// except under CI=true, where a missing Redis fails the run.
+package lockouttest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/frontdeskhq/frontdesk/lockout"
+)
+
+// DefaultRedisURL is used when FRONTDESK_TEST_REDIS_URL is not set.
+const DefaultRedisURL = "redis://127.0.0.1:6379/0"
+
+// RedisURL reports the URL of the shared test Redis.
+func RedisURL() string {
+	if u := os.Getenv("FRONTDESK_TEST_REDIS_URL"); u != "" {
+		return u
+	}
+	return DefaultRedisURL
+}
+
+func missing(t testing.TB, what string, err error) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("lockouttest: %s is required under CI=true: %v", what, err)
+	}
+	t.Skipf("lockouttest: %s unavailable (%v); set CI=true to make this a failure", what, err)
+}
+
+// RequireRedis returns a client of the shared test Redis, closed when the test
+// ends; it skips the test when Redis is unreachable, or fails it under CI=true.
+func RequireRedis(t testing.TB) *redis.Client {
+	t.Helper()
+	opts, err := redis.ParseURL(RedisURL())
+	if err != nil {
+		t.Fatalf("lockouttest: bad FRONTDESK_TEST_REDIS_URL: %v", err)
+	}
+	c := redis.NewClient(opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		_ = c.Close()
+		missing(t, "Redis at "+RedisURL(), err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// Prefix returns a fresh key prefix; keys under it are deleted when the test
+// ends.
+func Prefix(t testing.TB, c *redis.Client) string {
+	t.Helper()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	p := "fdtest:" + hex.EncodeToString(b[:]) + ":"
+	t.Cleanup(func() {
+		ctx := context.Background()
+		keys, err := c.Keys(ctx, p+"*").Result()
+		if err == nil && len(keys) > 0 {
+			_ = c.Del(ctx, keys...).Err()
+		}
+	})
+	return p
+}
+
+// Counter returns a RedisCounter on the shared test Redis under a fresh prefix.
+func Counter(t testing.TB) *lockout.RedisCounter {
+	t.Helper()
+	c := RequireRedis(t)
+	return lockout.NewRedisCounter(c, Prefix(t, c))
+}
+
+// Server is a private redis-server on a loopback port, without persistence.
+type Server struct {
+	t    testing.TB
+	bin  string
+	port int
+	cmd  *exec.Cmd
+}
+
+// StartServer starts a private redis-server (from $PATH, or
+// /usr/bin/redis-server) on a free loopback port; it is stopped when the test
+// ends.
+func StartServer(t testing.TB) *Server {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if _, serr := os.Stat("/usr/bin/redis-server"); serr != nil {
+			missing(t, "redis-server", err)
+		}
+		bin = "/usr/bin/redis-server"
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	s := &Server{t: t, bin: bin, port: port}
+	s.Start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// Addr is the server's host:port.
+func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
+
+// Client returns a client of the server that fails fast while it is down.
+func (s *Server) Client() *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: s.Addr(), DialTimeout: 500 * time.Millisecond,
+		ReadTimeout: 500 * time.Millisecond, WriteTimeout: 500 * time.Millisecond, MaxRetries: 1})
+	s.t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// Start (re)starts the server on its port and waits until it answers.
+func (s *Server) Start() {
+	s.t.Helper()
+	s.cmd = exec.Command(s.bin, "--save", "", "--appendonly", "no", "--port", strconv.Itoa(s.port),
+		"--bind", "127.0.0.1", "--protected-mode", "yes")
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatalf("lockouttest: start redis-server: %v", err)
+	}
+	c := redis.NewClient(&redis.Options{Addr: s.Addr(), DialTimeout: 200 * time.Millisecond})
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		err := c.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("lockouttest: redis-server on %s did not answer: %v", s.Addr(), err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Stop stops the server (its data is gone: it has no persistence).
+func (s *Server) Stop() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
+	s.cmd = nil
+}
+
+// String describes the server.
+func (s *Server) String() string { return fmt.Sprintf("redis-server on %s", s.Addr()) }

@@ -1,0 +1,123 @@
+// Package templates holds frontdesk's embedded page and email templates and its
+// static assets. Pages are html/template (contextual escaping of every value);
+// email text parts are text/template, email HTML parts html/template.
+package templates
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	"strings"
+	texttemplate "text/template"
+)
+
+//go:embed pages/*.html mail/*.tmpl static/*
+var files embed.FS
+
+// Static returns the static assets (stylesheet), served under /static/.
+func Static() fs.FS {
+	sub, err := fs.Sub(files, "static")
+	if err != nil {
+		panic(err) // the embedded directory is fixed at build time
+	}
+	return sub
+}
+
+// Pages is the set of parsed page templates, each rendered through the shared
+// layout.
+type Pages struct {
+	pages map[string]*htmltemplate.Template
+}
+
+// ParsePages parses every page under pages/ together with the layout.
+func ParsePages() (*Pages, error) {
+	names, err := fs.Glob(files, "pages/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	p := &Pages{pages: map[string]*htmltemplate.Template{}}
+	for _, name := range names {
+		if name == "pages/layout.html" {
+			continue
+		}
+		t, err := htmltemplate.New("layout.html").ParseFS(files, "pages/layout.html", name)
+		if err != nil {
+			return nil, fmt.Errorf("templates: parse %s: %w", name, err)
+		}
+		p.pages[strings.TrimSuffix(strings.TrimPrefix(name, "pages/"), ".html")] = t
+	}
+	return p, nil
+}
+
+// Render renders the named page (file name without .html) with data into a
+// buffer, so a template error never sends half a page.
+func (p *Pages) Render(name string, data any) ([]byte, error) {
+	t, ok := p.pages[name]
+	if !ok {
+		return nil, fmt.Errorf("templates: no page %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		return nil, fmt.Errorf("templates: render %s: %w", name, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Mail is one rendered email: subject, text part and HTML part.
+type Mail struct {
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// Mails is the set of parsed email templates. Each message NAME has
+// mail/NAME.txt.tmpl (which defines "subject" and "text") and
+// mail/NAME.html.tmpl.
+type Mails struct {
+	text map[string]*texttemplate.Template
+	html map[string]*htmltemplate.Template
+}
+
+// ParseMails parses every email template.
+func ParseMails() (*Mails, error) {
+	names, err := fs.Glob(files, "mail/*.txt.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	m := &Mails{text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
+	for _, name := range names {
+		key := strings.TrimSuffix(strings.TrimPrefix(name, "mail/"), ".txt.tmpl")
+		tt, err := texttemplate.ParseFS(files, name)
+		if err != nil {
+			return nil, fmt.Errorf("templates: parse %s: %w", name, err)
+		}
+		ht, err := htmltemplate.ParseFS(files, "mail/"+key+".html.tmpl")
+		if err != nil {
+			return nil, fmt.Errorf("templates: parse html for %s: %w", key, err)
+		}
+		m.text[key], m.html[key] = tt, ht
+	}
+	return m, nil
+}
+
+// Render renders message name with data.
+func (m *Mails) Render(name string, data any) (Mail, error) {
+	tt, ok := m.text[name]
+	if !ok {
+		return Mail{}, fmt.Errorf("templates: no mail %q", name)
+	}
+	var subject, text, html bytes.Buffer
+	if err := tt.ExecuteTemplate(&subject, "subject", data); err != nil {
+		return Mail{}, fmt.Errorf("templates: %s subject: %w", name, err)
+	}
+	if err := tt.ExecuteTemplate(&text, "text", data); err != nil {
+		return Mail{}, fmt.Errorf("templates: %s text: %w", name, err)
+	}
+	if err := m.html[name].Execute(&html, data); err != nil {
+		return Mail{}, fmt.Errorf("templates: %s html: %w", name, err)
+	}
+	subj := strings.Join(strings.Fields(subject.String()), " ")
+	return Mail{Subject: subj, Text: text.String(), HTML: html.String()}, nil
+}

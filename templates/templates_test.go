@@ -1,0 +1,66 @@
+package templates_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/frontdeskhq/frontdesk/templates"
+)
+
+type practice struct{ Name, Slug string }
+
+func TestPagesRenderAndEscape(t *testing.T) {
+	pages, err := templates.ParsePages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil := `<script>alert(1)</script>`
+	data := map[string]any{
+		"Practice": practice{Name: "Sunrise " + evil, Slug: "sunrise"},
+		"Member":   map[string]any{"Name": evil, "Email": "a@example.org", "Roles": []string{"owner"}},
+		"Error":    evil, "Email": evil, "Token": `"><b>`, "MinLength": 15,
+		"Title": "T", "Message": evil, "AuthTime": "now", "Method": "password",
+	}
+	for _, name := range []string{"login", "home", "setup", "password", "message"} {
+		t.Run(name, func(t *testing.T) {
+			out, err := pages.Render(name, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			html := string(out)
+			if strings.Contains(html, "<script>") || strings.Contains(html, `"><b>`) {
+				t.Errorf("unescaped input in %s:\n%s", name, html)
+			}
+			if !strings.Contains(html, `<link rel="stylesheet" href="/static/style.css">`) || strings.Contains(html, "style=") {
+				t.Errorf("%s: inline style or missing stylesheet", name)
+			}
+		})
+	}
+	if _, err := pages.Render("nope", nil); err == nil {
+		t.Error("unknown page rendered")
+	}
+}
+
+func TestMails(t *testing.T) {
+	mails, err := templates.ParseMails()
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := "https://id.example.org/p/sunrise/setup?token=abc&x=1"
+	m, err := mails.Render("setup", map[string]any{"PracticeName": "Sunrise <Therapy>", "Link": link, "Expires": "Fri"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Subject != "Set up your Sunrise <Therapy> account" {
+		t.Errorf("subject %q", m.Subject)
+	}
+	if !strings.Contains(m.Text, "\n"+link+"\n") {
+		t.Errorf("text part does not carry the link alone on a line:\n%s", m.Text)
+	}
+	if strings.Contains(m.HTML, "<Therapy>") || !strings.Contains(m.HTML, "&amp;x=1") {
+		t.Errorf("HTML part not escaped:\n%s", m.HTML)
+	}
+	if _, err := templates.Static().Open("style.css"); err != nil {
+		t.Error(err)
+	}
+}
