@@ -92,6 +92,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, env []string
 	outboxDone := make(chan struct{})
 	go func() { defer close(outboxDone); a.RunOutbox(outboxCtx) }()
 	defer func() { stopOutbox(); <-outboxDone }()
+	// Every replica also purges expired rows now and then.
+	janitorCtx, stopJanitor := context.WithCancel(context.WithoutCancel(ctx))
+	janitorDone := make(chan struct{})
+	go func() { defer close(janitorDone); a.RunJanitor(janitorCtx) }()
+	defer func() { stopJanitor(); <-janitorDone }()
 
 	srv := &http.Server{
 		Handler:           a.Handler,
