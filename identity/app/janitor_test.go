@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,4 +56,18 @@ func TestPurgeExpired(t *testing.T) {
 			t.Error("fresh key was purged")
 		}
 	})
+}
+
+// go-redis's own messages end up as structured records.
+func TestRedisLoggerIsStructured(t *testing.T) {
+	var buf strings.Builder
+	l := redisLogger{logger: slog.New(slog.NewJSONHandler(&buf, nil))}
+	l.Printf(context.Background(), "redis: dial %s: %v", "127.0.0.1:1", "connection refused")
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(buf.String()), &rec); err != nil {
+		t.Fatalf("not JSON: %q: %v", buf.String(), err)
+	}
+	if rec["detail"] != "redis: dial 127.0.0.1:1: connection refused" || rec["level"] != "WARN" {
+		t.Errorf("record = %v", rec)
+	}
 }

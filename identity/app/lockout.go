@@ -36,6 +36,8 @@ func newGuard(ctx context.Context, cfg *config.Config, st *store.Store, logger *
 	opts.ReadTimeout = time.Second
 	opts.WriteTimeout = time.Second
 	opts.MaxRetries = 1
+	// go-redis keeps one process-wide logger; the last App built sets it.
+	redis.SetLogger(redisLogger{logger: logger})
 	client := redis.NewClient(opts)
 	pingCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
