@@ -499,3 +499,9 @@ func (s *Service) requestJoin(ctx context.Context, out Outcome, p store.SSOProvi
 	out.Kind = OutcomeJoinRequested
 	return out, nil
 }
+
+// NeedsReauth reports whether the member must log in again (or confirm
+// their password) before linking an upstream account.
+func (s *Service) NeedsReauth(pr account.Principal) bool {
+	return s.d.Accounts.RequireRecentLogin(pr, s.cfg.ReauthWindow) != nil
+}

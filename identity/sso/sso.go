@@ -572,8 +572,12 @@ type Button struct {
 
 // Buttons lists the practice's providers for the login and invitation
 // pages. It needs no permission (the names are public on the login page).
-func (s *Service) Buttons(ctx context.Context, practiceID string) ([]Button, error) {
-	list, err := s.d.Store.SSOProviders(ctx, practiceID)
+func (s *Service) Buttons(ctx context.Context, practiceSlug string) ([]Button, error) {
+	pr, err := s.d.Accounts.Practice(ctx, practiceSlug)
+	if err != nil {
+		return nil, err
+	}
+	list, err := s.d.Store.SSOProviders(ctx, pr.ID)
 	if err != nil {
 		return nil, fmt.Errorf("sso: providers: %w", err)
 	}
