@@ -203,7 +203,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		SessionLifetime: cfg.Sessions.AbsoluteLifetime,
 		OIDC:            provider,
 		Passkeys:        newPasskeys(cfg, st, accounts, rolesSvc, redisClient, logger),
-		AdminAPI:        adminAPIFactory(cfg, st, accounts, rolesSvc, provider, logger),
+		AdminAPI:        adminAPIFactory(cfg, st, accounts, rolesSvc, provider, ssoSvc, logger),
 		AdminStore:      st,
 		AdminRoles:      rolesSvc,
 		SSO:             ssoSvc,
