@@ -209,6 +209,8 @@ func newWorld(t *testing.T, engine store.Engine) *world {
 			GrantTypes: []string{"authorization_code"}, Scopes: []string{"openid", "email", "profile"}},
 		{ID: "fd-join", Secret: joinSecret, RedirectURIs: []string{cb}, Practice: upSlug,
 			GrantTypes: []string{"authorization_code"}, Scopes: []string{"openid", "email", "profile"}},
+		{ID: "fd-strict", Secret: joinSecret, RedirectURIs: []string{cb}, Practice: upSlug,
+			GrantTypes: []string{"authorization_code"}, Scopes: []string{"openid", "email", "profile"}},
 		{ID: "other-app", Secret: downSecret, RedirectURIs: []string{otherCB}, Practice: upSlug,
 			GrantTypes: []string{"authorization_code"}, Scopes: []string{"openid", "email", "profile"}},
 	}
@@ -255,6 +257,12 @@ func newWorld(t *testing.T, engine store.Engine) *world {
 		DisplayName: "Join Clinic", Issuer: up.srv.URL, ClientID: "fd-join", ClientSecret: joinSecret,
 		AllowedDomains: []string{"clinic.example"}, JoinEnabled: true, JoinRole: w.role(down, downSlug)}, account.Meta{})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// A provider without allowed domains: an invitation needs the exact email.
+	if _, err = down.app.SSO.AddProvider(ctx, downSlug, account.Operator(), sso.NewProvider{Kind: sso.KindGeneric,
+		DisplayName: "Strict Workspace", Issuer: up.srv.URL, ClientID: "fd-strict", ClientSecret: joinSecret},
+		account.Meta{}); err != nil {
 		t.Fatal(err)
 	}
 	return w
@@ -688,6 +696,34 @@ func ssoJourney(t *testing.T, w *world) {
 		}
 		if _, home := b2.get(down + "/p/" + downSlug + "/"); !strings.Contains(home, "single sign-on") {
 			t.Error("account page does not say the session came from single sign-on")
+		}
+	})
+
+	t.Run("an invitation is not taken by another email or an identity already linked", func(t *testing.T) {
+		token := w.invite(w.down, downSlug, "dave@clinic.example")
+		inviteURL := down + "/p/" + downSlug + "/invite?token=" + url.QueryEscape(token)
+		// Without allowed domains the upstream email must be the invited one.
+		b := w.browser()
+		_, page := b.get(inviteURL)
+		cb := w.upstreamLogin(b, down+link(t, page, "Accept with Strict Workspace"), "carolw@clinic.example")
+		resp, body := b.get(cb.String())
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "another email address") || w.signedInAs(b) != "" {
+			t.Fatalf("mismatched email: %d %s", resp.StatusCode, body)
+		}
+		// carolw is linked to carol already: accepting dave's invitation with
+		// it is refused and rolls back, leaving the invitation usable.
+		b = w.browser()
+		_, page = b.get(inviteURL)
+		cb = w.upstreamLogin(b, down+link(t, page, "Accept with Clinic Workspace"), "carolw@clinic.example")
+		resp, body = b.get(cb.String())
+		if resp.StatusCode != http.StatusConflict || w.signedInAs(b) != "" {
+			t.Fatalf("already linked identity: %d %s", resp.StatusCode, body)
+		}
+		if m := w.downMember("dave@clinic.example"); m.Status != store.StatusInvited {
+			t.Errorf("dave is %s after refused acceptances", m.Status)
+		}
+		if resp, _ := b.get(inviteURL); resp.StatusCode != http.StatusOK {
+			t.Errorf("invitation unusable after refused acceptances: %d", resp.StatusCode)
 		}
 	})
 
