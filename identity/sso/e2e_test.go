@@ -621,12 +621,13 @@ func ssoJourney(t *testing.T, w *world) {
 			t.Fatalf("SSO button does not carry the auth request: %s", start)
 		}
 		cb := w.upstreamLogin(b, start, "alice@clinic.example")
-		resp, body := b.get(cb.String())
+		resp, _ = b.get(cb.String())
 		next := location(t, resp)
 		for range 5 {
 			if strings.HasPrefix(next.String(), ehrCB) {
 				break
 			}
+			var body string
 			resp, body = b.get(down + next.RequestURI())
 			if resp.StatusCode/100 != 3 {
 				t.Fatalf("continuing the auth request: %d %s", resp.StatusCode, body)
