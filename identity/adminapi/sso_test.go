@@ -17,6 +17,7 @@ func TestSSOProvidersAPI(t *testing.T) {
 			owner := h.token("sunrise", "owner@sunrise.example", "console")
 			nobody := h.token("sunrise", "nobody@sunrise.example", "console")
 			moon := h.token("moon", "owner@moon.example", "console")
+			ehr := h.token("sunrise", "owner@sunrise.example", "ehr")
 			const secret = "super-secret-value-0123456789"
 			body := `{"kind":"entra","tenant":"72f988bf-86f1-41af-91ab-2d7cd011db47","client_id":"app-1",` +
 				`"client_secret":"` + secret + `","allowed_domains":["sunrise.example"]}`
@@ -27,7 +28,11 @@ func TestSSOProvidersAPI(t *testing.T) {
 				status                          int
 				code                            string
 			}{
+				{"no token", "GET", base, "", "", 401, "unauthorized"},
+				{"garbage token", "POST", base, "not.a.token", body, 401, "invalid_token"},
+				{"token for another app", "DELETE", base + "/x", ehr, "", 401, "invalid_token"},
 				{"member without settings.edit", "POST", base, nobody, body, 403, "forbidden"},
+				{"member without settings.edit deletes", "DELETE", base + "/x", nobody, "", 403, "forbidden"},
 				{"member without settings.view", "GET", base, nobody, "", 403, "forbidden"},
 				{"another practice", "GET", base, moon, "", 404, "not_found"},
 				{"generic over http", "POST", base, owner, `{"kind":"generic","display_name":"X","issuer":"http://idp.example","client_id":"a","client_secret":"b"}`, 400, "invalid_request"},
