@@ -753,6 +753,28 @@ func ssoJourney(t *testing.T, w *world) {
 		}
 	})
 
+	t.Run("unlinking stops the login", func(t *testing.T) {
+		b := w.browser()
+		if _, resp, _ := w.signIn(b, "carolw@clinic.example", "Sign in with Clinic Workspace"); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("login: %d", resp.StatusCode)
+		}
+		_, page := b.get(down + "/p/" + downSlug + "/sso")
+		m := regexp.MustCompile(`action="(/p/` + downSlug + `/sso/linked/[^/"]+/unlink)"`).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no unlink form:\n%s", page)
+		}
+		if resp, _ := b.post(down+m[1], down, nil); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("unlink: %d", resp.StatusCode)
+		}
+		_, resp, body := w.signIn(w.browser(), "carolw@clinic.example", "Sign in with Clinic Workspace")
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "not linked") {
+			t.Fatalf("login after unlink: %d", resp.StatusCode)
+		}
+		if len(w.audits("sso.unlink", "success")) != 1 {
+			t.Error("unlink not audited")
+		}
+	})
+
 	t.Run("a lock blocks SSO when lockout.blocks is all", func(t *testing.T) {
 		m := w.downMember("alice@clinic.example")
 		if err := w.down.app.Store.SetMemberStatus(w.ctx, m.ID, store.StatusLocked, time.Now()); err != nil {
@@ -772,6 +794,30 @@ func ssoJourney(t *testing.T, w *world) {
 func ssoAttacks(t *testing.T, w *world) {
 	down := w.down.srv.URL
 	loginButton := "Sign in with Clinic Workspace"
+
+	t.Run("start refusals", func(t *testing.T) {
+		b := w.browser()
+		base := down + "/p/" + downSlug + "/sso/"
+		for _, tc := range []struct {
+			path   string
+			status int
+		}{
+			{w.provider.ID + "/start", http.StatusBadRequest},
+			{w.provider.ID + "/start?purpose=link", http.StatusBadRequest},
+			{"no-such-provider/start?purpose=login", http.StatusNotFound},
+			{w.provider.ID + "/start?purpose=invite&token=forged", http.StatusGone},
+			{strings.Repeat("x", 100) + "/start?purpose=login", http.StatusNotFound},
+		} {
+			if resp, body := b.get(base + tc.path); resp.StatusCode != tc.status {
+				t.Errorf("%s: %d, want %d\n%s", tc.path, resp.StatusCode, tc.status, body)
+			}
+		}
+		// Linking needs a signed-in member.
+		if resp, _ := b.post(base+w.provider.ID+"/link", down, nil); resp.StatusCode != http.StatusSeeOther ||
+			location(t, resp).Path != "/p/"+downSlug+"/login" {
+			t.Errorf("link start signed out: %d", resp.StatusCode)
+		}
+	})
 
 	t.Run("wrong state is refused and leaves the real flow usable", func(t *testing.T) {
 		b := w.browser()
