@@ -11,6 +11,7 @@
 //	frontdesk admin members ...          list a practice's members
 //	frontdesk admin deactivate ...       remove a member's access, keeping every record
 //	frontdesk practice list              list the practices
+//	frontdesk practice sso ...           manage a practice's single sign-on providers and join requests
 //	frontdesk keys rotate                add new token-signing keys (published before they sign)
 //	frontdesk audit verify ...           check the audit trail's hash chains
 //	frontdesk audit export ...           write a practice's audit events (JSON Lines or CSV)
@@ -55,6 +56,9 @@ Usage:
   frontdesk admin members --practice SLUG [--status S] [--role R] [--query Q] [--json] [--config FILE]
   frontdesk admin deactivate --practice SLUG --email EMAIL [--json] [--config FILE]
   frontdesk practice list [--json] [--config FILE]
+  frontdesk practice sso add --practice SLUG --kind google|entra|generic [--issuer URL] [--tenant ID] --client-id ID --client-secret-file FILE|- [--name NAME] [--domain D...] [--join-role R] [--json] [--config FILE]
+  frontdesk practice sso list|requests --practice SLUG [--json] [--config FILE]
+  frontdesk practice sso remove|approve|reject --practice SLUG --id ID [--config FILE]
   frontdesk keys rotate [--alg ES256|RS256|all] [--json] [--config FILE]
   frontdesk audit verify [--practice SLUG] [--config FILE]
   frontdesk audit export --practice SLUG [--format jsonl|csv] [--since T] [--until T] [--action A] [--config FILE]

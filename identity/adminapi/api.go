@@ -27,6 +27,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/enforce"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
+	"github.com/frontdeskhq/frontdesk/identity/sso"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
 
@@ -50,6 +51,9 @@ type Deps struct {
 	Now  func() time.Time
 	// MaxBodyBytes bounds request bodies; 0 means 64 KiB.
 	MaxBodyBytes int64
+	// SSO manages the practices' single sign-on providers; nil serves no
+	// /sso-providers endpoints.
+	SSO *sso.Service
 }
 
 // API is the admin API's http.Handler.
@@ -95,6 +99,7 @@ func (a *API) routes() {
 	a.handle("PUT "+p+"/toggles/{key}", roles.PermDefine, a.setToggle)
 	a.handle("GET "+p+"/audit-events", roles.PermAudit, a.listAudit)
 	a.handle("GET "+p+"/audit-events/export", roles.PermAudit, a.exportAudit)
+	a.ssoRoutes(p)
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "There is no such API endpoint; see docs/openapi.yaml.")
 	})

@@ -27,6 +27,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/password"
 	"github.com/frontdeskhq/frontdesk/identity/requestid"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
+	"github.com/frontdeskhq/frontdesk/identity/sso"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/invites"
 	"github.com/frontdeskhq/frontdesk/templates"
@@ -48,6 +49,8 @@ type App struct {
 	// Outbox delivers invitations, reset links, temporary passwords and
 	// notices from the database outbox; RunOutbox runs it.
 	Outbox *invites.Worker
+	// SSO is practice single sign-on (upstream OpenID providers).
+	SSO *sso.Service
 
 	redis io.Closer // the lockout counters' Redis client, nil without Redis
 }
@@ -183,6 +186,11 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		return nil, err
 	}
 	hook.p = provider
+	ssoSvc, err := newSSO(cfg, st, accounts, rolesSvc, logger)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
 	handler, err := httpserver.New(httpserver.Deps{
 		Accounts:        accounts,
 		DB:              st,
@@ -195,16 +203,17 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		SessionLifetime: cfg.Sessions.AbsoluteLifetime,
 		OIDC:            provider,
 		Passkeys:        newPasskeys(cfg, st, accounts, rolesSvc, redisClient, logger),
-		AdminAPI:        adminAPIFactory(cfg, st, accounts, rolesSvc, provider, logger),
+		AdminAPI:        adminAPIFactory(cfg, st, accounts, rolesSvc, provider, ssoSvc, logger),
 		AdminStore:      st,
 		AdminRoles:      rolesSvc,
+		SSO:             ssoSvc,
 	})
 	if err != nil {
 		_ = st.Close()
 		return nil, err
 	}
 	return &App{Config: cfg, Logger: logger, Store: st, Accounts: accounts, Registry: reg, Handler: handler,
-		redis: redisClient, Roles: rolesSvc, OIDC: provider, Outbox: outbox}, nil
+		redis: redisClient, Roles: rolesSvc, OIDC: provider, Outbox: outbox, SSO: ssoSvc}, nil
 }
 
 // Close releases the database.

@@ -61,6 +61,8 @@ type Config struct {
 	OIDC OIDC `yaml:"oidc"`
 	// Passkeys configures WebAuthn passkey login.
 	Passkeys Passkeys `yaml:"passkeys"`
+	// SSO configures practice single sign-on (upstream OpenID providers).
+	SSO SSO `yaml:"sso"`
 	// Clients lists the registered OpenID Connect clients. It can only be set
 	// in the configuration file, not from the environment.
 	Clients []Client `yaml:"clients"`
@@ -381,6 +383,7 @@ func Default() *Config {
 		AdminAPI: AdminAPI{Clients: []string{}},
 		Passkeys: Passkeys{RPName: "frontdesk", Origins: []string{}, CeremonyTTL: 5 * time.Minute,
 			ReauthWindow: 5 * time.Minute},
+		SSO: SSO{Timeout: 10 * time.Second, FlowTTL: 10 * time.Minute, ReauthWindow: 10 * time.Minute},
 		OIDC: OIDC{
 			AccessTokenTTL:  5 * time.Minute,
 			IDTokenTTL:      time.Hour,

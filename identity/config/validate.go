@@ -94,6 +94,7 @@ func (c *Config) Validate() error {
 	c.validateAdminAPI(v)
 	c.validateOIDC(v)
 	c.validatePasskeys(v)
+	c.validateSSO(v)
 	c.validateClients(v)
 	return errors.Join(v.errs...)
 }

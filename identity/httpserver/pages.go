@@ -60,6 +60,12 @@ type pageData struct {
 	Passkeys []passkeyView
 	// NeedsReauth asks for the password before passkeys can be changed.
 	NeedsReauth bool
+	// SSOButtons are the practice's single sign-on providers (login,
+	// invitation and single sign-on pages); SSOLinked the member's linked
+	// accounts; SSOEnabled shows the account page's link.
+	SSOButtons []ssoButton
+	SSOLinked  []ssoLinkedView
+	SSOEnabled bool
 }
 
 func viewPractice(p store.Practice) *practiceView { return &practiceView{Name: p.Name, Slug: p.Slug} }
@@ -77,6 +83,7 @@ func viewMember(m store.Member) *memberView {
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, data pageData) {
 	s.decoratePasskeys(w, page, &data)
+	s.decorateSSO(r, page, &data)
 	if page == "login" {
 		s.decorateLogin(w, r, &data)
 	}
@@ -250,6 +257,9 @@ func methodName(amr []string) string {
 	}
 	if len(amr) > 0 && amr[0] == account.MethodHardwareKey {
 		return "passkey"
+	}
+	if len(amr) > 0 && amr[0] == account.MethodFederated {
+		return "single sign-on"
 	}
 	return "unknown method"
 }

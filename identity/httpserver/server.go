@@ -28,6 +28,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/passkeys"
 	"github.com/frontdeskhq/frontdesk/identity/requestid"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
+	"github.com/frontdeskhq/frontdesk/identity/sso"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/templates"
 )
@@ -66,6 +67,9 @@ type Deps struct {
 	// Passkeys registers passkeys and logs in with them; nil serves no
 	// passkey pages or endpoints.
 	Passkeys *passkeys.Service
+	// SSO offers the practices' upstream OpenID providers (single sign-on);
+	// nil serves no SSO pages.
+	SSO *sso.Service
 	// AdminAPI builds the admin REST API mounted under /api/v1/, given the
 	// server's request-metadata function; nil serves no API.
 	AdminAPI func(meta func(*http.Request) account.Meta) (http.Handler, error)
@@ -144,6 +148,7 @@ func (s *Server) routes() {
 	s.consoleRoutes()
 	s.onboardingRoutes()
 	s.passkeyRoutes()
+	s.ssoRoutes()
 }
 
 // handle registers h under pattern, measuring it under that pattern's name.
