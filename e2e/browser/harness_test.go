@@ -470,4 +470,3 @@ func (b *tab) pageDone(name string) {
 	b.screenshot(name)
 	b.checkA11y(name)
 }
-
