@@ -8,6 +8,7 @@ package browser
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	fdapp "github.com/frontdeskhq/frontdesk/identity/app"
@@ -351,6 +353,41 @@ func (b *tab) click(sel, urlPart, next string) {
 	if next != "" {
 		b.do("wait for "+next+" after clicking "+sel, chromedp.WaitVisible(chromedp.CSS(next)))
 	}
+}
+
+// keyboardTo presses Tab until the focused element matches sel (at most 40
+// times): sel must be reachable with the keyboard alone.
+func (b *tab) keyboardTo(sel string) {
+	b.t.Helper()
+	for range 40 {
+		b.do("press Tab", chromedp.KeyEvent(kb.Tab))
+		ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+		on, err := chromedp.Run(ctx, chromedp.Evaluate[bool](
+			`document.activeElement !== null && document.activeElement.matches(`+jsString(sel)+`)`))
+		cancel()
+		if err != nil {
+			b.fail("read the focus", err)
+		}
+		if on {
+			return
+		}
+	}
+	b.fail("reach "+sel+" with the Tab key", errors.New("40 presses did not get there"))
+}
+
+// pressEnter presses Enter on the focused element; with urlPart it must lead
+// to a new page there (see click).
+func (b *tab) pressEnter(urlPart string) {
+	b.t.Helper()
+	b.do("mark the page", chromedp.Evaluate[chromedp.Void](`window.__frontdeskOldPage = true`))
+	b.do("press Enter", chromedp.KeyEvent(kb.Enter))
+	b.waitPage(urlPart)
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "<", `\x3c`)
+	return `"` + r.Replace(s) + `"`
 }
 
 // waitPage waits until the marked page was replaced by a loaded one whose
