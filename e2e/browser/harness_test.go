@@ -465,10 +465,9 @@ const axeRun = `axe.run(document, {resultTypes: ["violations"]}).then(function (
   })});
 })`
 
-// checkA11y runs axe-core on the current page (its source injected through
-// the DevTools protocol) and fails the test on every serious or critical
-// violation, listing them; lesser ones are logged.
-func (b *tab) checkA11y(page string) {
+// axeCheck runs axe-core on the current page (its source injected through
+// the DevTools protocol) and returns the violated rules.
+func (b *tab) axeCheck(page string) []axeViolation {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
 	defer cancel()
@@ -491,15 +490,25 @@ func (b *tab) checkA11y(page string) {
 		b.t.Fatalf("axe-core %s checked nothing on %s", res.Version, page)
 	}
 	b.t.Logf("axe-core %s on %s: %d rules passed, %d violated", res.Version, page, res.Passed, len(res.Violations))
-	for _, v := range res.Violations {
+	return res.Violations
+}
+
+// checkA11y fails the test on every serious or critical axe-core violation
+// of the current page, listing them; lesser ones are logged.
+func (b *tab) checkA11y(page string) {
+	b.t.Helper()
+	for _, v := range b.axeCheck(page) {
 		msg := fmt.Sprintf("axe-core on %s: %s (%s): %s\n  %s", page, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n  "))
-		if v.Impact == "serious" || v.Impact == "critical" {
+		if blocking(v) {
 			b.t.Error(msg)
 		} else {
 			b.t.Log(msg)
 		}
 	}
 }
+
+// blocking says whether a violation fails the test.
+func blocking(v axeViolation) bool { return v.Impact == "serious" || v.Impact == "critical" }
 
 // pageDone takes the step's screenshot and checks its accessibility.
 func (b *tab) pageDone(name string) {
