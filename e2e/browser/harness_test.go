@@ -33,8 +33,8 @@ import (
 // Time limits: every browser step gets stepTimeout; a whole test's browser
 // gets testTimeout, after which Chromium is stopped.
 const (
-	stepTimeout = 15 * time.Second
-	testTimeout = 90 * time.Second
+	stepTimeout = 20 * time.Second
+	testTimeout = 120 * time.Second
 )
 
 // missing skips the test with why, or fails it in CI (CI=true), where the
@@ -66,10 +66,10 @@ func repoRoot(t *testing.T) string {
 	}
 }
 
-// chromiumPath finds Debian's chromium (or FRONTDESK_CHROMIUM).
+// chromiumPath finds Debian's chromium (or E2E_CHROMIUM).
 func chromiumPath(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv("FRONTDESK_CHROMIUM"); p != "" {
+	if p := os.Getenv("E2E_CHROMIUM"); p != "" {
 		return p
 	}
 	for _, name := range []string{"chromium", "chromium-browser"} {
@@ -82,10 +82,10 @@ func chromiumPath(t *testing.T) string {
 }
 
 // axeSource reads axe-core's axe.min.js, installed by scripts/services.sh
-// into .cache/npm (or FRONTDESK_AXE_JS).
+// into .cache/npm (or E2E_AXE_JS).
 func axeSource(t *testing.T) string {
 	t.Helper()
-	p := os.Getenv("FRONTDESK_AXE_JS")
+	p := os.Getenv("E2E_AXE_JS")
 	if p == "" {
 		p = filepath.Join(repoRoot(t), ".cache", "npm", "node_modules", "axe-core", "axe.min.js")
 	}
