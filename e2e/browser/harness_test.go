@@ -469,6 +469,7 @@ const axeRun = `axe.run(document, {resultTypes: ["violations"]}).then(function (
 // the DevTools protocol) and returns the violated rules.
 func (b *tab) axeCheck(page string) []axeViolation {
 	b.t.Helper()
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
 	defer cancel()
 	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](b.axe+"\n;undefined")); err != nil {
@@ -489,7 +490,8 @@ func (b *tab) axeCheck(page string) []axeViolation {
 	if res.Passed == 0 {
 		b.t.Fatalf("axe-core %s checked nothing on %s", res.Version, page)
 	}
-	b.t.Logf("axe-core %s on %s: %d rules passed, %d violated", res.Version, page, res.Passed, len(res.Violations))
+	b.t.Logf("axe-core %s on %s: %d rules passed, %d violated (%s)", res.Version, page, res.Passed, len(res.Violations),
+		time.Since(start).Round(time.Millisecond))
 	return res.Violations
 }
 

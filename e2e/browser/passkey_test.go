@@ -122,6 +122,7 @@ func TestPasskeyJourneyIntoPracticeDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test; skipped with -short")
 	}
+	t.Parallel() // each test has its own frontdesk and browser
 	axe := axeSource(t)
 	chromiumPath(t)
 	dir := artefacts(t)
