@@ -2,14 +2,17 @@
 # Makes sure the services the integration tests use answer on loopback:
 # PostgreSQL (127.0.0.1:5432, database "test", trust auth) and Redis
 # (127.0.0.1:6379). Starts them when installed but stopped; installs them from
-# Debian's packages when missing and we are root. Prints what it did.
+# Debian's packages when missing and we are root. Also installs what the
+# browser tests (e2e/browser) drive: Debian's chromium and axe-core from the
+# npm registry into .cache/npm (gitignored). Prints what it did.
 set -euo pipefail
 
 pg_up()    { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
 redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
 as_root()  { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo -n "$@"; else return 1; fi; }
+apt_updated=
 apt_install() {
-  as_root apt-get update -qq >/dev/null
+  if [ -z "$apt_updated" ]; then as_root apt-get update -qq >/dev/null; apt_updated=1; fi
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
 }
 
@@ -51,3 +54,27 @@ if ! redis_up; then
   wait_for Redis redis_up
 fi
 echo "services: PostgreSQL and Redis are up"
+
+# Browser tests: headless Chromium and axe-core (pinned). A failure here does
+# not stop the other tests; the browser tests themselves then fail in CI
+# (CI=true) and skip elsewhere, saying what is missing.
+AXE_VERSION=4.14.1
+root=$(cd "$(dirname "$0")/.." && pwd)
+if ! command -v chromium >/dev/null; then
+  echo "services: installing Chromium (browser tests)"
+  apt_install chromium || echo "services: could not install chromium; browser tests will not run" >&2
+fi
+axe="$root/.cache/npm/node_modules/axe-core"
+if ! grep -qs "\"version\": \"$AXE_VERSION\"" "$axe/package.json"; then
+  if ! command -v npm >/dev/null; then
+    echo "services: installing npm (browser tests)"
+    apt_install npm || true
+  fi
+  echo "services: installing axe-core $AXE_VERSION into .cache/npm (browser tests)"
+  mkdir -p "$root/.cache/npm"
+  npm install --no-save --no-audit --no-fund --loglevel=error --prefix "$root/.cache/npm" "axe-core@$AXE_VERSION" >/dev/null ||
+    echo "services: could not install axe-core; browser tests will not run" >&2
+fi
+if command -v chromium >/dev/null && [ -f "$axe/axe.min.js" ]; then
+  echo "services: Chromium and axe-core $AXE_VERSION are ready for the browser tests"
+fi

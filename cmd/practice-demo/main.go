@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,6 +54,7 @@ type session struct {
 	idToken     string
 	sid         string
 	name        string
+	amr         []string // how the person logged in at frontdesk (ID token's amr)
 }
 
 type app struct {
@@ -163,7 +165,11 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 		a.render(w, http.StatusOK, "Practice demo", "You are not logged in.")
 		return
 	}
-	a.render(w, http.StatusOK, "Practice demo", "Logged in as "+s.name+".")
+	msg := "Logged in as " + s.name + "."
+	if len(s.amr) > 0 {
+		msg += " Signed in with: " + strings.Join(s.amr, ", ") + "."
+	}
+	a.render(w, http.StatusOK, "Practice demo", msg)
 }
 
 // login starts the code flow with PKCE, a nonce and the practice.
@@ -212,13 +218,14 @@ func (a *app) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var claims struct {
-		Name string `json:"name"`
-		SID  string `json:"sid"`
+		Name string   `json:"name"`
+		SID  string   `json:"sid"`
+		AMR  []string `json:"amr"`
 	}
 	_ = idt.Claims(&claims)
 	key := random()
 	a.mu.Lock()
-	a.sessions[key] = &session{accessToken: tok.AccessToken, idToken: raw, sid: claims.SID, name: claims.Name}
+	a.sessions[key] = &session{accessToken: tok.AccessToken, idToken: raw, sid: claims.SID, name: claims.Name, amr: claims.AMR}
 	a.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: key, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, "/", http.StatusSeeOther)

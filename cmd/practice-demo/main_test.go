@@ -130,6 +130,8 @@ func TestDemoAgainstFrontdesk(t *testing.T) {
 	}
 	if b := body(get(demo.URL + "/")); !strings.Contains(b, "Logged in as Olive") {
 		t.Fatalf("demo home after login: %s", b)
+	} else if !strings.Contains(b, "Signed in with: pwd.") {
+		t.Errorf("demo home does not show the ID token's amr (pwd): %s", b)
 	}
 	// The owner's preset roles allow the guarded pages.
 	for _, p := range []string{"/clients", "/notes", "/billing", "/schedule"} {
