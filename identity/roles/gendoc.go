@@ -22,7 +22,7 @@ func Doc() []byte {
 	w("per-member **overrides** adjust them; an emergency **elevation** adds to them for a few hours. ")
 	w("Tokens carry the role keys (`roles`) and the effective permissions (`permissions`). ")
 	w("Each practice starts from a **preset** that reproduces the access model of the product it is ")
-	w("moving from (`frontdesk practice presets`, `frontdesk practice create --preset KEY`); ")
+	w("moving from (`frontdesk practice presets`, `GET /api/v1/practices/{practice}/presets`, `frontdesk practice create --preset KEY`); ")
 	w("without `--preset` a practice gets `%s`.\n\n", DefaultPreset)
 
 	w("## Permission strings\n\n")
@@ -86,10 +86,13 @@ func Doc() []byte {
 	w("## Supervision and emergency access\n\n")
 	w("A member may have any number of supervisors, each with co-signature requirements for notes and/or treatment plans. ")
 	w("A supervisor must hold a `:supervisees` permission (the matching `cosign` permission when co-signature is required). ")
-	w("Tokens carry the supervisors' member IDs.\n\n")
+	w("A supervisor's tokens carry those permissions with the `:supervisees` scope; with the `practitioner` scope, a member's ")
+	w("ID token and userinfo list their supervisors' member IDs (`supervisors`).\n\n")
 	w("Emergency (break-glass) access grants listed permissions to a member for a limited time (default %s, at most %s) ", fmtDuration(DefaultElevation), fmtDuration(MaxElevation))
 	w("with a mandatory reason. It never grants Administration permissions. It is audited, notifies the members who hold `%s` by email, ", PermAudit)
-	w("and ends on its own; apps see it in tokens issued while it runs.\n\n")
+	w("and ends on its own. Tokens issued while it runs carry the elevated permissions in `permissions` and the claim ")
+	w("`elevated_until` (seconds since the epoch); their access tokens expire no later than the elevation, and tokens issued ")
+	w("after it no longer carry it.\n\n")
 
 	w("## Presets\n")
 	for _, p := range Presets() {
