@@ -22,6 +22,7 @@ import (
 	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/oauth2"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
@@ -34,6 +35,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
+	"github.com/frontdeskhq/frontdesk/invites"
 	"github.com/frontdeskhq/frontdesk/templates"
 )
 
@@ -50,6 +52,7 @@ type rolesEnv struct {
 	pid   string
 	ids   map[string]string
 	app   *enforce.Verifier // the practice app "ehr", on the same clock
+	mail  *invites.Worker   // delivers the outbox to acc.Mail
 }
 
 func newRolesEnv(t *testing.T, engine store.Engine, preset string) *rolesEnv {
@@ -64,10 +67,17 @@ func newRolesEnv(t *testing.T, engine store.Engine, preset string) *rolesEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Mail goes through the durable outbox, delivered to acc.Mail by a worker
+	// the test runs (as `serve` does with SMTP or files).
+	worker, err := invites.NewWorker(st, acc.Mail, invites.WorkerConfig{ID: "e2e"},
+		slog.New(slog.DiscardHandler), prometheus.NewRegistry(), clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var n atomic.Int64
 	rs, err := roles.New(roles.Deps{Store: st, Now: clock.Now,
-		NewID:  func() string { return fmt.Sprintf("r-%04d", n.Add(1)) },
-		Notify: roles.MailNotifier(st, acc.Mail, mails)})
+		NewID:    func() string { return fmt.Sprintf("r-%04d", n.Add(1)) },
+		NotifyTx: roles.OutboxNotifier(mails)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,6 +130,7 @@ func newRolesEnv(t *testing.T, engine store.Engine, preset string) *rolesEnv {
 		env: &env{t: t, srv: srv, acc: acc, provider: provider, ctx: ctx, rp: rp, ownerID: created.OwnerID,
 			handler: h, store: st, late: late},
 		clock: clock, roles: rs, pid: created.PracticeID, ids: map[string]string{"owner": created.OwnerID}, app: v,
+		mail: worker,
 	}
 }
 
@@ -365,7 +376,11 @@ func TestBreakGlassEndToEnd(t *testing.T) {
 				}
 			}
 
-			// The administrators (members holding audit.view: the owner) are notified by email.
+			// The administrators (members holding audit.view: the owner) are
+			// notified by email, queued in the outbox with the grant.
+			if sent, err := r.mail.RunOnce(ctx); err != nil || sent < 1 {
+				t.Fatalf("outbox delivered %d messages: %v", sent, err)
+			}
 			var notice bool
 			for _, m := range r.acc.Mail.Messages() {
 				if m.To == ownerEmail && strings.Contains(m.Subject, "Emergency access") && strings.Contains(m.Text, reason) &&

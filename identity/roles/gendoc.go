@@ -92,7 +92,7 @@ func Doc() []byte {
 	w("A supervisor's tokens carry those permissions with the `:supervisees` scope; with the `practitioner` scope, a member's ")
 	w("ID token and userinfo list their supervisors' member IDs (`supervisors`).\n\n")
 	w("Emergency (break-glass) access grants listed permissions to a member for a limited time (default %s, at most %s) ", fmtDuration(DefaultElevation), fmtDuration(MaxElevation))
-	w("with a mandatory reason. It never grants Administration permissions. It is audited, notifies the members who hold `%s` by email, ", PermAudit)
+	w("with a mandatory reason. It never grants Administration permissions. It is audited, and emails the members who hold `%s` (queued in the mail outbox in the transaction that grants it), ", PermAudit)
 	w("and ends on its own. Tokens issued while it runs carry the elevated permissions in `permissions` and the claim ")
 	w("`elevated_until` (seconds since the epoch); their access tokens expire no later than the elevation, and tokens issued ")
 	w("after it no longer carry it.\n\n")

@@ -89,9 +89,16 @@ type Deps struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 	NewID  func() string
-	// Notify delivers emergency-access notices to administrators; nil means
-	// they are only logged (the audit trail records every elevation anyway).
+	// Notify delivers emergency-access notices to administrators after the
+	// grant commits; nil means they are only logged (the audit trail records
+	// every elevation anyway). Unused when NotifyTx is set.
 	Notify func(ctx context.Context, n ElevationNotice) error
+	// NotifyTx queues emergency-access notices inside the transaction that
+	// grants the elevation (OutboxNotifier), so a grant never commits without
+	// them; Queued, when set, is called after such a grant commits (to wake
+	// the outbox worker).
+	NotifyTx func(ctx context.Context, tx *store.Store, n ElevationNotice) error
+	Queued   func()
 }
 
 // Service is the role-model domain service: it computes effective
