@@ -441,8 +441,8 @@ func TestBreakGlassEndToEnd(t *testing.T) {
 	}
 }
 
-// Issue 4, point 9: a role change, a practice toggle and a member override
-// each take effect in the very next token — a refresh grant and a new login —
+// Issue 4, point 9: a role change, a practice toggle, a member override and a
+// role-definition edit each take effect in the very next token — a refresh grant and a new login —
 // and a running app (identity/enforce) sees the change within one access-token
 // lifetime: the token it holds expires after oidc.access_token_ttl at most
 // (config refuses more than an hour), and the refresh that replaces it carries
@@ -467,6 +467,16 @@ func TestRoleModelChangesReachNextToken(t *testing.T) {
 				{"member override (billing off)", func(m string) error {
 					return r.roles.SetMemberOverrides(ctx, r.owner(), m, []roles.Override{{Permission: "billing.view:own", Grant: false}}, roles.Meta{})
 				}, "billing.view:assigned", true},
+				{"role definition (therapists may submit claims)", func(string) error {
+					m, err := r.roles.Model(ctx, r.pid)
+					if err != nil {
+						return err
+					}
+					i := slices.IndexFunc(m.Roles, func(x roles.Role) bool { return x.Key == "therapist" })
+					ther := m.Roles[i]
+					ther.Permissions = append(slices.Clone(ther.Permissions), "claims.submit")
+					return r.roles.PutRole(ctx, r.owner(), ther, roles.Meta{})
+				}, "claims.submit", false},
 			}
 			scopes := []string{"offline_access"}
 			for n, tt := range tests {
@@ -510,7 +520,7 @@ func TestRoleModelChangesReachNextToken(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, action := range []string{"role.assign", "role.toggle", "role.override"} {
+			for _, action := range []string{"role.assign", "role.toggle", "role.override", "role.define"} {
 				if !slices.ContainsFunc(evs, func(ev store.AuditEvent) bool {
 					return ev.Action == action && ev.Outcome == "success" && ev.Details["after"] != ev.Details["before"]
 				}) {
