@@ -244,8 +244,9 @@ func claimStrings(v any) []string {
 
 // Issue 4, point 6: a member may have several supervisors with co-signature
 // requirements; a supervisor's tokens carry permissions with the supervisees
-// scope (checked by apps with identity/enforce); with the practitioner scope
-// a member's ID token and userinfo list their supervisors.
+// scope (checked by apps with identity/enforce) and, with the practitioner
+// scope, whom they supervise; a member's ID token and userinfo list their
+// supervisors and which of them co-sign notes and treatment plans.
 func TestSupervisionReachesTokens(t *testing.T) {
 	for _, engine := range storetest.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
@@ -298,6 +299,10 @@ func TestSupervisionReachesTokens(t *testing.T) {
 			if p := claimStrings(idClaims(t, tok)["permissions"]); !slices.Contains(p, "clinical_notes.cosign:supervisees") {
 				t.Errorf("supervisor's ID token permissions = %v", p)
 			}
+			// ...and, with the practitioner scope, whom :supervisees covers.
+			if got := claimStrings(idClaims(t, tok)["supervisees"]); !slices.Equal(got, []string{pat}) {
+				t.Errorf("supervisor's ID token supervisees = %v, want [%s]", got, pat)
+			}
 
 			// The supervisee's tokens: supervisors listed with the practitioner scope.
 			tok = r.signIn("pat@example.org", "profile", "practitioner")
@@ -308,16 +313,33 @@ func TestSupervisionReachesTokens(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var info struct{ Supervisors []string }
-			if err := ui.Claims(&info); err != nil || !slices.Equal(info.Supervisors, []string{sam, sue}) {
-				t.Errorf("userinfo supervisors = %v (%v)", info.Supervisors, err)
+			var info struct {
+				Supervisors []string `json:"supervisors"`
+				Supervisees []string `json:"supervisees"`
+				Notes       []string `json:"cosign_notes"`
+				Plans       []string `json:"cosign_treatment_plans"`
+			}
+			if err := ui.Claims(&info); err != nil || !slices.Equal(info.Supervisors, []string{sam, sue}) ||
+				!slices.Equal(info.Notes, []string{sam, sue}) || !slices.Equal(info.Plans, []string{sue}) ||
+				info.Supervisees == nil || len(info.Supervisees) != 0 {
+				t.Errorf("userinfo practitioner claims = %+v (%v)", info, err)
+			}
+			// Co-signature requirements: both supervisors co-sign notes, Sue
+			// alone treatment plans.
+			idc := idClaims(t, tok)
+			if n, p := claimStrings(idc["cosign_notes"]), claimStrings(idc["cosign_treatment_plans"]); !slices.Equal(n, []string{sam, sue}) ||
+				!slices.Equal(p, []string{sue}) {
+				t.Errorf("ID token cosign_notes = %v, cosign_treatment_plans = %v", n, p)
 			}
 			if c := r.verify(tok); c.Allowed("clinical_notes.cosign:supervisees") || c.Allowed("clinical_notes.view:supervisees") {
 				t.Errorf("a supervisee without a supervisor role holds supervisee permissions: %v", c.Permissions)
 			}
-			// Without the practitioner scope the claim is absent.
-			if _, ok := idClaims(t, r.signIn("pat@example.org", "profile"))["supervisors"]; ok {
-				t.Error("supervisors claim without the practitioner scope")
+			// Without the practitioner scope the claims are absent.
+			plain := idClaims(t, r.signIn("pat@example.org", "profile"))
+			for _, k := range []string{"supervisors", "supervisees", "cosign_notes", "cosign_treatment_plans"} {
+				if _, ok := plain[k]; ok {
+					t.Errorf("%s claim without the practitioner scope", k)
+				}
 			}
 		})
 	}
