@@ -94,6 +94,7 @@ func (a *API) routes() {
 	a.handle("POST "+p+"/invitations/{id}/resend", roles.PermManageMembers, a.idempotent(a.resendInvitation))
 	a.handle("POST "+p+"/invitations/{id}/revoke", roles.PermManageMembers, a.revokeInvitation)
 	a.handle("GET "+p+"/roles", "", a.listRoles)
+	a.handle("GET "+p+"/presets", "", a.listPresets)
 	a.handle("POST "+p+"/roles", roles.PermDefine, a.idempotent(a.createRole))
 	a.handle("PUT "+p+"/roles/{key}", roles.PermDefine, a.updateRole)
 	a.handle("PUT "+p+"/toggles/{key}", roles.PermDefine, a.setToggle)

@@ -40,6 +40,7 @@ func endpoints(h *harness) []endpoint {
 		{"POST", "/practices/sunrise/invitations/inv-1/resend", ""},
 		{"POST", "/practices/sunrise/invitations/inv-1/revoke", ""},
 		{"GET", "/practices/sunrise/roles", ""},
+		{"GET", "/practices/sunrise/presets", ""},
 		{"POST", "/practices/sunrise/roles", `{"key":"front","name":"Front desk","permissions":["members.view:all"]}`},
 		{"PUT", "/practices/sunrise/roles/scheduler", `{"name":"Scheduler","permissions":["members.view:own"]}`},
 		{"PUT", "/practices/sunrise/toggles/some_toggle", `{"on":true}`},

@@ -132,14 +132,15 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		_ = st.Close()
 		return nil, err
 	}
-	rolesSvc, err := roles.New(roles.Deps{Store: st, Logger: logger, Now: time.Now, NewID: newID,
-		Notify: roles.MailNotifier(st, mailer, mails)})
+	hook := &oidcHook{}
+	outbox, err := newOutboxWorker(cfg, st, mailer, logger, reg)
 	if err != nil {
 		_ = st.Close()
 		return nil, err
 	}
-	hook := &oidcHook{}
-	outbox, err := newOutboxWorker(cfg, st, mailer, logger, reg)
+	// Emergency-access notices are queued in the outbox with the grant.
+	rolesSvc, err := roles.New(roles.Deps{Store: st, Logger: logger, Now: time.Now, NewID: newID,
+		NotifyTx: roles.OutboxNotifier(mails), Queued: outbox.Notify})
 	if err != nil {
 		_ = st.Close()
 		return nil, err

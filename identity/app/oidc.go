@@ -95,7 +95,8 @@ func RolesClaims(svc *roles.Service) oidc.ClaimsSource {
 		if err != nil {
 			return oidc.Effective{}, err
 		}
-		out := oidc.Effective{Roles: e.Roles, Permissions: e.Permissions, Supervisors: e.Supervisors}
+		out := oidc.Effective{Roles: e.Roles, Permissions: e.Permissions, Supervisors: e.Supervisors,
+			Supervisees: e.Supervisees, CosignNotes: e.CosignNotes, CosignTreatmentPlans: e.CosignTreatmentPlans}
 		if e.Elevated {
 			out.ElevatedUntil = e.ElevationExpires
 		}

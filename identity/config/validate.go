@@ -346,6 +346,10 @@ func (c *Config) validateClients(v *validator) {
 		} else {
 			seen[cl.ID] = i
 		}
+		if cl.AccessTokenTTL != 0 && (cl.AccessTokenTTL < time.Minute || cl.AccessTokenTTL > time.Hour) {
+			// Role changes reach running apps within one access-token lifetime.
+			v.add(prefix+".access_token_ttl", "is %s; it must be between 1m0s and 1h0m0s, or unset for oidc.access_token_ttl", cl.AccessTokenTTL)
+		}
 		for j, r := range cl.RedirectURIs {
 			key := fmt.Sprintf("%s.redirect_uris[%d]", prefix, j)
 			u, err := url.Parse(r)

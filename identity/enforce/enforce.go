@@ -89,6 +89,10 @@ type Claims struct {
 	AMR         []string
 	AuthTime    time.Time
 	SessionID   string
+	// ElevatedUntil is set while the member holds emergency (break-glass)
+	// access: Permissions then include the elevated ones, and the token
+	// expires no later than this. Apps may show or log it; zero otherwise.
+	ElevatedUntil time.Time
 }
 
 // Allowed reports whether the token's permissions imply permission.
@@ -155,6 +159,7 @@ type privateClaims struct {
 	AMR         []string         `json:"amr"`
 	AuthTime    *jwt.NumericDate `json:"auth_time"`
 	SID         string           `json:"sid"`
+	Elevated    *jwt.NumericDate `json:"elevated_until"`
 }
 
 // Verify checks an access token and returns its claims. The caller may
@@ -235,6 +240,9 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, error) {
 	}
 	if priv.AuthTime != nil {
 		c.AuthTime = priv.AuthTime.Time()
+	}
+	if priv.Elevated != nil {
+		c.ElevatedUntil = priv.Elevated.Time()
 	}
 	return c, nil
 }

@@ -47,6 +47,12 @@ type Effective struct {
 	Roles       []string
 	Permissions []string
 	Supervisors []string
+	// Supervisees, CosignNotes and CosignTreatmentPlans are practitioner
+	// claims: whom the member supervises, and which supervisors must
+	// co-sign their clinical notes and treatment plans.
+	Supervisees          []string
+	CosignNotes          []string
+	CosignTreatmentPlans []string
 	// ElevatedUntil is when an active emergency-access elevation ends; zero
 	// when none is active. Its permissions are already in Permissions.
 	ElevatedUntil time.Time
@@ -224,7 +230,8 @@ func New(ctx context.Context, d Deps, set Settings) (*Provider, error) {
 		SupportedScopes:                   defaultScopes,
 		SupportedClaims: []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "amr", "sid", "nonce", "azp",
 			"email", "email_verified", "name", "practice", "practice_id", "roles", "permissions",
-			"legal_name", "npi", "taxonomy", "supervisors"},
+			"legal_name", "npi", "taxonomy", "supervisors", "supervisees", "cosign_notes", "cosign_treatment_plans",
+			"elevated_until"},
 	}
 	copy(cfg.CryptoKey[:], cryptoKey)
 	p.store = &storage{p: p}

@@ -149,6 +149,9 @@ func (s *storage) fillUserinfo(info *oidc.UserInfo, g *grant, scopes []string) {
 		info.AppendClaims("npi", m.NPI)
 		info.AppendClaims("taxonomy", m.Taxonomy)
 		info.AppendClaims("supervisors", nonNil(g.eff.Supervisors))
+		info.AppendClaims("supervisees", nonNil(g.eff.Supervisees))
+		info.AppendClaims("cosign_notes", nonNil(g.eff.CosignNotes))
+		info.AppendClaims("cosign_treatment_plans", nonNil(g.eff.CosignTreatmentPlans))
 	}
 }
 

@@ -133,6 +133,12 @@ func (p *Provider) mintAccessToken(ctx context.Context, g *grant) (string, time.
 		ttl = g.client.cfg.AccessTokenTTL
 	}
 	now := p.d.Now().UTC().Truncate(time.Second)
+	if until := g.eff.ElevatedUntil; !until.IsZero() && now.Add(ttl).After(until) {
+		// A token carrying emergency access ends with it: apps holding it
+		// lose the elevated permissions when the elevation ends, not up to
+		// one lifetime later.
+		ttl = max(until.Truncate(time.Second).Sub(now), time.Second)
+	}
 	claims := oidc.NewAccessTokenClaims(p.issuer, g.subject, []string{g.client.cfg.ID}, now.Add(ttl), p.d.NewID(), g.client.cfg.ID, 0)
 	claims.IssuedAt, claims.NotBefore = oidc.FromTime(now), oidc.FromTime(now)
 	claims.Scopes = g.scopes

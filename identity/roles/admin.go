@@ -575,7 +575,10 @@ func (s *Service) GrantElevation(ctx context.Context, a Actor, memberID string, 
 			return fmt.Errorf("roles: %w", err)
 		}
 		recipients, err = s.holders(ctx, c.tx, c.model, a.PracticeID, PermAudit)
-		return err
+		if err != nil || s.d.NotifyTx == nil {
+			return err
+		}
+		return s.d.NotifyTx(ctx, c.tx, ElevationNotice{PracticeID: a.PracticeID, Elevation: e, RecipientIDs: recipients})
 	})
 	if err != nil {
 		return Elevation{}, err
@@ -583,7 +586,16 @@ func (s *Service) GrantElevation(ctx context.Context, a Actor, memberID string, 
 	n := ElevationNotice{PracticeID: a.PracticeID, Elevation: e, RecipientIDs: recipients}
 	s.d.Logger.WarnContext(ctx, "emergency access granted", "practice_id", a.PracticeID, "member_id", memberID,
 		"granted_by", a.MemberID, "expires_at", e.ExpiresAt, "notify", len(recipients))
-	if s.d.Notify != nil {
+	if len(recipients) == 0 {
+		s.d.Logger.ErrorContext(ctx, "emergency access granted but no member holds audit.view to be told; the audit trail has it",
+			"practice_id", a.PracticeID)
+	}
+	switch {
+	case s.d.NotifyTx != nil:
+		if s.d.Queued != nil {
+			s.d.Queued()
+		}
+	case s.d.Notify != nil:
 		if err := s.d.Notify(ctx, n); err != nil {
 			s.d.Logger.ErrorContext(ctx, "emergency access notice not delivered; the audit trail has it", "err", err)
 		}

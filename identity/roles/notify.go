@@ -11,37 +11,49 @@ import (
 	"github.com/frontdeskhq/frontdesk/templates"
 )
 
+// renderNotice renders the "elevation" mail template for n, reading names
+// through st (the granting transaction, or the store).
+func renderNotice(ctx context.Context, st *store.Store, mails *templates.Mails, n ElevationNotice) (store.Practice, templates.Mail, error) {
+	p, err := st.PracticeByID(ctx, n.PracticeID)
+	if err != nil {
+		return store.Practice{}, templates.Mail{}, fmt.Errorf("roles: notice: %w", err)
+	}
+	who := func(id string) string {
+		if id == "" {
+			return "The operator"
+		}
+		m, err := st.MemberByID(ctx, n.PracticeID, id)
+		if err != nil {
+			return "member " + id
+		}
+		if m.DisplayName != "" {
+			return m.DisplayName + " <" + m.Email + ">"
+		}
+		return m.Email
+	}
+	e := n.Elevation
+	rendered, err := mails.Render("elevation", map[string]any{
+		"PracticeName": p.Name, "Member": who(e.MemberID), "GrantedBy": who(e.GrantedBy),
+		"GrantedAt": e.CreatedAt.UTC().Format(time.RFC1123), "ExpiresAt": e.ExpiresAt.UTC().Format(time.RFC1123),
+		"Reason": e.Reason, "Permissions": e.Permissions,
+	})
+	if err != nil {
+		return store.Practice{}, templates.Mail{}, fmt.Errorf("roles: notice: %w", err)
+	}
+	return p, rendered, nil
+}
+
 // MailNotifier returns a Deps.Notify that emails every recipient of an
-// elevation notice with the "elevation" mail template. It tries every
-// recipient and reports the failures together.
+// elevation notice with the "elevation" mail template, directly through
+// sender after the grant committed. It tries every recipient and reports the
+// failures together. OutboxNotifier is the durable alternative.
 func MailNotifier(st *store.Store, sender invites.Sender, mails *templates.Mails) func(context.Context, ElevationNotice) error {
 	return func(ctx context.Context, n ElevationNotice) error {
-		p, err := st.PracticeByID(ctx, n.PracticeID)
+		_, rendered, err := renderNotice(ctx, st, mails, n)
 		if err != nil {
-			return fmt.Errorf("roles: notice: %w", err)
-		}
-		who := func(id string) string {
-			if id == "" {
-				return "The operator"
-			}
-			m, err := st.MemberByID(ctx, n.PracticeID, id)
-			if err != nil {
-				return "member " + id
-			}
-			if m.DisplayName != "" {
-				return m.DisplayName + " <" + m.Email + ">"
-			}
-			return m.Email
+			return err
 		}
 		e := n.Elevation
-		rendered, err := mails.Render("elevation", map[string]any{
-			"PracticeName": p.Name, "Member": who(e.MemberID), "GrantedBy": who(e.GrantedBy),
-			"GrantedAt": e.CreatedAt.UTC().Format(time.RFC1123), "ExpiresAt": e.ExpiresAt.UTC().Format(time.RFC1123),
-			"Reason": e.Reason, "Permissions": e.Permissions,
-		})
-		if err != nil {
-			return fmt.Errorf("roles: notice: %w", err)
-		}
 		var errs []error
 		for _, id := range n.RecipientIDs {
 			m, err := st.MemberByID(ctx, n.PracticeID, id)
@@ -57,6 +69,34 @@ func MailNotifier(st *store.Store, sender invites.Sender, mails *templates.Mails
 		}
 		if err := errors.Join(errs...); err != nil {
 			return fmt.Errorf("roles: notice: %w", err)
+		}
+		return nil
+	}
+}
+
+// OutboxNotifier returns a Deps.NotifyTx that queues the "elevation" email
+// for every recipient in the durable mail outbox, inside the transaction that
+// grants the elevation: the notices exist exactly when the grant commits, and
+// the outbox worker of any replica delivers them with retries. Each row's
+// kind is "elevation" and its ref_id the elevation's ID.
+func OutboxNotifier(mails *templates.Mails) func(ctx context.Context, tx *store.Store, n ElevationNotice) error {
+	return func(ctx context.Context, tx *store.Store, n ElevationNotice) error {
+		p, rendered, err := renderNotice(ctx, tx, mails, n)
+		if err != nil {
+			return err
+		}
+		e := n.Elevation
+		for _, id := range n.RecipientIDs {
+			m, err := tx.MemberByID(ctx, n.PracticeID, id)
+			if err != nil {
+				return fmt.Errorf("roles: notice: recipient %s: %w", id, err)
+			}
+			if err := tx.EnqueueMail(ctx, store.OutboxMail{ID: "elevation-" + e.ID + "-" + id, PracticeID: n.PracticeID,
+				Kind: "elevation", RefID: e.ID, CreatedAt: e.CreatedAt,
+				Message: invites.Message{To: m.Email, Subject: rendered.Subject, Text: rendered.Text, HTML: rendered.HTML,
+					FromName: p.Name}}); err != nil {
+				return fmt.Errorf("roles: notice: %w", err)
+			}
 		}
 		return nil
 	}

@@ -20,6 +20,15 @@ type Effective struct {
 	Roles       []string
 	Permissions []string
 	Supervisors []string
+	// Supervisees are the members this member supervises, filled only when
+	// they hold a permission with the supervisees scope: what :supervisees
+	// covers beyond their own assigned things.
+	Supervisees []string
+	// CosignNotes and CosignTreatmentPlans list the supervisors whose
+	// co-signature this member's clinical notes, respectively treatment
+	// plans, require.
+	CosignNotes          []string
+	CosignTreatmentPlans []string
 	// Elevated is true while an emergency (break-glass) elevation is active;
 	// ElevationExpires is when the last active one ends.
 	Elevated         bool
@@ -89,9 +98,16 @@ type Deps struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 	NewID  func() string
-	// Notify delivers emergency-access notices to administrators; nil means
-	// they are only logged (the audit trail records every elevation anyway).
+	// Notify delivers emergency-access notices to administrators after the
+	// grant commits; nil means they are only logged (the audit trail records
+	// every elevation anyway). Unused when NotifyTx is set.
 	Notify func(ctx context.Context, n ElevationNotice) error
+	// NotifyTx queues emergency-access notices inside the transaction that
+	// grants the elevation (OutboxNotifier), so a grant never commits without
+	// them; Queued, when set, is called after such a grant commits (to wake
+	// the outbox worker).
+	NotifyTx func(ctx context.Context, tx *store.Store, n ElevationNotice) error
+	Queued   func()
 }
 
 // Service is the role-model domain service: it computes effective
@@ -150,9 +166,11 @@ func loadModel(ctx context.Context, st *store.Store, practiceID string) (model, 
 
 // member is one member's stored role data.
 type memberData struct {
-	held       []string
-	overrides  []Override
-	supervisor []string
+	held        []string
+	overrides   []Override
+	supervisor  []string
+	cosignNotes []string // supervisors who must co-sign notes
+	cosignPlans []string // supervisors who must co-sign treatment plans
 }
 
 func loadMember(ctx context.Context, st *store.Store, memberID string, roles []string) (memberData, error) {
@@ -170,6 +188,12 @@ func loadMember(ctx context.Context, st *store.Store, memberID string, roles []s
 	}
 	for _, v := range sups {
 		md.supervisor = append(md.supervisor, v.SupervisorID)
+		if v.CosignNotes {
+			md.cosignNotes = append(md.cosignNotes, v.SupervisorID)
+		}
+		if v.CosignPlans {
+			md.cosignPlans = append(md.cosignPlans, v.SupervisorID)
+		}
 	}
 	return md, nil
 }
@@ -213,7 +237,20 @@ func (s *Service) effective(ctx context.Context, st *store.Store, practiceID, me
 			elevations = append(elevations, fromStoreElevation(e))
 		}
 	}
-	return m.compute(md, elevations, now), nil
+	eff := m.compute(md, elevations, now)
+	eff.CosignNotes, eff.CosignTreatmentPlans = sortedSet(md.cosignNotes), sortedSet(md.cosignPlans)
+	eff.Supervisees = []string{}
+	if supervises(eff.Permissions) {
+		sees, err := st.Supervisees(ctx, memberID)
+		if err != nil {
+			return Effective{}, fmt.Errorf("roles: %w", err)
+		}
+		for _, v := range sees {
+			eff.Supervisees = append(eff.Supervisees, v.MemberID)
+		}
+		eff.Supervisees = sortedSet(eff.Supervisees)
+	}
+	return eff, nil
 }
 
 // Allowed reports whether the member's effective permissions imply perm. It
