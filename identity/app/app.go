@@ -183,6 +183,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		return nil, err
 	}
 	hook.p = provider
+	passkeySvc := newPasskeys(cfg, st, accounts, rolesSvc, redisClient, logger)
 	handler, err := httpserver.New(httpserver.Deps{
 		Accounts:        accounts,
 		DB:              st,
@@ -194,8 +195,8 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		TrustedProxies:  proxies,
 		SessionLifetime: cfg.Sessions.AbsoluteLifetime,
 		OIDC:            provider,
-		Passkeys:        newPasskeys(cfg, st, accounts, rolesSvc, redisClient, logger),
-		AdminAPI:        adminAPIFactory(cfg, st, accounts, rolesSvc, provider, logger),
+		Passkeys:        passkeySvc,
+		AdminAPI:        adminAPIFactory(cfg, st, accounts, rolesSvc, provider, passkeySvc, logger),
 		AdminStore:      st,
 		AdminRoles:      rolesSvc,
 	})
