@@ -18,17 +18,19 @@ func CheckText(field, v string, maxRunes int) (string, error) {
 	if !utf8.ValidString(v) {
 		return "", &InvalidInputError{Field: field, Reason: "is not valid text"}
 	}
+	// Checked before trimming: a trailing line break is refused, not
+	// silently dropped.
+	if strings.ContainsFunc(v, func(r rune) bool {
+		return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp)
+	}) {
+		return "", &InvalidInputError{Field: field, Reason: "must be one line of plain text, without line breaks, tabs or invisible characters"}
+	}
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return "", &InvalidInputError{Field: field, Reason: "is required"}
 	}
 	if utf8.RuneCountInString(v) > maxRunes {
 		return "", &InvalidInputError{Field: field, Reason: "is too long; use at most " + strconv.Itoa(maxRunes) + " characters"}
-	}
-	if strings.ContainsFunc(v, func(r rune) bool {
-		return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp)
-	}) {
-		return "", &InvalidInputError{Field: field, Reason: "must be one line of plain text, without line breaks, tabs or invisible characters"}
 	}
 	return v, nil
 }
