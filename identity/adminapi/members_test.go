@@ -103,6 +103,27 @@ func TestMemberProfileSupervisorsReactivation(t *testing.T) {
 				t.Errorf("reactivate without a credential: %d %s", r.status, r.body)
 			}
 
+			// Reactivating is granting: an administrator cannot bring back an
+			// owner whose permissions they do not hold.
+			h.addMember("sunrise", "boss@sunrise.example", "Bea Boss", []string{"owner"})
+			boss := h.ids["boss@sunrise.example"]
+			if r := h.call("POST", base+boss+"/deactivate", owner, nil, nil); r.status != 200 {
+				t.Fatalf("deactivate the second owner: %d %s", r.status, r.body)
+			}
+			if r := h.call("PUT", base+clin+"/roles", owner, `{"roles":["administrator"]}`, nil); r.status != 200 {
+				t.Fatalf("make an administrator: %d %s", r.status, r.body)
+			}
+			admin := h.token("sunrise", "clin@sunrise.example", "console")
+			if r := h.call("POST", base+boss+"/reactivate", admin, nil, nil); r.status != 403 || !strings.Contains(string(r.body), "restore") {
+				t.Errorf("administrator reactivates an owner: %d %s", r.status, r.body)
+			}
+			if m, _ := h.app.Store.MemberByID(h.ctx, h.sunrise.ID, boss); m.Status != store.StatusDeactivated {
+				t.Errorf("a refused reactivation changed the status to %s", m.Status)
+			}
+			if r := h.call("POST", base+boss+"/reactivate", owner, nil, nil); r.status != 200 {
+				t.Errorf("owner reactivates an owner: %d %s", r.status, r.body)
+			}
+
 			// This harness's IP-address issuer turns passkeys off.
 			r = h.call("POST", base+clin+"/revoke-passkeys", owner, nil, nil)
 			if r.status != 404 {
