@@ -78,6 +78,22 @@ func TestConsoleManagement(t *testing.T) {
 				t.Errorf("roles without roles.assign: %d", st)
 			}
 
+			// Profile: one line of plain text.
+			if st, _, page := owner.do("POST", "/p/sunrise/admin/members/"+clin+"/profile", url.Values{"display_name": {"Cleo\nAdmin"}}, true); st != 400 ||
+				!strings.Contains(page, "line breaks") {
+				t.Errorf("display name with a line break: %d\n%s", st, page)
+			}
+			if st, loc, _ := owner.do("POST", "/p/sunrise/admin/members/"+clin+"/profile", url.Values{"display_name": {"Cleo C."}}, true); st != http.StatusSeeOther ||
+				!strings.Contains(loc, "done=profile") {
+				t.Errorf("display name: %d %s", st, loc)
+			}
+			if m, _ := h.app.Store.MemberByID(h.ctx, h.sunrise.ID, clin); m.DisplayName != "Cleo C." {
+				t.Errorf("display name = %q", m.DisplayName)
+			}
+			if st, _, _ := nobody.do("POST", "/p/sunrise/admin/members/"+clin+"/profile", url.Values{"display_name": {"X"}}, true); st != http.StatusForbidden {
+				t.Errorf("profile without members.manage: %d", st)
+			}
+
 			// Deactivate and reactivate, each confirmed first.
 			for _, step := range []struct{ action, confirm, status string }{
 				{"deactivate", "Deactivate", "deactivated"},

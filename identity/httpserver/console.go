@@ -46,6 +46,7 @@ func (s *Server) consoleRoutes() {
 type consoleMember struct {
 	ID, Name, Email, Status string
 	Roles                   []string
+	DisplayName             string
 }
 
 type consoleMembersData struct {

@@ -30,6 +30,7 @@ const (
 func (s *Server) consoleManageRoutes() {
 	s.handle("GET /p/{practice}/admin/members/{id}", http.HandlerFunc(s.consoleMember))
 	s.handleForm("POST /p/{practice}/admin/members/{id}/roles", http.HandlerFunc(s.consoleMemberRoles))
+	s.handleForm("POST /p/{practice}/admin/members/{id}/profile", http.HandlerFunc(s.consoleMemberProfile))
 	s.handle("GET /p/{practice}/admin/members/{id}/deactivate", http.HandlerFunc(s.consoleDeactivateConfirm))
 	s.handleForm("POST /p/{practice}/admin/members/{id}/deactivate", http.HandlerFunc(s.consoleDeactivate))
 	s.handle("GET /p/{practice}/admin/members/{id}/reactivate", http.HandlerFunc(s.consoleReactivateConfirm))
@@ -202,6 +203,8 @@ func (s *Server) consoleMember(w http.ResponseWriter, r *http.Request) {
 		data.Notice = "The member was reactivated. They log in with the password or passkeys they had."
 	case "passkeys":
 		data.Notice = "The member's passkeys were removed and their sessions ended."
+	case "profile":
+		data.Notice = "The display name was saved."
 	}
 	s.renderMember(w, r, pr, m, http.StatusOK, data)
 }
@@ -214,7 +217,8 @@ func (s *Server) renderMember(w http.ResponseWriter, r *http.Request, pr account
 	}
 	v := viewMember(m)
 	data.Practice, data.Nav = viewPractice(pr.Practice), s.nav(r, pr)
-	data.Member = consoleMember{ID: m.ID, Name: v.Name, Email: m.Email, Status: string(m.Status), Roles: m.Roles}
+	data.Member = consoleMember{ID: m.ID, Name: v.Name, Email: m.Email, Status: string(m.Status), Roles: m.Roles,
+		DisplayName: m.DisplayName}
 	for _, role := range model.Roles {
 		data.Choices = append(data.Choices, consoleRoleChoice{Key: role.Key, Name: role.Name, Description: role.Description,
 			Held: slices.Contains(m.Roles, role.Key)})
@@ -272,6 +276,35 @@ func (s *Server) consoleMemberRoles(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.consoleFail(w, r, pr, err, s.memberLink(pr, m.ID))
+}
+
+func (s *Server) consoleMemberProfile(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, roles.PermManageMembers)
+	if !ok {
+		return
+	}
+	if !s.parseForm(w, r, viewPractice(pr.Practice)) {
+		return
+	}
+	m, ok := s.consoleTarget(w, r, pr)
+	if !ok {
+		return
+	}
+	name := r.PostForm.Get("display_name")
+	if len(name) > 4*account.MaxDisplayNameRunes+64 {
+		name = name[:4*account.MaxDisplayNameRunes+64] // still too long: refused below
+	}
+	_, err := s.d.Accounts.SetDisplayName(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID}, m.ID, name, s.meta(r))
+	var invalid *account.InvalidInputError
+	switch {
+	case err == nil:
+		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members/"+url.PathEscape(m.ID)+"?done=profile", http.StatusSeeOther)
+	case errors.As(err, &invalid):
+		s.renderMember(w, r, pr, m, http.StatusBadRequest, consoleMemberData{
+			Error: "Nothing was changed. Check the display name: " + invalid.Reason + "."})
+	default:
+		s.consoleFail(w, r, pr, err, s.memberLink(pr, m.ID))
+	}
 }
 
 // confirmPage renders a confirmation whose Cancel returns to back.
