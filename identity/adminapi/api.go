@@ -54,6 +54,11 @@ type Deps struct {
 	// SSO manages the practices' single sign-on providers; nil serves no
 	// /sso-providers endpoints.
 	SSO *sso.Service
+	// Apps registers the practice's own OpenID clients; nil answers the
+	// apps endpoints 404.
+	Apps AppRegistry
+	// Passkeys revokes a member's passkeys; nil answers that endpoint 404.
+	Passkeys PasskeyRevoker
 }
 
 // API is the admin API's http.Handler.
@@ -89,6 +94,14 @@ func (a *API) routes() {
 	a.handle("POST "+p+"/members/{id}/unlock", roles.PermUnlock, a.unlockMember)
 	a.handle("POST "+p+"/members/{id}/temporary-password", account.PermResetPasswords, a.idempotent(a.temporaryPassword))
 	a.handle("POST "+p+"/members/{id}/deactivate", roles.PermManageMembers, a.idempotent(a.deactivateMember))
+	a.handle("PATCH "+p+"/members/{id}", roles.PermManageMembers, a.updateMemberProfile)
+	a.handle("PUT "+p+"/members/{id}/supervisors", roles.PermAssign, a.setMemberSupervisors)
+	a.handle("POST "+p+"/members/{id}/reactivate", roles.PermManageMembers, a.idempotent(a.reactivateMember))
+	a.handle("POST "+p+"/members/{id}/revoke-passkeys", roles.PermManageMembers, a.revokeMemberPasskeys)
+	a.handle("GET "+p+"/apps", PermViewApps, a.listApps)
+	a.handle("POST "+p+"/apps", PermManageApps, a.idempotent(a.registerApp))
+	a.handle("POST "+p+"/apps/{client_id}/rotate-secret", PermManageApps, a.idempotent(a.rotateAppSecret))
+	a.handle("DELETE "+p+"/apps/{client_id}", PermManageApps, a.removeApp)
 	a.handle("GET "+p+"/invitations", roles.PermManageMembers, a.listInvitations)
 	a.handle("POST "+p+"/invitations", roles.PermManageMembers, a.idempotent(a.createInvitation))
 	a.handle("POST "+p+"/invitations/{id}/resend", roles.PermManageMembers, a.idempotent(a.resendInvitation))
@@ -265,6 +278,14 @@ func writeError(w http.ResponseWriter, status int, code, message string) {
 	writeJSON(w, status, map[string]string{"error": code, "message": message})
 }
 
+func mustJSON(v any) []byte {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return []byte(`{"error":"internal","message":"encoding failed"}`)
+	}
+	return append(body, '\n')
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
@@ -340,7 +361,11 @@ func (a *API) idempotent(h handlerFunc) handlerFunc {
 			}
 			return herr
 		}
-		if err := a.d.Store.CompleteIdempotencyKey(ctx, c.practice.ID, c.memberID, key, rec.status, rec.body.String()); err != nil {
+		stored := rec.body.String()
+		if rec.replay != nil {
+			stored = string(rec.replay) // the answer without a secret shown once
+		}
+		if err := a.d.Store.CompleteIdempotencyKey(ctx, c.practice.ID, c.memberID, key, rec.status, stored); err != nil {
 			a.d.Logger.ErrorContext(ctx, "admin api: store idempotent response", "err", err)
 		}
 		return nil
@@ -352,6 +377,9 @@ type recorder struct {
 	http.ResponseWriter
 	status int
 	body   strings.Builder
+	// replay, when set, is stored for replays instead of body (an answer
+	// that showed a secret once is replayed without it).
+	replay []byte
 }
 
 func (r *recorder) WriteHeader(status int) {

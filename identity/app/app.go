@@ -192,6 +192,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		_ = st.Close()
 		return nil, err
 	}
+	passkeySvc := newPasskeys(cfg, st, accounts, rolesSvc, redisClient, logger)
 	handler, err := httpserver.New(httpserver.Deps{
 		Accounts:        accounts,
 		DB:              st,
@@ -203,8 +204,8 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		TrustedProxies:  proxies,
 		SessionLifetime: cfg.Sessions.AbsoluteLifetime,
 		OIDC:            provider,
-		Passkeys:        newPasskeys(cfg, st, accounts, rolesSvc, redisClient, logger),
-		AdminAPI:        adminAPIFactory(cfg, st, accounts, rolesSvc, provider, ssoSvc, logger),
+		Passkeys:        passkeySvc,
+		AdminAPI:        adminAPIFactory(cfg, st, accounts, rolesSvc, provider, ssoSvc, passkeySvc, logger),
 		AdminStore:      st,
 		AdminRoles:      rolesSvc,
 		SSO:             ssoSvc,

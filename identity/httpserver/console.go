@@ -39,12 +39,14 @@ func (s *Server) consoleRoutes() {
 	s.handleForm("POST /p/{practice}/admin/toggles/{key}", http.HandlerFunc(s.consoleToggle))
 	s.handle("GET /p/{practice}/admin/audit", http.HandlerFunc(s.consoleAudit))
 	s.handle("GET /p/{practice}/admin/audit/export", http.HandlerFunc(s.consoleAuditExport))
+	s.consoleManageRoutes()
 }
 
 // consoleMember is a member row of the console.
 type consoleMember struct {
 	ID, Name, Email, Status string
 	Roles                   []string
+	DisplayName             string
 }
 
 type consoleMembersData struct {
@@ -56,6 +58,7 @@ type consoleMembersData struct {
 	NextURL, Notice, Error        string
 	CanUnlock, CanReset, CanAudit bool
 	CanInvite                     bool
+	Nav                           consoleNav
 }
 
 type consoleInviteData struct {
@@ -68,6 +71,8 @@ type consoleInviteData struct {
 type consoleConfirmData struct {
 	Practice                        *practiceView
 	Title, Message, Action, Confirm string
+	// CancelURL is where Cancel leads; "" means the members list.
+	CancelURL string
 }
 
 type consoleAuditData struct {
@@ -76,6 +81,7 @@ type consoleAuditData struct {
 	Filter                           store.AuditFilter
 	Since, Until, Error              string
 	ExportCSV, ExportJSONL, OlderURL string
+	Nav                              consoleNav
 }
 
 // renderAny renders a console page with its own data type.
@@ -141,7 +147,7 @@ func (s *Server) consoleMembers(w http.ResponseWriter, r *http.Request) {
 		Role: trimTo(q.Get("role"), 100), Status: q.Get("status"),
 		Statuses:  []string{"invited", "active", "locked", "deactivated"},
 		CanUnlock: s.may(r, pr, roles.PermUnlock), CanReset: s.may(r, pr, account.PermResetPasswords),
-		CanAudit: s.may(r, pr, roles.PermAudit), CanInvite: s.may(r, pr, roles.PermManageMembers)}
+		CanAudit: s.may(r, pr, roles.PermAudit), CanInvite: s.may(r, pr, roles.PermManageMembers), Nav: s.nav(r, pr)}
 	switch q.Get("done") {
 	case "unlocked":
 		data.Notice = "The member was unlocked and has been emailed."
@@ -328,7 +334,7 @@ func (s *Server) consoleAudit(w http.ResponseWriter, r *http.Request) {
 	params := url.Values{"action": {f.Action}, "outcome": {f.Outcome}, "since": {since}, "until": {until}}
 	base := "/p/" + pr.Practice.Slug + "/admin/audit"
 	data := consoleAuditData{Practice: viewPractice(pr.Practice), Events: recs, Filter: f, Since: since, Until: until,
-		Error: msg}
+		Error: msg, Nav: s.nav(r, pr)}
 	params.Set("format", "csv")
 	data.ExportCSV = base + "/export?" + params.Encode()
 	params.Set("format", "jsonl")
@@ -451,6 +457,9 @@ type consoleRolesData struct {
 	Roles                 []roles.Role
 	Toggles               []consoleToggle
 	CanDefine             bool
+	// NewRole refills the create-role form after a refusal.
+	NewRole roles.Role
+	Nav     consoleNav
 }
 
 // consoleRolesAllowed admits holders of roles.define, roles.assign or
@@ -482,6 +491,8 @@ func (s *Server) consoleRoles(w http.ResponseWriter, r *http.Request) {
 		data.Notice = "The role was saved."
 	case "toggle":
 		data.Notice = "The toggle was changed."
+	case "created":
+		data.Notice = "The role was created. Assign it to members on their pages."
 	}
 	s.renderRoles(w, r, pr, http.StatusOK, data)
 }
@@ -494,6 +505,7 @@ func (s *Server) renderRoles(w http.ResponseWriter, r *http.Request, pr account.
 	}
 	data.Practice, data.Preset, data.Roles = viewPractice(pr.Practice), m.Preset, m.Roles
 	data.CanDefine = s.may(r, pr, roles.PermDefine)
+	data.Nav = s.nav(r, pr)
 	for _, t := range m.Toggles {
 		data.Toggles = append(data.Toggles, consoleToggle{Key: t.Key, Name: t.Name, Description: t.Description, On: m.ToggleOn[t.Key]})
 	}

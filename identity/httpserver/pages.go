@@ -66,6 +66,9 @@ type pageData struct {
 	SSOButtons []ssoButton
 	SSOLinked  []ssoLinkedView
 	SSOEnabled bool
+	// AdminURL links the account page to the administrator's console (the
+	// first page the member may open); "" for members who administer nothing.
+	AdminURL string
 }
 
 func viewPractice(p store.Practice) *practiceView { return &practiceView{Name: p.Name, Slug: p.Slug} }
@@ -247,6 +250,9 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		AuthTime: pr.Session.AuthTime.Format("Mon 2 Jan 2006 15:04 MST"), Method: methodName(pr.Session.AMR)}
 	if r.URL.Query().Get("changed") == "1" {
 		data.Notice = "Your password has been changed. Other devices where you were logged in have been logged out."
+	}
+	if s.d.AdminStore != nil && s.d.AdminRoles != nil {
+		data.AdminURL = s.nav(r, pr).First(pr.Practice.Slug)
 	}
 	s.render(w, r, http.StatusOK, "home", data)
 }

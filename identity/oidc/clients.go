@@ -56,6 +56,9 @@ type client struct {
 	scopes     []string
 	idTokenTTL time.Duration
 	loginURL   func(id string) string
+	// practiceID binds a registered app to its practice ("" for configured
+	// clients, bound by slug only when cfg.Practice is set).
+	practiceID string
 }
 
 func newClient(c ClientConfig, idTokenTTL time.Duration) (*client, error) {

@@ -280,8 +280,11 @@ func (p *Provider) complete(ctx context.Context, ar store.AuthRequest, binding s
 		// new password is chosen.
 		return "", account.ErrPasswordChangeRequired
 	}
-	cl, ok := p.clients[ar.ClientID]
-	if !ok {
+	cl, err := p.lookupClient(ctx, ar.ClientID)
+	if err != nil {
+		return "", err
+	}
+	if cl == nil || cl.practiceID != "" && cl.practiceID != pr.Practice.ID {
 		return "", ErrAuthRequestInvalid
 	}
 	if perm := cl.cfg.RequirePermission; perm != "" {
@@ -293,7 +296,7 @@ func (p *Provider) complete(ctx context.Context, ar store.AuthRequest, binding s
 			return "", &PermissionError{ClientID: cl.cfg.ID, Permission: perm}
 		}
 	}
-	err := p.d.Store.CompleteAuthRequest(ctx, ar.ID, hashToken(binding), pr.Member.ID, pr.Session.ID,
+	err = p.d.Store.CompleteAuthRequest(ctx, ar.ID, hashToken(binding), pr.Member.ID, pr.Session.ID,
 		pr.Session.AuthTime, pr.Session.AMR, p.d.Now())
 	if errors.Is(err, store.ErrNotFound) {
 		return "", ErrAuthRequestInvalid

@@ -157,6 +157,7 @@ type Provider struct {
 	issuer  string
 	keys    *KeyManager
 	clients map[string]*client
+	apps    *appCache // registered apps (apps.go)
 	store   *storage
 	op      *op.Provider
 	server  *server
@@ -192,7 +193,7 @@ func New(ctx context.Context, d Deps, set Settings) (*Provider, error) {
 			return nil, errors.New("oidc: every token lifetime must be positive")
 		}
 	}
-	p := &Provider{d: d, set: set, issuer: strings.TrimSuffix(set.Issuer, "/"), clients: map[string]*client{}}
+	p := &Provider{d: d, set: set, issuer: strings.TrimSuffix(set.Issuer, "/"), clients: map[string]*client{}, apps: &appCache{}}
 	if d.NewID == nil {
 		p.d.NewID = p.randomID
 	}

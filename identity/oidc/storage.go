@@ -80,15 +80,23 @@ func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) {
 	return out, nil
 }
 
-func (s *storage) GetClientByClientID(_ context.Context, id string) (op.Client, error) {
-	if c, ok := s.p.clients[id]; ok {
+func (s *storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	c, err := s.p.lookupClient(ctx, id)
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	if c != nil {
 		return c, nil
 	}
 	return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
 }
 
-func (s *storage) AuthorizeClientIDSecret(_ context.Context, id, secret string) error {
-	if c, ok := s.p.clients[id]; ok && c.checkSecret(secret) {
+func (s *storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
+	c, err := s.p.lookupClient(ctx, id)
+	if err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	if c != nil && c.checkSecret(secret) {
 		return nil
 	}
 	return oidc.ErrInvalidClient().WithDescription("client authentication failed")
@@ -99,7 +107,7 @@ func (s *storage) ClientCredentials(ctx context.Context, id, secret string) (op.
 	if err := s.AuthorizeClientIDSecret(ctx, id, secret); err != nil {
 		return nil, err
 	}
-	return s.p.clients[id], nil
+	return s.p.lookupClient(ctx, id)
 }
 
 func (s *storage) ClientCredentialsTokenRequest(context.Context, string, []string) (op.TokenRequest, error) {

@@ -105,6 +105,10 @@ func nonNil(s []string) []string {
 // must still be allowed in), effective roles and permissions, and the
 // client's required permission.
 func (p *Provider) memberGrant(ctx context.Context, cl *client, practiceID, memberID string) (*grant, error) {
+	if cl.practiceID != "" && cl.practiceID != practiceID {
+		// A registered app serves only its own practice's members.
+		return nil, oidc.ErrInvalidGrant().WithDescription("this app serves another practice")
+	}
 	practice, err := p.d.Store.PracticeByID(ctx, practiceID)
 	if err != nil {
 		return nil, oidc.ErrInvalidGrant().WithParent(err)
@@ -404,7 +408,10 @@ func (s *server) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoReques
 		return nil, op.NewStatusError(oidc.ErrAccessDenied().WithDescription("access token invalid"), 401)
 	}
 	practiceID, _ := claims.Claims["practice_id"].(string)
-	cl := p.clients[claims.ClientID]
+	cl, err := p.lookupClient(ctx, claims.ClientID)
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
 	if practiceID == "" || cl == nil || claims.Subject == claims.ClientID {
 		return nil, op.NewStatusError(oidc.ErrAccessDenied().WithDescription("the token does not name a member"), 403)
 	}
@@ -426,7 +433,10 @@ func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 	cc := r.Data.ClientCredentials
 	var cl *client
 	if cc != nil {
-		cl = p.clients[cc.ClientID]
+		var err error
+		if cl, err = p.lookupClient(ctx, cc.ClientID); err != nil {
+			return nil, oidc.ErrServerError().WithParent(err)
+		}
 	}
 	if cl == nil || !cl.checkSecret(cc.ClientSecret) || r.Data.IntrospectionRequest == nil {
 		return nil, op.NewStatusError(oidc.ErrInvalidClient().WithDescription("client authentication failed"), 401)

@@ -1,0 +1,208 @@
+package adminapi_test
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/adminapi"
+	"github.com/frontdeskhq/frontdesk/identity/enforce"
+	"github.com/frontdeskhq/frontdesk/identity/passkeys"
+	"github.com/frontdeskhq/frontdesk/identity/store"
+	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
+)
+
+func TestMemberProfileSupervisorsReactivation(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			h := newHarness(t, engine)
+			h.addMember("sunrise", "sup@sunrise.example", "Sam Supervisor", []string{"supervisor"})
+			owner := h.token("sunrise", "owner@sunrise.example", "console")
+			clin, sup, nobody := h.ids["clin@sunrise.example"], h.ids["sup@sunrise.example"], h.ids["nobody@sunrise.example"]
+			base := "/practices/sunrise/members/"
+
+			// Profile: one line of plain text.
+			for _, tc := range []struct {
+				body   string
+				status int
+			}{
+				{`{"display_name":"  Cleo C.  "}`, 200},
+				{`{"display_name":"Cleo\nAdmin: yes"}`, 400},
+				{`{"display_name":"Cleo\r"}`, 400},
+				{`{"display_name":"Cleo\t"}`, 400},
+				{`{"display_name":"\u202eoelC"}`, 400},
+				{`{"display_name":"Cl\u200beo"}`, 400},
+				{`{"display_name":"Cleo\u2028"}`, 400},
+				{`{"display_name":"` + strings.Repeat("é", 201) + `"}`, 400},
+				{`{"display_name":""}`, 400},
+				{`{}`, 400},
+				{`{"legal_name":"X"}`, 400},
+			} {
+				r := h.call("PATCH", base+clin, owner, tc.body, nil)
+				if r.status != tc.status {
+					t.Errorf("PATCH %s: %d, want %d: %s", tc.body, r.status, tc.status, r.body)
+				}
+				if r.status == 200 {
+					var m adminapi.Member
+					_ = json.Unmarshal(r.body, &m)
+					if m.DisplayName != "Cleo C." {
+						t.Errorf("display name = %q", m.DisplayName)
+					}
+				}
+			}
+			if r := h.call("PATCH", base+"nope", owner, `{"display_name":"X"}`, nil); r.status != 404 {
+				t.Errorf("PATCH unknown member: %d", r.status)
+			}
+
+			// Supervisors, through the role model's rules.
+			r := h.call("PUT", base+clin+"/supervisors", owner, `{"supervisors":[{"member_id":"`+sup+`","cosign_notes":true}]}`, nil)
+			if r.status != 200 || !strings.Contains(string(r.body), `"member_id":"`+sup+`","cosign_notes":true`) {
+				t.Errorf("set supervisors: %d %s", r.status, r.body)
+			}
+			for _, body := range []string{
+				`{"supervisors":[{"member_id":"` + clin + `"}]}`,   // themselves
+				`{"supervisors":[{"member_id":"` + nobody + `"}]}`, // not a supervisor
+				`{"supervisors":[{"member_id":"ghost"}]}`,
+				`{"supervisors":[{"member_id":""}]}`,
+				`{"supervisors":null}`,
+			} {
+				if r := h.call("PUT", base+clin+"/supervisors", owner, body, nil); r.status != 400 {
+					t.Errorf("PUT supervisors %s: %d %s", body, r.status, r.body)
+				}
+			}
+			if r := h.call("PUT", base+clin+"/supervisors", owner, `{"supervisors":[]}`, nil); r.status != 200 ||
+				!strings.Contains(string(r.body), `"supervisors":[]`) {
+				t.Errorf("end supervision: %d %s", r.status, r.body)
+			}
+
+			// Reactivation is the counterpart of deactivation.
+			if r := h.call("POST", base+clin+"/reactivate", owner, nil, nil); r.status != 409 || decodeError(t, r) != "not_deactivated" {
+				t.Errorf("reactivate an active member: %d %s", r.status, r.body)
+			}
+			if r := h.call("POST", base+nobody+"/deactivate", owner, nil, nil); r.status != 200 {
+				t.Fatalf("deactivate: %d %s", r.status, r.body)
+			}
+			r = h.call("POST", base+nobody+"/reactivate", owner, nil, map[string]string{"Idempotency-Key": "re-1"})
+			if r.status != 200 || !strings.Contains(string(r.body), `"status":"active"`) {
+				t.Errorf("reactivate: %d %s", r.status, r.body)
+			}
+			h.token("sunrise", "nobody@sunrise.example", "console") // logs in again with the old password
+			// A member who never set a credential is invited again instead.
+			now := time.Now()
+			if err := h.app.Store.CreateMember(h.ctx, store.Member{ID: "m-inv", PracticeID: h.sunrise.ID, Email: "inv@sunrise.example",
+				Status: store.StatusDeactivated, CreatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+			if r := h.call("POST", base+"m-inv/reactivate", owner, nil, nil); r.status != 409 || decodeError(t, r) != "no_credential" {
+				t.Errorf("reactivate without a credential: %d %s", r.status, r.body)
+			}
+
+			// Reactivating is granting: an administrator cannot bring back an
+			// owner whose permissions they do not hold.
+			h.addMember("sunrise", "boss@sunrise.example", "Bea Boss", []string{"owner"})
+			boss := h.ids["boss@sunrise.example"]
+			if r := h.call("POST", base+boss+"/deactivate", owner, nil, nil); r.status != 200 {
+				t.Fatalf("deactivate the second owner: %d %s", r.status, r.body)
+			}
+			if r := h.call("PUT", base+clin+"/roles", owner, `{"roles":["administrator"]}`, nil); r.status != 200 {
+				t.Fatalf("make an administrator: %d %s", r.status, r.body)
+			}
+			admin := h.token("sunrise", "clin@sunrise.example", "console")
+			if r := h.call("POST", base+boss+"/reactivate", admin, nil, nil); r.status != 403 || !strings.Contains(string(r.body), "restore") {
+				t.Errorf("administrator reactivates an owner: %d %s", r.status, r.body)
+			}
+			if m, _ := h.app.Store.MemberByID(h.ctx, h.sunrise.ID, boss); m.Status != store.StatusDeactivated {
+				t.Errorf("a refused reactivation changed the status to %s", m.Status)
+			}
+			if r := h.call("POST", base+boss+"/reactivate", owner, nil, nil); r.status != 200 {
+				t.Errorf("owner reactivates an owner: %d %s", r.status, r.body)
+			}
+
+			// This harness's IP-address issuer turns passkeys off.
+			r = h.call("POST", base+clin+"/revoke-passkeys", owner, nil, nil)
+			if r.status != 404 {
+				t.Errorf("revoke passkeys with passkeys off: %d %s", r.status, r.body)
+			}
+
+			// Audited with before and after.
+			for action, want := range map[string][2]string{
+				"member.profile":    {"Cleo Clinician", "Cleo C."},
+				"member.reactivate": {"deactivated", "active"},
+			} {
+				recs, err := h.app.Store.QueryAudit(h.ctx, store.AuditFilter{PracticeID: h.sunrise.ID, Action: action})
+				if err != nil || len(recs) == 0 {
+					t.Fatalf("%s events: %v %v", action, recs, err)
+				}
+				found := false
+				for _, rec := range recs {
+					var d map[string]string
+					_ = json.Unmarshal([]byte(rec.DetailsJSON), &d)
+					found = found || d["before"] == want[0] && d["after"] == want[1] && rec.ActorID == h.ids["owner@sunrise.example"]
+				}
+				if !found {
+					t.Errorf("%s events = %+v", action, recs)
+				}
+			}
+		})
+	}
+}
+
+// Revoking a member's passkeys goes through the real passkey service, which
+// removes every passkey and ends the member's sessions.
+func TestRevokePasskeys(t *testing.T) {
+	h := newHarness(t, store.SQLite)
+	owner := h.token("sunrise", "owner@sunrise.example", "console")
+	clin := h.ids["clin@sunrise.example"]
+	pk, err := passkeys.New(passkeys.Deps{Store: h.app.Store, Accounts: h.app.Accounts, Logger: slog.New(slog.DiscardHandler),
+		Now: time.Now, NewID: func() string { return "x" }, Random: rand.Reader, Permissions: h.app.Roles},
+		passkeys.Config{RPID: "sunrise.example", RPName: "frontdesk", Origins: []string{"https://sunrise.example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range []string{"pk1", "pk2"} {
+		if err := h.app.Store.CreatePasskey(h.ctx, store.Passkey{ID: id, CredentialID: []byte{byte(i), 7}, PracticeID: h.sunrise.ID,
+			MemberID: clin, PublicKey: []byte{1}, Name: "Key " + id, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, err := enforce.New(enforce.Config{Issuer: h.srv.URL, Audience: "console", HTTPClient: h.srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := adminapi.New(adminapi.Deps{Store: h.app.Store, Accounts: h.app.Accounts, Roles: h.app.Roles,
+		Verifiers: []adminapi.Verifier{v}, Logger: slog.New(slog.DiscardHandler), Passkeys: pk,
+		Meta: func(*http.Request) account.Meta { return account.Meta{} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(tok, id string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/api/v1/practices/sunrise/members/"+id+"/revoke-passkeys", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := call(h.token("sunrise", "nobody@sunrise.example", "console"), clin); rec.Code != 403 {
+		t.Errorf("without members.manage: %d %s", rec.Code, rec.Body)
+	}
+	if rec := call(owner, "ghost"); rec.Code != 404 {
+		t.Errorf("unknown member: %d %s", rec.Code, rec.Body)
+	}
+	rec := call(owner, clin)
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"passkeys_removed":2`) {
+		t.Fatalf("revoke: %d %s", rec.Code, rec.Body)
+	}
+	if left, _ := h.app.Store.MemberPasskeys(h.ctx, h.sunrise.ID, clin); len(left) != 0 {
+		t.Errorf("passkeys left: %v", left)
+	}
+	recs, _ := h.app.Store.QueryAudit(h.ctx, store.AuditFilter{PracticeID: h.sunrise.ID, Action: "passkey.revoke_all"})
+	if len(recs) != 1 || recs[0].SubjectID != clin || recs[0].ActorID != h.ids["owner@sunrise.example"] {
+		t.Errorf("audit = %+v", recs)
+	}
+}

@@ -1,0 +1,689 @@
+package httpserver
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/oidc"
+	"github.com/frontdeskhq/frontdesk/identity/roles"
+	"github.com/frontdeskhq/frontdesk/identity/store"
+)
+
+// More of the administrator's console: a member's page (roles, deactivate,
+// reactivate, passkey revocation), invitations (resend, revoke), creating a
+// role, and the practice's apps (register, rotate the secret, remove). Same
+// rules as console.go: server-rendered, no JavaScript, every change a POST
+// behind cross-origin protection, destructive ones through a confirmation
+// page, every request checked against the member's current permissions.
+
+// Permissions of the apps pages (apps are practice settings; the admin API
+// uses the same).
+const (
+	permViewApps   = "settings.view"
+	permManageApps = "settings.edit"
+)
+
+func (s *Server) consoleManageRoutes() {
+	s.handle("GET /p/{practice}/admin/members/{id}", http.HandlerFunc(s.consoleMember))
+	s.handleForm("POST /p/{practice}/admin/members/{id}/roles", http.HandlerFunc(s.consoleMemberRoles))
+	s.handleForm("POST /p/{practice}/admin/members/{id}/profile", http.HandlerFunc(s.consoleMemberProfile))
+	s.handle("GET /p/{practice}/admin/members/{id}/deactivate", http.HandlerFunc(s.consoleDeactivateConfirm))
+	s.handleForm("POST /p/{practice}/admin/members/{id}/deactivate", http.HandlerFunc(s.consoleDeactivate))
+	s.handle("GET /p/{practice}/admin/members/{id}/reactivate", http.HandlerFunc(s.consoleReactivateConfirm))
+	s.handleForm("POST /p/{practice}/admin/members/{id}/reactivate", http.HandlerFunc(s.consoleReactivate))
+	if s.d.Passkeys != nil {
+		s.handle("GET /p/{practice}/admin/members/{id}/revoke-passkeys", http.HandlerFunc(s.consoleRevokePasskeysConfirm))
+		s.handleForm("POST /p/{practice}/admin/members/{id}/revoke-passkeys", http.HandlerFunc(s.consoleRevokePasskeys))
+	}
+	s.handle("GET /p/{practice}/admin/invitations", http.HandlerFunc(s.consoleInvitations))
+	s.handleForm("POST /p/{practice}/admin/invitations/{id}/resend", http.HandlerFunc(s.consoleInvitationResend))
+	s.handle("GET /p/{practice}/admin/invitations/{id}/revoke", http.HandlerFunc(s.consoleInvitationRevokeConfirm))
+	s.handleForm("POST /p/{practice}/admin/invitations/{id}/revoke", http.HandlerFunc(s.consoleInvitationRevoke))
+	s.handleForm("POST /p/{practice}/admin/roles", http.HandlerFunc(s.consoleRoleCreate))
+	if s.d.OIDC != nil {
+		s.handle("GET /p/{practice}/admin/apps", http.HandlerFunc(s.consoleApps))
+		s.handleForm("POST /p/{practice}/admin/apps", http.HandlerFunc(s.consoleAppRegister))
+		s.handle("GET /p/{practice}/admin/apps/{client_id}/rotate", http.HandlerFunc(s.consoleAppRotateConfirm))
+		s.handleForm("POST /p/{practice}/admin/apps/{client_id}/rotate", http.HandlerFunc(s.consoleAppRotate))
+		s.handle("GET /p/{practice}/admin/apps/{client_id}/remove", http.HandlerFunc(s.consoleAppRemoveConfirm))
+		s.handleForm("POST /p/{practice}/admin/apps/{client_id}/remove", http.HandlerFunc(s.consoleAppRemove))
+	}
+}
+
+// consoleNav says which administration pages the member may open.
+type consoleNav struct {
+	Members, Invitations, Roles, Apps, Audit bool
+}
+
+func (s *Server) nav(r *http.Request, pr account.Principal) consoleNav {
+	eff, err := s.d.AdminRoles.Effective(r.Context(), pr.Practice.ID, pr.Member.ID)
+	if err != nil {
+		return consoleNav{}
+	}
+	p := eff.Permissions
+	return consoleNav{
+		Members:     roles.Allows(p, "members.view:all"),
+		Invitations: roles.Allows(p, roles.PermManageMembers),
+		Roles: roles.Allows(p, roles.PermDefine) || roles.Allows(p, roles.PermAssign) ||
+			roles.Allows(p, roles.PermManageMembers),
+		Apps:  s.d.OIDC != nil && roles.Allows(p, permViewApps),
+		Audit: roles.Allows(p, roles.PermAudit),
+	}
+}
+
+// First is the first administration page the member may open, "" when none.
+func (n consoleNav) First(slug string) string {
+	base := "/p/" + slug + "/admin/"
+	switch {
+	case n.Members:
+		return base + "members"
+	case n.Invitations:
+		return base + "invitations"
+	case n.Roles:
+		return base + "roles"
+	case n.Apps:
+		return base + "apps"
+	case n.Audit:
+		return base + "audit"
+	}
+	return ""
+}
+
+// consoleFail turns an action's error into a page that says what to do next;
+// anything unexpected is a 500 without detail.
+func (s *Server) consoleFail(w http.ResponseWriter, r *http.Request, pr account.Principal, err error, back *nextLink) {
+	pv := viewPractice(pr.Practice)
+	var invalid *account.InvalidInputError
+	switch {
+	case errors.Is(err, account.ErrMemberNotFound), errors.Is(err, roles.ErrMemberNotFound):
+		s.message(w, r, http.StatusNotFound, pv, "Member not found",
+			"There is no such member in this practice. Go back to the members list and pick one there.", back)
+	case errors.Is(err, account.ErrInvitationNotFound):
+		s.message(w, r, http.StatusNotFound, pv, "Invitation not found",
+			"There is no such invitation in this practice. Go back to the invitations and pick one there.", back)
+	case errors.Is(err, store.ErrNotFound):
+		s.message(w, r, http.StatusNotFound, pv, "Not found", "It no longer exists in this practice. Go back and pick another.", back)
+	case errors.Is(err, account.ErrInvitationClosed):
+		s.message(w, r, http.StatusConflict, pv, "Invitation closed",
+			"The invitation was already accepted or revoked. Invite the person again if they still need access.", back)
+	case errors.Is(err, roles.ErrLastManager):
+		s.message(w, r, http.StatusConflict, pv, "Not possible",
+			"The practice must keep at least one member who can manage members and assign roles. Give someone else those roles first.", back)
+	case errors.Is(err, account.ErrNotDeactivated):
+		s.message(w, r, http.StatusConflict, pv, "Not deactivated", "This member is not deactivated, so there is nothing to reactivate.", back)
+	case errors.Is(err, account.ErrNoCredential):
+		s.message(w, r, http.StatusConflict, pv, "Invite them again",
+			"This member never set a password or passkey, so reactivating would not let them in. Send them a new invitation instead.", back)
+	case errors.Is(err, oidc.ErrInvalidApp):
+		s.message(w, r, http.StatusBadRequest, pv, "Not possible", appReason(err), back)
+	case errors.Is(err, account.ErrForbidden), errors.Is(err, roles.ErrForbidden):
+		s.message(w, r, http.StatusForbidden, pv, "Not allowed",
+			"Your roles do not allow this: "+forbiddenText(err)+" Ask your practice administrator.", back)
+	case errors.Is(err, roles.ErrInvalid), errors.Is(err, roles.ErrConstraint), errors.Is(err, roles.ErrInvalidRole),
+		errors.Is(err, roles.ErrBadPermission):
+		s.message(w, r, http.StatusBadRequest, pv, "Nothing was changed", strings.TrimPrefix(err.Error(), "roles: "), back)
+	case errors.As(err, &invalid):
+		s.message(w, r, http.StatusBadRequest, pv, "Not possible", "Check the "+invalid.Field+": "+invalid.Reason+".", back)
+	default:
+		s.internalError(w, r, err)
+	}
+}
+
+// forbiddenText is the explanation of a refusal (permission names, never
+// secrets).
+func forbiddenText(err error) string {
+	msg := err.Error()
+	for _, sentinel := range []error{roles.ErrForbidden, account.ErrForbidden} {
+		if i := strings.LastIndex(msg, sentinel.Error()+": "); i >= 0 {
+			return msg[i+len(sentinel.Error())+2:] + "."
+		}
+	}
+	return "your roles do not include it."
+}
+
+func appReason(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, oidc.ErrInvalidApp.Error()+": "); i >= 0 {
+		msg = msg[i+len(oidc.ErrInvalidApp.Error())+2:]
+	}
+	return "Nothing was registered: " + msg + "."
+}
+
+func (s *Server) membersLink(pr account.Principal) *nextLink {
+	return &nextLink{URL: "/p/" + pr.Practice.Slug + "/admin/members", Label: "Members"}
+}
+
+func (s *Server) memberLink(pr account.Principal, id string) *nextLink {
+	return &nextLink{URL: "/p/" + pr.Practice.Slug + "/admin/members/" + url.PathEscape(id), Label: "Back to the member"}
+}
+
+func (s *Server) rolesMeta(r *http.Request) roles.Meta {
+	m := s.meta(r)
+	return roles.Meta{ClientAddr: m.ClientAddr, UserAgent: m.UserAgent, RequestID: m.RequestID}
+}
+
+// The member page.
+
+type consoleRoleChoice struct {
+	Key, Name, Description string
+	Held                   bool
+}
+
+type consoleMemberData struct {
+	Practice                             *practiceView
+	Nav                                  consoleNav
+	Member                               consoleMember
+	Choices                              []consoleRoleChoice
+	Notice, Error                        string
+	CanAssign, CanManage, CanUnlock      bool
+	CanReset, CanRevokePasskeys          bool
+	Deactivated, Locked, HasUnknownRoles bool
+}
+
+func (s *Server) consoleMember(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, "members.view:all")
+	if !ok {
+		return
+	}
+	m, ok := s.consoleTarget(w, r, pr)
+	if !ok {
+		return
+	}
+	data := consoleMemberData{}
+	switch r.URL.Query().Get("done") {
+	case "roles":
+		data.Notice = "The roles were saved. The member's apps see them at their next token refresh."
+	case "deactivated":
+		data.Notice = "The member was deactivated: their sessions ended and their apps were told. Every record is kept."
+	case "reactivated":
+		data.Notice = "The member was reactivated. They log in with the password or passkeys they had."
+	case "passkeys":
+		data.Notice = "The member's passkeys were removed and their sessions ended."
+	case "profile":
+		data.Notice = "The display name was saved."
+	}
+	s.renderMember(w, r, pr, m, http.StatusOK, data)
+}
+
+func (s *Server) renderMember(w http.ResponseWriter, r *http.Request, pr account.Principal, m store.Member, status int, data consoleMemberData) {
+	model, err := s.d.AdminRoles.Model(r.Context(), pr.Practice.ID)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	v := viewMember(m)
+	data.Practice, data.Nav = viewPractice(pr.Practice), s.nav(r, pr)
+	data.Member = consoleMember{ID: m.ID, Name: v.Name, Email: m.Email, Status: string(m.Status), Roles: m.Roles,
+		DisplayName: m.DisplayName}
+	for _, role := range model.Roles {
+		data.Choices = append(data.Choices, consoleRoleChoice{Key: role.Key, Name: role.Name, Description: role.Description,
+			Held: slices.Contains(m.Roles, role.Key)})
+	}
+	for _, k := range m.Roles {
+		if !slices.ContainsFunc(model.Roles, func(x roles.Role) bool { return x.Key == k }) {
+			data.HasUnknownRoles = true
+		}
+	}
+	data.CanAssign = s.may(r, pr, roles.PermAssign)
+	data.CanManage = s.may(r, pr, roles.PermManageMembers)
+	data.CanUnlock = s.may(r, pr, roles.PermUnlock)
+	data.CanReset = s.may(r, pr, account.PermResetPasswords)
+	data.CanRevokePasskeys = s.d.Passkeys != nil && data.CanManage
+	data.Deactivated, data.Locked = m.Status == store.StatusDeactivated, m.Status == store.StatusLocked
+	s.renderAny(w, r, status, "admin_member", data)
+}
+
+func (s *Server) consoleMemberRoles(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, roles.PermAssign)
+	if !ok {
+		return
+	}
+	if !s.parseForm(w, r, viewPractice(pr.Practice)) {
+		return
+	}
+	m, ok := s.consoleTarget(w, r, pr)
+	if !ok {
+		return
+	}
+	keys := r.PostForm["role"]
+	if len(keys) > 50 {
+		keys = keys[:50]
+	}
+	if keys == nil {
+		keys = []string{}
+	}
+	err := s.d.AdminRoles.SetMemberRoles(r.Context(), roles.Actor{PracticeID: pr.Practice.ID, MemberID: pr.Member.ID},
+		m.ID, keys, s.rolesMeta(r))
+	if err == nil {
+		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members/"+url.PathEscape(m.ID)+"?done=roles", http.StatusSeeOther)
+		return
+	}
+	if errors.Is(err, roles.ErrForbidden) || errors.Is(err, roles.ErrInvalid) || errors.Is(err, roles.ErrConstraint) ||
+		errors.Is(err, roles.ErrInvalidRole) || errors.Is(err, roles.ErrLastManager) {
+		status := http.StatusBadRequest
+		if errors.Is(err, roles.ErrForbidden) {
+			status = http.StatusForbidden
+		}
+		msg := "Nothing was changed: " + strings.TrimPrefix(err.Error(), "roles: ")
+		if errors.Is(err, roles.ErrLastManager) {
+			msg = "Nothing was changed: the practice must keep at least one member who can manage members and assign roles."
+		}
+		s.renderMember(w, r, pr, m, status, consoleMemberData{Error: msg})
+		return
+	}
+	s.consoleFail(w, r, pr, err, s.memberLink(pr, m.ID))
+}
+
+func (s *Server) consoleMemberProfile(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, roles.PermManageMembers)
+	if !ok {
+		return
+	}
+	if !s.parseForm(w, r, viewPractice(pr.Practice)) {
+		return
+	}
+	m, ok := s.consoleTarget(w, r, pr)
+	if !ok {
+		return
+	}
+	name := r.PostForm.Get("display_name")
+	if len(name) > 4*account.MaxDisplayNameRunes+64 {
+		name = name[:4*account.MaxDisplayNameRunes+64] // still too long: refused below
+	}
+	_, err := s.d.Accounts.SetDisplayName(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID}, m.ID, name, s.meta(r))
+	var invalid *account.InvalidInputError
+	switch {
+	case err == nil:
+		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members/"+url.PathEscape(m.ID)+"?done=profile", http.StatusSeeOther)
+	case errors.As(err, &invalid):
+		s.renderMember(w, r, pr, m, http.StatusBadRequest, consoleMemberData{
+			Error: "Nothing was changed. Check the display name: " + invalid.Reason + "."})
+	default:
+		s.consoleFail(w, r, pr, err, s.memberLink(pr, m.ID))
+	}
+}
+
+// confirmPage renders a confirmation whose Cancel returns to back.
+func (s *Server) confirmPage(w http.ResponseWriter, r *http.Request, pr account.Principal, title, message, action, confirm, back string) {
+	s.renderAny(w, r, http.StatusOK, "admin_confirm", consoleConfirmData{Practice: viewPractice(pr.Practice),
+		Title: title, Message: message, Action: action, Confirm: confirm, CancelURL: back})
+}
+
+func (s *Server) memberAction(pr account.Principal, id, what string) string {
+	return "/p/" + pr.Practice.Slug + "/admin/members/" + url.PathEscape(id) + "/" + what
+}
+
+func (s *Server) consoleDeactivateConfirm(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, roles.PermManageMembers)
+	if !ok {
+		return
+	}
+	m, ok := s.consoleTarget(w, r, pr)
+	if !ok {
+		return
+	}
+	s.confirmPage(w, r, pr, "Deactivate "+viewMember(m).Name+"?",
+		"This removes "+m.Email+"'s access: their sessions end, their apps are told to log them out, and their open invitations, "+
+			"reset links and temporary passwords stop working. Every record they made is kept. You can reactivate them later.",
+		s.memberAction(pr, m.ID, "deactivate"), "Deactivate", s.memberLink(pr, m.ID).URL)
+}
+
+func (s *Server) consoleDeactivate(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, roles.PermManageMembers)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	_, err := s.d.Accounts.DeactivateMember(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID}, id, s.meta(r))
+	if err != nil {
+		s.consoleFail(w, r, pr, err, s.memberLink(pr, id))
+		return
+	}
+	http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members/"+url.PathEscape(id)+"?done=deactivated", http.StatusSeeOther)
+}
+
+func (s *Server) consoleReactivateConfirm(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, roles.PermManageMembers)
+	if !ok {
+		return
+	}
+	m, ok := s.consoleTarget(w, r, pr)
+	if !ok {
+		return
+	}
+	s.confirmPage(w, r, pr, "Reactivate "+viewMember(m).Name+"?",
+		m.Email+" gets their access back with the roles they had, and logs in with the password or passkeys they had.",
+		s.memberAction(pr, m.ID, "reactivate"), "Reactivate", s.memberLink(pr, m.ID).URL)
+}
+
+func (s *Server) consoleReactivate(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, roles.PermManageMembers)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	if _, err := s.d.Accounts.ReactivateMember(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID}, id, s.meta(r)); err != nil {
+		s.consoleFail(w, r, pr, err, s.memberLink(pr, id))
+		return
+	}
+	http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members/"+url.PathEscape(id)+"?done=reactivated", http.StatusSeeOther)
+}
+
+func (s *Server) consoleRevokePasskeysConfirm(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, roles.PermManageMembers)
+	if !ok {
+		return
+	}
+	m, ok := s.consoleTarget(w, r, pr)
+	if !ok {
+		return
+	}
+	s.confirmPage(w, r, pr, "Remove every passkey of "+viewMember(m).Name+"?",
+		"Use this when a device with one of "+m.Email+"'s passkeys was lost. All their passkeys stop working and their sessions end; "+
+			"they log in with their password (or a temporary password) and can add new passkeys.",
+		s.memberAction(pr, m.ID, "revoke-passkeys"), "Remove passkeys", s.memberLink(pr, m.ID).URL)
+}
+
+func (s *Server) consoleRevokePasskeys(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, roles.PermManageMembers)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	if _, err := s.d.Passkeys.RevokeMember(r.Context(), pr.Practice.Slug, id, account.Actor{MemberID: pr.Member.ID}, s.meta(r)); err != nil {
+		s.consoleFail(w, r, pr, err, s.memberLink(pr, id))
+		return
+	}
+	http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members/"+url.PathEscape(id)+"?done=passkeys", http.StatusSeeOther)
+}
+
+// Invitations.
+
+type consoleInvitationsData struct {
+	Practice    *practiceView
+	Nav         consoleNav
+	Invitations []account.Invitation
+	Notice      string
+}
+
+func (s *Server) consoleInvitations(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, roles.PermManageMembers)
+	if !ok {
+		return
+	}
+	invs, err := s.d.Accounts.Invitations(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID})
+	if err != nil {
+		s.consoleFail(w, r, pr, err, s.membersLink(pr))
+		return
+	}
+	data := consoleInvitationsData{Practice: viewPractice(pr.Practice), Nav: s.nav(r, pr), Invitations: invs}
+	switch r.URL.Query().Get("done") {
+	case "resent":
+		data.Notice = "The invitation was sent again with a new link; the old link no longer works."
+	case "revoked":
+		data.Notice = "The invitation was revoked; its link no longer works."
+	}
+	s.renderAny(w, r, http.StatusOK, "admin_invitations", data)
+}
+
+func (s *Server) invitationsLink(pr account.Principal) *nextLink {
+	return &nextLink{URL: "/p/" + pr.Practice.Slug + "/admin/invitations", Label: "Invitations"}
+}
+
+func (s *Server) consoleInvitationResend(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, roles.PermManageMembers)
+	if !ok {
+		return
+	}
+	if _, err := s.d.Accounts.ResendInvitation(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
+		r.PathValue("id"), s.meta(r)); err != nil {
+		s.consoleFail(w, r, pr, err, s.invitationsLink(pr))
+		return
+	}
+	http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/invitations?done=resent", http.StatusSeeOther)
+}
+
+func (s *Server) consoleInvitationRevokeConfirm(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, roles.PermManageMembers)
+	if !ok {
+		return
+	}
+	invs, err := s.d.Accounts.Invitations(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID})
+	if err != nil {
+		s.consoleFail(w, r, pr, err, s.invitationsLink(pr))
+		return
+	}
+	i := slices.IndexFunc(invs, func(v account.Invitation) bool { return v.ID == r.PathValue("id") })
+	if i < 0 {
+		s.consoleFail(w, r, pr, account.ErrInvitationNotFound, s.invitationsLink(pr))
+		return
+	}
+	s.confirmPage(w, r, pr, "Revoke the invitation to "+invs[i].Email+"?",
+		"The invitation link stops working. You can invite the person again later.",
+		"/p/"+pr.Practice.Slug+"/admin/invitations/"+url.PathEscape(invs[i].ID)+"/revoke", "Revoke invitation",
+		s.invitationsLink(pr).URL)
+}
+
+func (s *Server) consoleInvitationRevoke(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, roles.PermManageMembers)
+	if !ok {
+		return
+	}
+	if err := s.d.Accounts.RevokeInvitation(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
+		r.PathValue("id"), s.meta(r)); err != nil {
+		s.consoleFail(w, r, pr, err, s.invitationsLink(pr))
+		return
+	}
+	http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/invitations?done=revoked", http.StatusSeeOther)
+}
+
+// Creating a role.
+
+func (s *Server) consoleRoleCreate(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, roles.PermDefine)
+	if !ok {
+		return
+	}
+	if !s.parseForm(w, r, viewPractice(pr.Practice)) {
+		return
+	}
+	role := roles.Role{Key: trimTo(r.PostForm.Get("key"), 40), Name: trimTo(r.PostForm.Get("name"), 200),
+		Description: trimTo(r.PostForm.Get("description"), 1000)}
+	for line := range strings.SplitSeq(r.PostForm.Get("permissions"), "\n") {
+		if line = strings.TrimSpace(line); line != "" && len(role.Permissions) < 500 {
+			role.Permissions = append(role.Permissions, line)
+		}
+	}
+	m, err := s.d.AdminRoles.Model(r.Context(), pr.Practice.ID)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	if slices.ContainsFunc(m.Roles, func(x roles.Role) bool { return x.Key == role.Key }) {
+		s.renderRoles(w, r, pr, http.StatusConflict, consoleRolesData{Error: "Nothing was created: the practice already has a role with the key " +
+			role.Key + ". Choose another key, or edit that role above.", NewRole: role})
+		return
+	}
+	err = s.d.AdminRoles.PutRole(r.Context(), roles.Actor{PracticeID: pr.Practice.ID, MemberID: pr.Member.ID}, role, s.rolesMeta(r))
+	if err == nil {
+		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/roles?done=created", http.StatusSeeOther)
+		return
+	}
+	switch {
+	case errors.Is(err, roles.ErrForbidden), errors.Is(err, roles.ErrInvalid), errors.Is(err, roles.ErrConstraint),
+		errors.Is(err, roles.ErrInvalidRole), errors.Is(err, roles.ErrBadPermission), errors.Is(err, roles.ErrLastManager):
+		status := http.StatusBadRequest
+		if errors.Is(err, roles.ErrForbidden) {
+			status = http.StatusForbidden
+		}
+		s.renderRoles(w, r, pr, status, consoleRolesData{Error: "Nothing was created: " + strings.TrimPrefix(err.Error(), "roles: "),
+			NewRole: role})
+	default:
+		s.internalError(w, r, err)
+	}
+}
+
+// Apps.
+
+type consoleAppsData struct {
+	Practice  *practiceView
+	Nav       consoleNav
+	Apps      []store.App
+	CanManage bool
+	Notice    string
+	Error     string
+	// The registration form, refilled after a refusal.
+	Name, RedirectURIs string
+	Grants             map[string]bool
+	Confidential       bool
+}
+
+type consoleAppSecretData struct {
+	Practice *practiceView
+	Title    string
+	App      store.App
+	Secret   string
+}
+
+func (s *Server) renderApps(w http.ResponseWriter, r *http.Request, pr account.Principal, status int, data consoleAppsData) {
+	apps, err := s.d.OIDC.Apps(r.Context(), pr.Practice.ID)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	data.Practice, data.Nav, data.Apps = viewPractice(pr.Practice), s.nav(r, pr), apps
+	data.CanManage = s.may(r, pr, permManageApps)
+	if data.Grants == nil {
+		data.Grants = map[string]bool{"authorization_code": true, "refresh_token": true}
+	}
+	s.renderAny(w, r, status, "admin_apps", data)
+}
+
+func (s *Server) consoleApps(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, permViewApps)
+	if !ok {
+		return
+	}
+	data := consoleAppsData{Confidential: true}
+	if r.URL.Query().Get("done") == "removed" {
+		data.Notice = "The app was removed: it can no longer log anyone in, and its refresh tokens were revoked."
+	}
+	s.renderApps(w, r, pr, http.StatusOK, data)
+}
+
+func (s *Server) appsLink(pr account.Principal) *nextLink {
+	return &nextLink{URL: "/p/" + pr.Practice.Slug + "/admin/apps", Label: "Apps"}
+}
+
+func (s *Server) consoleAppRegister(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, permManageApps)
+	if !ok {
+		return
+	}
+	if !s.parseForm(w, r, viewPractice(pr.Practice)) {
+		return
+	}
+	data := consoleAppsData{Name: trimTo(r.PostForm.Get("name"), 200), RedirectURIs: trimTo(r.PostForm.Get("redirect_uris"), 25000),
+		Grants: map[string]bool{}, Confidential: r.PostForm.Get("kind") != "public"}
+	req := oidc.AppRequest{Name: data.Name, Confidential: data.Confidential}
+	for line := range strings.SplitSeq(data.RedirectURIs, "\n") {
+		if line = strings.TrimSpace(line); line != "" && len(req.RedirectURIs) < 50 {
+			req.RedirectURIs = append(req.RedirectURIs, line)
+		}
+	}
+	for _, g := range r.PostForm["grant"] {
+		if !data.Grants[g] && len(req.GrantTypes) < 10 {
+			data.Grants[g] = true
+			req.GrantTypes = append(req.GrantTypes, g)
+		}
+	}
+	if len(req.GrantTypes) == 0 {
+		data.Error = "Choose at least one way the app gets tokens."
+		s.renderApps(w, r, pr, http.StatusBadRequest, data)
+		return
+	}
+	app, secret, err := s.d.OIDC.RegisterApp(r.Context(), pr.Practice.ID, pr.Member.ID, req, s.meta(r))
+	switch {
+	case err == nil:
+		s.renderAny(w, r, http.StatusCreated, "admin_app_secret", consoleAppSecretData{Practice: viewPractice(pr.Practice),
+			Title: "App registered", App: app, Secret: secret})
+	case errors.Is(err, oidc.ErrInvalidApp):
+		data.Error = appReason(err)
+		s.renderApps(w, r, pr, http.StatusBadRequest, data)
+	default:
+		s.consoleFail(w, r, pr, err, s.appsLink(pr))
+	}
+}
+
+// consoleApp loads the path's app for a confirmation page.
+func (s *Server) consoleApp(w http.ResponseWriter, r *http.Request, pr account.Principal) (store.App, bool) {
+	a, err := s.d.OIDC.App(r.Context(), pr.Practice.ID, r.PathValue("client_id"))
+	if err != nil {
+		s.consoleFail(w, r, pr, err, s.appsLink(pr))
+		return a, false
+	}
+	return a, true
+}
+
+func (s *Server) appAction(pr account.Principal, id, what string) string {
+	return "/p/" + pr.Practice.Slug + "/admin/apps/" + url.PathEscape(id) + "/" + what
+}
+
+func (s *Server) consoleAppRotateConfirm(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, permManageApps)
+	if !ok {
+		return
+	}
+	a, ok := s.consoleApp(w, r, pr)
+	if !ok {
+		return
+	}
+	s.confirmPage(w, r, pr, "Give "+a.Name+" a new secret?",
+		"The current secret stops working at once. The new secret is shown on the next page, once: put it in the app's configuration straight away.",
+		s.appAction(pr, a.ClientID, "rotate"), "Rotate secret", s.appsLink(pr).URL)
+}
+
+func (s *Server) consoleAppRotate(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, permManageApps)
+	if !ok {
+		return
+	}
+	a, secret, err := s.d.OIDC.RotateAppSecret(r.Context(), pr.Practice.ID, r.PathValue("client_id"), pr.Member.ID, s.meta(r))
+	if err != nil {
+		s.consoleFail(w, r, pr, err, s.appsLink(pr))
+		return
+	}
+	s.renderAny(w, r, http.StatusOK, "admin_app_secret", consoleAppSecretData{Practice: viewPractice(pr.Practice),
+		Title: "New secret for " + a.Name, App: a, Secret: secret})
+}
+
+func (s *Server) consoleAppRemoveConfirm(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, permManageApps)
+	if !ok {
+		return
+	}
+	a, ok := s.consoleApp(w, r, pr)
+	if !ok {
+		return
+	}
+	s.confirmPage(w, r, pr, "Remove "+a.Name+"?",
+		"Nobody can log in to this app through frontdesk any more, it gets no new tokens, and its refresh tokens are revoked. "+
+			"Tokens it already holds expire within minutes. This cannot be undone; register it again if you need it back.",
+		s.appAction(pr, a.ClientID, "remove"), "Remove app", s.appsLink(pr).URL)
+}
+
+func (s *Server) consoleAppRemove(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, permManageApps)
+	if !ok {
+		return
+	}
+	if _, err := s.d.OIDC.RemoveApp(r.Context(), pr.Practice.ID, r.PathValue("client_id"), pr.Member.ID, s.meta(r)); err != nil {
+		s.consoleFail(w, r, pr, err, s.appsLink(pr))
+		return
+	}
+	http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/apps?done=removed", http.StatusSeeOther)
+}

@@ -1,0 +1,405 @@
+package oidc
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/store"
+)
+
+// Apps are OpenID clients that a practice registers itself (admin API,
+// console), stored in the database next to the clients of the configuration
+// file. The provider finds both: a configured client first, then a registered
+// app. A registered app is bound to its practice — it can only send that
+// practice's members to log in, and only their tokens are issued to it.
+//
+// Looking a registered app up costs one indexed read, cached in the process
+// for AppCacheTTL (unknown IDs too, so a flood of made-up client IDs does not
+// reach the database). A change made through this process takes effect at
+// once; other replicas see it within AppCacheTTL. Removal also revokes the
+// app's refresh tokens in the database, so no replica can refresh them.
+
+// AppCacheTTL is how long a replica may keep answering with a registered
+// app's previous state (secret, redirect URIs, existence) after it changed
+// on another replica.
+const AppCacheTTL = 5 * time.Second
+
+// appCacheMax bounds the cache; when full it is emptied.
+const appCacheMax = 10000
+
+// ErrInvalidApp means an app registration was refused; the message says
+// what to fix.
+var ErrInvalidApp = errors.New("oidc: invalid app")
+
+// AppClientPrefix starts the client ID of every registered app, so it never
+// collides with a configured client's ID.
+const AppClientPrefix = "app_"
+
+// Limits of a registration.
+const (
+	maxAppRedirectURIs = 10
+	maxRedirectURILen  = 2000
+	maxAppNameRunes    = 100
+)
+
+// AppRequest is what registering an app needs.
+type AppRequest struct {
+	Name         string
+	RedirectURIs []string
+	// GrantTypes: authorization_code, refresh_token, client_credentials;
+	// empty means authorization_code and refresh_token.
+	GrantTypes []string
+	// Confidential apps get a secret (and may use client_credentials);
+	// public apps (a tablet or desktop app) authenticate with PKCE alone.
+	Confidential bool
+}
+
+type appEntry struct {
+	cl *client // nil: no such app
+	at time.Time
+}
+
+// appCache keeps registered apps for AppCacheTTL.
+type appCache struct {
+	mu      sync.Mutex
+	entries map[string]appEntry
+}
+
+func (c *appCache) get(id string, now time.Time) (appEntry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[id]
+	if !ok || now.Sub(e.at) >= AppCacheTTL || now.Before(e.at) {
+		return appEntry{}, false
+	}
+	return e, true
+}
+
+func (c *appCache) put(id string, e appEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= appCacheMax {
+		c.entries = make(map[string]appEntry)
+	}
+	c.entries[id] = e
+}
+
+func (c *appCache) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.entries, id)
+}
+
+// lookupClient finds a client by ID: a configured one, else a registered
+// app. It returns (nil, nil) when there is none.
+func (p *Provider) lookupClient(ctx context.Context, id string) (*client, error) {
+	if c, ok := p.clients[id]; ok {
+		return c, nil
+	}
+	if !strings.HasPrefix(id, AppClientPrefix) || len(id) > 64 {
+		return nil, nil
+	}
+	now := p.d.Now()
+	if e, ok := p.apps.get(id, now); ok {
+		return e.cl, nil
+	}
+	a, err := p.d.Store.AppByClientID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		p.apps.put(id, appEntry{at: now})
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	cl, err := p.appClient(a)
+	if err != nil {
+		return nil, err
+	}
+	p.apps.put(id, appEntry{cl: cl, at: now})
+	return cl, nil
+}
+
+// appClient turns a stored app into a client bound to its practice.
+func (p *Provider) appClient(a store.App) (*client, error) {
+	cfg := ClientConfig{ID: a.ClientID, RedirectURIs: a.RedirectURIs, GrantTypes: a.GrantTypes, Practice: a.PracticeSlug}
+	if a.Confidential {
+		if len(a.SecretHash) != sha256.Size {
+			return nil, fmt.Errorf("oidc: app %q has no usable secret hash", a.ClientID)
+		}
+		// newClient hashes a configured secret; a stored app has only the
+		// hash, swapped in below.
+		cfg.Secret = "stored-as-hash"
+	}
+	cl, err := newClient(cfg, p.set.IDTokenTTL)
+	if err != nil {
+		return nil, err
+	}
+	if a.Confidential {
+		cl.secretHash = slices.Clone(a.SecretHash)
+	}
+	cl.practiceID = a.PracticeID
+	cl.loginURL = func(string) string { return p.issuer + "/" }
+	return cl, nil
+}
+
+// CheckRedirectURI checks one redirect URI of an app: an absolute https URL,
+// or http on a loopback address (127.0.0.1 or [::1]) for apps on the
+// person's own computer; no wildcards, fragments, user information, spaces or
+// control characters, and written in the form it will be compared in (the
+// provider compares redirect URIs as exact strings).
+func CheckRedirectURI(raw string) error {
+	bad := func(why string) error {
+		return fmt.Errorf("%w: redirect URI %q %s", ErrInvalidApp, truncateURI(raw), why)
+	}
+	if raw == "" || len(raw) > maxRedirectURILen {
+		return bad(fmt.Sprintf("must be 1 to %d characters", maxRedirectURILen))
+	}
+	if strings.ContainsFunc(raw, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) || r > unicode.MaxASCII }) {
+		return bad("must be plain ASCII without spaces; percent-encode anything else")
+	}
+	if strings.Contains(raw, "*") {
+		return bad("must not contain wildcards; register each URI exactly")
+	}
+	if strings.Contains(raw, "#") {
+		return bad("must not contain a fragment (#)")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Opaque != "" || u.Host == "" {
+		return bad("is not an absolute URL")
+	}
+	if u.User != nil {
+		return bad("must not contain user information")
+	}
+	if u.String() != raw {
+		return bad("is not written in canonical form; write it as " + truncateURI(u.String()))
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		ip := net.ParseIP(u.Hostname())
+		if ip == nil || !ip.IsLoopback() {
+			return bad("must use https; plain http is allowed only on a loopback address (127.0.0.1 or [::1])")
+		}
+	default:
+		return bad("must use https (or http on a loopback address)")
+	}
+	return nil
+}
+
+func truncateURI(s string) string {
+	if len(s) > 80 {
+		return strings.ToValidUTF8(s[:80], "") + "…"
+	}
+	return s
+}
+
+// checkAppRequest validates and normalises a registration.
+func checkAppRequest(req AppRequest) (AppRequest, error) {
+	name, err := account.CheckText("name", req.Name, maxAppNameRunes)
+	if err != nil {
+		return req, fmt.Errorf("%w: %w", ErrInvalidApp, err)
+	}
+	req.Name = name
+	if len(req.GrantTypes) == 0 {
+		req.GrantTypes = []string{string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken)}
+	}
+	if len(req.GrantTypes) > len(allowedGrants) {
+		return req, fmt.Errorf("%w: list each grant type once", ErrInvalidApp)
+	}
+	grants := slices.Clone(req.GrantTypes)
+	slices.Sort(grants)
+	if len(slices.Compact(slices.Clone(grants))) != len(grants) {
+		return req, fmt.Errorf("%w: list each grant type once", ErrInvalidApp)
+	}
+	for _, g := range grants {
+		if !slices.Contains(allowedGrants, g) {
+			return req, fmt.Errorf("%w: grant type %q is not offered; use authorization_code, refresh_token or client_credentials", ErrInvalidApp, truncateURI(g))
+		}
+	}
+	code := slices.Contains(grants, string(oidc.GrantTypeCode))
+	if slices.Contains(grants, string(oidc.GrantTypeRefreshToken)) && !code {
+		return req, fmt.Errorf("%w: refresh_token needs authorization_code", ErrInvalidApp)
+	}
+	if slices.Contains(grants, string(oidc.GrantTypeClientCredentials)) && !req.Confidential {
+		return req, fmt.Errorf("%w: client_credentials needs a confidential app (one with a secret)", ErrInvalidApp)
+	}
+	req.GrantTypes = grants
+	switch {
+	case code && len(req.RedirectURIs) == 0:
+		return req, fmt.Errorf("%w: an app that logs people in needs at least one redirect URI", ErrInvalidApp)
+	case !code && len(req.RedirectURIs) > 0:
+		return req, fmt.Errorf("%w: redirect URIs are only for apps with the authorization_code grant", ErrInvalidApp)
+	case len(req.RedirectURIs) > maxAppRedirectURIs:
+		return req, fmt.Errorf("%w: register at most %d redirect URIs", ErrInvalidApp, maxAppRedirectURIs)
+	}
+	for i, u := range req.RedirectURIs {
+		if err := CheckRedirectURI(u); err != nil {
+			return req, err
+		}
+		if slices.Contains(req.RedirectURIs[:i], u) {
+			return req, fmt.Errorf("%w: redirect URI %q is listed twice", ErrInvalidApp, truncateURI(u))
+		}
+	}
+	if req.RedirectURIs == nil {
+		req.RedirectURIs = []string{}
+	}
+	return req, nil
+}
+
+// newAppSecret returns a fresh 256-bit secret and its SHA-256 hash.
+func (p *Provider) newAppSecret() (string, []byte) {
+	secret := p.randomToken(32)
+	h := sha256.Sum256([]byte(secret))
+	return secret, h[:]
+}
+
+// describeApp is an app's audit description (never its secret or hash).
+func describeApp(a store.App) string {
+	kind := "public"
+	if a.Confidential {
+		kind = "confidential"
+	}
+	return fmt.Sprintf("name=%q kind=%s grants=%s redirect_uris=%s", a.Name, kind,
+		strings.Join(a.GrantTypes, ","), strings.Join(a.RedirectURIs, ","))
+}
+
+func appAudit(a store.App, action, actorID string, meta account.Meta, at time.Time) store.AuditEvent {
+	ua := meta.UserAgent
+	if len(ua) > 256 {
+		ua = strings.ToValidUTF8(ua[:256], "")
+	}
+	return store.AuditEvent{PracticeID: a.PracticeID, At: at, Action: action, Outcome: "success", ActorID: actorID,
+		ClientAddr: meta.ClientAddr, UserAgent: ua, RequestID: meta.RequestID,
+		Details: map[string]string{"client_id": a.ClientID}}
+}
+
+// RegisterApp registers an app for the practice. A confidential app's secret
+// is returned here once and stored only as a hash. The caller has checked
+// the actor's permission; the registration is audited.
+func (p *Provider) RegisterApp(ctx context.Context, practiceID, actorID string, req AppRequest, meta account.Meta) (store.App, string, error) {
+	req, err := checkAppRequest(req)
+	if err != nil {
+		return store.App{}, "", err
+	}
+	now := p.d.Now()
+	a := store.App{ClientID: AppClientPrefix + p.randomToken(16), PracticeID: practiceID, Name: req.Name,
+		RedirectURIs: req.RedirectURIs, GrantTypes: req.GrantTypes, Confidential: req.Confidential,
+		CreatedBy: actorID, CreatedAt: now, UpdatedAt: now}
+	var secret string
+	if a.Confidential {
+		secret, a.SecretHash = p.newAppSecret()
+		a.SecretRotatedAt = now
+	}
+	if _, taken := p.clients[a.ClientID]; taken {
+		return store.App{}, "", fmt.Errorf("oidc: generated client ID collides with a configured client")
+	}
+	err = p.d.Store.InTx(ctx, func(tx *store.Store) error {
+		if err := tx.CreateApp(ctx, a); err != nil {
+			return err
+		}
+		ev := appAudit(a, "app.register", actorID, meta, now)
+		ev.Details["before"], ev.Details["after"] = "", describeApp(a)
+		return tx.AppendAudit(ctx, ev)
+	})
+	if err != nil {
+		return store.App{}, "", fmt.Errorf("oidc: register app: %w", err)
+	}
+	p.apps.forget(a.ClientID)
+	stored, err := p.d.Store.PracticeApp(ctx, practiceID, a.ClientID)
+	if err != nil {
+		return store.App{}, "", fmt.Errorf("oidc: register app: %w", err)
+	}
+	return stored, secret, nil
+}
+
+// RotateAppSecret gives a confidential app a new secret (returned once) and
+// makes the old one stop working at once in this process and within
+// AppCacheTTL on every other. A public app has no secret to rotate.
+func (p *Provider) RotateAppSecret(ctx context.Context, practiceID, clientID, actorID string, meta account.Meta) (store.App, string, error) {
+	now := p.d.Now()
+	secret, hash := p.newAppSecret()
+	var a store.App
+	err := p.d.Store.InTx(ctx, func(tx *store.Store) error {
+		var err error
+		if a, err = tx.PracticeApp(ctx, practiceID, clientID); err != nil {
+			return err
+		}
+		if !a.Confidential {
+			return fmt.Errorf("%w: a public app has no secret to rotate", ErrInvalidApp)
+		}
+		before := a.SecretRotatedAt
+		if err := tx.SetAppSecret(ctx, practiceID, clientID, hash, now); err != nil {
+			return err
+		}
+		ev := appAudit(a, "app.rotate_secret", actorID, meta, now)
+		ev.Details["before"] = "secret issued " + before.UTC().Format(time.RFC3339)
+		ev.Details["after"] = "secret issued " + now.UTC().Format(time.RFC3339)
+		return tx.AppendAudit(ctx, ev)
+	})
+	p.apps.forget(clientID)
+	if err != nil {
+		return store.App{}, "", fmt.Errorf("oidc: rotate app secret: %w", err)
+	}
+	a, err = p.d.Store.PracticeApp(ctx, practiceID, clientID)
+	if err != nil {
+		return store.App{}, "", fmt.Errorf("oidc: rotate app secret: %w", err)
+	}
+	return a, secret, nil
+}
+
+// RemoveApp removes a registered app: it can no longer start logins or get
+// tokens, and its refresh tokens are revoked. Access tokens it already holds
+// stay valid until they expire (apps verify them offline). It reports how
+// many refresh tokens were revoked.
+func (p *Provider) RemoveApp(ctx context.Context, practiceID, clientID, actorID string, meta account.Meta) (int64, error) {
+	now := p.d.Now()
+	var n int64
+	err := p.d.Store.InTx(ctx, func(tx *store.Store) error {
+		a, err := tx.PracticeApp(ctx, practiceID, clientID)
+		if err != nil {
+			return err
+		}
+		if n, err = tx.RemoveApp(ctx, practiceID, clientID, now); err != nil {
+			return err
+		}
+		ev := appAudit(a, "app.remove", actorID, meta, now)
+		ev.Details["before"], ev.Details["after"] = describeApp(a), ""
+		ev.Details["refresh_tokens_revoked"] = fmt.Sprint(n)
+		return tx.AppendAudit(ctx, ev)
+	})
+	p.apps.forget(clientID)
+	if err != nil {
+		return 0, fmt.Errorf("oidc: remove app: %w", err)
+	}
+	return n, nil
+}
+
+// Apps lists the practice's registered apps.
+func (p *Provider) Apps(ctx context.Context, practiceID string) ([]store.App, error) {
+	apps, err := p.d.Store.ListApps(ctx, practiceID)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: apps: %w", err)
+	}
+	return apps, nil
+}
+
+// App returns one of the practice's registered apps.
+func (p *Provider) App(ctx context.Context, practiceID, clientID string) (store.App, error) {
+	a, err := p.d.Store.PracticeApp(ctx, practiceID, clientID)
+	if err != nil {
+		return store.App{}, fmt.Errorf("oidc: app: %w", err)
+	}
+	return a, nil
+}

@@ -1,0 +1,93 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/frontdeskhq/frontdesk/identity/store"
+	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
+)
+
+func TestPracticeApps(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		p := seedPractice(t, s, "sunrise")
+		q := seedPractice(t, s, "moonrise")
+		m := seedMember(t, s, p, "m1", "a@example.org")
+		app := store.App{ClientID: "app_1", PracticeID: p.ID, Name: "Scheduler", RedirectURIs: []string{"https://s.example/cb"},
+			GrantTypes: []string{"authorization_code", "refresh_token"}, Confidential: true, SecretHash: []byte{1, 2, 3},
+			CreatedBy: m.ID, CreatedAt: t0, UpdatedAt: t0, SecretRotatedAt: t0}
+		if err := s.CreateApp(ctx, app); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateApp(ctx, app); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("duplicate client ID: %v", err)
+		}
+		pub := store.App{ClientID: "app_2", PracticeID: p.ID, Name: "Tablet", RedirectURIs: []string{"http://127.0.0.1/cb"},
+			GrantTypes: []string{"authorization_code"}, CreatedAt: t0.Add(time.Second), UpdatedAt: t0.Add(time.Second)}
+		if err := s.CreateApp(ctx, pub); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.AppByClientID(ctx, "app_1")
+		if err != nil || got.PracticeSlug != "sunrise" || got.Name != "Scheduler" || !got.Confidential ||
+			!bytes.Equal(got.SecretHash, []byte{1, 2, 3}) || len(got.RedirectURIs) != 1 || len(got.GrantTypes) != 2 ||
+			!got.CreatedAt.Equal(t0) || !got.SecretRotatedAt.Equal(t0) || !got.RemovedAt.IsZero() {
+			t.Fatalf("AppByClientID = %+v, %v", got, err)
+		}
+		if _, err := s.PracticeApp(ctx, q.ID, "app_1"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("another practice's app: %v", err)
+		}
+		if list, err := s.ListApps(ctx, p.ID); err != nil || len(list) != 2 || list[0].ClientID != "app_1" || list[1].SecretHash != nil {
+			t.Fatalf("ListApps = %+v, %v", list, err)
+		}
+		if list, err := s.ListApps(ctx, q.ID); err != nil || len(list) != 0 {
+			t.Fatalf("ListApps(other) = %+v, %v", list, err)
+		}
+		// Rotation: only confidential apps, only in their practice.
+		if err := s.SetAppSecret(ctx, p.ID, "app_1", []byte{4}, t0.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetAppSecret(ctx, p.ID, "app_2", []byte{4}, t0); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("rotating a public app: %v", err)
+		}
+		if err := s.SetAppSecret(ctx, q.ID, "app_1", []byte{4}, t0); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("rotating another practice's app: %v", err)
+		}
+		if got, _ := s.AppByClientID(ctx, "app_1"); !bytes.Equal(got.SecretHash, []byte{4}) || !got.SecretRotatedAt.Equal(t0.Add(time.Minute)) {
+			t.Fatalf("after rotation: %+v", got)
+		}
+		// Removal revokes the app's refresh tokens and hides it.
+		rt := store.RefreshToken{ID: "rt1", FamilyID: "f1", ClientID: "app_1", PracticeID: p.ID, MemberID: m.ID,
+			AuthTime: t0, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+		if err := s.CreateRefreshToken(ctx, rt, []byte("hash-1")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.RemoveApp(ctx, q.ID, "app_1", t0); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("removing another practice's app: %v", err)
+		}
+		if n, err := s.RemoveApp(ctx, p.ID, "app_1", t0.Add(2*time.Minute)); err != nil || n != 1 {
+			t.Fatalf("RemoveApp = %d, %v", n, err)
+		}
+		if _, err := s.RemoveApp(ctx, p.ID, "app_1", t0); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("removing twice: %v", err)
+		}
+		if _, err := s.AppByClientID(ctx, "app_1"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("removed app still found: %v", err)
+		}
+		if tok, err := s.RefreshTokenByHash(ctx, []byte("hash-1")); err != nil || tok.RevokedAt.IsZero() {
+			t.Fatalf("refresh token after removal: %+v, %v", tok, err)
+		}
+		if err := s.CreateApp(ctx, app); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("a removed app's client ID was reused: %v", err)
+		}
+		if err := s.SetMemberDisplayName(ctx, m.ID, "Ann", t0); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.MemberByID(ctx, p.ID, m.ID); got.DisplayName != "Ann" {
+			t.Fatalf("display name = %q", got.DisplayName)
+		}
+	})
+}
