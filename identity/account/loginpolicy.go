@@ -208,3 +208,15 @@ func (s *Service) PasskeyCount(ctx context.Context, pr Principal) (int, error) {
 	}
 	return len(pks), nil
 }
+
+// IsLandingURL reports whether u is exactly the landing URL of one of the
+// practice apps (where an accepted invitation sends the person); pages that
+// carry a destination accept only these and their own paths.
+func (s *Service) IsLandingURL(u string) bool {
+	for _, v := range s.set.AppURLs {
+		if v != "" && v == u {
+			return true
+		}
+	}
+	return false
+}

@@ -144,6 +144,7 @@ func (s *Server) routes() {
 	s.consoleRoutes()
 	s.onboardingRoutes()
 	s.passkeyRoutes()
+	s.passkeyStepRoutes()
 }
 
 // handle registers h under pattern, measuring it under that pattern's name.
