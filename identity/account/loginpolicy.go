@@ -109,6 +109,20 @@ func (s *Service) SetLoginPolicy(ctx context.Context, practiceSlug string, a Act
 	for _, d := range defs {
 		known[d.Key] = true
 	}
+	if len(defs) == 0 {
+		// No role model installed: the roles members hold are the roles.
+		held, err := s.d.Store.PracticeMemberRoles(ctx, p.ID)
+		if err != nil {
+			return LoginPolicy{}, fmt.Errorf("account: login policy: %w", err)
+		}
+		for _, rs := range held {
+			for _, r := range rs {
+				if r != "" {
+					known[r] = true
+				}
+			}
+		}
+	}
 	keys := make([]string, 0, len(roleKeys))
 	for _, k := range roleKeys {
 		k = strings.TrimSpace(k)
