@@ -162,8 +162,11 @@ func cmdPractice(ctx context.Context, args []string, stdout, stderr io.Writer, e
 	if len(args) > 0 && args[0] == "list" {
 		return cmdPracticeList(ctx, args[1:], stdout, stderr, env)
 	}
+	if len(args) > 0 && args[0] == "policy" {
+		return cmdPracticePolicy(ctx, args[1:], stdout, stderr, env)
+	}
 	if len(args) == 0 || args[0] != "create" {
-		return usageError{msg: "practice: expected a subcommand: create, list or presets"}
+		return usageError{msg: "practice: expected a subcommand: create, list, policy or presets"}
 	}
 	fs, path := newFlags("practice create", stderr)
 	slug := fs.String("slug", "", "the practice's URL name, e.g. sunrise-therapy (required)")

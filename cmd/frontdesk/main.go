@@ -10,6 +10,8 @@
 //	frontdesk admin temporary-password ... email a member a single-use temporary password
 //	frontdesk admin members ...          list a practice's members
 //	frontdesk admin deactivate ...       remove a member's access, keeping every record
+//	frontdesk admin revoke-passkeys ...  remove every passkey of a member and end their sessions
+//	frontdesk practice policy ...        show or set which roles must log in with a passkey or SSO
 //	frontdesk practice list              list the practices
 //	frontdesk keys rotate                add new token-signing keys (published before they sign)
 //	frontdesk audit verify ...           check the audit trail's hash chains
@@ -54,6 +56,8 @@ Usage:
   frontdesk admin temporary-password --practice SLUG --email EMAIL [--json] [--config FILE]
   frontdesk admin members --practice SLUG [--status S] [--role R] [--query Q] [--json] [--config FILE]
   frontdesk admin deactivate --practice SLUG --email EMAIL [--json] [--config FILE]
+  frontdesk admin revoke-passkeys --practice SLUG --email EMAIL [--json] [--config FILE]
+  frontdesk practice policy --practice SLUG [--require-strong-login ROLE,ROLE... | --clear] [--json] [--config FILE]
   frontdesk practice list [--json] [--config FILE]
   frontdesk keys rotate [--alg ES256|RS256|all] [--json] [--config FILE]
   frontdesk audit verify [--practice SLUG] [--config FILE]
