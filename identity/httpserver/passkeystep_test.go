@@ -131,3 +131,31 @@ func TestPasskeyStepNeedsSession(t *testing.T) {
 	expect(t, "no session", s.get("/p/sunrise/add-passkey"), http.StatusSeeOther, "/p/sunrise/login")
 	expect(t, "no session, not now", s.post("/p/sunrise/add-passkey/continue", url.Values{}), http.StatusSeeOther, "/p/sunrise/login")
 }
+
+// TestPasskeyStepAfterTheWindow: past passkeys.reauth_window the step no
+// longer offers to add a passkey without the password; "Not now" still
+// continues.
+func TestPasskeyStepAfterTheWindow(t *testing.T) {
+	s := newStepSite(t, store.SQLite)
+	if _, err := s.ob.Service.Invite(context.Background(), "sunrise", account.Operator(), account.InviteRequest{
+		Email: "nina@example.org", Roles: []string{"practitioner"}}, account.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(s.mailLink("nina@example.org", 1))
+	accept := s.post("/p/sunrise/invite", url.Values{"token": {u.Query().Get("token")},
+		"new_password": {newPassword}, "confirm_password": {newPassword}})
+	expect(t, "accept", accept, http.StatusSeeOther, "/p/sunrise/add-passkey?next=")
+	s.ob.Clock.Advance(6 * time.Minute)
+	page := s.get(accept.header.Get("Location"))
+	expect(t, "stale step", page, http.StatusOK, "later from your account page", "Not now")
+	if strings.Contains(page.body, `id="passkey-register"`) {
+		t.Error("the stale step offers to add a passkey")
+	}
+	if status, out := s.enrol(s.client, passkeystest.New(pkOrigin, pkRPID), "x"); status != http.StatusForbidden {
+		t.Errorf("enrol past the window: %d %v", status, out)
+	}
+	r := s.post("/p/sunrise/add-passkey/continue", url.Values{"next": {"/p/sunrise/?welcome=1"}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/p/sunrise/?welcome=1" {
+		t.Errorf("not now: %d %q", r.status, r.header.Get("Location"))
+	}
+}
