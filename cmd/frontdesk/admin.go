@@ -12,7 +12,7 @@ import (
 // cmdAdmin runs the operator's administrative commands on a practice's members.
 func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer, env []string) error {
 	if len(args) == 0 {
-		return usageError{msg: "admin: expected a subcommand: unlock, invite, temporary-password, members, deactivate"}
+		return usageError{msg: "admin: expected a subcommand: unlock, invite, temporary-password, members, deactivate, revoke-passkeys"}
 	}
 	switch args[0] {
 	case "unlock":
@@ -25,8 +25,10 @@ func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 		return cmdAdminMembers(ctx, args[1:], stdout, stderr, env)
 	case "deactivate":
 		return cmdAdminDeactivate(ctx, args[1:], stdout, stderr, env)
+	case "revoke-passkeys":
+		return cmdAdminRevokePasskeys(ctx, args[1:], stdout, stderr, env)
 	default:
-		return usageError{msg: fmt.Sprintf("admin: unknown subcommand %q; expected: unlock, invite, temporary-password, members, deactivate", args[0])}
+		return usageError{msg: fmt.Sprintf("admin: unknown subcommand %q; expected: unlock, invite, temporary-password, members, deactivate, revoke-passkeys", args[0])}
 	}
 }
 

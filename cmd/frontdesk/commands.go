@@ -170,8 +170,11 @@ func cmdPractice(ctx context.Context, args []string, stdout, stderr io.Writer, e
 	if len(args) > 0 && args[0] == "sso" {
 		return cmdPracticeSSO(ctx, args[1:], stdout, stderr, env)
 	}
+	if len(args) > 0 && args[0] == "policy" {
+		return cmdPracticePolicy(ctx, args[1:], stdout, stderr, env)
+	}
 	if len(args) == 0 || args[0] != "create" {
-		return usageError{msg: "practice: expected a subcommand: create, list, presets or sso"}
+		return usageError{msg: "practice: expected a subcommand: create, list, policy, presets or sso"}
 	}
 	fs, path := newFlags("practice create", stderr)
 	slug := fs.String("slug", "", "the practice's URL name, e.g. sunrise-therapy (required)")

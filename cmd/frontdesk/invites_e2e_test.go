@@ -90,6 +90,11 @@ func TestEndToEndOnboardingBySMTP(t *testing.T) {
 	}
 	const ninaPassword = "amber trellis wander ninety two"
 	status, page = nina.submit(page, "/p/demo/invite", url.Values{"new_password": {ninaPassword}, "confirm_password": {ninaPassword}})
+	// A passkey is offered first; "Not now" continues without JavaScript.
+	if status != 200 || !strings.Contains(page, "Add a passkey?") {
+		t.Fatalf("after accepting, the passkey step: %d\n%s", status, page)
+	}
+	status, page = nina.submit(page, "/p/demo/add-passkey/continue", nil)
 	if status != 200 || !strings.Contains(page, "You are signed in") || !strings.Contains(page, "nina@example.org") {
 		t.Fatalf("after accepting: %d\n%s", status, page)
 	}
@@ -118,6 +123,10 @@ func TestEndToEndOnboardingBySMTP(t *testing.T) {
 	}
 	const next = "cobalt saddle origami twelve"
 	status, page = b.submit(page, "/p/demo/new-password", url.Values{"new_password": {next}, "confirm_password": {next}})
+	if status != 200 || !strings.Contains(page, "Add a passkey?") {
+		t.Fatalf("after choosing a password, the passkey step: %d\n%s", status, page)
+	}
+	status, page = b.submit(page, "/p/demo/add-passkey/continue", nil)
 	if status != 200 || !strings.Contains(page, "You are signed in") {
 		t.Fatalf("after choosing a password: %d\n%s", status, page)
 	}

@@ -10,6 +10,8 @@
 //	frontdesk admin temporary-password ... email a member a single-use temporary password
 //	frontdesk admin members ...          list a practice's members
 //	frontdesk admin deactivate ...       remove a member's access, keeping every record
+//	frontdesk admin revoke-passkeys ...  remove every passkey of a member and end their sessions
+//	frontdesk practice policy ...        show or set which roles must log in with a passkey or SSO
 //	frontdesk practice list              list the practices
 //	frontdesk practice sso ...           manage a practice's single sign-on providers and join requests
 //	frontdesk keys rotate                add new token-signing keys (published before they sign)
@@ -55,6 +57,8 @@ Usage:
   frontdesk admin temporary-password --practice SLUG --email EMAIL [--json] [--config FILE]
   frontdesk admin members --practice SLUG [--status S] [--role R] [--query Q] [--json] [--config FILE]
   frontdesk admin deactivate --practice SLUG --email EMAIL [--json] [--config FILE]
+  frontdesk admin revoke-passkeys --practice SLUG --email EMAIL [--json] [--config FILE]
+  frontdesk practice policy --practice SLUG [--require-strong-login ROLE,ROLE... | --clear] [--json] [--config FILE]
   frontdesk practice list [--json] [--config FILE]
   frontdesk practice sso add --practice SLUG --kind google|entra|generic [--issuer URL] [--tenant ID] --client-id ID --client-secret-file FILE|- [--name NAME] [--domain D...] [--join-role R] [--json] [--config FILE]
   frontdesk practice sso list|requests --practice SLUG [--json] [--config FILE]

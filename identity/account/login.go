@@ -38,6 +38,12 @@ type Principal struct {
 	// app may be given a code or token for it. Authenticate never returns
 	// such a session; AuthenticateRestricted does.
 	MustChangePassword bool
+	// StrongLoginRequired is true for a session started with a password
+	// alone by a member holding a role for which the practice requires a
+	// passkey or single sign-on (loginpolicy.go): it may only enrol a first
+	// passkey (AuthenticateEnrolment), and no app may be given a code or
+	// token for it. Authenticate never returns such a session.
+	StrongLoginRequired bool
 }
 
 // Login checks an email and password against the practice's members and starts
@@ -172,9 +178,17 @@ func (s *Service) startSession(ctx context.Context, p store.Practice, m store.Me
 	if err != nil {
 		return Principal{}, "", fmt.Errorf("account: session token: %w", err)
 	}
+	restricted, err := s.strongLoginRequired(ctx, p.ID, m, amr)
+	if err != nil {
+		return Principal{}, "", err
+	}
 	now := s.d.Now()
 	sess := store.Session{ID: s.d.NewID(), PracticeID: p.ID, MemberID: m.ID, AMR: amr, AuthTime: now,
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.set.AbsoluteLifetime)}
+	details := map[string]string{"method": amr[0], "session": sess.ID}
+	if restricted {
+		details["restricted"] = "strong_login_required"
+	}
 	err = s.d.Store.InTx(ctx, func(tx *store.Store) error {
 		// A member locked or deactivated meanwhile gets no session; the row
 		// lock taken here orders this against a concurrent lock.
@@ -187,7 +201,7 @@ func (s *Service) startSession(ctx context.Context, p store.Practice, m store.Me
 			return err
 		}
 		return s.audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "login", Outcome: "success",
-			ActorID: m.ID, SubjectID: m.ID, Details: map[string]string{"method": amr[0], "session": sess.ID}}, meta)
+			ActorID: m.ID, SubjectID: m.ID, Details: details}, meta)
 	})
 	if errors.Is(err, errNotActive) {
 		return Principal{}, "", err
@@ -195,7 +209,7 @@ func (s *Service) startSession(ctx context.Context, p store.Practice, m store.Me
 	if err != nil {
 		return Principal{}, "", fmt.Errorf("account: start session: %w", err)
 	}
-	return Principal{Session: sess, Member: m, Practice: p}, token, nil
+	return Principal{Session: sess, Member: m, Practice: p, StrongLoginRequired: restricted}, token, nil
 }
 
 // Authenticate resolves a session cookie's token to the signed-in member of the
@@ -205,13 +219,22 @@ func (s *Service) startSession(ctx context.Context, p store.Practice, m store.Me
 //
 // A session started with a temporary password yields ErrPasswordChangeRequired
 // (which also matches ErrNoSession): it is good for nothing but choosing a
-// new password, through AuthenticateRestricted.
+// new password, through AuthenticateRestricted. A session the practice's
+// login policy restricts (a password login of a member who must use a passkey
+// or single sign-on) yields ErrStrongLoginRequired (which also matches
+// ErrNoSession): it is good for nothing but enrolling a first passkey,
+// through AuthenticateEnrolment.
 func (s *Service) Authenticate(ctx context.Context, practiceSlug, token string) (Principal, error) {
 	pr, err := s.authenticate(ctx, practiceSlug, token)
-	if err == nil && pr.MustChangePassword {
+	switch {
+	case err != nil:
+		return Principal{}, err
+	case pr.MustChangePassword:
 		return Principal{}, ErrPasswordChangeRequired
+	case pr.StrongLoginRequired:
+		return Principal{}, ErrStrongLoginRequired
 	}
-	return pr, err
+	return pr, nil
 }
 
 func (s *Service) authenticate(ctx context.Context, practiceSlug, token string) (Principal, error) {
@@ -250,7 +273,13 @@ func (s *Service) authenticate(ctx context.Context, practiceSlug, token string) 
 		}
 		sess.LastSeenAt = now
 	}
-	return Principal{Session: sess, Member: m, Practice: p, MustChangePassword: sess.MustChangePassword}, nil
+	pr := Principal{Session: sess, Member: m, Practice: p, MustChangePassword: sess.MustChangePassword}
+	if !pr.MustChangePassword {
+		if pr.StrongLoginRequired, err = s.strongLoginRequired(ctx, p.ID, m, sess.AMR); err != nil {
+			return Principal{}, err
+		}
+	}
+	return pr, nil
 }
 
 // Logout ends the session behind token, server-side. Unknown or already ended

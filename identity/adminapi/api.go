@@ -111,6 +111,7 @@ func (a *API) routes() {
 	a.handle("POST "+p+"/roles", roles.PermDefine, a.idempotent(a.createRole))
 	a.handle("PUT "+p+"/roles/{key}", roles.PermDefine, a.updateRole)
 	a.handle("PUT "+p+"/toggles/{key}", roles.PermDefine, a.setToggle)
+	a.loginPolicyRoutes(p)
 	a.handle("GET "+p+"/audit-events", roles.PermAudit, a.listAudit)
 	a.handle("GET "+p+"/audit-events/export", roles.PermAudit, a.exportAudit)
 	a.ssoRoutes(p)

@@ -46,3 +46,10 @@ func newPasskeys(cfg *config.Config, st *store.Store, accounts *account.Service,
 	}
 	return svc
 }
+
+// Passkeys returns the passkey service built from the configuration, for
+// operator commands (frontdesk admin revoke-passkeys); nil when the
+// relying-party configuration is refused (passkeys are then off).
+func (a *App) Passkeys() *passkeys.Service {
+	return newPasskeys(a.Config, a.Store, a.Accounts, a.Roles, a.redis, a.Logger)
+}

@@ -129,7 +129,7 @@ func (s *Server) newPasswordPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "newpassword", pageData{Practice: viewPractice(pr.Practice), Member: viewMember(pr.Member),
-		Email: pr.Member.Email, MinLength: s.d.Accounts.MinPasswordLength()})
+		Email: pr.Member.Email, MinLength: s.d.Accounts.MinPasswordLength(), AuthRequest: authRequestParam(r)})
 }
 
 func (s *Server) newPasswordSubmit(w http.ResponseWriter, r *http.Request) {
@@ -143,11 +143,14 @@ func (s *Server) newPasswordSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
+	data.AuthRequest = authRequestParam(r)
 	_, session, err := s.d.Accounts.SetRequiredPassword(r.Context(), pr, f.Get("new_password"), f.Get("confirm_password"), s.meta(r))
 	switch {
 	case err == nil:
 		s.signIn(w, r, session)
-		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/?changed=1", http.StatusSeeOther)
+		// Offer a passkey, then continue to the pending auth request or home.
+		http.Redirect(w, r, s.passkeyStepURL(pr.Practice.Slug, "/p/"+pr.Practice.Slug+"/?changed=1", data.AuthRequest),
+			http.StatusSeeOther)
 	case passwordError(err) != "":
 		data.Error = passwordError(err)
 		s.render(w, r, http.StatusBadRequest, "newpassword", data)

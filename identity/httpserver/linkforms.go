@@ -111,7 +111,8 @@ func (s *Server) inviteForm() linkForm {
 			if dest == "" {
 				dest = "/p/" + slug + "/?welcome=1"
 			}
-			return acc.SessionToken, dest, err
+			// Offer a passkey before the person continues.
+			return acc.SessionToken, s.passkeyStepURL(slug, dest, ""), err
 		}}
 }
 

@@ -3,6 +3,7 @@ package httpserver
 import (
 	"errors"
 	"net/http"
+	"net/url"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/oidc"
@@ -91,7 +92,11 @@ func (s *Server) oidcLoginPage(w http.ResponseWriter, r *http.Request, p store.P
 	if len(email) > 254 {
 		email = ""
 	}
-	s.render(w, r, http.StatusOK, "login", pageData{Practice: viewPractice(p), Email: email})
+	data := pageData{Practice: viewPractice(p), Email: email}
+	if r.URL.Query().Get("passkey_added") == "1" {
+		data.Notice = msgPasskeyAdded
+	}
+	s.render(w, r, http.StatusOK, "login", data)
 }
 
 // continueAuthRequest finishes the pending auth request id (if any) for the
@@ -112,7 +117,9 @@ func (s *Server) continueAuthRequest(w http.ResponseWriter, r *http.Request, pr 
 				perm.Permission+"). Ask your practice administrator to give you access, then try again.",
 			&nextLink{URL: "/p/" + pr.Practice.Slug + "/", Label: "Go to your account"})
 	case errors.Is(err, account.ErrPasswordChangeRequired):
-		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/new-password", http.StatusSeeOther)
+		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/new-password?authRequest="+url.QueryEscape(id), http.StatusSeeOther)
+	case errors.Is(err, account.ErrStrongLoginRequired):
+		http.Redirect(w, r, s.passkeyStepURL(pr.Practice.Slug, "", id), http.StatusSeeOther)
 	case errors.Is(err, oidc.ErrAuthRequestInvalid):
 		s.message(w, r, http.StatusBadRequest, viewPractice(pr.Practice), "Login request expired", msgAuthRequestInvalid,
 			&nextLink{URL: "/p/" + pr.Practice.Slug + "/", Label: "Go to your account"})

@@ -3,6 +3,7 @@ package httpserver
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
@@ -69,6 +70,8 @@ type pageData struct {
 	// AdminURL links the account page to the administrator's console (the
 	// first page the member may open); "" for members who administer nothing.
 	AdminURL string
+	// Step is the add-a-passkey step (addpasskey page).
+	Step *passkeyStep
 }
 
 func viewPractice(p store.Practice) *practiceView { return &practiceView{Name: p.Name, Slug: p.Slug} }
@@ -190,6 +193,9 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("signed_out") == "1" {
 		data.Notice = "You have logged out."
 	}
+	if r.URL.Query().Get("passkey_added") == "1" {
+		data.Notice = msgPasskeyAdded
+	}
 	s.render(w, r, http.StatusOK, "login", data)
 }
 
@@ -206,11 +212,20 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	pr, token, err := s.d.Accounts.Login(r.Context(), p.Slug, email, pw, s.meta(r))
 	switch {
 	case err == nil:
+		if pr.StrongLoginRequired {
+			s.strongLoginRequired(w, r, pr, token, email)
+			return
+		}
 		s.signIn(w, r, token)
 		if pr.MustChangePassword {
 			// A temporary password: choose a new one before anything else;
-			// no app gets a code for this session.
-			http.Redirect(w, r, "/p/"+p.Slug+"/new-password", http.StatusSeeOther)
+			// no app gets a code for this session. The pending auth request
+			// goes along.
+			dest := "/p/" + p.Slug + "/new-password"
+			if id := authRequestParam(r); id != "" {
+				dest += "?authRequest=" + url.QueryEscape(id)
+			}
+			http.Redirect(w, r, dest, http.StatusSeeOther)
 			return
 		}
 		if s.continueAuthRequest(w, r, pr, authRequestParam(r)) {
@@ -281,6 +296,9 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request) (account.Princ
 	switch {
 	case errors.Is(err, account.ErrPasswordChangeRequired):
 		http.Redirect(w, r, "/p/"+p.Slug+"/new-password", http.StatusSeeOther)
+		return account.Principal{}, false
+	case errors.Is(err, account.ErrStrongLoginRequired) && s.d.Passkeys != nil:
+		http.Redirect(w, r, "/p/"+p.Slug+"/add-passkey", http.StatusSeeOther)
 		return account.Principal{}, false
 	case errors.Is(err, account.ErrNoSession):
 		http.Redirect(w, r, "/p/"+p.Slug+"/login", http.StatusSeeOther)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/oidc"
@@ -19,6 +20,8 @@ const (
 	msgPasskeyExpired = "This passkey request expired or was already used. Try again."
 	msgPasskeyReauth  = "For your security, confirm your password before adding or removing a passkey."
 	msgPasskeyInvalid = "Your device's answer could not be verified. Try again, or use another device."
+	msgUsePasskey     = "Your practice requires a passkey or single sign-on for your role, and you already have a passkey. " +
+		"Log in with it; if you no longer have it, ask your practice administrator."
 )
 
 // passkeyCSP is the page CSP of pages that load /static/passkeys.js: the
@@ -68,7 +71,9 @@ func (s *Server) jsonInternal(w http.ResponseWriter, r *http.Request, err error)
 
 // jsonPrincipal is signedIn for the JSON endpoints: 401 instead of a redirect.
 func (s *Server) jsonPrincipal(w http.ResponseWriter, r *http.Request) (account.Principal, bool) {
-	pr, err := s.d.Accounts.Authenticate(r.Context(), r.PathValue("practice"), s.sessionToken(r))
+	// A session the login policy restricts may register a first passkey
+	// (the passkey service refuses it any other).
+	pr, err := s.d.Accounts.AuthenticateEnrolment(r.Context(), r.PathValue("practice"), s.sessionToken(r))
 	switch {
 	case errors.Is(err, account.ErrNoSession), errors.Is(err, account.ErrPracticeNotFound):
 		jsonError(w, http.StatusUnauthorized, "signed_out", "You are not logged in. Log in again, then retry.")
@@ -193,6 +198,8 @@ func (s *Server) passkeyRegisterBegin(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		writeJSON(w, http.StatusOK, map[string]any{"ceremony": token, "options": opts})
+	case errors.Is(err, account.ErrStrongLoginRequired):
+		jsonError(w, http.StatusForbidden, "use_passkey", msgUsePasskey)
 	case errors.Is(err, account.ErrReauthRequired):
 		writeJSON(w, http.StatusForbidden, map[string]string{"error": "reauth", "message": msgPasskeyReauth,
 			"redirect": "/p/" + pr.Practice.Slug + "/passkeys"})
@@ -215,6 +222,8 @@ func (s *Server) passkeyRegisterFinish(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		writeJSON(w, http.StatusOK, map[string]string{"redirect": "/p/" + pr.Practice.Slug + "/passkeys?done=added"})
+	case errors.Is(err, account.ErrStrongLoginRequired):
+		jsonError(w, http.StatusForbidden, "use_passkey", msgUsePasskey)
 	case errors.Is(err, passkeys.ErrCeremonyInvalid):
 		jsonError(w, http.StatusBadRequest, "expired", msgPasskeyExpired)
 	case errors.Is(err, passkeys.ErrInvalidName):
@@ -305,5 +314,12 @@ func (s *Server) decoratePasskeys(w http.ResponseWriter, page string, data *page
 	case "login", "passkeys":
 		data.PasskeysEnabled = true
 		w.Header().Set("Content-Security-Policy", passkeyCSP)
+	case "addpasskey":
+		data.PasskeysEnabled = true
+		csp := passkeyCSP
+		if data.Step != nil && data.Step.formOrigin != "" {
+			csp = strings.Replace(csp, "form-action 'self'", "form-action 'self' "+data.Step.formOrigin, 1)
+		}
+		w.Header().Set("Content-Security-Policy", csp)
 	}
 }

@@ -149,6 +149,7 @@ func (s *Server) routes() {
 	s.onboardingRoutes()
 	s.passkeyRoutes()
 	s.ssoRoutes()
+	s.passkeyStepRoutes()
 }
 
 // handle registers h under pattern, measuring it under that pattern's name.

@@ -156,6 +156,10 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 			return s.errorRedirect(ctx, req, oidc.ErrAccessDenied().WithDescription("the member lacks the permission this app requires"))
 		case errors.As(err, &perm):
 			// The login page explains.
+		case errors.Is(err, account.ErrStrongLoginRequired) && slices.Contains(req.Prompt, oidc.PromptNone):
+			return s.errorRedirect(ctx, req, oidc.ErrLoginRequired().WithDescription("a passkey or single sign-on login is required"))
+		case errors.Is(err, account.ErrStrongLoginRequired):
+			// The login page asks for a passkey or single sign-on.
 		default:
 			return s.errorRedirect(ctx, req, oidc.ErrServerError().WithParent(err))
 		}
@@ -279,6 +283,15 @@ func (p *Provider) complete(ctx context.Context, ar store.AuthRequest, binding s
 		// Logged in with a temporary password: no app gets a code until a
 		// new password is chosen.
 		return "", account.ErrPasswordChangeRequired
+	}
+	if pr.StrongLoginRequired {
+		return "", account.ErrStrongLoginRequired
+	}
+	// The practice's login policy, read now: a member who must log in with a
+	// passkey or single sign-on gets no code for a password session, however
+	// the session was obtained.
+	if err := p.d.Accounts.CheckLoginPolicy(ctx, pr); err != nil {
+		return "", err
 	}
 	cl, err := p.lookupClient(ctx, ar.ClientID)
 	if err != nil {

@@ -77,6 +77,10 @@ type Accounts interface {
 	Practice(ctx context.Context, slug string) (store.Practice, error)
 	Authenticate(ctx context.Context, practiceSlug, token string) (account.Principal, error)
 	Logout(ctx context.Context, token string, meta account.Meta) error
+	// CheckLoginPolicy refuses (account.ErrStrongLoginRequired) a session
+	// started with a password alone by a member who must log in with a
+	// passkey or single sign-on.
+	CheckLoginPolicy(ctx context.Context, pr account.Principal) error
 }
 
 // Deps are the provider's collaborators.

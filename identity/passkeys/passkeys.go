@@ -15,6 +15,9 @@
 //     needs to tell the browser which credentials an email has — login with
 //     an email only constrains, server-side, which member it may end as;
 //   - registration needs a recent login (ReauthWindow) in the same session;
+//     a password session that the practice's login policy restricts
+//     (Principal.StrongLoginRequired) may register the member's first
+//     passkey only;
 //   - a credential ID belongs to one member only; the sign counter and
 //     backup flags are stored, a counter that does not advance is refused
 //     and audited, and a backup-eligibility change is refused (library);
@@ -261,6 +264,11 @@ func (s *Service) BeginRegistration(ctx context.Context, pr account.Principal) (
 	if err != nil {
 		return nil, "", err
 	}
+	if pr.StrongLoginRequired && len(pks) > 0 {
+		// A password session of a member whose role needs a passkey may add
+		// a first passkey only: one who has a passkey logs in with it.
+		return nil, "", account.ErrStrongLoginRequired
+	}
 	if len(pks) >= s.cfg.MaxPerMember {
 		return nil, "", ErrTooMany
 	}
@@ -318,6 +326,9 @@ func (s *Service) FinishRegistration(ctx context.Context, pr account.Principal, 
 	u, pks, err := s.userOf(ctx, pr.Member)
 	if err != nil {
 		return store.Passkey{}, err
+	}
+	if pr.StrongLoginRequired && len(pks) > 0 {
+		return fail("strong_login_required", account.ErrStrongLoginRequired)
 	}
 	if len(pks) >= s.cfg.MaxPerMember {
 		return store.Passkey{}, ErrTooMany

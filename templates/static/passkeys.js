@@ -124,7 +124,8 @@
     });
   }
 
-  // Passkeys page.
+  // Passkeys page, and the add-a-passkey step after onboarding (data-next:
+  // where to go once the passkey is added).
   var reg = document.getElementById("passkey-register");
   if (reg) {
     var rbase = "/p/" + encodeURIComponent(reg.dataset.practice) + "/passkeys/register/";
@@ -143,7 +144,7 @@
           return post(rbase + "finish" + q, credentialJSON(cred));
         });
       }).then(function (done) {
-        window.location.assign(done.redirect);
+        window.location.assign(reg.dataset.next || done.redirect);
       }).catch(function (err) {
         failed(rstatus, err);
       });
