@@ -62,8 +62,6 @@ type failover struct {
 	mu       sync.Mutex
 	down     map[int]bool
 	served   []int
-	// before, if set, runs before a request is proxied to replica i.
-	before func(i int, r *http.Request)
 }
 
 func (f *failover) pick() int {
@@ -79,9 +77,6 @@ func (f *failover) pick() int {
 
 func (f *failover) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	i := f.pick()
-	if f.before != nil {
-		f.before(i, r)
-	}
 	f.mu.Lock()
 	f.served = append(f.served, i)
 	f.mu.Unlock()
