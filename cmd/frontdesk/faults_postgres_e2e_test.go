@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -137,9 +136,6 @@ func TestFaultPostgresRestart(t *testing.T) {
 		return pg.Count(`SELECT count(*) FROM mail_outbox WHERE recipient = $1 AND status = 'sent'`, "pg-outage@example.org") == 1
 	})
 
-	if os.Getenv("FD_DUMP") != "" {
-		t.Log(p.dump())
-	}
 	if p.loggedAny("panic serving request") {
 		t.Errorf("a request panicked\n%s", p.dump())
 	}
