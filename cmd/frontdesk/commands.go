@@ -112,6 +112,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, env []string
 	if err != nil {
 		return fmt.Errorf("listen on %s (server.listen): %w", cfg.Server.Listen, err)
 	}
+	ln = &closeOnceListener{Listener: ln}
 	if srv.TLSConfig, err = serverTLS(cfg.Server); err != nil {
 		_ = ln.Close()
 		return err
@@ -133,6 +134,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, env []string
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: finishing requests in flight", "timeout", cfg.Server.ShutdownTimeout.String())
+	// Refuse new connections before answers in flight say Connection: close
+	// (see closeOnceListener).
+	_ = ln.Close()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
+	"github.com/frontdeskhq/frontdesk/invites/smtptest"
 	"github.com/frontdeskhq/frontdesk/lockout/lockouttest"
 )
 
@@ -47,11 +48,17 @@ const replicaClientSecret = "replica-test-secret-0123456789"
 // PostgreSQL schema and one Redis behind a round-robin balancer, and drives
 // them through setup, an authorization-code login that starts on one
 // replica and finishes on others, a lock that holds on all, unlock, refresh
-// on another replica, logout and refresh-token replay.
+// on another replica, logout and refresh-token replay; an invitation sent
+// through one replica and accepted through another (mail read from a real
+// SMTP server), a burst of mail delivered exactly once by the three outbox
+// workers, and a key rotation that every replica publishes, signs with and
+// accepts.
 func TestReplicas(t *testing.T) {
 	bin := buildBinary(t)
+	started := time.Now()
 	_, dsn := storetest.DSN(t, store.Postgres)
 	redis := lockouttest.StartServer(t)
+	smtp := smtptest.Start(t, smtptest.Options{})
 	dir := t.TempDir()
 
 	lb, err := net.Listen("tcp", "127.0.0.1:0")
@@ -72,6 +79,7 @@ func TestReplicas(t *testing.T) {
 	}
 	common := cleanEnv("FRONTDESK_SERVER_PUBLIC_URL="+base, "FRONTDESK_DATABASE_URL="+dsn,
 		"FRONTDESK_REDIS_URL=redis://"+redis.Addr()+"/0")
+	common = append(common, replicaMailEnv(smtp)...)
 	if code, out := runCLI(t, bin, dir, common, "migrate", "--config", cfgFile); code != 0 {
 		t.Fatalf("migrate: %d %s", code, out)
 	}
@@ -86,15 +94,21 @@ func TestReplicas(t *testing.T) {
 	srv := &http.Server{Handler: rr, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(lb) }()
 	t.Cleanup(func() { _ = srv.Close() })
+	// Keys are rotated first and checked last (see rotateKeysEarly).
+	oldKid := publishedKeyID(t, rr.backends[0], "ES256")
+	kid := rotateKeysEarly(t, bin, dir, common, cfgFile, dsn)
 
 	// Only the first replica created the demo practice; its owner finishes
 	// setup through the balancer.
 	for i, p := range procs[1:] {
-		if p.logged("created the demo practice; open the setup link to choose the owner's password") != nil {
+		if createdDemo(p) {
 			t.Errorf("replica %d created a second demo practice", i+1)
 		}
 	}
-	_, _ = setUpOwner(t, procs[0], base)
+	if !createdDemo(procs[0]) {
+		t.Fatalf("the first replica did not create the demo practice\n%s", procs[0].dump())
+	}
+	setUpOwnerByMail(t, smtp, base)
 
 	// An authorization-code login: authorize, login page, form post, code
 	// and token exchange each on a different replica.
@@ -175,6 +189,21 @@ func TestReplicas(t *testing.T) {
 	if st, _, err := w.token(t.Context(), url.Values{"grant_type": {"refresh_token"}, "refresh_token": {first}}); err == nil || st != http.StatusBadRequest {
 		t.Fatalf("replayed refresh token: %d %v", st, err)
 	}
+	// An invitation sent through one replica is accepted through another;
+	// a burst of mail is delivered once by three racing outbox workers.
+	t.Logf("replicaInvitation from %s", time.Since(started).Round(time.Millisecond))
+	replicaInvitation(t, rr, smtp, base, b)
+	t.Logf("replicaOutboxOnce from %s", time.Since(started).Round(time.Millisecond))
+	replicaOutboxOnce(t, smtp, b, dsn, rr.backends)
+	// All replicas publish, sign with and accept the rotated key.
+	fresh, err := w.login(t.Context())
+	if err != nil {
+		t.Fatalf("code flow after the rotation: %v", err)
+	}
+	t.Logf("replicaKeysEverywhere from %s", time.Since(started).Round(time.Millisecond))
+	replicaKeysEverywhere(t, kid, oldKid, strings.TrimPrefix(base, "http://"), rr.backends, fresh)
+	t.Logf("keys checked at %s", time.Since(started).Round(time.Millisecond))
+
 	rr.mu.Lock()
 	served := map[int]bool{}
 	for _, is := range rr.hits {

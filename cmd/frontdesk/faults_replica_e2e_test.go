@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/frontdeskhq/frontdesk/identity/store"
+	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
+	"github.com/frontdeskhq/frontdesk/lockout/lockouttest"
+)
+
+// codeFlow is one authorization-code login driven step by step, so a test can
+// act between the steps.
+type codeFlow struct {
+	w               *benchWorker
+	verifier, state string
+}
+
+// begin sends the browser to /oauth2/authorize and follows the redirects to
+// the practice's login page, which it returns.
+func (f *codeFlow) begin(ctx context.Context) (string, error) {
+	f.verifier, f.state = randomString(), randomString()
+	sum := sha256.Sum256([]byte(f.verifier))
+	q := url.Values{"client_id": {f.w.o.clientID}, "redirect_uri": {f.w.o.redirect}, "response_type": {"code"},
+		"scope": {f.w.o.scopes}, "state": {f.state}, "nonce": {randomString()}, "practice": {f.w.practice},
+		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
+	st, body, err := f.w.get(ctx, "/oauth2/authorize?"+q.Encode())
+	for range 8 {
+		if err != nil {
+			return "", err
+		}
+		if st == http.StatusOK && strings.Contains(body, `name="password"`) {
+			return body, nil
+		}
+		if st/100 != 3 {
+			return "", fmt.Errorf("authorize stopped at %d: %.300s", st, body)
+		}
+		st, body, err = f.w.get(ctx, body)
+	}
+	return "", fmt.Errorf("authorize: too many redirects")
+}
+
+// submit posts the login form of page and returns the status and the
+// Location (for a redirect) or body.
+func (f *codeFlow) submit(ctx context.Context, page string) (int, string, error) {
+	form := hiddenFields(page)
+	form.Set("email", f.w.email)
+	form.Set("password", f.w.o.password)
+	return f.w.post(ctx, "/p/"+f.w.practice+"/login", form, true)
+}
+
+// finish follows the redirect after a successful login form to the app's
+// redirect URI and exchanges the code.
+func (f *codeFlow) finish(ctx context.Context, loc string) (benchTokens, error) {
+	for range 8 {
+		if strings.HasPrefix(loc, f.w.o.redirect) {
+			u, err := url.Parse(loc)
+			if err != nil {
+				return benchTokens{}, err
+			}
+			if u.Query().Get("state") != f.state || u.Query().Get("code") == "" {
+				return benchTokens{}, fmt.Errorf("authorization response without code: %s", loc)
+			}
+			st, tok, err := f.w.token(ctx, url.Values{"grant_type": {"authorization_code"}, "code": {u.Query().Get("code")},
+				"redirect_uri": {f.w.o.redirect}, "code_verifier": {f.verifier}})
+			if err != nil {
+				return tok, fmt.Errorf("code exchange (%d): %w", st, err)
+			}
+			return tok, nil
+		}
+		st, next, err := f.w.get(ctx, loc)
+		if err != nil {
+			return benchTokens{}, err
+		}
+		if st/100 != 3 {
+			return benchTokens{}, fmt.Errorf("redirect chain stopped at %d: %.300s", st, next)
+		}
+		loc = next
+	}
+	return benchTokens{}, fmt.Errorf("too many redirects")
+}
+
+// TestFaultReplicaKilledMidLogin kills (SIGKILL) the replica that is
+// processing a person's login form, behind a balancer with passive health
+// checks. The person's browser gets a 502, resubmits the same form, lands on
+// another replica and is logged in to the app: everything the login needs
+// (the auth request, its browser binding, the CSRF pair, the lockout
+// counters) lives in PostgreSQL and Redis, not in the dead process.
+func TestFaultReplicaKilledMidLogin(t *testing.T) {
+	bin := buildBinary(t)
+	_, dsn := storetest.DSN(t, store.Postgres)
+	redis := lockouttest.StartServer(t)
+	dir := t.TempDir()
+	cfgFile := writeClientConfig(t, dir)
+	lb, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := fmt.Sprintf("http://localhost:%d", lb.Addr().(*net.TCPAddr).Port)
+	common := cleanEnv("FRONTDESK_SERVER_PUBLIC_URL="+base, "FRONTDESK_DATABASE_URL="+dsn,
+		"FRONTDESK_REDIS_URL=redis://"+redis.Addr()+"/0")
+	if code, out := runCLI(t, bin, dir, common, "migrate", "--config", cfgFile); code != 0 {
+		t.Fatalf("migrate: %d %s", code, out)
+	}
+	rs := startReplicas(t, 3, bin, dir, cfgFile, common)
+	f := &failover{backends: rs.backends, down: map[int]bool{}}
+	var (
+		killOnce sync.Once
+		armed    = make(chan struct{})
+		killed   = make(chan struct{})
+	)
+	kill := func() {
+		killOnce.Do(func() {
+			_ = rs.procs[0].cmd.Process.Kill()
+			close(killed)
+		})
+	}
+	// The login form post to replica 0 kills it as soon as the request has
+	// reached it: the replica dies while it is evaluating the password.
+	lbHandler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := f.pick()
+		select {
+		case <-armed:
+		default:
+			f.ServeHTTP(w, r)
+			return
+		}
+		if i != 0 || r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/login") {
+			f.ServeHTTP(w, r)
+			return
+		}
+		f.mu.Lock()
+		f.served = append(f.served, i)
+		f.mu.Unlock()
+		(&httputil.ReverseProxy{
+			Rewrite: func(pr *httputil.ProxyRequest) {
+				pr.SetURL(f.backends[0])
+				pr.Out.Host = pr.In.Host
+				pr.Out = pr.Out.WithContext(httptrace.WithClientTrace(pr.Out.Context(),
+					&httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { kill() }}))
+			},
+			ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) {
+				f.mu.Lock()
+				f.down[0] = true
+				f.mu.Unlock()
+				http.Error(w, "replica unreachable", http.StatusBadGateway)
+			},
+		}).ServeHTTP(w, r)
+	})
+	serveBalancer(t, lb, lbHandler)
+	setUpOwner(t, rs.procs[0], base)
+
+	ctx := withTimeout(t, 45*time.Second)
+	flow := &codeFlow{w: appWorker(base)}
+	page, err := flow.begin(ctx)
+	if err != nil {
+		t.Fatalf("authorize: %v", err)
+	}
+	close(armed)
+	st, body, err := flow.submit(ctx, page)
+	if err != nil {
+		t.Fatalf("login form: %v", err)
+	}
+	select {
+	case <-killed:
+	default:
+		t.Fatalf("replica 0 was not killed; the form answered %d", st)
+	}
+	select {
+	case <-rs.procs[0].done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("replica 0 did not die")
+	}
+	if st != http.StatusBadGateway {
+		t.Fatalf("form post to the killed replica: %d, want the balancer's 502\n%.300s", st, body)
+	}
+
+	// The person resubmits the same form; the balancer sends it elsewhere.
+	st, loc, err := flow.submit(ctx, page)
+	if err != nil {
+		t.Fatalf("resubmitted form: %v", err)
+	}
+	var tok benchTokens
+	switch {
+	case st == http.StatusSeeOther:
+		tok, err = flow.finish(ctx, loc)
+		if err != nil {
+			t.Fatalf("after the resubmitted form: %v", err)
+		}
+	case st == http.StatusBadRequest && strings.Contains(loc, "start again"):
+		// The killed replica had already completed the auth request before
+		// it died: the page tells the person to start again from the app,
+		// which then works.
+		t.Log("the killed replica had completed the auth request; starting again from the app")
+		if tok, err = flow.w.login(ctx); err != nil {
+			t.Fatalf("starting again from the app: %v", err)
+		}
+	default:
+		t.Fatalf("resubmitted form on another replica: %d\n%.600s", st, loc)
+	}
+	f.mu.Lock()
+	served := append([]int(nil), f.served...)
+	f.mu.Unlock()
+	if served[len(served)-1] == 0 {
+		t.Errorf("the balancer still sends to the killed replica: %v", served)
+	}
+	// The tokens work on both surviving replicas, and the account was not
+	// locked or counted against by the lost attempt.
+	for i, b := range rs.backends[1:] {
+		if st, body := userinfo(t, b, strings.TrimPrefix(base, "http://"), tok.AccessToken); st != http.StatusOK ||
+			!strings.Contains(body, "owner@demo.example") {
+			t.Errorf("userinfo on replica %d: %d %s", i+1, st, body)
+		}
+	}
+	if _, _, err := flow.w.token(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}); err != nil {
+		t.Errorf("refresh after the failover: %v", err)
+	}
+	b := newBrowser(t, base)
+	_, lp := b.get("/p/demo/login")
+	if st, _, body := postLogin(b, lp, "demo", "owner@demo.example", ownerPassword); st != http.StatusOK || !strings.Contains(body, "You are signed in") {
+		t.Errorf("a fresh login after the failover: %d", st)
+	}
+	for _, p := range rs.procs[1:] {
+		if p.loggedAny("panic serving request") {
+			t.Errorf("a surviving replica panicked\n%s", p.dump())
+		}
+		p.stop()
+	}
+}
