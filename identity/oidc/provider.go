@@ -151,10 +151,12 @@ type Provider struct {
 	issuer  string
 	keys    *KeyManager
 	clients map[string]*client
-	store   *storage
-	op      *op.Provider
-	server  *server
-	handler http.Handler
+	// practices caches practices by ID for grants (grantcache.go).
+	practices practiceCache
+	store     *storage
+	op        *op.Provider
+	server    *server
+	handler   http.Handler
 }
 
 // New builds the provider and makes sure signing keys exist.

@@ -91,7 +91,7 @@ func nonNil(s []string) []string {
 // must still be allowed in), effective roles and permissions, and the
 // client's required permission.
 func (p *Provider) memberGrant(ctx context.Context, cl *client, practiceID, memberID string) (*grant, error) {
-	practice, err := p.d.Store.PracticeByID(ctx, practiceID)
+	practice, err := p.practices.byID(ctx, p.d.Store, practiceID)
 	if err != nil {
 		return nil, oidc.ErrInvalidGrant().WithParent(err)
 	}
@@ -102,7 +102,7 @@ func (p *Provider) memberGrant(ctx context.Context, cl *client, practiceID, memb
 	if m.Status != store.StatusActive && m.Status != store.StatusLocked {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the member can no longer sign in")
 	}
-	eff, err := p.d.Claims.Effective(ctx, practiceID, memberID)
+	eff, err := p.effective(ctx, m)
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}

@@ -1,0 +1,75 @@
+package roles
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/frontdeskhq/frontdesk/identity/store"
+)
+
+// maxCachedModels bounds the parsed role models a Service keeps (one per
+// practice that issued a token recently); beyond it the cache starts over.
+const maxCachedModels = 4096
+
+// modelCache keeps practices' parsed role models keyed by their stored
+// version (store.MemberRoleData.ModelVersion), which every change of the
+// model moves forward in the same transaction. A cached model is used only
+// while the version read with the member's data still equals its own, so a
+// change made through any replica reaches the very next token.
+type modelCache struct {
+	mu     sync.Mutex
+	models map[string]model // practice ID → model (with its version)
+}
+
+func (c *modelCache) get(practiceID string, version int64) (model, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m, ok := c.models[practiceID]
+	return m, ok && m.version == version
+}
+
+func (c *modelCache) put(practiceID string, m model) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.models == nil || len(c.models) >= maxCachedModels {
+		c.models = map[string]model{}
+	}
+	if old, ok := c.models[practiceID]; !ok || old.version <= m.version {
+		c.models[practiceID] = m
+	}
+}
+
+// EffectiveMember is Effective for a member row the caller has just read
+// (token issuing reads it anyway, to check the member may still sign in):
+// one query for the member's overrides, supervisors and active elevations
+// and the practice's role-model version, plus the role model itself only
+// when that version is not the one cached. The result equals Effective's.
+func (s *Service) EffectiveMember(ctx context.Context, mem store.Member) (Effective, error) {
+	if mem.Status == store.StatusDeactivated {
+		return Effective{}, ErrMemberNotFound
+	}
+	now := s.d.Now()
+	d, err := s.d.Store.MemberRoleData(ctx, mem.PracticeID, mem.ID, now)
+	if err != nil {
+		return Effective{}, fmt.Errorf("roles: %w", err)
+	}
+	m, ok := s.models.get(mem.PracticeID, d.ModelVersion)
+	if !ok || !d.HasModel {
+		if m, err = loadModel(ctx, s.d.Store, mem.PracticeID); err != nil {
+			return Effective{}, err
+		}
+		if m.installed {
+			s.models.put(mem.PracticeID, m)
+		}
+	}
+	md := memberData{held: mem.Roles, supervisor: d.Supervisors}
+	for _, o := range d.Overrides {
+		md.overrides = append(md.overrides, Override{Permission: o.Permission, Grant: o.Grant})
+	}
+	elevations := make([]Elevation, 0, len(d.Elevations))
+	for _, e := range d.Elevations {
+		elevations = append(elevations, fromStoreElevation(e))
+	}
+	return m.compute(md, elevations, now), nil
+}
