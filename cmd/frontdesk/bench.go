@@ -35,6 +35,7 @@ type benchOptions struct {
 	clientID, clientSecret, redirect  string
 	practice, email, password, scopes string
 	progress                          bool
+	cpuProfile                        string
 	setupURLs                         []string
 	accounts                          int
 }
@@ -63,6 +64,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 		return nil
 	})
 	fs.IntVar(&o.accounts, "accounts", 1, "number of accounts: {n} in --practice and --email becomes worker % accounts")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load tool's timed run to this file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -136,6 +138,7 @@ type benchResult struct {
 	errors    int64
 	statuses  map[int]int64
 	firstErr  string
+	clientCPU time.Duration // the tool's CPU time over the timed run
 }
 
 func (r *benchResult) print(w io.Writer, o benchOptions) {
@@ -164,6 +167,11 @@ func (r *benchResult) print(w io.Writer, o benchOptions) {
 	}
 	if len(parts) > 0 {
 		fmt.Fprintf(w, "statuses     %s\n", strings.Join(parts, " "))
+	}
+	if r.clientCPU > 0 && n > 0 {
+		// The load tool's own CPU time per request (it shares the cores with
+		// the server, so it bounds what the server can be measured at).
+		fmt.Fprintf(w, "client cpu   %.0fµs per request\n", float64(r.clientCPU)/float64(time.Microsecond)/float64(n))
 	}
 	fmt.Fprintf(w, "errors       %d\n", r.errors)
 	if r.firstErr != "" {
@@ -455,6 +463,14 @@ func runBench(ctx context.Context, o benchOptions, stderr io.Writer) (*benchResu
 	} else {
 		close(progress)
 	}
+	if o.cpuProfile != "" {
+		stop, err := startCPUProfile(o.cpuProfile)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+	}
+	cpuStart := processCPU()
 	start := time.Now()
 	for _, w := range workers {
 		wg.Go(func() {
@@ -491,6 +507,7 @@ func runBench(ctx context.Context, o benchOptions, stderr io.Writer) (*benchResu
 	}
 	wg.Wait()
 	res.elapsed = time.Since(start)
+	res.clientCPU = processCPU() - cpuStart
 	if o.progress {
 		progress <- struct{}{}
 		<-progress

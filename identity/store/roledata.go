@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -58,8 +60,8 @@ func (s *Store) MemberRoleData(ctx context.Context, practiceID, memberID string,
 		UNION ALL SELECT 1, permission, effect, 0, 0 FROM member_overrides WHERE member_id = $2
 		UNION ALL SELECT 2, supervisor_id, '', 0, 0 FROM member_supervisors WHERE member_id = $2
 		UNION ALL SELECT 3, id, permissions, created_at, expires_at FROM elevations
-			WHERE member_id = $2 AND ended_at IS NULL AND expires_at > $3 AND created_at <= $3
-		ORDER BY 1, 2`, practiceID, memberID, micros(now))
+			WHERE member_id = $2 AND ended_at IS NULL AND expires_at > $3 AND created_at <= $3`,
+		practiceID, memberID, micros(now))
 	if err != nil {
 		return MemberRoleData{}, fmt.Errorf("store: member role data: %w", err)
 	}
@@ -92,5 +94,15 @@ func (s *Store) MemberRoleData(ctx context.Context, practiceID, memberID string,
 	if err := rows.Err(); err != nil {
 		return MemberRoleData{}, fmt.Errorf("store: member role data: %w", err)
 	}
+	// Sorted here rather than by the query (ORDER BY over the UNION cost a
+	// temporary b-tree per grant on SQLite).
+	slices.SortFunc(d.Overrides, func(x, y MemberOverride) int { return strings.Compare(x.Permission, y.Permission) })
+	slices.Sort(d.Supervisors)
+	slices.SortFunc(d.Elevations, func(x, y Elevation) int {
+		if c := x.ExpiresAt.Compare(y.ExpiresAt); c != 0 {
+			return c
+		}
+		return strings.Compare(x.ID, y.ID)
+	})
 	return d, nil
 }

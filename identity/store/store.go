@@ -265,10 +265,13 @@ var placeholder = regexp.MustCompile(`\$(\d+)`)
 // rebind rewrites PostgreSQL placeholders ($1) into SQLite's numbered form (?1).
 // Queries are written once, in PostgreSQL style.
 func (s *Store) rebind(query string) string {
-	if s.engine == SQLite {
-		return placeholder.ReplaceAllString(query, "?$1")
+	if s.engine != SQLite {
+		return query
 	}
-	return query
+	if s.stmts != nil {
+		return s.stmts.rebind(query)
+	}
+	return placeholder.ReplaceAllString(query, "?$1")
 }
 
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
