@@ -22,7 +22,7 @@ import (
 const (
 	serveGCPercent = 400
 	// serveHeapBase is the heap allowed besides the Argon2id arenas.
-	serveHeapBase = 64 << 20
+	serveHeapBase = 48 << 20
 )
 
 // gcSettings returns the GC percent and soft memory limit serve uses for
