@@ -36,6 +36,7 @@ type benchOptions struct {
 	practice, email, password, scopes string
 	progress                          bool
 	cpuProfile                        string
+	targets                           []string // --target split; o.target is the first
 	setupURLs                         []string
 	accounts                          int
 }
@@ -46,7 +47,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o benchOptions
-	fs.StringVar(&o.target, "target", "http://127.0.0.1:8080", "base URL of the frontdesk under test (loopback only)")
+	fs.StringVar(&o.target, "target", "http://127.0.0.1:8080", "base URL of the frontdesk under test (loopback only); "+
+		"several, comma-separated, spread the workers round-robin over replicas")
 	fs.StringVar(&o.issuer, "issuer", "", "issuer (server.public_url) for verify; default --target")
 	fs.StringVar(&o.scenario, "scenario", "", "one of "+strings.Join(benchScenarios, ", "))
 	fs.IntVar(&o.requests, "n", 5000, "number of requests (logins for login)")
@@ -87,10 +89,13 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	if o.requests < 1 || o.concurrency < 1 || o.concurrency > 1024 {
 		return usageError{"bench: --n must be at least 1 and --c between 1 and 1024"}
 	}
-	if err := checkLoopback(o.target); err != nil {
-		return usageError{err.Error()}
+	for _, t := range strings.Split(o.target, ",") {
+		if err := checkLoopback(t); err != nil {
+			return usageError{err.Error()}
+		}
+		o.targets = append(o.targets, strings.TrimRight(t, "/"))
 	}
-	o.target = strings.TrimRight(o.target, "/")
+	o.target = o.targets[0]
 	if o.issuer == "" {
 		o.issuer = o.target
 	}
@@ -152,7 +157,7 @@ func (r *benchResult) print(w io.Writer, o benchOptions) {
 	}
 	n := len(r.latencies)
 	fmt.Fprintf(w, "scenario     %s\n", o.scenario)
-	fmt.Fprintf(w, "target       %s\n", o.target)
+	fmt.Fprintf(w, "target       %s\n", strings.Join(o.targets, ", "))
 	fmt.Fprintf(w, "requests     %d (concurrency %d) in %s\n", n, o.concurrency, r.elapsed.Round(time.Millisecond))
 	fmt.Fprintf(w, "requests/s   %.0f\n", float64(n)/r.elapsed.Seconds())
 	fmt.Fprintf(w, "latency      p50 %s  p95 %s  p99 %s  max %s\n", fmtDur(pct(0.50)), fmtDur(pct(0.95)), fmtDur(pct(0.99)), fmtDur(pct(1)))
@@ -195,6 +200,7 @@ type benchWorker struct {
 	id      int
 	// practice and email of this worker's account ({n} replaced).
 	practice, email string
+	target          string // the replica this worker drives
 	verify          *enforce.Verifier
 }
 
@@ -251,7 +257,7 @@ func (w *benchWorker) setup(ctx context.Context) error {
 		}
 		w.refresh, w.access = tok.RefreshToken, tok.AccessToken
 		if w.o.scenario == "verify" {
-			v, err := enforce.New(enforce.Config{Issuer: w.o.issuer, Audience: w.o.clientID, JWKSURL: w.o.target + "/oauth2/keys",
+			v, err := enforce.New(enforce.Config{Issuer: w.o.issuer, Audience: w.o.clientID, JWKSURL: w.base() + "/oauth2/keys",
 				CacheSize: -1, HTTPClient: w.hc})
 			if err != nil {
 				return err
@@ -277,7 +283,7 @@ type benchTokens struct {
 }
 
 func (w *benchWorker) token(ctx context.Context, form url.Values) (int, benchTokens, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.o.target+"/oauth2/token", strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.base()+"/oauth2/token", strings.NewReader(form.Encode()))
 	if err != nil {
 		return 0, benchTokens{}, err
 	}
@@ -315,7 +321,7 @@ func (w *benchWorker) post(ctx context.Context, path string, form url.Values, or
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if origin {
-		req.Header.Set("Origin", w.o.target)
+		req.Header.Set("Origin", w.base())
 	}
 	return w.do(req)
 }
@@ -333,9 +339,17 @@ func (w *benchWorker) do(req *http.Request) (int, string, error) {
 	return resp.StatusCode, string(body), nil
 }
 
+// base is the worker's replica: its own target, else the first --target.
+func (w *benchWorker) base() string {
+	if w.target != "" {
+		return w.target
+	}
+	return w.o.target
+}
+
 func (w *benchWorker) abs(p string) string {
 	if strings.HasPrefix(p, "/") {
-		return w.o.target + p
+		return w.base() + p
 	}
 	return p
 }
@@ -391,7 +405,7 @@ func (w *benchWorker) login(ctx context.Context) (benchTokens, error) {
 		}
 		if !loc.IsAbs() {
 			loc = (&url.URL{Scheme: "http", Host: ""}).ResolveReference(loc)
-			body = w.o.target + loc.RequestURI()
+			body = w.base() + loc.RequestURI()
 		}
 		if strings.HasPrefix(body, w.o.redirect) {
 			rq := loc.Query()
@@ -414,7 +428,7 @@ func (w *benchWorker) login(ctx context.Context) (benchTokens, error) {
 // practice can be benchmarked without a browser.
 func benchSetup(ctx context.Context, o *benchOptions, setupURL string) error {
 	jar, _ := cookiejar.New(nil)
-	w := &benchWorker{o: o, hc: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+	w := &benchWorker{o: o, target: o.target, hc: &http.Client{Jar: jar, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	st, page, err := w.get(ctx, setupURL)
 	if err != nil || st != http.StatusOK {
@@ -443,7 +457,7 @@ func runBench(ctx context.Context, o benchOptions, stderr io.Writer) (*benchResu
 	for i := range workers {
 		jar, _ := cookiejar.New(nil)
 		n := strconv.Itoa(i % o.accounts)
-		workers[i] = &benchWorker{o: &o, id: i, practice: strings.ReplaceAll(o.practice, "{n}", n),
+		workers[i] = &benchWorker{o: &o, id: i, target: o.targets[i%len(o.targets)], practice: strings.ReplaceAll(o.practice, "{n}", n),
 			email: strings.ReplaceAll(o.email, "{n}", n), hc: &http.Client{Transport: transport, Jar: jar, Timeout: 30 * time.Second,
 				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 		if err := workers[i].setup(ctx); err != nil {
