@@ -406,6 +406,10 @@ func (w *benchWorker) login(ctx context.Context) (benchTokens, error) {
 		if !loc.IsAbs() {
 			loc = (&url.URL{Scheme: "http", Host: ""}).ResolveReference(loc)
 			body = w.base() + loc.RequestURI()
+		} else if iss, _ := url.Parse(w.o.issuer); len(w.o.targets) > 1 && iss != nil && loc.Host == iss.Host {
+			// Replicas share one public URL (a load balancer's); the worker
+			// stays on its replica.
+			body = w.base() + loc.RequestURI()
 		}
 		if strings.HasPrefix(body, w.o.redirect) {
 			rq := loc.Query()
