@@ -3,6 +3,8 @@ package roles
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/frontdeskhq/frontdesk/identity/store"
@@ -60,8 +62,20 @@ func (s *Service) EffectiveMember(ctx context.Context, mem store.Member) (Effect
 			return Effective{}, err
 		}
 		if m.installed {
+			m.memo = &permMemo{}
 			s.models.put(mem.PracticeID, m)
 		}
+	}
+	if len(d.Overrides) == 0 && len(d.Elevations) == 0 && m.memo != nil {
+		// The common member: permissions follow from the held roles alone.
+		held := sortedSet(mem.Roles)
+		key := strings.Join(held, "\x00")
+		perms, ok := m.memo.get(key)
+		if !ok {
+			perms = m.compute(memberData{held: mem.Roles}, nil, now).Permissions
+			m.memo.put(key, perms)
+		}
+		return Effective{Roles: held, Permissions: slices.Clone(perms), Supervisors: sortedSet(d.Supervisors)}, nil
 	}
 	md := memberData{held: mem.Roles, supervisor: d.Supervisors}
 	for _, o := range d.Overrides {
@@ -72,4 +86,33 @@ func (s *Service) EffectiveMember(ctx context.Context, mem store.Member) (Effect
 		elevations = append(elevations, fromStoreElevation(e))
 	}
 	return m.compute(md, elevations, now), nil
+}
+
+// maxMemoEntries bounds a model's memo (distinct role combinations).
+const maxMemoEntries = 256
+
+// permMemo remembers, for one cached role model, the effective permissions
+// of each combination of held roles without overrides or elevations: the
+// reduction of a role's permissions is quadratic in their number and was
+// the largest part of computing a token's claims. It lives and dies with
+// its model (a new version gets a new memo).
+type permMemo struct {
+	mu sync.Mutex
+	m  map[string][]string
+}
+
+func (p *permMemo) get(key string) ([]string, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	v, ok := p.m[key]
+	return v, ok
+}
+
+func (p *permMemo) put(key string, perms []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil || len(p.m) >= maxMemoEntries {
+		p.m = map[string][]string{}
+	}
+	p.m[key] = perms
 }

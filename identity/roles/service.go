@@ -119,8 +119,9 @@ type model struct {
 	defs      []Role
 	preset    Preset
 	toggleOn  map[string]bool
-	installed bool  // false: the practice predates role models; defs come from the default preset
-	version   int64 // the stored role-model version (store.MemberRoleData.ModelVersion)
+	installed bool      // false: the practice predates role models; defs come from the default preset
+	version   int64     // the stored role-model version (store.MemberRoleData.ModelVersion)
+	memo      *permMemo // for cached models: permissions by held roles (grant.go)
 }
 
 func loadModel(ctx context.Context, st *store.Store, practiceID string) (model, error) {
