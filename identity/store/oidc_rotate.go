@@ -23,40 +23,52 @@ func (s *Store) RotateRefreshToken(ctx context.Context, usedID string, next Refr
 			return err
 		}
 	}
+	if s.rotations != nil && !s.inTx {
+		return s.rotateBatched(ctx, usedID, next, nextHash, now)
+	}
 	var outcome error
 	err := s.InTx(ctx, func(tx *Store) error {
-		res, err := tx.exec(ctx, `UPDATE oidc_refresh_tokens SET used_at = $1
-			WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1`, micros(now), usedID)
-		if err != nil {
-			return fmt.Errorf("store: use refresh token: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("store: use refresh token: %w", err)
-		}
-		if n == 1 {
-			return tx.CreateRefreshToken(ctx, next, nextHash)
-		}
-		var (
-			familyID string
-			used     *int64
-		)
-		if err := tx.queryRow(ctx, `SELECT family_id, used_at FROM oidc_refresh_tokens WHERE id = $1`, usedID).
-			Scan(&familyID, &used); err != nil {
-			return notFound(err, "refresh token")
-		}
-		if used == nil {
-			outcome = fmt.Errorf("refresh token revoked or expired: %w", ErrNotFound)
-			return nil
-		}
-		outcome = ErrRefreshReplayed
-		_, err = tx.RevokeRefreshFamily(ctx, familyID, now)
+		var err error
+		outcome, err = tx.rotateIn(ctx, usedID, next, nextHash, now)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	return outcome
+}
+
+// rotateIn is RotateRefreshToken's work inside the transaction tx. It
+// returns the grant's outcome (nil, ErrRefreshReplayed or ErrNotFound; each
+// leaves tx fit to commit) or an error that must abort it.
+func (tx *Store) rotateIn(ctx context.Context, usedID string, next RefreshToken, nextHash []byte, now time.Time) (outcome, err error) {
+	res, err := tx.exec(ctx, `UPDATE oidc_refresh_tokens SET used_at = $1
+		WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1`, micros(now), usedID)
+	if err != nil {
+		return nil, fmt.Errorf("store: use refresh token: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return nil, fmt.Errorf("store: use refresh token: %w", err)
+	}
+	if n == 1 {
+		return nil, tx.CreateRefreshToken(ctx, next, nextHash)
+	}
+	var (
+		familyID string
+		used     *int64
+	)
+	if err := tx.queryRow(ctx, `SELECT family_id, used_at FROM oidc_refresh_tokens WHERE id = $1`, usedID).
+		Scan(&familyID, &used); err != nil {
+		return nil, notFound(err, "refresh token")
+	}
+	if used == nil {
+		return fmt.Errorf("refresh token revoked or expired: %w", ErrNotFound), nil
+	}
+	if _, err := tx.RevokeRefreshFamily(ctx, familyID, now); err != nil {
+		return nil, err
+	}
+	return ErrRefreshReplayed, nil
 }
 
 // rotateOneStatement marks usedID used and stores next in one PostgreSQL

@@ -70,6 +70,9 @@ type Store struct {
 	writer *writeGate
 	// stmts keeps SQLite statements prepared (nil on PostgreSQL).
 	stmts *stmtCache
+	// rotations batches SQLite refresh-token rotations (nil on PostgreSQL);
+	// see rotateBatcher.
+	rotations *rotateBatcher
 }
 
 // Options tune the connection pool.
@@ -112,6 +115,7 @@ func Open(ctx context.Context, engine Engine, dsn string, opts Options) (*Store,
 	if engine == SQLite {
 		st.writer = newWriteGate()
 		st.stmts = newStmtCache(db)
+		st.rotations = &rotateBatcher{}
 	}
 	return st, nil
 }
