@@ -73,6 +73,9 @@ type Store struct {
 	// rotations batches SQLite refresh-token rotations (nil on PostgreSQL);
 	// see rotateBatcher.
 	rotations *rotateBatcher
+	// checkpoints runs SQLite's WAL checkpoints off the request path (nil on
+	// PostgreSQL); see checkpointer.
+	checkpoints *checkpointer
 }
 
 // Options tune the connection pool.
@@ -116,6 +119,7 @@ func Open(ctx context.Context, engine Engine, dsn string, opts Options) (*Store,
 		st.writer = newWriteGate()
 		st.stmts = newStmtCache(db)
 		st.rotations = &rotateBatcher{}
+		st.checkpoints = startCheckpointer(db, st.writer)
 	}
 	return st, nil
 }
@@ -163,7 +167,7 @@ func sqliteDSN(path string) string {
 		// busy_timeout first: it must already apply when journal_mode(WAL)
 		// runs, or processes opening a new file together see SQLITE_BUSY.
 		"_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		"&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
 }
 
 // Engine reports which database engine the store uses.
@@ -171,6 +175,7 @@ func (s *Store) Engine() Engine { return s.engine }
 
 // Close closes the connection pool.
 func (s *Store) Close() error {
+	s.checkpoints.close()
 	s.stmts.close()
 	return s.db.Close()
 }
