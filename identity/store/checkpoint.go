@@ -30,8 +30,9 @@ const walRestartFrames = 4096
 // (the CLI) do not checkpoint; SQLite checkpoints when the last connection
 // closes.
 type checkpointer struct {
-	stop chan struct{}
-	done sync.WaitGroup
+	stop     chan struct{}
+	stopOnce sync.Once
+	done     sync.WaitGroup
 }
 
 func startCheckpointer(db *sql.DB, gate *writeGate) *checkpointer {
@@ -75,6 +76,6 @@ func (c *checkpointer) close() {
 	if c == nil {
 		return
 	}
-	close(c.stop)
+	c.stopOnce.Do(func() { close(c.stop) }) // Close may be called twice
 	c.done.Wait()
 }
