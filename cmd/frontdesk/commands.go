@@ -16,8 +16,8 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/app"
 	"github.com/frontdeskhq/frontdesk/identity/config"
-	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
+	"github.com/frontdeskhq/frontdesk/identity/store"
 )
 
 // newFlags returns a flag set with the --config flag every command shares.
