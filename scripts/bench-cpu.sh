@@ -2,7 +2,8 @@
 # bench-cpu.sh — one `frontdesk bench` run plus the CPU time it cost, per request:
 # the server's (from /proc/PID/stat), the load tool's, and PostgreSQL's and
 # Redis's (all their processes on the machine, so an upper bound when others
-# use them). Used for the tables in docs/performance.md.
+# use them; backends that exit during the run make it approximate, even
+# negative). Used for the tables in docs/performance.md.
 #
 #   scripts/bench-cpu.sh FRONTDESK_BINARY 'SERVER_PID [PID...]' SCENARIO N [bench flags...]
 #
