@@ -35,6 +35,8 @@ type benchOptions struct {
 	clientID, clientSecret, redirect  string
 	practice, email, password, scopes string
 	progress                          bool
+	cpuProfile                        string
+	targets                           []string // --target split; o.target is the first
 	setupURLs                         []string
 	accounts                          int
 }
@@ -45,7 +47,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o benchOptions
-	fs.StringVar(&o.target, "target", "http://127.0.0.1:8080", "base URL of the frontdesk under test (loopback only)")
+	fs.StringVar(&o.target, "target", "http://127.0.0.1:8080", "base URL of the frontdesk under test (loopback only); "+
+		"several, comma-separated, spread the workers round-robin over replicas")
 	fs.StringVar(&o.issuer, "issuer", "", "issuer (server.public_url) for verify; default --target")
 	fs.StringVar(&o.scenario, "scenario", "", "one of "+strings.Join(benchScenarios, ", "))
 	fs.IntVar(&o.requests, "n", 5000, "number of requests (logins for login)")
@@ -63,6 +66,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 		return nil
 	})
 	fs.IntVar(&o.accounts, "accounts", 1, "number of accounts: {n} in --practice and --email becomes worker % accounts")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load tool's timed run to this file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -85,10 +89,13 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	if o.requests < 1 || o.concurrency < 1 || o.concurrency > 1024 {
 		return usageError{"bench: --n must be at least 1 and --c between 1 and 1024"}
 	}
-	if err := checkLoopback(o.target); err != nil {
-		return usageError{err.Error()}
+	for _, t := range strings.Split(o.target, ",") {
+		if err := checkLoopback(t); err != nil {
+			return usageError{err.Error()}
+		}
+		o.targets = append(o.targets, strings.TrimRight(t, "/"))
 	}
-	o.target = strings.TrimRight(o.target, "/")
+	o.target = o.targets[0]
 	if o.issuer == "" {
 		o.issuer = o.target
 	}
@@ -136,6 +143,7 @@ type benchResult struct {
 	errors    int64
 	statuses  map[int]int64
 	firstErr  string
+	clientCPU time.Duration // the tool's CPU time over the timed run
 }
 
 func (r *benchResult) print(w io.Writer, o benchOptions) {
@@ -149,7 +157,7 @@ func (r *benchResult) print(w io.Writer, o benchOptions) {
 	}
 	n := len(r.latencies)
 	fmt.Fprintf(w, "scenario     %s\n", o.scenario)
-	fmt.Fprintf(w, "target       %s\n", o.target)
+	fmt.Fprintf(w, "target       %s\n", strings.Join(o.targets, ", "))
 	fmt.Fprintf(w, "requests     %d (concurrency %d) in %s\n", n, o.concurrency, r.elapsed.Round(time.Millisecond))
 	fmt.Fprintf(w, "requests/s   %.0f\n", float64(n)/r.elapsed.Seconds())
 	fmt.Fprintf(w, "latency      p50 %s  p95 %s  p99 %s  max %s\n", fmtDur(pct(0.50)), fmtDur(pct(0.95)), fmtDur(pct(0.99)), fmtDur(pct(1)))
@@ -164,6 +172,11 @@ func (r *benchResult) print(w io.Writer, o benchOptions) {
 	}
 	if len(parts) > 0 {
 		fmt.Fprintf(w, "statuses     %s\n", strings.Join(parts, " "))
+	}
+	if r.clientCPU > 0 && n > 0 {
+		// The load tool's own CPU time per request (it shares the cores with
+		// the server, so it bounds what the server can be measured at).
+		fmt.Fprintf(w, "client cpu   %.0fµs per request\n", float64(r.clientCPU)/float64(time.Microsecond)/float64(n))
 	}
 	fmt.Fprintf(w, "errors       %d\n", r.errors)
 	if r.firstErr != "" {
@@ -187,6 +200,7 @@ type benchWorker struct {
 	id      int
 	// practice and email of this worker's account ({n} replaced).
 	practice, email string
+	target          string // the replica this worker drives
 	verify          *enforce.Verifier
 }
 
@@ -243,7 +257,7 @@ func (w *benchWorker) setup(ctx context.Context) error {
 		}
 		w.refresh, w.access = tok.RefreshToken, tok.AccessToken
 		if w.o.scenario == "verify" {
-			v, err := enforce.New(enforce.Config{Issuer: w.o.issuer, Audience: w.o.clientID, JWKSURL: w.o.target + "/oauth2/keys",
+			v, err := enforce.New(enforce.Config{Issuer: w.o.issuer, Audience: w.o.clientID, JWKSURL: w.base() + "/oauth2/keys",
 				CacheSize: -1, HTTPClient: w.hc})
 			if err != nil {
 				return err
@@ -269,7 +283,7 @@ type benchTokens struct {
 }
 
 func (w *benchWorker) token(ctx context.Context, form url.Values) (int, benchTokens, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.o.target+"/oauth2/token", strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.base()+"/oauth2/token", strings.NewReader(form.Encode()))
 	if err != nil {
 		return 0, benchTokens{}, err
 	}
@@ -307,7 +321,7 @@ func (w *benchWorker) post(ctx context.Context, path string, form url.Values, or
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if origin {
-		req.Header.Set("Origin", w.o.target)
+		req.Header.Set("Origin", w.base())
 	}
 	return w.do(req)
 }
@@ -325,9 +339,17 @@ func (w *benchWorker) do(req *http.Request) (int, string, error) {
 	return resp.StatusCode, string(body), nil
 }
 
+// base is the worker's replica: its own target, else the first --target.
+func (w *benchWorker) base() string {
+	if w.target != "" {
+		return w.target
+	}
+	return w.o.target
+}
+
 func (w *benchWorker) abs(p string) string {
 	if strings.HasPrefix(p, "/") {
-		return w.o.target + p
+		return w.base() + p
 	}
 	return p
 }
@@ -383,7 +405,11 @@ func (w *benchWorker) login(ctx context.Context) (benchTokens, error) {
 		}
 		if !loc.IsAbs() {
 			loc = (&url.URL{Scheme: "http", Host: ""}).ResolveReference(loc)
-			body = w.o.target + loc.RequestURI()
+			body = w.base() + loc.RequestURI()
+		} else if iss, _ := url.Parse(w.o.issuer); len(w.o.targets) > 1 && iss != nil && loc.Host == iss.Host {
+			// Replicas share one public URL (a load balancer's); the worker
+			// stays on its replica.
+			body = w.base() + loc.RequestURI()
 		}
 		if strings.HasPrefix(body, w.o.redirect) {
 			rq := loc.Query()
@@ -406,7 +432,7 @@ func (w *benchWorker) login(ctx context.Context) (benchTokens, error) {
 // practice can be benchmarked without a browser.
 func benchSetup(ctx context.Context, o *benchOptions, setupURL string) error {
 	jar, _ := cookiejar.New(nil)
-	w := &benchWorker{o: o, hc: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+	w := &benchWorker{o: o, target: o.target, hc: &http.Client{Jar: jar, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	st, page, err := w.get(ctx, setupURL)
 	if err != nil || st != http.StatusOK {
@@ -435,7 +461,7 @@ func runBench(ctx context.Context, o benchOptions, stderr io.Writer) (*benchResu
 	for i := range workers {
 		jar, _ := cookiejar.New(nil)
 		n := strconv.Itoa(i % o.accounts)
-		workers[i] = &benchWorker{o: &o, id: i, practice: strings.ReplaceAll(o.practice, "{n}", n),
+		workers[i] = &benchWorker{o: &o, id: i, target: o.targets[i%len(o.targets)], practice: strings.ReplaceAll(o.practice, "{n}", n),
 			email: strings.ReplaceAll(o.email, "{n}", n), hc: &http.Client{Transport: transport, Jar: jar, Timeout: 30 * time.Second,
 				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 		if err := workers[i].setup(ctx); err != nil {
@@ -455,6 +481,14 @@ func runBench(ctx context.Context, o benchOptions, stderr io.Writer) (*benchResu
 	} else {
 		close(progress)
 	}
+	if o.cpuProfile != "" {
+		stop, err := startCPUProfile(o.cpuProfile)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+	}
+	cpuStart := processCPU()
 	start := time.Now()
 	for _, w := range workers {
 		wg.Go(func() {
@@ -491,6 +525,7 @@ func runBench(ctx context.Context, o benchOptions, stderr io.Writer) (*benchResu
 	}
 	wg.Wait()
 	res.elapsed = time.Since(start)
+	res.clientCPU = processCPU() - cpuStart
 	if o.progress {
 		progress <- struct{}{}
 		<-progress

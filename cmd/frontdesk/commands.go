@@ -79,6 +79,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, env []string
 		return err
 	}
 	logger := app.NewLogger(cfg.Log, stderr)
+	tuneGC(cfg, env, logger)
 	a, err := app.New(ctx, cfg, logger)
 	if err != nil {
 		return err

@@ -88,20 +88,32 @@ func ClientConfigs(in []config.Client) []oidc.ClientConfig {
 	return out
 }
 
-// RolesClaims adapts the role model to the provider's claims source.
-func RolesClaims(svc *roles.Service) oidc.ClaimsSource {
-	return oidc.ClaimsFunc(func(ctx context.Context, practiceID, memberID string) (oidc.Effective, error) {
-		e, err := svc.Effective(ctx, practiceID, memberID)
-		if err != nil {
-			return oidc.Effective{}, err
-		}
-		out := oidc.Effective{Roles: e.Roles, Permissions: e.Permissions, Supervisors: e.Supervisors,
-			Supervisees: e.Supervisees, CosignNotes: e.CosignNotes, CosignTreatmentPlans: e.CosignTreatmentPlans}
-		if e.Elevated {
-			out.ElevatedUntil = e.ElevationExpires
-		}
-		return out, nil
-	})
+// RolesClaims adapts the role model to the provider's claims source. It is
+// an oidc.MemberClaimsSource: grants pass the member row they have read.
+func RolesClaims(svc *roles.Service) oidc.ClaimsSource { return rolesClaims{svc} }
+
+type rolesClaims struct{ svc *roles.Service }
+
+// Effective computes the member's claims.
+func (c rolesClaims) Effective(ctx context.Context, practiceID, memberID string) (oidc.Effective, error) {
+	return toClaims(c.svc.Effective(ctx, practiceID, memberID))
+}
+
+// EffectiveMember computes the claims of a member row just read.
+func (c rolesClaims) EffectiveMember(ctx context.Context, m store.Member) (oidc.Effective, error) {
+	return toClaims(c.svc.EffectiveMember(ctx, m))
+}
+
+func toClaims(e roles.Effective, err error) (oidc.Effective, error) {
+	if err != nil {
+		return oidc.Effective{}, err
+	}
+	out := oidc.Effective{Roles: e.Roles, Permissions: e.Permissions, Supervisors: e.Supervisors,
+		Supervisees: e.Supervisees, CosignNotes: e.CosignNotes, CosignTreatmentPlans: e.CosignTreatmentPlans}
+	if e.Elevated {
+		out.ElevatedUntil = e.ElevationExpires
+	}
+	return out, nil
 }
 
 // newOIDC builds the OpenID provider from the configuration.

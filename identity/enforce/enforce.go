@@ -27,6 +27,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	josejson "github.com/go-jose/go-jose/v4/json"
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
@@ -198,14 +199,17 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 }
 
 func (v *Verifier) verify(ctx context.Context, token string) (*Claims, error) {
-	tok, err := jwt.ParseSigned(token, algorithms)
+	// Compact serialization only, as jwt.ParseSigned; the payload is then
+	// verified once and decoded once into both claim sets (jwt's Claims
+	// decoded it once per destination, a third of a verification's time).
+	jws, err := jose.ParseSignedCompact(token, algorithms)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
-	if len(tok.Headers) != 1 {
+	if len(jws.Signatures) != 1 {
 		return nil, fmt.Errorf("%w: expected one signature", ErrInvalidToken)
 	}
-	h := tok.Headers[0]
+	h := jws.Signatures[0].Header
 	typ, _ := h.ExtraHeaders[jose.HeaderType].(string)
 	if !strings.EqualFold(typ, AccessTokenType) && !strings.EqualFold(typ, "application/"+AccessTokenType) {
 		return nil, fmt.Errorf("%w: typ %q is not an access token", ErrInvalidToken, typ)
@@ -214,13 +218,18 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
-	var (
-		std  jwt.Claims
-		priv privateClaims
-	)
-	if err := tok.Claims(key.Key, &std, &priv); err != nil {
+	payload, err := jws.Verify(key.Key)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
+	var all struct {
+		jwt.Claims
+		privateClaims
+	}
+	if err := josejson.Unmarshal(payload, &all); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	std, priv := all.Claims, all.privateClaims
 	if std.Expiry == nil {
 		return nil, fmt.Errorf("%w: no expiry", ErrInvalidToken)
 	}

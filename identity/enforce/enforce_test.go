@@ -269,6 +269,7 @@ func benchVerify(b *testing.B, alg jose.SignatureAlgorithm, cache int) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer reportCPU(b)()
 	for b.Loop() {
 		if _, err := v.Verify(ctx, tok); err != nil {
 			b.Fatal(err)

@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -64,6 +65,9 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
+		if !s.log(r).Enabled(r.Context(), slog.LevelInfo) {
+			return // spare building the line's attributes (client address and all) per request
+		}
 		s.log(r).InfoContext(r.Context(), "request",
 			"method", r.Method, "path", r.URL.Path, "status", sw.code(), "bytes", sw.bytes,
 			"duration_ms", float64(time.Since(start).Microseconds())/1000, "client", s.clientAddr(r).String())

@@ -36,6 +36,7 @@ func BenchmarkClientCredentials(b *testing.B) {
 	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"schedule.read"}}
 	b.SetParallelism(4) // 2 cores × 4 = 8 concurrent requests
 	b.ResetTimer()
+	defer reportCPU(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			e.tokenRequest(b, form)
@@ -67,6 +68,7 @@ func BenchmarkRefreshRotation(b *testing.B) {
 			}
 			b.SetParallelism(4)
 			b.ResetTimer()
+			defer reportCPU(b)()
 			b.RunParallel(func(pb *testing.PB) {
 				rt := seed()
 				for pb.Next() {

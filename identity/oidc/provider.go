@@ -162,10 +162,12 @@ type Provider struct {
 	keys    *KeyManager
 	clients map[string]*client
 	apps    *appCache // registered apps (apps.go)
-	store   *storage
-	op      *op.Provider
-	server  *server
-	handler http.Handler
+	// practices caches practices by ID for grants (grantcache.go).
+	practices practiceCache
+	store     *storage
+	op        *op.Provider
+	server    *server
+	handler   http.Handler
 }
 
 // New builds the provider and makes sure signing keys exist.

@@ -12,7 +12,6 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
-	"github.com/frontdeskhq/frontdesk/identity/store"
 )
 
 // errNotOffered answers library paths that frontdesk replaces with its own
@@ -58,9 +57,11 @@ func (s *storage) GetRefreshTokenInfo(context.Context, string, string) (string, 
 	return "", "", op.ErrInvalidRefreshToken
 }
 
-// SigningKey returns the active key of the algorithm in ctx (the client's).
+// SigningKey returns the active default (ES256) key. frontdesk signs its
+// tokens itself (mint.go) with the client's algorithm; the library signs
+// nothing frontdesk issues.
 func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
-	return s.p.keys.Signing(ctx, algFrom(ctx))
+	return s.p.keys.Signing(ctx, AlgES256)
 }
 
 func (s *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
@@ -142,15 +143,10 @@ func (s *storage) fillUserinfo(info *oidc.UserInfo, g *grant, scopes []string) {
 	}
 	if slices.Contains(scopes, oidc.ScopeEmail) {
 		info.Email = m.Email
-		// Active members proved the address by using the link mailed to it.
-		info.EmailVerified = oidc.Bool(m.Status == store.StatusActive || m.Status == store.StatusLocked)
+		info.EmailVerified = oidc.Bool(emailVerified(m.Status))
 	}
 	if slices.Contains(scopes, oidc.ScopeProfile) {
-		name := m.DisplayName
-		if name == "" {
-			name = m.LegalName
-		}
-		info.Name = name
+		info.Name = displayName(m.DisplayName, m.LegalName)
 	}
 	if slices.Contains(scopes, ScopePractitioner) {
 		info.AppendClaims("legal_name", m.LegalName)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-	zcrypto "github.com/zitadel/oidc/v3/pkg/crypto"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
@@ -63,19 +62,6 @@ func (r *idRequest) GetState() string                      { return "" }
 func (r *idRequest) GetSubject() string                    { return r.g.subject }
 func (r *idRequest) Done() bool                            { return true }
 
-type algKey struct{}
-
-func withAlg(ctx context.Context, alg string) context.Context {
-	return context.WithValue(ctx, algKey{}, alg)
-}
-
-func algFrom(ctx context.Context) string {
-	if a, ok := ctx.Value(algKey{}).(string); ok {
-		return a
-	}
-	return AlgES256
-}
-
 // privateClaims are the practice claims of ID and access tokens.
 func (g *grant) privateClaims() map[string]any {
 	c := map[string]any{
@@ -109,7 +95,7 @@ func (p *Provider) memberGrant(ctx context.Context, cl *client, practiceID, memb
 		// A registered app serves only its own practice's members.
 		return nil, oidc.ErrInvalidGrant().WithDescription("this app serves another practice")
 	}
-	practice, err := p.d.Store.PracticeByID(ctx, practiceID)
+	practice, err := p.practices.byID(ctx, p.d.Store, practiceID)
 	if err != nil {
 		return nil, oidc.ErrInvalidGrant().WithParent(err)
 	}
@@ -120,7 +106,7 @@ func (p *Provider) memberGrant(ctx context.Context, cl *client, practiceID, memb
 	if m.Status != store.StatusActive && m.Status != store.StatusLocked {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the member can no longer sign in")
 	}
-	eff, err := p.d.Claims.Effective(ctx, practiceID, memberID)
+	eff, err := p.effective(ctx, m)
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
@@ -130,8 +116,8 @@ func (p *Provider) memberGrant(ctx context.Context, cl *client, practiceID, memb
 	return &grant{client: cl, subject: m.ID, practice: practice, member: &m, eff: eff}, nil
 }
 
-// mintAccessToken signs an RFC 9068 access token.
-func (p *Provider) mintAccessToken(ctx context.Context, g *grant) (string, time.Duration, error) {
+// mintAccessToken signs an RFC 9068 access token with key.
+func (p *Provider) mintAccessToken(key *signingKey, g *grant) (string, time.Duration, error) {
 	ttl := p.set.AccessTokenTTL
 	if g.client.cfg.AccessTokenTTL > 0 {
 		ttl = g.client.cfg.AccessTokenTTL
@@ -143,26 +129,7 @@ func (p *Provider) mintAccessToken(ctx context.Context, g *grant) (string, time.
 		// one lifetime later.
 		ttl = max(until.Truncate(time.Second).Sub(now), time.Second)
 	}
-	claims := oidc.NewAccessTokenClaims(p.issuer, g.subject, []string{g.client.cfg.ID}, now.Add(ttl), p.d.NewID(), g.client.cfg.ID, 0)
-	claims.IssuedAt, claims.NotBefore = oidc.FromTime(now), oidc.FromTime(now)
-	claims.Scopes = g.scopes
-	if !g.authTime.IsZero() {
-		claims.AuthTime = oidc.FromTime(g.authTime)
-	}
-	claims.AuthenticationMethodsReferences = g.amr
-	if g.practice.ID != "" {
-		claims.Claims = g.privateClaims()
-	}
-	key, err := p.keys.Signing(ctx, g.client.cfg.SigningAlg)
-	if err != nil {
-		return "", 0, err
-	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: key.alg, Key: &jose.JSONWebKey{Key: key.private, KeyID: key.id}},
-		(&jose.SignerOptions{}).WithType(AccessTokenType))
-	if err != nil {
-		return "", 0, fmt.Errorf("oidc: signer: %w", err)
-	}
-	tok, err := zcrypto.Sign(claims, signer)
+	tok, err := key.sign(AccessTokenType, p.accessTokenClaims(g, now, ttl))
 	if err != nil {
 		return "", 0, fmt.Errorf("oidc: sign access token: %w", err)
 	}
@@ -172,15 +139,18 @@ func (p *Provider) mintAccessToken(ctx context.Context, g *grant) (string, time.
 // respond mints the token response for g: access token, ID token (member
 // grants) and, when asked, a rotated refresh token.
 func (p *Provider) respond(ctx context.Context, g *grant, code string) (*op.Response, error) {
-	ctx = withAlg(ctx, g.client.cfg.SigningAlg)
-	at, ttl, err := p.mintAccessToken(ctx, g)
+	key, err := p.keys.Signing(ctx, g.client.cfg.SigningAlg)
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	at, ttl, err := p.mintAccessToken(key, g)
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	resp := &oidc.AccessTokenResponse{AccessToken: at, TokenType: oidc.BearerToken, ExpiresIn: uint64(ttl / time.Second),
 		Scope: g.scopes}
 	if g.member != nil {
-		resp.IDToken, err = op.CreateIDToken(ctx, p.issuer, &idRequest{g}, g.client.IDTokenLifetime(), at, code, p.store, g.client)
+		resp.IDToken, err = p.idToken(key, g, at, code)
 		if err != nil {
 			return nil, oidc.ErrServerError().WithParent(err)
 		}

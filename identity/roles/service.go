@@ -115,7 +115,8 @@ type Deps struct {
 // overrides, supervision and elevations, enforcing the role model's own rules
 // and auditing each change. It is safe for concurrent use.
 type Service struct {
-	d Deps
+	d      Deps
+	models *modelCache // parsed role models for EffectiveMember (grant.go)
 }
 
 // New returns a Service.
@@ -126,7 +127,7 @@ func New(d Deps) (*Service, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{d: d}, nil
+	return &Service{d: d, models: &modelCache{}}, nil
 }
 
 // model is a practice's role model as loaded from the store.
@@ -134,7 +135,9 @@ type model struct {
 	defs      []Role
 	preset    Preset
 	toggleOn  map[string]bool
-	installed bool // false: the practice predates role models; defs come from the default preset
+	installed bool      // false: the practice predates role models; defs come from the default preset
+	version   int64     // the stored role-model version (store.MemberRoleData.ModelVersion)
+	memo      *permMemo // for cached models: permissions by held roles (grant.go)
 }
 
 func loadModel(ctx context.Context, st *store.Store, practiceID string) (model, error) {
@@ -150,7 +153,7 @@ func loadModel(ctx context.Context, st *store.Store, practiceID string) (model, 
 	if err != nil {
 		return model{}, fmt.Errorf("roles: %w", err)
 	}
-	m := model{preset: Preset{Key: rm.Preset}, toggleOn: rm.Toggles, installed: true}
+	m := model{preset: Preset{Key: rm.Preset}, toggleOn: rm.Toggles, installed: true, version: rm.UpdatedAt.UnixMicro()}
 	if p, ok := presetRaw(rm.Preset); ok {
 		m.preset = p
 	}

@@ -70,7 +70,7 @@ func (s *Store) PutRoleModel(ctx context.Context, m RoleModel) error {
 	}
 	_, err = s.exec(ctx, `INSERT INTO practice_role_models (practice_id, preset, toggles, updated_at)
 		VALUES ($1, $2, $3, $4) ON CONFLICT (practice_id) DO UPDATE
-		SET preset = excluded.preset, toggles = excluded.toggles, updated_at = excluded.updated_at`,
+		SET preset = excluded.preset, toggles = excluded.toggles, updated_at = `+bumpVersion,
 		m.PracticeID, m.Preset, string(toggles), micros(m.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("store: put role model: %w", err)
@@ -104,6 +104,9 @@ func (s *Store) ReplaceRoleDefinitions(ctx context.Context, practiceID string, d
 	return s.InTx(ctx, func(tx *Store) error {
 		if _, err := tx.exec(ctx, `DELETE FROM role_definitions WHERE practice_id = $1`, practiceID); err != nil {
 			return fmt.Errorf("store: clear role definitions: %w", err)
+		}
+		if err := tx.bumpRoleModel(ctx, practiceID, defs); err != nil {
+			return err
 		}
 		for i, d := range defs {
 			perms, err1 := jsonList(d.Permissions)

@@ -19,6 +19,9 @@ type stmtCache struct {
 	db    *sql.DB
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
+
+	rbMu    sync.RWMutex
+	rebound map[string]string // rebindcache.go
 }
 
 func newStmtCache(db *sql.DB) *stmtCache {

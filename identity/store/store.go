@@ -70,6 +70,12 @@ type Store struct {
 	writer *writeGate
 	// stmts keeps SQLite statements prepared (nil on PostgreSQL).
 	stmts *stmtCache
+	// rotations batches SQLite refresh-token rotations (nil on PostgreSQL);
+	// see rotateBatcher.
+	rotations *rotateBatcher
+	// checkpoints runs SQLite's WAL checkpoints off the request path (nil on
+	// PostgreSQL); see checkpointer.
+	checkpoints *checkpointer
 }
 
 // Options tune the connection pool.
@@ -112,6 +118,8 @@ func Open(ctx context.Context, engine Engine, dsn string, opts Options) (*Store,
 	if engine == SQLite {
 		st.writer = newWriteGate()
 		st.stmts = newStmtCache(db)
+		st.rotations = &rotateBatcher{}
+		st.checkpoints = startCheckpointer(db, st.writer)
 	}
 	return st, nil
 }
@@ -159,7 +167,7 @@ func sqliteDSN(path string) string {
 		// busy_timeout first: it must already apply when journal_mode(WAL)
 		// runs, or processes opening a new file together see SQLITE_BUSY.
 		"_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		"&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
 }
 
 // Engine reports which database engine the store uses.
@@ -167,6 +175,7 @@ func (s *Store) Engine() Engine { return s.engine }
 
 // Close closes the connection pool.
 func (s *Store) Close() error {
+	s.checkpoints.close()
 	s.stmts.close()
 	return s.db.Close()
 }
@@ -265,10 +274,13 @@ var placeholder = regexp.MustCompile(`\$(\d+)`)
 // rebind rewrites PostgreSQL placeholders ($1) into SQLite's numbered form (?1).
 // Queries are written once, in PostgreSQL style.
 func (s *Store) rebind(query string) string {
-	if s.engine == SQLite {
-		return placeholder.ReplaceAllString(query, "?$1")
+	if s.engine != SQLite {
+		return query
 	}
-	return query
+	if s.stmts != nil {
+		return s.stmts.rebind(query)
+	}
+	return placeholder.ReplaceAllString(query, "?$1")
 }
 
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {

@@ -1,0 +1,216 @@
+package oidc
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/frontdeskhq/frontdesk/identity/store"
+)
+
+// Token minting, the hot path of every grant. The claims of access and ID
+// tokens are typed structs marshalled once: the library's claim types merge
+// their private claims by encoding, decoding into a map and encoding again,
+// which cost more than a third of a token's CPU outside the signature. The
+// claim names and values are those the library produced (tests decode them);
+// signing is go-jose's, with one signer per key and token type kept for the
+// key's lifetime instead of a new one per token.
+
+// practiceClaims are the practice claims of access and ID tokens (see
+// grant.privateClaims, which userinfo still uses).
+type practiceClaims struct {
+	Practice      string   `json:"practice"`
+	PracticeID    string   `json:"practice_id"`
+	Roles         []string `json:"roles"`
+	Permissions   []string `json:"permissions"`
+	ElevatedUntil int64    `json:"elevated_until,omitempty"`
+}
+
+func (g *grant) practiceClaims() *practiceClaims {
+	c := &practiceClaims{Practice: g.practice.Slug, PracticeID: g.practice.ID,
+		Roles: nonNil(g.eff.Roles), Permissions: nonNil(g.eff.Permissions)}
+	if !g.eff.ElevatedUntil.IsZero() {
+		c.ElevatedUntil = g.eff.ElevatedUntil.Unix()
+	}
+	return c
+}
+
+// accessTokenClaims is an RFC 9068 access token's payload.
+type accessTokenClaims struct {
+	Issuer     string   `json:"iss"`
+	Subject    string   `json:"sub"`
+	Audience   []string `json:"aud"`
+	Expiration int64    `json:"exp"`
+	IssuedAt   int64    `json:"iat"`
+	NotBefore  int64    `json:"nbf"`
+	AuthTime   int64    `json:"auth_time,omitempty"`
+	AMR        []string `json:"amr,omitempty"`
+	ClientID   string   `json:"client_id"`
+	JWTID      string   `json:"jti"`
+	Scope      string   `json:"scope,omitempty"`
+	SessionID  string   `json:"sid,omitempty"`
+	*practiceClaims
+}
+
+// idTokenClaims is an ID token's payload, as op.CreateIDToken built it for
+// frontdesk's grants: the standard claims, the userinfo claims the scopes
+// allow, and the practice claims.
+type idTokenClaims struct {
+	Issuer        string   `json:"iss"`
+	Subject       string   `json:"sub"`
+	Audience      []string `json:"aud"`
+	Expiration    int64    `json:"exp"`
+	IssuedAt      int64    `json:"iat"`
+	AuthTime      int64    `json:"auth_time,omitempty"`
+	Nonce         string   `json:"nonce,omitempty"`
+	AMR           []string `json:"amr,omitempty"`
+	AZP           string   `json:"azp"`
+	ClientID      string   `json:"client_id"`
+	AtHash        string   `json:"at_hash,omitempty"`
+	CodeHash      string   `json:"c_hash,omitempty"`
+	SessionID     string   `json:"sid,omitempty"`
+	Email         string   `json:"email,omitempty"`
+	EmailVerified bool     `json:"email_verified,omitempty"`
+	Name          string   `json:"name,omitempty"`
+	*practiceClaims
+	*practitionerClaims
+}
+
+// practitionerClaims come with the practitioner scope.
+type practitionerClaims struct {
+	LegalName   string   `json:"legal_name"`
+	NPI         string   `json:"npi"`
+	Taxonomy    string   `json:"taxonomy"`
+	Supervisors []string `json:"supervisors"`
+	// Supervisees, CosignNotes and CosignTreatmentPlans: see Effective.
+	Supervisees          []string `json:"supervisees"`
+	CosignNotes          []string `json:"cosign_notes"`
+	CosignTreatmentPlans []string `json:"cosign_treatment_plans"`
+}
+
+// signers keeps one go-jose signer per token type for a signing key. A
+// jose.Signer only reads its key and options when signing, so one serves
+// concurrent requests.
+type signers struct {
+	once   sync.Once
+	access jose.Signer // typ at+jwt
+	id     jose.Signer // typ JWT
+	err    error
+}
+
+func (k *signingKey) signer(typ jose.ContentType) (jose.Signer, error) {
+	k.signers.once.Do(func() {
+		jwk := &jose.JSONWebKey{Key: k.private, KeyID: k.id}
+		k.signers.access, k.signers.err = jose.NewSigner(jose.SigningKey{Algorithm: k.alg, Key: jwk},
+			(&jose.SignerOptions{}).WithType(AccessTokenType))
+		if k.signers.err != nil {
+			return
+		}
+		k.signers.id, k.signers.err = jose.NewSigner(jose.SigningKey{Algorithm: k.alg, Key: jwk},
+			(&jose.SignerOptions{}).WithType("JWT"))
+	})
+	if k.signers.err != nil {
+		return nil, fmt.Errorf("oidc: signer: %w", k.signers.err)
+	}
+	if typ == AccessTokenType {
+		return k.signers.access, nil
+	}
+	return k.signers.id, nil
+}
+
+// sign marshals claims and signs them as a compact JWS of type typ.
+func (k *signingKey) sign(typ jose.ContentType, claims any) (string, error) {
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", fmt.Errorf("oidc: token claims: %w", err)
+	}
+	s, err := k.signer(typ)
+	if err != nil {
+		return "", err
+	}
+	jws, err := s.Sign(payload)
+	if err != nil {
+		return "", fmt.Errorf("oidc: sign: %w", err)
+	}
+	return jws.CompactSerialize()
+}
+
+// idToken mints g's ID token with key, the way op.CreateIDToken did: expiry
+// and issued-at from the real clock (relying parties check them against
+// theirs), at_hash of the access token and c_hash of the code when given,
+// and the claims fillUserinfo sets for the token's scopes.
+func (p *Provider) idToken(key *signingKey, g *grant, accessToken, code string) (string, error) {
+	now := time.Now().UTC()
+	c := &idTokenClaims{Issuer: p.issuer, Subject: g.subject, Audience: []string{g.client.cfg.ID},
+		Expiration: now.Add(g.client.IDTokenLifetime()).Unix(), IssuedAt: now.Unix(),
+		AuthTime: oidcTime(g.authTime), Nonce: g.nonce, AMR: g.amr, AZP: g.client.cfg.ID, ClientID: g.client.cfg.ID}
+	var err error
+	if accessToken != "" {
+		if c.AtHash, err = oidc.ClaimHash(accessToken, key.alg); err != nil {
+			return "", fmt.Errorf("oidc: at_hash: %w", err)
+		}
+	}
+	if code != "" {
+		if c.CodeHash, err = oidc.ClaimHash(code, key.alg); err != nil {
+			return "", fmt.Errorf("oidc: c_hash: %w", err)
+		}
+	}
+	if len(g.scopes) > 0 {
+		c.SessionID = g.sid
+		c.practiceClaims = g.practiceClaims()
+		if m := g.member; m != nil {
+			if slices.Contains(g.scopes, oidc.ScopeEmail) {
+				c.Email = m.Email
+				c.EmailVerified = emailVerified(m.Status)
+			}
+			if slices.Contains(g.scopes, oidc.ScopeProfile) {
+				c.Name = displayName(m.DisplayName, m.LegalName)
+			}
+			if slices.Contains(g.scopes, ScopePractitioner) {
+				c.practitionerClaims = &practitionerClaims{LegalName: m.LegalName, NPI: m.NPI, Taxonomy: m.Taxonomy,
+					Supervisors: nonNil(g.eff.Supervisors), Supervisees: nonNil(g.eff.Supervisees),
+					CosignNotes: nonNil(g.eff.CosignNotes), CosignTreatmentPlans: nonNil(g.eff.CosignTreatmentPlans)}
+			}
+		}
+	}
+	return key.sign("JWT", c)
+}
+
+// accessToken builds g's access-token claims issued at now, expiring after ttl.
+func (p *Provider) accessTokenClaims(g *grant, now time.Time, ttl time.Duration) *accessTokenClaims {
+	c := &accessTokenClaims{Issuer: p.issuer, Subject: g.subject, Audience: []string{g.client.cfg.ID},
+		Expiration: now.Add(ttl).Unix(), IssuedAt: now.Unix(), NotBefore: now.Unix(), AuthTime: oidcTime(g.authTime),
+		AMR: g.amr, ClientID: g.client.cfg.ID, JWTID: p.d.NewID(), Scope: strings.Join(g.scopes, " ")}
+	if g.practice.ID != "" {
+		c.SessionID = g.sid
+		c.practiceClaims = g.practiceClaims()
+	}
+	return c
+}
+
+func oidcTime(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+// emailVerified: active (and locked) members proved their address by using
+// the link mailed to it.
+func emailVerified(status store.MemberStatus) bool {
+	return status == store.StatusActive || status == store.StatusLocked
+}
+
+// displayName is the name claim: the display name, else the legal name.
+func displayName(display, legal string) string {
+	if display == "" {
+		return legal
+	}
+	return display
+}
