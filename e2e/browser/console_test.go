@@ -166,7 +166,10 @@ func TestConsoleOwnerJourney(t *testing.T) {
 	const chosen = "saffron ladder meadow forty one"
 	b.typeInto("#new_password", chosen)
 	b.typeInto("#confirm_password", chosen)
-	b.click(`main form[action$="/new-password"] button[type="submit"]`, "/p/"+slug+"/", "#member-email")
+	// A passkey is offered next; "Not now" goes on to the account page.
+	b.click(`main form[action$="/new-password"] button[type="submit"]`, "/p/"+slug+"/add-passkey", "#passkey-skip")
+	b.pageDone("clinician-passkey-offer")
+	b.click(`#passkey-skip`, "/p/"+slug+"/", "#member-email")
 	b.pageDone("clinician-signed-in")
 	if got := b.text("#member-email"); got != clinicianEmail {
 		t.Errorf("signed in as %q, want the clinician", got)
