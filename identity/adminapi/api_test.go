@@ -45,6 +45,7 @@ func endpoints(h *harness) []endpoint {
 		{"GET", "/practices/sunrise/members/" + clin + "/elevations", ""},
 		{"POST", "/practices/sunrise/members/" + clin + "/elevations",
 			`{"permissions":["clinical_notes.view:all"],"duration_minutes":60,"reason":"Covering an urgent session today"}`},
+		{"GET", "/practices/sunrise/elevations", ""},
 		{"POST", "/practices/sunrise/elevations/elv_nope/end", ""},
 		{"GET", "/practices/sunrise/apps", ""},
 		{"POST", "/practices/sunrise/apps", `{"name":"EHR","redirect_uris":["https://ehr.example/cb"],"confidential":true}`},

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/roles"
+	"github.com/frontdeskhq/frontdesk/identity/store"
 )
 
 // A member's access beyond their roles: per-member overrides, the preset's
@@ -20,6 +21,7 @@ func (a *API) memberAccessRoutes(p string) {
 	a.handle("PUT "+p+"/members/{id}/options/{option}", roles.PermAssign, a.setMemberOption)
 	a.handle("GET "+p+"/members/{id}/elevations", roles.PermGrantElevation, a.listMemberElevations)
 	a.handle("POST "+p+"/members/{id}/elevations", roles.PermGrantElevation, a.idempotent(a.grantElevation))
+	a.handle("GET "+p+"/elevations", "", a.listPracticeElevations)
 	a.handle("POST "+p+"/elevations/{elevation}/end", roles.PermGrantElevation, a.endElevation)
 }
 
@@ -62,23 +64,9 @@ func (a *API) overridesView(r *http.Request, c *caller, memberID string) (member
 			ov = []roles.Override{}
 		}
 		out.Options = append(out.Options, memberOptionView{Key: opt.Key, Name: opt.Name, Description: opt.Description,
-			On: OptionOn(opt, out.Overrides), Overrides: ov})
+			On: opt.OnFor(out.Overrides), Overrides: ov})
 	}
 	return out, nil
-}
-
-// OptionOn reports whether every override of the member option is among the
-// member's overrides — the option is on.
-func OptionOn(opt roles.MemberOption, current []roles.Override) bool {
-	if len(opt.Overrides) == 0 {
-		return false
-	}
-	for _, o := range opt.Overrides {
-		if !slices.Contains(current, o) {
-			return false
-		}
-	}
-	return true
 }
 
 func (a *API) getMemberOverrides(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -173,18 +161,40 @@ func (a *API) listMemberElevations(w http.ResponseWriter, r *http.Request, c *ca
 	if err != nil {
 		return err
 	}
+	stored = slices.DeleteFunc(stored, func(e store.Elevation) bool { return e.PracticeID != c.practice.ID })
+	writeElevations(w, stored)
+	return nil
+}
+
+func (a *API) listPracticeElevations(w http.ResponseWriter, r *http.Request, c *caller) error {
+	ok, err := a.allowed(r.Context(), c, roles.PermGrantElevation)
+	if err == nil && !ok {
+		ok, err = a.allowed(r.Context(), c, roles.PermAudit)
+	}
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &apiError{http.StatusForbidden, "forbidden",
+			"You hold neither elevation.grant nor audit.view in this practice; ask an administrator."}
+	}
+	stored, err := a.d.Store.PracticeActiveElevations(r.Context(), c.practice.ID, a.d.Now())
+	if err != nil {
+		return err
+	}
+	writeElevations(w, stored)
+	return nil
+}
+
+func writeElevations(w http.ResponseWriter, stored []store.Elevation) {
 	out := struct {
 		Elevations []elevationView `json:"elevations"`
 	}{Elevations: []elevationView{}}
 	for _, e := range stored {
-		if e.PracticeID != c.practice.ID {
-			continue
-		}
 		out.Elevations = append(out.Elevations, elevationView{ID: e.ID, MemberID: e.MemberID, GrantedBy: e.GrantedBy,
 			Permissions: e.Permissions, Reason: e.Reason, CreatedAt: e.CreatedAt.UTC(), EndsAt: e.ExpiresAt.UTC()})
 	}
 	writeJSON(w, http.StatusOK, out)
-	return nil
 }
 
 func (a *API) grantElevation(w http.ResponseWriter, r *http.Request, c *caller) error {

@@ -145,6 +145,14 @@ func TestMemberOverridesOptionsElevations(t *testing.T) {
 			if r.status != 200 || strings.Count(string(r.body), `"id":`) != 1 || !strings.Contains(string(r.body), e.ID) {
 				t.Errorf("list elevations (one, despite the replay): %d %s", r.status, r.body)
 			}
+			r = h.call("GET", "/practices/sunrise/elevations", owner, nil, nil)
+			if r.status != 200 || strings.Count(string(r.body), `"id":`) != 1 || !strings.Contains(string(r.body), `"member_id":"`+clin+`"`) {
+				t.Errorf("list the practice's elevations: %d %s", r.status, r.body)
+			}
+			if r := h.call("GET", "/practices/moon/elevations", h.token("moon", "owner@moon.example", "console"), nil, nil); r.status != 200 ||
+				strings.Contains(string(r.body), e.ID) {
+				t.Errorf("moon lists sunrise's elevation: %d %s", r.status, r.body)
+			}
 			if eff, err := h.app.Roles.Effective(context.Background(), h.sunrise.ID, clin); err != nil ||
 				!strings.Contains(strings.Join(eff.Permissions, " "), "clinical_notes.view:all") {
 				t.Errorf("the elevation is not in effect: %v %v", eff.Permissions, err)

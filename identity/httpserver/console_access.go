@@ -129,7 +129,7 @@ func (s *Server) memberAccess(r *http.Request, pr account.Principal, m store.Mem
 		}
 		for _, o := range model.MemberOptions {
 			a.Options = append(a.Options, consoleOption{Key: o.Key, Name: o.Name, Description: o.Description,
-				On: optionOn(o, current)})
+				On: o.OnFor(current)})
 		}
 		a.Permissions = overridablePermissions()
 	}
@@ -160,19 +160,6 @@ func (s *Server) memberAccess(r *http.Request, pr account.Principal, m store.Mem
 	}
 	data.Access = a
 	return nil
-}
-
-// optionOn reports whether every override of the option is in place.
-func optionOn(o roles.MemberOption, current []roles.Override) bool {
-	if len(o.Overrides) == 0 {
-		return false
-	}
-	for _, ov := range o.Overrides {
-		if !slices.Contains(current, ov) {
-			return false
-		}
-	}
-	return true
 }
 
 // overridablePermissions lists every catalogue permission with each scope
@@ -321,7 +308,7 @@ func (s *Server) consoleOptions(w http.ResponseWriter, r *http.Request) {
 	// were are not touched.
 	for _, o := range model.MemberOptions {
 		on := slices.Contains(want, o.Key)
-		if on == optionOn(o, current) {
+		if on == o.OnFor(current) {
 			continue
 		}
 		if err := s.d.AdminRoles.ApplyMemberOption(r.Context(), s.rolesActor(pr), m.ID, o.Key, on, s.rolesMeta(r)); err != nil {
@@ -428,10 +415,17 @@ func (s *Server) consoleEndElevation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("elevation")
-	if len(id) > 100 {
-		id = id[:100]
+	running, err := s.d.AdminStore.ActiveElevations(r.Context(), m.ID, time.Now())
+	if err != nil {
+		s.internalError(w, r, err)
+		return
 	}
-	err := s.d.AdminRoles.EndElevation(r.Context(), s.rolesActor(pr), id, s.rolesMeta(r))
+	if !slices.ContainsFunc(running, func(e store.Elevation) bool { return e.ID == id && e.PracticeID == pr.Practice.ID }) {
+		s.message(w, r, http.StatusNotFound, viewPractice(pr.Practice), "Not running",
+			"This emergency access already ended. Go back to the member to see what is running now.", s.memberLink(pr, m.ID))
+		return
+	}
+	err = s.d.AdminRoles.EndElevation(r.Context(), s.rolesActor(pr), id, s.rolesMeta(r))
 	if errors.Is(err, roles.ErrInvalid) {
 		s.message(w, r, http.StatusNotFound, viewPractice(pr.Practice), "Not running",
 			"This emergency access already ended. Go back to the member to see what is running now.", s.memberLink(pr, m.ID))
