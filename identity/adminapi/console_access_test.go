@@ -89,6 +89,8 @@ func TestConsoleMemberAccess(t *testing.T) {
 					"confirm": {"yes"}}, true, owner, 400, nil},
 				{"elevation too long", "/elevations", url.Values{"permission": {"clinical_notes.view:all"}, "duration": {"9999"},
 					"reason": {"Covering an urgent session today"}, "confirm": {"yes"}}, true, owner, 400, nil},
+				{"elevation of an administration permission", "/elevations", url.Values{"permission": {"roles.assign"}, "duration": {"60"},
+					"reason": {"Covering an urgent session today"}, "confirm": {"yes"}}, true, owner, 400, nil},
 				{"elevation without elevation.grant", "/elevations", url.Values{"permission": {"clinical_notes.view:all"}, "duration": {"60"},
 					"reason": {"Covering an urgent session today"}, "confirm": {"yes"}}, true, nobody, 403, nil},
 				{"elevation", "/elevations", url.Values{"permission": {"clinical_notes.view:all"}, "duration": {"60"},

@@ -55,6 +55,12 @@ type consoleElevation struct {
 	EndsAt                string
 }
 
+// consolePermission is a permission offered as a checkbox, with the
+// catalogue's description.
+type consolePermission struct {
+	Name, Description string
+}
+
 // consoleDuration is one choice of the emergency-access duration.
 type consoleDuration struct {
 	Minutes int
@@ -70,7 +76,7 @@ type consoleAccess struct {
 	Overrides             []consoleOverride
 	Permissions           []string // every permission an override may name
 	Elevations            []consoleElevation
-	ElevationPermissions  []string // what emergency access may grant
+	ElevationPermissions  []consolePermission // what emergency access may grant
 	Durations             []consoleDuration
 }
 
@@ -183,19 +189,19 @@ func overridablePermissions() []string {
 
 // elevationPermissions lists what the console offers as emergency access:
 // the client, note, scheduling and billing permissions, at the widest scope.
-func elevationPermissions() []string {
-	var out []string
+func elevationPermissions() []consolePermission {
+	var out []consolePermission
 	for _, e := range roles.Catalogue() {
 		switch e.Group {
 		case "Clients", "Notes", "Scheduling", "Billing":
 		default:
 			continue
 		}
+		name := e.Name
 		if e.Scoped {
-			out = append(out, e.Name+":"+string(roles.ScopeAll))
-		} else {
-			out = append(out, e.Name)
+			name += ":" + string(roles.ScopeAll)
 		}
+		out = append(out, consolePermission{Name: name, Description: e.Description})
 	}
 	return out
 }
@@ -400,13 +406,28 @@ func (s *Server) consoleGrantElevation(w http.ResponseWriter, r *http.Request) {
 		reason, s.rolesMeta(r))
 	if err != nil {
 		if errors.Is(err, roles.ErrInvalid) || errors.Is(err, roles.ErrBadPermission) {
-			bad(strings.TrimPrefix(err.Error(), "roles: "))
+			bad(invalidText(err) + " Go back, change the form and grant again.")
 			return
 		}
 		s.consoleFail(w, r, pr, err, s.memberLink(pr, m.ID))
 		return
 	}
 	s.memberDone(w, r, pr, m.ID, "elevation")
+}
+
+// invalidText is the role service's explanation of a refused request (what
+// to fix; never a secret), as a sentence.
+func invalidText(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, roles.ErrInvalid.Error()+": "); i >= 0 {
+		msg = msg[i+len(roles.ErrInvalid.Error())+2:]
+	} else {
+		msg = strings.TrimPrefix(msg, "roles: ")
+	}
+	if msg == "" {
+		return "The request was not valid."
+	}
+	return strings.ToUpper(msg[:1]) + msg[1:] + "."
 }
 
 func (s *Server) consoleEndElevation(w http.ResponseWriter, r *http.Request) {
