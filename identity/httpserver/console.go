@@ -40,6 +40,7 @@ func (s *Server) consoleRoutes() {
 	s.handle("GET /p/{practice}/admin/audit", http.HandlerFunc(s.consoleAudit))
 	s.handle("GET /p/{practice}/admin/audit/export", http.HandlerFunc(s.consoleAuditExport))
 	s.consoleManageRoutes()
+	s.consoleAccessRoutes()
 }
 
 // consoleMember is a member row of the console.

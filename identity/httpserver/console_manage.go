@@ -182,6 +182,7 @@ type consoleMemberData struct {
 	CanAssign, CanManage, CanUnlock      bool
 	CanReset, CanRevokePasskeys          bool
 	Deactivated, Locked, HasUnknownRoles bool
+	Access                               *consoleAccess // supervisors, overrides, emergency access (console_access.go)
 }
 
 func (s *Server) consoleMember(w http.ResponseWriter, r *http.Request) {
@@ -234,6 +235,10 @@ func (s *Server) renderMember(w http.ResponseWriter, r *http.Request, pr account
 	data.CanReset = s.may(r, pr, account.PermResetPasswords)
 	data.CanRevokePasskeys = s.d.Passkeys != nil && data.CanManage
 	data.Deactivated, data.Locked = m.Status == store.StatusDeactivated, m.Status == store.StatusLocked
+	if err := s.memberAccess(r, pr, m, &data); err != nil {
+		s.internalError(w, r, err)
+		return
+	}
 	s.renderAny(w, r, status, "admin_member", data)
 }
 
