@@ -79,6 +79,8 @@ func TestFaultPostgresRestart(t *testing.T) {
 		t.Logf("%s with the database down: %d", c.name, st)
 		if st < 500 || st > 599 {
 			t.Errorf("%s with the database down: %d, want 5xx\n%.400s", c.name, st, body)
+		} else if c.name != "refresh grant" && st != http.StatusServiceUnavailable {
+			t.Errorf("%s with the database down: %d, want 503 (unavailable, retry later)\n%.400s", c.name, st, body)
 		} else if c.name != "refresh grant" && !strings.Contains(body, "try again") {
 			t.Errorf("%s with the database down: %d without a clear message:\n%.600s", c.name, st, body)
 		}

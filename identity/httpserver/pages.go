@@ -127,6 +127,14 @@ func (s *Server) practice(w http.ResponseWriter, r *http.Request) (store.Practic
 }
 
 func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	if store.IsUnavailable(err) {
+		// The database is down or restarting: say so, and when to retry.
+		s.log(r).WarnContext(r.Context(), "request failed", "cause", "database unavailable", "err", err)
+		w.Header().Set("Retry-After", "5")
+		s.message(w, r, http.StatusServiceUnavailable, nil, "Temporarily unavailable",
+			"frontdesk cannot reach its database right now and nothing was changed. Please try again in a minute.", nil)
+		return
+	}
 	s.log(r).ErrorContext(r.Context(), "request failed", "err", err)
 	s.message(w, r, http.StatusInternalServerError, nil, "Something went wrong",
 		"Something went wrong on our side and nothing was changed. Please try again in a moment.", nil)
