@@ -53,7 +53,7 @@ type MemberRoleData struct {
 	CosignPlans []string
 	// Supervisees are the members this member supervises, sorted.
 	Supervisees []string
-	Elevations   []Elevation      // active at now: Permissions, CreatedAt, ExpiresAt only
+	Elevations  []Elevation // active at now: Permissions, CreatedAt, ExpiresAt only
 }
 
 // MemberRoleData reads, in one query, the practice's role-model version and
