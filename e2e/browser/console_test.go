@@ -134,6 +134,17 @@ func TestConsoleOwnerJourney(t *testing.T) {
 		t.Fatal("the temporary password is empty or was shown to the owner")
 	}
 
+	// The clinician's member page (roles, supervision, options, overrides,
+	// emergency access), the invitations and the apps pages pass the same
+	// accessibility check.
+	member := b.waitJS("the clinician's page link", rowJS(clinicianEmail, "td:first-child a", "href"))
+	b.click(`a[href="`+member+`"]`, "/admin/members/", "h1")
+	b.pageDone("member-page")
+	b.click(`nav a[href$="/admin/invitations"]`, "/admin/invitations", "h1")
+	b.pageDone("invitations")
+	b.click(`nav a[href$="/admin/apps"]`, "/admin/apps", "h1")
+	b.pageDone("apps")
+
 	// Read the audit trail: each of these steps is there.
 	b.click(`nav a[href$="/admin/audit"]`, "/admin/audit", "table.list")
 	b.pageDone("audit-trail")
