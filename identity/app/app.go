@@ -209,6 +209,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		AdminStore:      st,
 		AdminRoles:      rolesSvc,
 		SSO:             ssoSvc,
+		StartLimiter:    newStartLimiter(cfg, st, redisClient),
 	})
 	if err != nil {
 		_ = st.Close()

@@ -215,6 +215,12 @@ type Lockout struct {
 	AddressLimit int `yaml:"address_limit"`
 	// AddressWindow is how long an address's failed logins are counted.
 	AddressWindow time.Duration `yaml:"address_window"`
+	// StartLimit is the number of passkey ceremonies and SSO sign-ins one
+	// client address (IPv6: one /64) may begin, per kind, in StartWindow;
+	// beyond it a start answers 429 and stores nothing. 0 disables the limit.
+	StartLimit int `yaml:"start_limit"`
+	// StartWindow is the fixed window starts are counted in.
+	StartWindow time.Duration `yaml:"start_window"`
 }
 
 // Bootstrap configures what is created on first start.
@@ -371,6 +377,8 @@ func Default() *Config {
 			Blocks:        "password",
 			AddressLimit:  30,
 			AddressWindow: 15 * time.Minute,
+			StartLimit:    30,
+			StartWindow:   time.Minute,
 		},
 		Bootstrap: Bootstrap{
 			Demo:         true,

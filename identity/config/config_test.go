@@ -31,6 +31,8 @@ func TestDefaultValues(t *testing.T) {
 		{"sessions.idle_timeout", c.Sessions.IdleTimeout.String(), "15m0s"},
 		{"sessions.absolute_lifetime", c.Sessions.AbsoluteLifetime.String(), "12h0m0s"},
 		{"links.setup_ttl", c.Links.SetupTTL.String(), "72h0m0s"},
+		{"lockout.start_limit", c.Lockout.StartLimit, 30},
+		{"lockout.start_window", c.Lockout.StartWindow.String(), "1m0s"},
 		{"bootstrap.demo", c.Bootstrap.Demo, true},
 		{"log.level", c.Log.Level, "info"},
 	}

@@ -302,6 +302,12 @@ func (c *Config) validateLockout(v *validator) {
 	v.oneOf("lockout.blocks", l.Blocks, "password", "all")
 	v.rangeInt("lockout.address_limit", int64(l.AddressLimit), 0, 1000000)
 	v.positive("lockout.address_window", l.AddressWindow)
+	v.rangeInt("lockout.start_limit", int64(l.StartLimit), 0, 1000000)
+	if l.StartWindow <= 0 {
+		v.add("lockout.start_window", "%s must be greater than 0 (allowed 1s..24h)", l.StartWindow)
+	} else {
+		durationRange(v, "lockout.start_window", l.StartWindow, time.Second, 24*time.Hour, "1s..24h")
+	}
 }
 
 func (c *Config) validateBootstrap(v *validator) {

@@ -53,6 +53,9 @@ func TestValidateBadValues(t *testing.T) {
 		{"redis http", func(c *Config) { c.Redis.URL = "http://cache:6379" }, []string{"redis.url", `"http"`, "redis://"}},
 		{"redis no scheme", func(c *Config) { c.Redis.URL = "cache:6379x" }, []string{"redis.url"}},
 		{"redis bad url", func(c *Config) { c.Redis.URL = "redis://:pw@cache:port" }, []string{"redis.url", "not a valid Redis URL"}},
+		{"start_limit negative", func(c *Config) { c.Lockout.StartLimit = -1 }, []string{"lockout.start_limit", "below the minimum 0"}},
+		{"start_window zero", func(c *Config) { c.Lockout.StartWindow = 0 }, []string{"lockout.start_window", "1s..24h"}},
+		{"start_window too long", func(c *Config) { c.Lockout.StartWindow = 25 * time.Hour }, []string{"lockout.start_window", "1s..24h"}},
 		{"mail transport", func(c *Config) { c.Mail.Transport = "sendmail" }, []string{"mail.transport", `"sendmail"`, "file, smtp"}},
 		{"mail from empty", func(c *Config) { c.Mail.From = "" }, []string{"mail.from", "must not be empty"}},
 		{"mail from bad", func(c *Config) { c.Mail.From = "not an address" }, []string{"mail.from", "not a valid address"}},
@@ -148,6 +151,8 @@ func TestValidateGoodValues(t *testing.T) {
 				SMTPUsername: "u", SMTPPassword: "p"}
 		}},
 		{"blocklist", func(c *Config) { c.Passwords.BlocklistFile = blocklist }},
+		{"start limit off", func(c *Config) { c.Lockout.StartLimit = 0 }},
+		{"start window 1s", func(c *Config) { c.Lockout.StartWindow = time.Second }},
 		{"limits", func(c *Config) {
 			c.Passwords.MinLength, c.Passwords.MaxLength = 8, 64
 			c.Passwords.Argon2MemoryKiB, c.Passwords.Argon2Iterations = 7168, 5

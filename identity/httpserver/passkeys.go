@@ -11,6 +11,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/oidc"
 	"github.com/frontdeskhq/frontdesk/identity/passkeys"
+	"github.com/frontdeskhq/frontdesk/lockout"
 )
 
 // Messages of the passkey endpoints. None says whether an account exists.
@@ -194,6 +195,9 @@ func (s *Server) passkeyRegisterBegin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if !s.allowStartJSON(w, r, lockout.StartPasskeyRegister) {
+		return
+	}
 	opts, token, err := s.d.Passkeys.BeginRegistration(r.Context(), pr)
 	switch {
 	case err == nil:
@@ -248,6 +252,9 @@ func (s *Server) passkeyLoginBegin(w http.ResponseWriter, r *http.Request) {
 			jsonError(w, http.StatusBadRequest, "bad_request", "The request could not be read. Reload the page and try again.")
 			return
 		}
+	}
+	if !s.allowStartJSON(w, r, lockout.StartPasskeyLogin) {
+		return
 	}
 	opts, token, err := s.d.Passkeys.BeginLogin(r.Context(), r.PathValue("practice"), in.Email)
 	switch {

@@ -30,6 +30,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/sso"
 	"github.com/frontdeskhq/frontdesk/identity/store"
+	"github.com/frontdeskhq/frontdesk/lockout"
 	"github.com/frontdeskhq/frontdesk/templates"
 )
 
@@ -77,6 +78,9 @@ type Deps struct {
 	// /p/{practice}/admin; either nil serves no console.
 	AdminStore *store.Store
 	AdminRoles *roles.Service
+	// StartLimiter bounds how many passkey ceremonies and SSO sign-ins one
+	// client address may begin; nil sets no limit.
+	StartLimiter *lockout.StartLimiter
 }
 
 // Server is frontdesk's HTTP handler.

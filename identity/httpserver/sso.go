@@ -7,6 +7,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/sso"
 	"github.com/frontdeskhq/frontdesk/identity/store"
+	"github.com/frontdeskhq/frontdesk/lockout"
 )
 
 // SSOCookie binds a begun single sign-on to the browser that began it. The
@@ -120,6 +121,9 @@ func (s *Server) ssoStart(w http.ResponseWriter, r *http.Request) {
 // 303 redirect after a link or, after a form post (whose redirects the
 // page's CSP form-action would hold to this origin), with a plain link.
 func (s *Server) beginSSO(w http.ResponseWriter, r *http.Request, p store.Practice, req sso.BeginRequest, viaLink bool) {
+	if !s.allowStartPage(w, r, p, lockout.StartSSO) {
+		return
+	}
 	binding, err := s.ssoBinding(w, r)
 	if err != nil {
 		s.internalError(w, r, err)
