@@ -143,6 +143,10 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, env []string
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	// Forgot-password requests answered but not yet worked.
+	if err := a.Accounts.Close(shutdownCtx); err != nil {
+		logger.Warn("shutdown: queued password reset requests not finished", "err", err)
+	}
 	logger.Info("stopped")
 	return nil
 }

@@ -91,6 +91,10 @@ type Settings struct {
 	// AppURLs maps a practice app's client ID to the URL an invitee lands on
 	// after accepting an invitation to it.
 	AppURLs map[string]string
+	// ResetQueueSize is how many "forgot password" requests may wait for the
+	// background worker (QueuePasswordReset); zero means
+	// DefaultResetQueueSize.
+	ResetQueueSize int
 }
 
 // Deps are the service's collaborators.
@@ -120,6 +124,10 @@ type Deps struct {
 	// OutboxNotify, when set, is called after mail was queued so the outbox
 	// worker delivers it without waiting for its next poll.
 	OutboxNotify func()
+	// BeforeResetWork, when set, runs on the background worker before each
+	// queued "forgot password" request is worked. Tests use it to hold the
+	// worker; it is nil in production.
+	BeforeResetWork func()
 }
 
 // Service is the account domain service. It is safe for concurrent use.
@@ -128,6 +136,7 @@ type Service struct {
 	set     Settings
 	metrics metrics
 	hooks   deactivationHooks
+	resets  *resetQueue
 }
 
 type metrics struct {
@@ -170,14 +179,15 @@ func New(d Deps, set Settings) (*Service, error) {
 			Help: "Locked accounts unlocked by an administrator or the operator.",
 		}),
 	}
+	resets := newResetQueue(set.ResetQueueSize, d.BeforeResetWork)
 	if d.Registry != nil {
-		for _, c := range []prometheus.Collector{m.verifications, m.logins, m.failures, m.lockouts, m.unlocks} {
+		for _, c := range []prometheus.Collector{m.verifications, m.logins, m.failures, m.lockouts, m.unlocks, resets.dropped} {
 			if err := d.Registry.Register(c); err != nil {
 				return nil, fmt.Errorf("account: metrics: %w", err)
 			}
 		}
 	}
-	return &Service{d: d, set: set, metrics: m}, nil
+	return &Service{d: d, set: set, metrics: m, resets: resets}, nil
 }
 
 // MinPasswordLength is the policy's minimum, for pages to show.

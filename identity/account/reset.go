@@ -20,6 +20,10 @@ const resetInterval = time.Minute
 // reset TTL, 1 hour by default) is queued for delivery and older reset links
 // are voided. The answer is the same whether or not the address exists:
 // only a malformed address or an unknown practice is an error.
+//
+// It does the work before returning, so its duration depends on whether the
+// address belongs to a member: anything answering a network request calls
+// QueuePasswordReset instead, which runs this on a background worker.
 func (s *Service) RequestPasswordReset(ctx context.Context, practiceSlug, email string, meta Meta) error {
 	p, err := s.Practice(ctx, practiceSlug)
 	if err != nil {

@@ -66,10 +66,7 @@ func (s *Service) IssueTemporaryPassword(ctx context.Context, practiceSlug strin
 	if err != nil {
 		return TemporaryIssued{}, err
 	}
-	hash, err := s.d.Hasher.Hash(ctx, pw)
-	if err != nil {
-		return TemporaryIssued{}, fmt.Errorf("account: hash temporary password: %w", err)
-	}
+	hash := temporaryDigest(pw) // high entropy: no slow hash needed (tempdigest.go)
 	now := s.d.Now()
 	tp := store.TemporaryPassword{ID: s.d.NewID(), PracticeID: p.ID, MemberID: m.ID, PasswordHash: hash,
 		IssuedBy: a.id(), CreatedAt: now, ExpiresAt: now.Add(s.set.TemporaryPasswordTTL)}
@@ -139,7 +136,7 @@ func (s *Service) loginTemporary(ctx context.Context, p store.Practice, m store.
 	if err != nil {
 		return Principal{}, "", false, fmt.Errorf("account: temporary password: %w", err)
 	}
-	ok, _, err := s.d.Hasher.Verify(ctx, tp.PasswordHash, pw)
+	ok, err := s.matchTemporary(ctx, tp.PasswordHash, pw)
 	if err != nil {
 		return Principal{}, "", false, fmt.Errorf("account: verify temporary password: %w", err)
 	}
@@ -206,7 +203,7 @@ func (s *Service) SetRequiredPassword(ctx context.Context, pr Principal, newPw, 
 		return Principal{}, "", fmt.Errorf("account: set password: %w", err)
 	}
 	if err == nil {
-		same, _, err := s.d.Hasher.Verify(ctx, used.PasswordHash, newPw)
+		same, err := s.matchTemporary(ctx, used.PasswordHash, newPw)
 		if err != nil {
 			return Principal{}, "", fmt.Errorf("account: set password: %w", err)
 		}

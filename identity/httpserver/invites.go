@@ -84,7 +84,9 @@ func (s *Server) forgotSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email := r.PostForm.Get("email")
-	err := s.d.Accounts.RequestPasswordReset(r.Context(), p.Slug, email, s.meta(r))
+	// Queued: the answer is sent before any member is looked up, so its time
+	// does not tell whether the address belongs to one.
+	err := s.d.Accounts.QueuePasswordReset(r.Context(), p.Slug, email, s.meta(r))
 	var invalid *account.InvalidInputError
 	switch {
 	case err == nil:

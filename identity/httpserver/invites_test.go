@@ -28,10 +28,18 @@ type onboardingSite struct {
 
 func newOnboardingSite(t *testing.T, engine store.Engine) *onboardingSite {
 	t.Helper()
+	return newOnboardingSiteWith(t, engine, accounttest.OnboardingOptions{})
+}
+
+// newOnboardingSiteWith is newOnboardingSite with options for the account
+// service (PublicURL is set to the test server's).
+func newOnboardingSiteWith(t *testing.T, engine store.Engine, opts accounttest.OnboardingOptions) *onboardingSite {
+	t.Helper()
 	late := &lateHandler{}
 	srv := httptest.NewTLSServer(late)
 	t.Cleanup(srv.Close)
-	ob := accounttest.NewOnboarding(t, storetest.Open(t, engine), accounttest.OnboardingOptions{PublicURL: srv.URL})
+	opts.PublicURL = srv.URL
+	ob := accounttest.NewOnboarding(t, storetest.Open(t, engine), opts)
 	pages, err := templates.ParsePages()
 	if err != nil {
 		t.Fatal(err)

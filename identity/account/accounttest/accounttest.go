@@ -144,5 +144,18 @@ func New(t testing.TB, st *store.Store, opts Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	closeResets(t, e.Service)
 	return e
+}
+
+// closeResets makes the test wait, when it ends, for the service's queued
+// "forgot password" work (before the store closes).
+func closeResets(t testing.TB, svc *account.Service) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := svc.Close(ctx); err != nil {
+			t.Errorf("account service close: %v", err)
+		}
+	})
 }

@@ -70,6 +70,12 @@ type OnboardingOptions struct {
 	AppURLs map[string]string
 	// NoWorker leaves the worker stopped (start it with StartWorker).
 	NoWorker bool
+	// BeforeResetWork and ResetQueueSize are passed to the account service
+	// (account.Deps.BeforeResetWork, account.Settings.ResetQueueSize).
+	BeforeResetWork func()
+	ResetQueueSize  int
+	// WrapHasher, when set, wraps the hasher (to count evaluations).
+	WrapHasher func(account.PasswordHasher) account.PasswordHasher
 }
 
 // NewOnboarding builds the service and starts its outbox worker, stopped when
@@ -118,15 +124,20 @@ func NewOnboarding(t testing.TB, st *store.Store, opts OnboardingOptions) *Onboa
 	if err != nil {
 		t.Fatal(err)
 	}
+	var hasher account.PasswordHasher = password.NewHasher(FastParams, 4)
+	if opts.WrapHasher != nil {
+		hasher = opts.WrapHasher(hasher)
+	}
 	o.Service, err = account.New(account.Deps{
-		Store: st, Hasher: password.NewHasher(FastParams, 4), Policy: policy, Mail: &Outbox{}, Mails: mails,
+		Store: st, Hasher: hasher, Policy: policy, Mail: &Outbox{}, Mails: mails,
 		Logger: logger, Registry: o.Registry, Now: o.Clock.Now, NewID: newID, Random: rand.Reader,
-		Permissions: o.Roles, Roles: o.Roles, OutboxNotify: o.Worker.Notify,
+		Permissions: o.Roles, Roles: o.Roles, OutboxNotify: o.Worker.Notify, BeforeResetWork: opts.BeforeResetWork,
 	}, account.Settings{PublicURL: opts.PublicURL, SetupTTL: 72 * time.Hour, IdleTimeout: 15 * time.Minute,
-		AbsoluteLifetime: 12 * time.Hour, AppURLs: opts.AppURLs})
+		AbsoluteLifetime: 12 * time.Hour, AppURLs: opts.AppURLs, ResetQueueSize: opts.ResetQueueSize})
 	if err != nil {
 		t.Fatal(err)
 	}
+	closeResets(t, o.Service)
 	if !opts.NoWorker {
 		o.StartWorker()
 	}
