@@ -102,6 +102,7 @@ func (a *API) routes() {
 	a.handle("POST "+p+"/apps", PermManageApps, a.idempotent(a.registerApp))
 	a.handle("POST "+p+"/apps/{client_id}/rotate-secret", PermManageApps, a.idempotent(a.rotateAppSecret))
 	a.handle("DELETE "+p+"/apps/{client_id}", PermManageApps, a.removeApp)
+	a.handle("PATCH "+p+"/apps/{client_id}", PermManageApps, a.updateApp)
 	a.handle("GET "+p+"/invitations", roles.PermManageMembers, a.listInvitations)
 	a.handle("POST "+p+"/invitations", roles.PermManageMembers, a.idempotent(a.createInvitation))
 	a.handle("POST "+p+"/invitations/{id}/resend", roles.PermManageMembers, a.idempotent(a.resendInvitation))

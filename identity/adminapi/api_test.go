@@ -51,6 +51,7 @@ func endpoints(h *harness) []endpoint {
 		{"POST", "/practices/sunrise/apps", `{"name":"EHR","redirect_uris":["https://ehr.example/cb"],"confidential":true}`},
 		{"POST", "/practices/sunrise/apps/app_nope/rotate-secret", ""},
 		{"DELETE", "/practices/sunrise/apps/app_nope", ""},
+		{"PATCH", "/practices/sunrise/apps/app_nope", `{"require_permission":""}`},
 		{"GET", "/practices/sunrise/invitations", ""},
 		{"POST", "/practices/sunrise/invitations", `{"email":"x@sunrise.example","roles":["scheduler"]}`},
 		{"POST", "/practices/sunrise/invitations/inv-1/resend", ""},

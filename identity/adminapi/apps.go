@@ -25,6 +25,7 @@ type AppRegistry interface {
 	RegisterApp(ctx context.Context, practiceID, actorID string, req oidc.AppRequest, meta account.Meta) (store.App, string, error)
 	RotateAppSecret(ctx context.Context, practiceID, clientID, actorID string, meta account.Meta) (store.App, string, error)
 	RemoveApp(ctx context.Context, practiceID, clientID, actorID string, meta account.Meta) (int64, error)
+	SetAppPermission(ctx context.Context, practiceID, clientID, actorID, perm string, meta account.Meta) (store.App, error)
 }
 
 // App is a registered app as the API shows it (never its secret's hash).
@@ -37,13 +38,16 @@ type App struct {
 	CreatedAt       time.Time  `json:"created_at"`
 	UpdatedAt       time.Time  `json:"updated_at"`
 	SecretRotatedAt *time.Time `json:"secret_rotated_at,omitempty"`
+	// RequirePermission is the permission a member must hold to log in to
+	// the app and refresh its tokens; "" when any member may.
+	RequirePermission string `json:"require_permission"`
 	// ClientSecret is present only in the answer that issued it.
 	ClientSecret string `json:"client_secret,omitempty"`
 }
 
 func appView(a store.App) App {
 	v := App{ClientID: a.ClientID, Name: a.Name, RedirectURIs: a.RedirectURIs, GrantTypes: a.GrantTypes,
-		Confidential: a.Confidential, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+		Confidential: a.Confidential, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt, RequirePermission: a.RequirePermission}
 	if v.RedirectURIs == nil {
 		v.RedirectURIs = []string{}
 	}
@@ -107,6 +111,8 @@ func (a *API) registerApp(w http.ResponseWriter, r *http.Request, c *caller) err
 		RedirectURIs []string `json:"redirect_uris"`
 		GrantTypes   []string `json:"grant_types"`
 		Confidential *bool    `json:"confidential"`
+		// RequirePermission is optional; "" or absent means none.
+		RequirePermission string `json:"require_permission"`
 	}
 	if err := a.decode(w, r, &body); err != nil {
 		return err
@@ -118,7 +124,8 @@ func (a *API) registerApp(w http.ResponseWriter, r *http.Request, c *caller) err
 		return badRequest("Too many redirect URIs or grant types.")
 	}
 	app, secret, err := a.d.Apps.RegisterApp(r.Context(), c.practice.ID, c.memberID, oidc.AppRequest{Name: body.Name,
-		RedirectURIs: body.RedirectURIs, GrantTypes: body.GrantTypes, Confidential: *body.Confidential}, c.meta)
+		RedirectURIs: body.RedirectURIs, GrantTypes: body.GrantTypes, Confidential: *body.Confidential,
+		RequirePermission: body.RequirePermission}, c.meta)
 	if err != nil {
 		return appError(err)
 	}
@@ -160,5 +167,28 @@ func (a *API) removeApp(w http.ResponseWriter, r *http.Request, c *caller) error
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"client_id": r.PathValue("client_id"), "removed": true,
 		"refresh_tokens_revoked": n})
+	return nil
+}
+
+// updateApp changes what can be changed of a registered app after
+// registration: the permission it requires.
+func (a *API) updateApp(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if err := a.appsAvailable(); err != nil {
+		return err
+	}
+	var body struct {
+		RequirePermission *string `json:"require_permission"`
+	}
+	if err := a.decode(w, r, &body); err != nil {
+		return err
+	}
+	if body.RequirePermission == nil {
+		return badRequest(`Send "require_permission": a permission of the catalogue (for example "app.*.login"), or "" to let every member of the practice log in.`)
+	}
+	app, err := a.d.Apps.SetAppPermission(r.Context(), c.practice.ID, r.PathValue("client_id"), c.memberID, *body.RequirePermission, c.meta)
+	if err != nil {
+		return appError(err)
+	}
+	writeJSON(w, http.StatusOK, appView(app))
 	return nil
 }

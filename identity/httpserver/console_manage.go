@@ -51,6 +51,7 @@ func (s *Server) consoleManageRoutes() {
 		s.handleForm("POST /p/{practice}/admin/apps/{client_id}/rotate", http.HandlerFunc(s.consoleAppRotate))
 		s.handle("GET /p/{practice}/admin/apps/{client_id}/remove", http.HandlerFunc(s.consoleAppRemoveConfirm))
 		s.handleForm("POST /p/{practice}/admin/apps/{client_id}/remove", http.HandlerFunc(s.consoleAppRemove))
+		s.handleForm("POST /p/{practice}/admin/apps/{client_id}/permission", http.HandlerFunc(s.consoleAppPermission))
 	}
 }
 
@@ -542,9 +543,9 @@ type consoleAppsData struct {
 	Notice    string
 	Error     string
 	// The registration form, refilled after a refusal.
-	Name, RedirectURIs string
-	Grants             map[string]bool
-	Confidential       bool
+	Name, RedirectURIs, RequirePermission string
+	Grants                                map[string]bool
+	Confidential                          bool
 }
 
 type consoleAppSecretData struct {
@@ -574,8 +575,12 @@ func (s *Server) consoleApps(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data := consoleAppsData{Confidential: true}
-	if r.URL.Query().Get("done") == "removed" {
+	switch r.URL.Query().Get("done") {
+	case "removed":
 		data.Notice = "The app was removed: it can no longer log anyone in, and its refresh tokens were revoked."
+	case "permission":
+		data.Notice = "The app's required permission was saved. Members without it can no longer log in to the app, " +
+			"and their next token refresh is refused."
 	}
 	s.renderApps(w, r, pr, http.StatusOK, data)
 }
@@ -593,8 +598,9 @@ func (s *Server) consoleAppRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data := consoleAppsData{Name: trimTo(r.PostForm.Get("name"), 200), RedirectURIs: trimTo(r.PostForm.Get("redirect_uris"), 25000),
-		Grants: map[string]bool{}, Confidential: r.PostForm.Get("kind") != "public"}
-	req := oidc.AppRequest{Name: data.Name, Confidential: data.Confidential}
+		RequirePermission: trimTo(r.PostForm.Get("require_permission"), 200),
+		Grants:            map[string]bool{}, Confidential: r.PostForm.Get("kind") != "public"}
+	req := oidc.AppRequest{Name: data.Name, Confidential: data.Confidential, RequirePermission: data.RequirePermission}
 	for line := range strings.SplitSeq(data.RedirectURIs, "\n") {
 		if line = strings.TrimSpace(line); line != "" && len(req.RedirectURIs) < 50 {
 			req.RedirectURIs = append(req.RedirectURIs, line)
@@ -691,4 +697,21 @@ func (s *Server) consoleAppRemove(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/apps?done=removed", http.StatusSeeOther)
+}
+
+// consoleAppPermission changes the permission an app requires ("" for none).
+func (s *Server) consoleAppPermission(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, permManageApps)
+	if !ok {
+		return
+	}
+	if !s.parseForm(w, r, viewPractice(pr.Practice)) {
+		return
+	}
+	perm := trimTo(r.PostForm.Get("require_permission"), 200)
+	if _, err := s.d.OIDC.SetAppPermission(r.Context(), pr.Practice.ID, r.PathValue("client_id"), pr.Member.ID, perm, s.meta(r)); err != nil {
+		s.consoleFail(w, r, pr, err, s.appsLink(pr))
+		return
+	}
+	http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/apps?done=permission", http.StatusSeeOther)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
 
@@ -64,6 +65,10 @@ type AppRequest struct {
 	// Confidential apps get a secret (and may use client_credentials);
 	// public apps (a tablet or desktop app) authenticate with PKCE alone.
 	Confidential bool
+	// RequirePermission, when not "", is a permission of the catalogue a
+	// member must hold to log in to the app and to refresh its tokens (as
+	// require_permission for a configured client).
+	RequirePermission string
 }
 
 type appEntry struct {
@@ -133,7 +138,8 @@ func (p *Provider) lookupClient(ctx context.Context, id string) (*client, error)
 
 // appClient turns a stored app into a client bound to its practice.
 func (p *Provider) appClient(a store.App) (*client, error) {
-	cfg := ClientConfig{ID: a.ClientID, RedirectURIs: a.RedirectURIs, GrantTypes: a.GrantTypes, Practice: a.PracticeSlug}
+	cfg := ClientConfig{ID: a.ClientID, RedirectURIs: a.RedirectURIs, GrantTypes: a.GrantTypes, Practice: a.PracticeSlug,
+		RequirePermission: a.RequirePermission}
 	if a.Confidential {
 		if len(a.SecretHash) != sha256.Size {
 			return nil, fmt.Errorf("oidc: app %q has no usable secret hash", a.ClientID)
@@ -212,6 +218,9 @@ func checkAppRequest(req AppRequest) (AppRequest, error) {
 		return req, fmt.Errorf("%w: %w", ErrInvalidApp, err)
 	}
 	req.Name = name
+	if req.RequirePermission, err = CheckAppPermission(req.RequirePermission); err != nil {
+		return req, err
+	}
 	if len(req.GrantTypes) == 0 {
 		req.GrantTypes = []string{string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken)}
 	}
@@ -258,6 +267,26 @@ func checkAppRequest(req AppRequest) (AppRequest, error) {
 	return req, nil
 }
 
+// CheckAppPermission checks the permission an app is to require: "" (none)
+// or any permission of the catalogue that roles.Validate accepts — an
+// app.<client>.login (app.*.login included) or another permission, with a
+// scope exactly when the catalogue gives it one. Surrounding spaces are
+// dropped.
+func CheckAppPermission(perm string) (string, error) {
+	perm = strings.TrimSpace(perm)
+	if perm == "" {
+		return "", nil
+	}
+	if err := roles.Validate(perm); err != nil {
+		msg := err.Error()
+		if i := strings.LastIndex(msg, roles.ErrBadPermission.Error()+": "); i >= 0 {
+			msg = msg[i+len(roles.ErrBadPermission.Error())+2:]
+		}
+		return "", fmt.Errorf("%w: required permission is not in the permission catalogue: %s", ErrInvalidApp, msg)
+	}
+	return perm, nil
+}
+
 // newAppSecret returns a fresh 256-bit secret and its SHA-256 hash.
 func (p *Provider) newAppSecret() (string, []byte) {
 	secret := p.randomToken(32)
@@ -271,8 +300,8 @@ func describeApp(a store.App) string {
 	if a.Confidential {
 		kind = "confidential"
 	}
-	return fmt.Sprintf("name=%q kind=%s grants=%s redirect_uris=%s", a.Name, kind,
-		strings.Join(a.GrantTypes, ","), strings.Join(a.RedirectURIs, ","))
+	return fmt.Sprintf("name=%q kind=%s grants=%s redirect_uris=%s require_permission=%s", a.Name, kind,
+		strings.Join(a.GrantTypes, ","), strings.Join(a.RedirectURIs, ","), a.RequirePermission)
 }
 
 func appAudit(a store.App, action, actorID string, meta account.Meta, at time.Time) store.AuditEvent {
@@ -296,7 +325,7 @@ func (p *Provider) RegisterApp(ctx context.Context, practiceID, actorID string, 
 	now := p.d.Now()
 	a := store.App{ClientID: AppClientPrefix + p.randomToken(16), PracticeID: practiceID, Name: req.Name,
 		RedirectURIs: req.RedirectURIs, GrantTypes: req.GrantTypes, Confidential: req.Confidential,
-		CreatedBy: actorID, CreatedAt: now, UpdatedAt: now}
+		RequirePermission: req.RequirePermission, CreatedBy: actorID, CreatedAt: now, UpdatedAt: now}
 	var secret string
 	if a.Confidential {
 		secret, a.SecretHash = p.newAppSecret()
@@ -357,6 +386,43 @@ func (p *Provider) RotateAppSecret(ctx context.Context, practiceID, clientID, ac
 		return store.App{}, "", fmt.Errorf("oidc: rotate app secret: %w", err)
 	}
 	return a, secret, nil
+}
+
+// SetAppPermission changes the permission a registered app requires ("" for
+// none). It takes effect at once in this process and within AppCacheTTL on
+// every other: from then on a member without it gets no code, and their next
+// refresh is refused. The change is audited with before and after.
+func (p *Provider) SetAppPermission(ctx context.Context, practiceID, clientID, actorID, perm string, meta account.Meta) (store.App, error) {
+	perm, err := CheckAppPermission(perm)
+	if err != nil {
+		return store.App{}, err
+	}
+	now := p.d.Now()
+	err = p.d.Store.InTx(ctx, func(tx *store.Store) error {
+		a, err := tx.PracticeApp(ctx, practiceID, clientID)
+		if err != nil {
+			return err
+		}
+		if a.RequirePermission == perm {
+			return nil // nothing changes, nothing to audit
+		}
+		if err := tx.SetAppRequirePermission(ctx, practiceID, clientID, perm, now); err != nil {
+			return err
+		}
+		ev := appAudit(a, "app.update", actorID, meta, now)
+		ev.Details["before"] = "require_permission=" + a.RequirePermission
+		ev.Details["after"] = "require_permission=" + perm
+		return tx.AppendAudit(ctx, ev)
+	})
+	p.apps.forget(clientID)
+	if err != nil {
+		return store.App{}, fmt.Errorf("oidc: set app permission: %w", err)
+	}
+	a, err := p.d.Store.PracticeApp(ctx, practiceID, clientID)
+	if err != nil {
+		return store.App{}, fmt.Errorf("oidc: set app permission: %w", err)
+	}
+	return a, nil
 }
 
 // RemoveApp removes a registered app: it can no longer start logins or get

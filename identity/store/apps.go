@@ -29,10 +29,13 @@ type App struct {
 	SecretRotatedAt time.Time
 	// RemovedAt is when the app was removed; zero while it is registered.
 	RemovedAt time.Time
+	// RequirePermission, when not "", is a catalogue permission a member
+	// must hold to log in to the app and to refresh its tokens.
+	RequirePermission string
 }
 
 const appColumns = `a.client_id, a.practice_id, p.slug, a.name, a.redirect_uris, a.grant_types, a.confidential,
-	a.secret_hash, a.created_by, a.created_at, a.updated_at, a.secret_rotated_at, a.removed_at`
+	a.secret_hash, a.created_by, a.created_at, a.updated_at, a.secret_rotated_at, a.removed_at, a.require_permission`
 
 // CreateApp registers a. ErrConflict means the client ID is taken.
 func (s *Store) CreateApp(ctx context.Context, a App) error {
@@ -45,10 +48,10 @@ func (s *Store) CreateApp(ctx context.Context, a App) error {
 		return fmt.Errorf("store: create app: %w", err)
 	}
 	_, err = s.exec(ctx, `INSERT INTO practice_apps (client_id, practice_id, name, redirect_uris, grant_types,
-		confidential, secret_hash, created_by, created_at, updated_at, secret_rotated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		confidential, secret_hash, created_by, created_at, updated_at, secret_rotated_at, require_permission)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		a.ClientID, a.PracticeID, a.Name, string(uris), string(grants), b2i(a.Confidential), a.SecretHash,
-		a.CreatedBy, micros(a.CreatedAt), micros(a.UpdatedAt), nullMicros(a.SecretRotatedAt))
+		a.CreatedBy, micros(a.CreatedAt), micros(a.UpdatedAt), nullMicros(a.SecretRotatedAt), a.RequirePermission)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("app %q: %w", a.ClientID, ErrConflict)
 	}
@@ -103,7 +106,7 @@ func scanApp(r rowScanner) (App, error) {
 		rotated, removed sql.NullInt64
 	)
 	err := r.Scan(&a.ClientID, &a.PracticeID, &a.PracticeSlug, &a.Name, &uris, &grants, &confidential, &a.SecretHash,
-		&a.CreatedBy, &created, &updated, &rotated, &removed)
+		&a.CreatedBy, &created, &updated, &rotated, &removed, &a.RequirePermission)
 	if err != nil {
 		return App{}, notFound(err, "app")
 	}
@@ -127,6 +130,14 @@ func (s *Store) SetAppSecret(ctx context.Context, practiceID, clientID string, s
 	return s.expectOne(s.exec(ctx, `UPDATE practice_apps SET secret_hash = $1, secret_rotated_at = $2, updated_at = $2
 		WHERE practice_id = $3 AND client_id = $4 AND removed_at IS NULL AND confidential = 1`,
 		secretHash, micros(at), practiceID, clientID))("set app secret")
+}
+
+// SetAppRequirePermission replaces the permission a registered app requires
+// ("" for none).
+func (s *Store) SetAppRequirePermission(ctx context.Context, practiceID, clientID, perm string, at time.Time) error {
+	return s.expectOne(s.exec(ctx, `UPDATE practice_apps SET require_permission = $1, updated_at = $2
+		WHERE practice_id = $3 AND client_id = $4 AND removed_at IS NULL`,
+		perm, micros(at), practiceID, clientID))("set app require_permission")
 }
 
 // RemoveApp marks a registered app removed (its secret hash is dropped) and

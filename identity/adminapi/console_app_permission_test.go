@@ -1,0 +1,78 @@
+package adminapi_test
+
+import (
+	"html"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
+)
+
+// The console's apps page sets an app's required permission at registration
+// and changes it later, with the same validation as the admin API.
+func TestConsoleAppPermission(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			h := newHarness(t, engine)
+			owner := h.browser()
+			if st := owner.login("sunrise", "owner@sunrise.example", ownerPw); st != http.StatusSeeOther {
+				t.Fatalf("owner login: %d", st)
+			}
+			nobody := h.browser()
+			if st := nobody.login("sunrise", "nobody@sunrise.example", ownerPw); st != http.StatusSeeOther {
+				t.Fatalf("nobody login: %d", st)
+			}
+			reg := url.Values{"name": {"Billing"}, "redirect_uris": {"https://billing.example/cb"}, "kind": {"public"},
+				"grant": {"authorization_code"}, "require_permission": {"billing.view"}}
+			if st, _, page := owner.do("POST", "/p/sunrise/admin/apps", reg, true); st != 400 || !strings.Contains(page, "needs a scope") ||
+				!strings.Contains(page, `id="app-permission" name="require_permission" value="billing.view"`) {
+				t.Errorf("registering with an unscoped permission: %d\n%s", st, page)
+			}
+			reg.Set("require_permission", "billing.view:all")
+			st, _, page := owner.do("POST", "/p/sunrise/admin/apps", reg, true)
+			idm := shownClientID.FindStringSubmatch(page)
+			if st != http.StatusCreated || idm == nil {
+				t.Fatalf("register app: %d\n%s", st, page)
+			}
+			clientID := html.UnescapeString(idm[1])
+			if a, err := h.app.Store.AppByClientID(h.ctx, clientID); err != nil || a.RequirePermission != "billing.view:all" {
+				t.Fatalf("stored app = %+v, %v", a, err)
+			}
+			if _, _, page := owner.do("GET", "/p/sunrise/admin/apps", nil, false); !strings.Contains(page,
+				`id="perm-`+clientID+`" name="require_permission" value="billing.view:all"`) {
+				t.Errorf("apps page does not show the required permission:\n%s", page)
+			}
+
+			action := "/p/sunrise/admin/apps/" + clientID + "/permission"
+			change := url.Values{"require_permission": {"app.*.login"}}
+			if st, _, _ := owner.do("POST", action, change, false); st != http.StatusForbidden {
+				t.Errorf("change without Origin: %d", st)
+			}
+			if st, _, _ := nobody.do("POST", action, change, true); st != http.StatusForbidden {
+				t.Errorf("change without settings.edit: %d", st)
+			}
+			if st, _, page := owner.do("POST", action, url.Values{"require_permission": {"no.such"}}, true); st != 400 ||
+				!strings.Contains(page, "catalogue") {
+				t.Errorf("unknown permission: %d\n%s", st, page)
+			}
+			if st, loc, _ := owner.do("POST", action, change, true); st != http.StatusSeeOther || !strings.Contains(loc, "done=permission") {
+				t.Fatalf("change: %d %s", st, loc)
+			}
+			if a, _ := h.app.Store.AppByClientID(h.ctx, clientID); a.RequirePermission != "app.*.login" {
+				t.Errorf("after the change: %q", a.RequirePermission)
+			}
+			if st, loc, _ := owner.do("POST", action, url.Values{"require_permission": {""}}, true); st != http.StatusSeeOther ||
+				!strings.Contains(loc, "done=permission") {
+				t.Fatalf("clear: %d %s", st, loc)
+			}
+			if a, _ := h.app.Store.AppByClientID(h.ctx, clientID); a.RequirePermission != "" {
+				t.Errorf("after clearing: %q", a.RequirePermission)
+			}
+			if st, _, _ := owner.do("POST", "/p/sunrise/admin/apps/app_nope/permission", change, true); st != http.StatusNotFound {
+				t.Errorf("unknown app: %d", st)
+			}
+		})
+	}
+}
