@@ -72,7 +72,7 @@ func (s *Server) nav(r *http.Request, pr account.Principal) consoleNav {
 		Invitations: roles.Allows(p, roles.PermManageMembers),
 		Roles: roles.Allows(p, roles.PermDefine) || roles.Allows(p, roles.PermAssign) ||
 			roles.Allows(p, roles.PermManageMembers),
-		Apps:  s.d.OIDC != nil && roles.Allows(p, permViewApps),
+		Apps:   s.d.OIDC != nil && roles.Allows(p, permViewApps),
 		Audit:  roles.Allows(p, roles.PermAudit),
 		SignIn: roles.Allows(p, account.PermViewSettings) || (s.d.SSO != nil && roles.Allows(p, roles.PermManageMembers)),
 	}
