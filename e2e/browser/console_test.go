@@ -135,7 +135,7 @@ func TestConsoleOwnerJourney(t *testing.T) {
 	}
 
 	// The clinician's member page (roles, supervision, options, overrides,
-	// emergency access), the invitations and the apps pages pass the same
+	// emergency access), the invitations, apps and sign-in settings pages pass the same
 	// accessibility check.
 	member := b.waitJS("the clinician's page link", rowJS(clinicianEmail, "td:first-child a", "href"))
 	b.click(`a[href="`+member+`"]`, "/admin/members/", "h1")
@@ -144,6 +144,8 @@ func TestConsoleOwnerJourney(t *testing.T) {
 	b.pageDone("invitations")
 	b.click(`nav a[href$="/admin/apps"]`, "/admin/apps", "h1")
 	b.pageDone("apps")
+	b.click(`nav a[href$="/admin/sign-in"]`, "/admin/sign-in", "#sso-client-secret")
+	b.pageDone("sign-in")
 
 	// Read the audit trail: each of these steps is there.
 	b.click(`nav a[href$="/admin/audit"]`, "/admin/audit", "table.list")

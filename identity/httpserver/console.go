@@ -41,6 +41,7 @@ func (s *Server) consoleRoutes() {
 	s.handle("GET /p/{practice}/admin/audit/export", http.HandlerFunc(s.consoleAuditExport))
 	s.consoleManageRoutes()
 	s.consoleAccessRoutes()
+	s.consoleSecurityRoutes()
 }
 
 // consoleMember is a member row of the console.

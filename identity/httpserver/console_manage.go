@@ -58,6 +58,8 @@ func (s *Server) consoleManageRoutes() {
 // consoleNav says which administration pages the member may open.
 type consoleNav struct {
 	Members, Invitations, Roles, Apps, Audit bool
+	// SignIn is the single sign-on and login policy page (console_security.go).
+	SignIn bool
 }
 
 func (s *Server) nav(r *http.Request, pr account.Principal) consoleNav {
@@ -71,8 +73,9 @@ func (s *Server) nav(r *http.Request, pr account.Principal) consoleNav {
 		Invitations: roles.Allows(p, roles.PermManageMembers),
 		Roles: roles.Allows(p, roles.PermDefine) || roles.Allows(p, roles.PermAssign) ||
 			roles.Allows(p, roles.PermManageMembers),
-		Apps:  s.d.OIDC != nil && roles.Allows(p, permViewApps),
-		Audit: roles.Allows(p, roles.PermAudit),
+		Apps:   s.d.OIDC != nil && roles.Allows(p, permViewApps),
+		Audit:  roles.Allows(p, roles.PermAudit),
+		SignIn: roles.Allows(p, account.PermViewSettings) || (s.d.SSO != nil && roles.Allows(p, roles.PermManageMembers)),
 	}
 }
 
@@ -90,6 +93,8 @@ func (n consoleNav) First(slug string) string {
 		return base + "apps"
 	case n.Audit:
 		return base + "audit"
+	case n.SignIn:
+		return base + "sign-in"
 	}
 	return ""
 }
