@@ -44,30 +44,30 @@ func TestTemporaryPasswordOneHashPerAttempt(t *testing.T) {
 			WrapHasher: func(inner account.PasswordHasher) account.PasswordHasher { h.PasswordHasher = inner; return h }})
 		onboardingPractice(t, o, "sunrise")
 		owner := "owner@sunrise.example.org"
-		attempt := func(pw string) (account.Principal, error, int64) {
+		attempt := func(pw string) (account.Principal, int64, error) {
 			t.Helper()
 			before := h.n.Load()
 			pr, _, err := o.Service.Login(ctx, "sunrise", owner, pw, account.Meta{})
-			return pr, err, h.n.Load() - before
+			return pr, h.n.Load() - before, err
 		}
-		if _, err, n := attempt("wrong wrong wrong wrong 1"); !errors.Is(err, account.ErrInvalidCredentials) || n != 1 {
+		if _, n, err := attempt("wrong wrong wrong wrong 1"); !errors.Is(err, account.ErrInvalidCredentials) || n != 1 {
 			t.Errorf("wrong password without a temporary one: %v, %d hashes", err, n)
 		}
 		if _, err := o.Service.IssueTemporaryPassword(ctx, "sunrise", account.Operator(), owner, account.Meta{}); err != nil {
 			t.Fatal(err)
 		}
 		temp := temporaryIn(t, waitMail(t, o.SMTP, owner, 1))
-		if _, err, n := attempt("wrong wrong wrong wrong 2"); !errors.Is(err, account.ErrInvalidCredentials) || n != 1 {
+		if _, n, err := attempt("wrong wrong wrong wrong 2"); !errors.Is(err, account.ErrInvalidCredentials) || n != 1 {
 			t.Errorf("wrong password with a temporary one pending: %v, %d hashes, want 1", err, n)
 		}
 		if strings.HasPrefix(temp, "sha256:") {
 			t.Fatal("mail carries the digest")
 		}
-		pr, err, n := attempt(temp)
+		pr, n, err := attempt(temp)
 		if err != nil || !pr.MustChangePassword || n != 1 {
 			t.Fatalf("temporary password: %v, restricted %v, %d hashes", err, pr.MustChangePassword, n)
 		}
-		if _, err, n := attempt(temp); !errors.Is(err, account.ErrInvalidCredentials) || n != 1 {
+		if _, n, err := attempt(temp); !errors.Is(err, account.ErrInvalidCredentials) || n != 1 {
 			t.Errorf("temporary password reused: %v, %d hashes", err, n)
 		}
 		if _, _, err := o.Service.SetRequiredPassword(ctx, pr, temp, temp, account.Meta{}); !errors.Is(err, account.ErrSamePassword) {
