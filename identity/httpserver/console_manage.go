@@ -31,13 +31,9 @@ func (s *Server) consoleManageRoutes() {
 	s.handle("GET /p/{practice}/admin/members/{id}", http.HandlerFunc(s.consoleMember))
 	s.handleForm("POST /p/{practice}/admin/members/{id}/roles", http.HandlerFunc(s.consoleMemberRoles))
 	s.handleForm("POST /p/{practice}/admin/members/{id}/profile", http.HandlerFunc(s.consoleMemberProfile))
-	s.handle("GET /p/{practice}/admin/members/{id}/deactivate", http.HandlerFunc(s.consoleDeactivateConfirm))
-	s.handleForm("POST /p/{practice}/admin/members/{id}/deactivate", http.HandlerFunc(s.consoleDeactivate))
-	s.handle("GET /p/{practice}/admin/members/{id}/reactivate", http.HandlerFunc(s.consoleReactivateConfirm))
-	s.handleForm("POST /p/{practice}/admin/members/{id}/reactivate", http.HandlerFunc(s.consoleReactivate))
-	if s.d.Passkeys != nil {
-		s.handle("GET /p/{practice}/admin/members/{id}/revoke-passkeys", http.HandlerFunc(s.consoleRevokePasskeysConfirm))
-		s.handleForm("POST /p/{practice}/admin/members/{id}/revoke-passkeys", http.HandlerFunc(s.consoleRevokePasskeys))
+	for _, a := range s.memberActions() {
+		s.handle("GET /p/{practice}/admin/members/{id}/"+a.path, s.memberActionConfirm(a))
+		s.handleForm("POST /p/{practice}/admin/members/{id}/"+a.path, s.memberActionRun(a))
 	}
 	s.handle("GET /p/{practice}/admin/invitations", http.HandlerFunc(s.consoleInvitations))
 	s.handleForm("POST /p/{practice}/admin/invitations/{id}/resend", http.HandlerFunc(s.consoleInvitationResend))
@@ -328,88 +324,85 @@ func (s *Server) memberAction(pr account.Principal, id, what string) string {
 	return "/p/" + pr.Practice.Slug + "/admin/members/" + url.PathEscape(id) + "/" + what
 }
 
-func (s *Server) consoleDeactivateConfirm(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, roles.PermManageMembers)
-	if !ok {
-		return
-	}
-	m, ok := s.consoleTarget(w, r, pr)
-	if !ok {
-		return
-	}
-	s.confirmPage(w, r, pr, "Deactivate "+viewMember(m).Name+"?",
-		"This removes "+m.Email+"'s access: their sessions end, their apps are told to log them out, and their open invitations, "+
-			"reset links and temporary passwords stop working. Every record they made is kept. You can reactivate them later.",
-		s.memberAction(pr, m.ID, "deactivate"), "Deactivate", s.memberLink(pr, m.ID).URL)
+// memberAction is one confirmed action on a member from the member page: a
+// GET shows what it will do, the POST (CSRF-protected) does it and returns
+// to the member page with ?done=.
+type memberAction struct {
+	path    string // URL suffix
+	done    string // the member page's notice
+	confirm string // the confirmation button
+	title   func(m store.Member) string
+	message func(m store.Member) string
+	run     func(r *http.Request, pr account.Principal, id string) error
 }
 
-func (s *Server) consoleDeactivate(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, roles.PermManageMembers)
-	if !ok {
-		return
+// memberActions lists the confirmed member actions this server offers; each
+// needs members.manage, and the domain method checks again.
+func (s *Server) memberActions() []memberAction {
+	actor := func(pr account.Principal) account.Actor { return account.Actor{MemberID: pr.Member.ID} }
+	acts := []memberAction{
+		{path: "deactivate", done: "deactivated", confirm: "Deactivate",
+			title: func(m store.Member) string { return "Deactivate " + viewMember(m).Name + "?" },
+			message: func(m store.Member) string {
+				return "This removes " + m.Email + "'s access: their sessions end, their apps are told to log them out, and their open invitations, " +
+					"reset links and temporary passwords stop working. Every record they made is kept. You can reactivate them later."
+			},
+			run: func(r *http.Request, pr account.Principal, id string) error {
+				_, err := s.d.Accounts.DeactivateMember(r.Context(), pr.Practice.Slug, actor(pr), id, s.meta(r))
+				return err
+			}},
+		{path: "reactivate", done: "reactivated", confirm: "Reactivate",
+			title: func(m store.Member) string { return "Reactivate " + viewMember(m).Name + "?" },
+			message: func(m store.Member) string {
+				return m.Email + " gets their access back with the roles they had, and logs in with the password or passkeys they had."
+			},
+			run: func(r *http.Request, pr account.Principal, id string) error {
+				_, err := s.d.Accounts.ReactivateMember(r.Context(), pr.Practice.Slug, actor(pr), id, s.meta(r))
+				return err
+			}},
 	}
-	id := r.PathValue("id")
-	_, err := s.d.Accounts.DeactivateMember(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID}, id, s.meta(r))
-	if err != nil {
-		s.consoleFail(w, r, pr, err, s.memberLink(pr, id))
-		return
+	if s.d.Passkeys != nil {
+		acts = append(acts, memberAction{path: "revoke-passkeys", done: "passkeys", confirm: "Remove passkeys",
+			title: func(m store.Member) string { return "Remove every passkey of " + viewMember(m).Name + "?" },
+			message: func(m store.Member) string {
+				return "Use this when a device with one of " + m.Email + "'s passkeys was lost. All their passkeys stop working and their sessions end; " +
+					"they log in with their password (or a temporary password) and can add new passkeys."
+			},
+			run: func(r *http.Request, pr account.Principal, id string) error {
+				_, err := s.d.Passkeys.RevokeMember(r.Context(), pr.Practice.Slug, id, actor(pr), s.meta(r))
+				return err
+			}})
 	}
-	http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members/"+url.PathEscape(id)+"?done=deactivated", http.StatusSeeOther)
+	return acts
 }
 
-func (s *Server) consoleReactivateConfirm(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, roles.PermManageMembers)
-	if !ok {
-		return
-	}
-	m, ok := s.consoleTarget(w, r, pr)
-	if !ok {
-		return
-	}
-	s.confirmPage(w, r, pr, "Reactivate "+viewMember(m).Name+"?",
-		m.Email+" gets their access back with the roles they had, and logs in with the password or passkeys they had.",
-		s.memberAction(pr, m.ID, "reactivate"), "Reactivate", s.memberLink(pr, m.ID).URL)
+func (s *Server) memberActionConfirm(a memberAction) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pr, ok := s.consoleAllowed(w, r, roles.PermManageMembers)
+		if !ok {
+			return
+		}
+		m, ok := s.consoleTarget(w, r, pr)
+		if !ok {
+			return
+		}
+		s.confirmPage(w, r, pr, a.title(m), a.message(m), s.memberAction(pr, m.ID, a.path), a.confirm, s.memberLink(pr, m.ID).URL)
+	})
 }
 
-func (s *Server) consoleReactivate(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, roles.PermManageMembers)
-	if !ok {
-		return
-	}
-	id := r.PathValue("id")
-	if _, err := s.d.Accounts.ReactivateMember(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID}, id, s.meta(r)); err != nil {
-		s.consoleFail(w, r, pr, err, s.memberLink(pr, id))
-		return
-	}
-	http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members/"+url.PathEscape(id)+"?done=reactivated", http.StatusSeeOther)
-}
-
-func (s *Server) consoleRevokePasskeysConfirm(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, roles.PermManageMembers)
-	if !ok {
-		return
-	}
-	m, ok := s.consoleTarget(w, r, pr)
-	if !ok {
-		return
-	}
-	s.confirmPage(w, r, pr, "Remove every passkey of "+viewMember(m).Name+"?",
-		"Use this when a device with one of "+m.Email+"'s passkeys was lost. All their passkeys stop working and their sessions end; "+
-			"they log in with their password (or a temporary password) and can add new passkeys.",
-		s.memberAction(pr, m.ID, "revoke-passkeys"), "Remove passkeys", s.memberLink(pr, m.ID).URL)
-}
-
-func (s *Server) consoleRevokePasskeys(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, roles.PermManageMembers)
-	if !ok {
-		return
-	}
-	id := r.PathValue("id")
-	if _, err := s.d.Passkeys.RevokeMember(r.Context(), pr.Practice.Slug, id, account.Actor{MemberID: pr.Member.ID}, s.meta(r)); err != nil {
-		s.consoleFail(w, r, pr, err, s.memberLink(pr, id))
-		return
-	}
-	http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members/"+url.PathEscape(id)+"?done=passkeys", http.StatusSeeOther)
+func (s *Server) memberActionRun(a memberAction) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pr, ok := s.consoleAllowed(w, r, roles.PermManageMembers)
+		if !ok {
+			return
+		}
+		id := r.PathValue("id")
+		if err := a.run(r, pr, id); err != nil {
+			s.consoleFail(w, r, pr, err, s.memberLink(pr, id))
+			return
+		}
+		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members/"+url.PathEscape(id)+"?done="+a.done, http.StatusSeeOther)
+	})
 }
 
 // Invitations.
