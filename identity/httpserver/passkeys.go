@@ -134,6 +134,15 @@ func (s *Server) passkeysPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) passkeysReauth(w http.ResponseWriter, r *http.Request) {
+	s.reauthenticate(w, r, "passkeys", s.renderPasskeys, "That password is not right. Type the password you log in with.")
+}
+
+// reauthenticate handles the "confirm your password" form of an account page
+// (passkeys, linked sign-in accounts) whose changes need a recent login: on
+// success it returns to /p/{practice}/{page}?done=confirmed; otherwise render
+// shows the page again with what to do next.
+func (s *Server) reauthenticate(w http.ResponseWriter, r *http.Request, page string,
+	render func(http.ResponseWriter, *http.Request, account.Principal, int, string), wrongPassword string) {
 	pr, ok := s.signedIn(w, r)
 	if !ok || !s.parseForm(w, r, viewPractice(pr.Practice)) {
 		return
@@ -141,12 +150,12 @@ func (s *Server) passkeysReauth(w http.ResponseWriter, r *http.Request) {
 	_, err := s.d.Accounts.Reauthenticate(r.Context(), pr, r.PostForm.Get("password"), s.meta(r))
 	switch {
 	case err == nil:
-		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/passkeys?done=confirmed", http.StatusSeeOther)
+		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/"+page+"?done=confirmed", http.StatusSeeOther)
 	case errors.Is(err, account.ErrWrongPassword):
-		s.renderPasskeys(w, r, pr, http.StatusUnauthorized, "That password is not right. Type the password you log in with.")
+		render(w, r, pr, http.StatusUnauthorized, wrongPassword)
 	case errors.Is(err, account.ErrUnavailable):
 		w.Header().Set("Retry-After", "30")
-		s.renderPasskeys(w, r, pr, http.StatusServiceUnavailable, msgUnavailable)
+		render(w, r, pr, http.StatusServiceUnavailable, msgUnavailable)
 	case errors.Is(err, account.ErrNoSession):
 		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/login", http.StatusSeeOther)
 	default:

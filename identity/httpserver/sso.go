@@ -297,25 +297,8 @@ func (s *Server) ssoPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) ssoReauth(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.signedIn(w, r)
-	if !ok || !s.parseForm(w, r, viewPractice(pr.Practice)) {
-		return
-	}
-	_, err := s.d.Accounts.Reauthenticate(r.Context(), pr, r.PostForm.Get("password"), s.meta(r))
-	switch {
-	case err == nil:
-		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/sso?done=confirmed", http.StatusSeeOther)
-	case errors.Is(err, account.ErrWrongPassword):
-		s.renderSSO(w, r, pr, http.StatusUnauthorized, "That password is not right. Type the password you log in with, "+
-			"or log out and log in again with your sign-in provider.")
-	case errors.Is(err, account.ErrUnavailable):
-		w.Header().Set("Retry-After", "30")
-		s.renderSSO(w, r, pr, http.StatusServiceUnavailable, msgUnavailable)
-	case errors.Is(err, account.ErrNoSession):
-		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/login", http.StatusSeeOther)
-	default:
-		s.internalError(w, r, err)
-	}
+	s.reauthenticate(w, r, "sso", s.renderSSO, "That password is not right. Type the password you log in with, "+
+		"or log out and log in again with your sign-in provider.")
 }
 
 func (s *Server) ssoLinkStart(w http.ResponseWriter, r *http.Request) {
