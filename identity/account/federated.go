@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/store"
-	"github.com/frontdeskhq/frontdesk/invites"
 )
 
 // MethodFederated is the amr value (RFC 8176) of a login through the
@@ -24,77 +23,7 @@ const MethodFederated = "fed"
 // details (no secrets) are added to the audit event.
 func (s *Service) StartFederatedSession(ctx context.Context, p store.Practice, memberID string,
 	details map[string]string, meta Meta) (Principal, string, error) {
-	fail := func(reason, subject string) (Principal, string, error) {
-		s.metrics.failures.WithLabelValues(reason).Inc()
-		d := map[string]string{"reason": reason, "method": MethodFederated}
-		maps.Copy(d, details)
-		s.auditBestEffort(ctx, store.AuditEvent{PracticeID: p.ID, Action: "login", Outcome: "failure",
-			SubjectID: subject, Details: d}, meta)
-		return Principal{}, "", ErrInvalidCredentials
-	}
-	m, err := s.d.Store.MemberByID(ctx, p.ID, memberID)
-	if errors.Is(err, store.ErrNotFound) {
-		return fail("unknown_account", "")
-	}
-	if err != nil {
-		return Principal{}, "", fmt.Errorf("account: federated login: %w", err)
-	}
-	switch {
-	case m.Status == store.StatusLocked && s.LockBlocks(ctx, p, m, MethodFederated):
-		return fail("locked", m.ID)
-	case m.Status != store.StatusActive && m.Status != store.StatusLocked:
-		return fail("inactive", m.ID)
-	}
-	pr, token, err := s.federatedSession(ctx, p, m, details, meta, nil)
-	if errors.Is(err, errNotActive) {
-		return fail("locked", m.ID)
-	}
-	if err != nil {
-		return Principal{}, "", err
-	}
-	s.metrics.logins.Inc()
-	return pr, token, nil
-}
-
-// federatedSession creates the session row and its audit event in one
-// transaction, re-checking the member under its row lock. before, when not
-// nil, runs first in the same transaction.
-func (s *Service) federatedSession(ctx context.Context, p store.Practice, m store.Member, details map[string]string,
-	meta Meta, before func(tx *store.Store) error) (Principal, string, error) {
-	token, hash, err := invites.NewToken(s.d.Random)
-	if err != nil {
-		return Principal{}, "", fmt.Errorf("account: session token: %w", err)
-	}
-	now := s.d.Now()
-	sess := store.Session{ID: s.d.NewID(), PracticeID: p.ID, MemberID: m.ID, AMR: []string{MethodFederated},
-		AuthTime: now, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.set.AbsoluteLifetime)}
-	d := map[string]string{"method": MethodFederated, "session": sess.ID}
-	maps.Copy(d, details)
-	err = s.d.Store.InTx(ctx, func(tx *store.Store) error {
-		if before != nil {
-			if err := before(tx); err != nil {
-				return err
-			}
-		}
-		allowLocked := !s.LockoutPolicy(ctx, p).BlocksMethod(MethodFederated)
-		if err := tx.RequireLoginableMember(ctx, m.ID, allowLocked); errors.Is(err, store.ErrNotFound) {
-			return errNotActive
-		} else if err != nil {
-			return err
-		}
-		if err := tx.CreateSession(ctx, sess, hash); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "login", Outcome: "success",
-			ActorID: m.ID, SubjectID: m.ID, Details: d}, meta)
-	})
-	if err != nil {
-		if errors.Is(err, errNotActive) {
-			return Principal{}, "", err
-		}
-		return Principal{}, "", fmt.Errorf("account: start federated session: %w", err)
-	}
-	return Principal{Session: sess, Member: m, Practice: p}, token, nil
+	return s.startMethodSession(ctx, p, memberID, MethodFederated, []string{MethodFederated}, details, meta)
 }
 
 // InvitationCheck inspects an invitation (its email) before it is consumed;
@@ -178,7 +107,7 @@ func (s *Service) AcceptInvitationFederated(ctx context.Context, practiceSlug st
 		return s.enqueue(ctx, tx, p, "invitation_accepted", inv.ID+"-accepted", inviter.Email, "accepted",
 			map[string]any{"MemberEmail": m.Email, "MemberName": displayName(m), "AcceptedAt": formatTime(now)})
 	}
-	pr, token, err := s.federatedSession(ctx, p, m, details, meta, accept)
+	pr, token, err := s.methodSession(ctx, p, m, MethodFederated, []string{MethodFederated}, details, meta, accept)
 	if errors.Is(err, store.ErrLinkUnusable) || errors.Is(err, errNotActive) {
 		return Accepted{}, ErrLinkInvalid
 	}

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 
 	"github.com/frontdeskhq/frontdesk/identity/store"
-	"github.com/frontdeskhq/frontdesk/invites"
 )
 
 // Authentication methods of a passkey login (RFC 8176).
@@ -33,63 +31,11 @@ var ErrReauthRequired = errors.New("account: please confirm your password first"
 // passkey's ID) are added to the audit event.
 func (s *Service) StartPasskeySession(ctx context.Context, p store.Practice, memberID string, userVerified bool,
 	details map[string]string, meta Meta) (Principal, string, error) {
-	fail := func(reason, subject string) (Principal, string, error) {
-		s.metrics.failures.WithLabelValues(reason).Inc()
-		d := map[string]string{"reason": reason, "method": MethodHardwareKey}
-		maps.Copy(d, details)
-		s.auditBestEffort(ctx, store.AuditEvent{PracticeID: p.ID, Action: "login", Outcome: "failure",
-			SubjectID: subject, Details: d}, meta)
-		return Principal{}, "", ErrInvalidCredentials
-	}
-	m, err := s.d.Store.MemberByID(ctx, p.ID, memberID)
-	if errors.Is(err, store.ErrNotFound) {
-		return fail("unknown_account", "")
-	}
-	if err != nil {
-		return Principal{}, "", fmt.Errorf("account: passkey login: %w", err)
-	}
-	switch {
-	case m.Status == store.StatusLocked && s.LockBlocks(ctx, p, m, MethodHardwareKey):
-		return fail("locked", m.ID)
-	case m.Status != store.StatusActive && m.Status != store.StatusLocked:
-		return fail("inactive", m.ID)
-	}
 	amr := []string{MethodHardwareKey}
 	if userVerified {
 		amr = append(amr, MethodUserPresence)
 	}
-	token, hash, err := invites.NewToken(s.d.Random)
-	if err != nil {
-		return Principal{}, "", fmt.Errorf("account: session token: %w", err)
-	}
-	now := s.d.Now()
-	sess := store.Session{ID: s.d.NewID(), PracticeID: p.ID, MemberID: m.ID, AMR: amr, AuthTime: now,
-		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.set.AbsoluteLifetime)}
-	d := map[string]string{"method": MethodHardwareKey, "session": sess.ID}
-	maps.Copy(d, details)
-	err = s.d.Store.InTx(ctx, func(tx *store.Store) error {
-		// Re-check under the member's row lock: locked meanwhile under a
-		// policy that blocks passkeys, or deactivated, gets no session.
-		allowLocked := !s.LockoutPolicy(ctx, p).BlocksMethod(MethodHardwareKey)
-		if err := tx.RequireLoginableMember(ctx, m.ID, allowLocked); errors.Is(err, store.ErrNotFound) {
-			return errNotActive
-		} else if err != nil {
-			return err
-		}
-		if err := tx.CreateSession(ctx, sess, hash); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "login", Outcome: "success",
-			ActorID: m.ID, SubjectID: m.ID, Details: d}, meta)
-	})
-	if errors.Is(err, errNotActive) {
-		return fail("locked", m.ID)
-	}
-	if err != nil {
-		return Principal{}, "", fmt.Errorf("account: start passkey session: %w", err)
-	}
-	s.metrics.logins.Inc()
-	return Principal{Session: sess, Member: m, Practice: p}, token, nil
+	return s.startMethodSession(ctx, p, memberID, MethodHardwareKey, amr, details, meta)
 }
 
 // Reauthenticate checks the signed-in member's password again (counted like a
