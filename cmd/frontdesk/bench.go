@@ -193,6 +193,7 @@ func fmtDur(d time.Duration) string {
 type benchWorker struct {
 	o       *benchOptions
 	hc      *http.Client
+	tc      *tokenConn // the token scenarios' own connection; nil: use hc
 	refresh string
 	access  string
 	page    url.Values // login form hidden fields (lockout-storm)
@@ -283,6 +284,13 @@ type benchTokens struct {
 }
 
 func (w *benchWorker) token(ctx context.Context, form url.Values) (int, benchTokens, error) {
+	if w.tc != nil {
+		st, body, err := w.tc.post(ctx, form.Encode())
+		if err != nil {
+			return st, benchTokens{}, err
+		}
+		return tokenAnswer(st, body)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.base()+"/oauth2/token", strings.NewReader(form.Encode()))
 	if err != nil {
 		return 0, benchTokens{}, err
@@ -295,14 +303,19 @@ func (w *benchWorker) token(ctx context.Context, form url.Values) (int, benchTok
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return tokenAnswer(resp.StatusCode, body)
+}
+
+// tokenAnswer reads a token endpoint's answer.
+func tokenAnswer(status int, body []byte) (int, benchTokens, error) {
 	var tok benchTokens
-	if resp.StatusCode != http.StatusOK {
-		return resp.StatusCode, tok, fmt.Errorf("token endpoint: status %d: %.200s", resp.StatusCode, body)
+	if status != http.StatusOK {
+		return status, tok, fmt.Errorf("token endpoint: status %d: %.200s", status, body)
 	}
 	if err := json.Unmarshal(body, &tok); err != nil || tok.AccessToken == "" {
-		return resp.StatusCode, tok, fmt.Errorf("token endpoint: unreadable answer: %v", err)
+		return status, tok, fmt.Errorf("token endpoint: unreadable answer: %v", err)
 	}
-	return resp.StatusCode, tok, nil
+	return status, tok, nil
 }
 
 func (w *benchWorker) get(ctx context.Context, path string) (int, string, error) {
@@ -467,7 +480,17 @@ func runBench(ctx context.Context, o benchOptions, stderr io.Writer) (*benchResu
 		if err := workers[i].setup(ctx); err != nil {
 			return nil, fmt.Errorf("bench: setting up worker %d: %w", i, err)
 		}
+		if o.scenario == "client-credentials" || o.scenario == "refresh" {
+			workers[i].tc = newTokenConn(workers[i].base(), o.clientID, o.clientSecret)
+		}
 	}
+	defer func() {
+		for _, w := range workers {
+			if w.tc != nil {
+				w.tc.close()
+			}
+		}
+	}()
 	var (
 		next     atomic.Int64
 		done     atomic.Int64
