@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -154,10 +155,15 @@ func isBusy(err error) bool {
 	return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
 }
 
+// sqliteBusyTimeout is how long (milliseconds) a SQLite connection waits for
+// a lock before answering SQLITE_BUSY; writeGateTimeout matches it.
+const sqliteBusyTimeout = 10000
+
 // sqliteDSN turns a file path into a modernc DSN with the pragmas frontdesk relies
 // on: WAL for concurrent readers, foreign keys on, a busy timeout so writers wait
-// instead of failing, and immediate transactions so a read-then-write transaction
-// never deadlocks on lock upgrade.
+// instead of failing, immediate transactions so a read-then-write transaction
+// never deadlocks on lock upgrade, and the log's checkpointing left to the
+// checkpointer (checkpoint.go) with walSizeLimit as its file's size limit.
 func sqliteDSN(path string) string {
 	sep := "?"
 	if strings.Contains(path, "?") {
@@ -166,8 +172,9 @@ func sqliteDSN(path string) string {
 	return "file:" + path + sep +
 		// busy_timeout first: it must already apply when journal_mode(WAL)
 		// runs, or processes opening a new file together see SQLITE_BUSY.
-		"_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
+		"_pragma=busy_timeout(" + strconv.Itoa(sqliteBusyTimeout) + ")&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
+		"&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)" +
+		"&_pragma=journal_size_limit(" + strconv.Itoa(walSizeLimit) + ")&_txlock=immediate"
 }
 
 // Engine reports which database engine the store uses.
