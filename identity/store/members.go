@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -98,29 +99,40 @@ func (s *Store) setRoles(ctx context.Context, memberID string, roles []string) e
 const memberColumns = `id, practice_id, email, display_name, legal_name, npi, taxonomy, status,
 	password_hash, password_changed_at, created_at, updated_at`
 
+// memberSelect reads memberColumns and, in the same statement, the member's
+// role keys as a JSON array (one round trip instead of two: members are read
+// on every login and token grant).
+func (s *Store) memberSelect() string {
+	roles := `(SELECT json_group_array(role_key) FROM member_roles WHERE member_id = members.id)`
+	if s.engine == Postgres {
+		roles = `(SELECT COALESCE(json_agg(role_key), '[]'::json)::text FROM member_roles WHERE member_id = members.id)`
+	}
+	return `SELECT ` + memberColumns + `, ` + roles + ` FROM members`
+}
+
 // MemberByEmail finds a member of a practice by email, ignoring letter case.
 func (s *Store) MemberByEmail(ctx context.Context, practiceID, email string) (Member, error) {
-	return s.getMember(ctx, `SELECT `+memberColumns+` FROM members WHERE practice_id = $1 AND email_key = $2`,
+	return s.getMember(ctx, s.memberSelect()+` WHERE practice_id = $1 AND email_key = $2`,
 		practiceID, EmailKey(email))
 }
 
 // MemberByID finds a member of a practice by ID. A member of another practice is
 // reported as not found.
 func (s *Store) MemberByID(ctx context.Context, practiceID, id string) (Member, error) {
-	return s.getMember(ctx, `SELECT `+memberColumns+` FROM members WHERE practice_id = $1 AND id = $2`,
+	return s.getMember(ctx, s.memberSelect()+` WHERE practice_id = $1 AND id = $2`,
 		practiceID, id)
 }
 
 func (s *Store) getMember(ctx context.Context, query string, args ...any) (Member, error) {
 	var (
 		m                Member
-		status           string
+		status, roles    string
 		hash             sql.NullString
 		changed          sql.NullInt64
 		created, updated int64
 	)
 	err := s.queryRow(ctx, query, args...).Scan(&m.ID, &m.PracticeID, &m.Email, &m.DisplayName,
-		&m.LegalName, &m.NPI, &m.Taxonomy, &status, &hash, &changed, &created, &updated)
+		&m.LegalName, &m.NPI, &m.Taxonomy, &status, &hash, &changed, &created, &updated, &roles)
 	if err != nil {
 		return Member{}, notFound(err, "member")
 	}
@@ -128,21 +140,13 @@ func (s *Store) getMember(ctx context.Context, query string, args ...any) (Membe
 	m.PasswordHash = hash.String
 	m.PasswordChangedAt = fromNullMicros(changed)
 	m.CreatedAt, m.UpdatedAt = fromMicros(created), fromMicros(updated)
-	rows, err := s.query(ctx, `SELECT role_key FROM member_roles WHERE member_id = $1 ORDER BY role_key`, m.ID)
-	if err != nil {
+	if err := json.Unmarshal([]byte(roles), &m.Roles); err != nil {
 		return Member{}, fmt.Errorf("store: member roles: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var r string
-		if err := rows.Scan(&r); err != nil {
-			return Member{}, fmt.Errorf("store: member roles: %w", err)
-		}
-		m.Roles = append(m.Roles, r)
+	if len(m.Roles) == 0 {
+		m.Roles = nil
 	}
-	if err := rows.Err(); err != nil {
-		return Member{}, fmt.Errorf("store: member roles: %w", err)
-	}
+	slices.Sort(m.Roles)
 	return m, nil
 }
 
