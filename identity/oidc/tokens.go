@@ -91,6 +91,13 @@ func nonNil(s []string) []string {
 // must still be allowed in), effective roles and permissions, and the
 // client's required permission.
 func (p *Provider) memberGrant(ctx context.Context, cl *client, practiceID, memberID string) (*grant, error) {
+	return p.memberGrantWith(ctx, cl, practiceID, memberID, store.Member{})
+}
+
+// memberGrantWith is memberGrant with the member's row already read in the
+// same statement as what led to it (known); a known of another ID (the zero
+// Member) is read afresh.
+func (p *Provider) memberGrantWith(ctx context.Context, cl *client, practiceID, memberID string, known store.Member) (*grant, error) {
 	if cl.practiceID != "" && cl.practiceID != practiceID {
 		// A registered app serves only its own practice's members.
 		return nil, oidc.ErrInvalidGrant().WithDescription("this app serves another practice")
@@ -99,9 +106,11 @@ func (p *Provider) memberGrant(ctx context.Context, cl *client, practiceID, memb
 	if err != nil {
 		return nil, oidc.ErrInvalidGrant().WithParent(err)
 	}
-	m, err := p.d.Store.MemberByID(ctx, practiceID, memberID)
-	if err != nil {
-		return nil, oidc.ErrInvalidGrant().WithParent(err)
+	m := known
+	if m.ID != memberID || m.PracticeID != practiceID || memberID == "" {
+		if m, err = p.d.Store.MemberByID(ctx, practiceID, memberID); err != nil {
+			return nil, oidc.ErrInvalidGrant().WithParent(err)
+		}
 	}
 	if m.Status != store.StatusActive && m.Status != store.StatusLocked {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the member can no longer sign in")
@@ -248,7 +257,8 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	// Anything else, and every refusal below, goes through UseRefreshToken
 	// first, so an unusable token is burnt (and a replayed one revokes its
 	// family) exactly as strictly as before.
-	t, err := p.d.Store.RefreshTokenByHash(ctx, tokenHash)
+	// The member's row comes with the token: one statement, not two.
+	t, m, err := p.d.Store.RefreshTokenWithMember(ctx, tokenHash)
 	usable := err == nil && t.UsedAt.IsZero() && t.RevokedAt.IsZero() && now.Before(t.ExpiresAt)
 	if err == nil && !usable {
 		t, err = p.d.Store.UseRefreshToken(ctx, tokenHash, now)
@@ -287,7 +297,7 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		}
 		scopes = r.Data.Scopes
 	}
-	g, err := p.memberGrant(ctx, cl, t.PracticeID, t.MemberID)
+	g, err := p.memberGrantWith(ctx, cl, t.PracticeID, t.MemberID, m)
 	if err != nil {
 		revoke()
 		return nil, err

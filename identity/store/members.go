@@ -100,14 +100,52 @@ const memberColumns = `id, practice_id, email, display_name, legal_name, npi, ta
 	password_hash, password_changed_at, created_at, updated_at`
 
 // memberSelect reads memberColumns and, in the same statement, the member's
-// role keys as a JSON array (one round trip instead of two: members are read
-// on every login and token grant).
+// role keys (memberRolesSQLite/Postgres): one round trip instead of two, and
+// members are read on every login and token grant.
 func (s *Store) memberSelect() string {
-	roles := `(SELECT json_group_array(role_key) FROM member_roles WHERE member_id = members.id)`
 	if s.engine == Postgres {
-		roles = `(SELECT COALESCE(json_agg(role_key), '[]'::json)::text FROM member_roles WHERE member_id = members.id)`
+		return `SELECT ` + memberColumns + `, ` + memberRolesPostgres + ` FROM members m`
 	}
-	return `SELECT ` + memberColumns + `, ` + roles + ` FROM members`
+	return `SELECT ` + memberColumns + `, ` + memberRolesSQLite + ` FROM members m`
+}
+
+// memberRolesSQLite and memberRolesPostgres are a scalar subquery giving the
+// role keys of the member row m as a JSON array.
+const (
+	memberRolesSQLite   = `(SELECT json_group_array(role_key) FROM member_roles WHERE member_id = m.id)`
+	memberRolesPostgres = `(SELECT COALESCE(json_agg(role_key), '[]'::json)::text FROM member_roles WHERE member_id = m.id)`
+)
+
+// memberRow receives a member's columns as memberSelect orders them; every
+// column is nullable so that it can also come from the far side of an
+// outer join.
+type memberRow struct {
+	id, practiceID, email, displayName, legalName, npi, taxonomy, status, hash sql.NullString
+	changed, created, updated                                                   sql.NullInt64
+	roles                                                                       sql.NullString
+}
+
+func (r *memberRow) dest() []any {
+	return []any{&r.id, &r.practiceID, &r.email, &r.displayName, &r.legalName, &r.npi, &r.taxonomy, &r.status,
+		&r.hash, &r.changed, &r.created, &r.updated, &r.roles}
+}
+
+func (r *memberRow) member() (Member, error) {
+	m := Member{ID: r.id.String, PracticeID: r.practiceID.String, Email: r.email.String,
+		DisplayName: r.displayName.String, LegalName: r.legalName.String, NPI: r.npi.String,
+		Taxonomy: r.taxonomy.String, Status: MemberStatus(r.status.String), PasswordHash: r.hash.String,
+		PasswordChangedAt: fromNullMicros(r.changed), CreatedAt: fromMicros(r.created.Int64),
+		UpdatedAt: fromMicros(r.updated.Int64)}
+	if r.roles.Valid {
+		if err := json.Unmarshal([]byte(r.roles.String), &m.Roles); err != nil {
+			return Member{}, fmt.Errorf("store: member roles: %w", err)
+		}
+	}
+	if len(m.Roles) == 0 {
+		m.Roles = nil
+	}
+	slices.Sort(m.Roles)
+	return m, nil
 }
 
 // MemberByEmail finds a member of a practice by email, ignoring letter case.
@@ -124,30 +162,11 @@ func (s *Store) MemberByID(ctx context.Context, practiceID, id string) (Member, 
 }
 
 func (s *Store) getMember(ctx context.Context, query string, args ...any) (Member, error) {
-	var (
-		m                Member
-		status, roles    string
-		hash             sql.NullString
-		changed          sql.NullInt64
-		created, updated int64
-	)
-	err := s.queryRow(ctx, query, args...).Scan(&m.ID, &m.PracticeID, &m.Email, &m.DisplayName,
-		&m.LegalName, &m.NPI, &m.Taxonomy, &status, &hash, &changed, &created, &updated, &roles)
-	if err != nil {
+	var r memberRow
+	if err := s.queryRow(ctx, query, args...).Scan(r.dest()...); err != nil {
 		return Member{}, notFound(err, "member")
 	}
-	m.Status = MemberStatus(status)
-	m.PasswordHash = hash.String
-	m.PasswordChangedAt = fromNullMicros(changed)
-	m.CreatedAt, m.UpdatedAt = fromMicros(created), fromMicros(updated)
-	if err := json.Unmarshal([]byte(roles), &m.Roles); err != nil {
-		return Member{}, fmt.Errorf("store: member roles: %w", err)
-	}
-	if len(m.Roles) == 0 {
-		m.Roles = nil
-	}
-	slices.Sort(m.Roles)
-	return m, nil
+	return r.member()
 }
 
 // SetPassword stores a new password hash for the member. When activate is true an

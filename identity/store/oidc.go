@@ -202,6 +202,52 @@ func (s *Store) RefreshTokenByHash(ctx context.Context, tokenHash []byte) (Refre
 	return s.scanRefresh(s.queryRow(ctx, `SELECT `+refreshColumns+` FROM oidc_refresh_tokens WHERE token_hash = $1`, tokenHash))
 }
 
+// refreshWithMember* select refreshColumns of t, then memberColumns and the
+// role keys of m.
+const (
+	refreshWithMemberSelect = `SELECT t.id, t.family_id, t.client_id, t.practice_id, t.member_id, t.session_id,
+		t.scopes, t.amr, t.auth_time, t.created_at, t.expires_at, t.used_at, t.revoked_at,
+		m.id, m.practice_id, m.email, m.display_name, m.legal_name, m.npi, m.taxonomy, m.status,
+		m.password_hash, m.password_changed_at, m.created_at, m.updated_at, `
+	refreshWithMemberFrom = ` FROM oidc_refresh_tokens t
+		LEFT JOIN members m ON m.id = t.member_id AND m.practice_id = t.practice_id
+		WHERE t.token_hash = $1`
+	refreshWithMemberSQLite   = refreshWithMemberSelect + memberRolesSQLite + refreshWithMemberFrom
+	refreshWithMemberPostgres = refreshWithMemberSelect + memberRolesPostgres + refreshWithMemberFrom
+)
+
+// RefreshTokenWithMember is RefreshTokenByHash that also reads the token's
+// member (with role keys), in one statement: a refresh grant needs both, and
+// on PostgreSQL each statement is a round trip. The member is the zero
+// Member if its row is gone.
+func (s *Store) RefreshTokenWithMember(ctx context.Context, tokenHash []byte) (RefreshToken, Member, error) {
+	q := refreshWithMemberSQLite
+	if s.engine == Postgres {
+		q = refreshWithMemberPostgres
+	}
+	row := s.queryRow(ctx, q, tokenHash)
+	var (
+		t                          RefreshToken
+		scopes, amr                string
+		authTime, created, expires int64
+		used, revoked              sql.NullInt64
+		mr                         memberRow
+	)
+	err := row.Scan(append([]any{&t.ID, &t.FamilyID, &t.ClientID, &t.PracticeID, &t.MemberID, &t.SessionID, &scopes, &amr,
+		&authTime, &created, &expires, &used, &revoked}, mr.dest()...)...)
+	if err != nil {
+		return RefreshToken{}, Member{}, notFound(err, "refresh token")
+	}
+	t.Scopes, t.AMR = strings.Fields(scopes), strings.Fields(amr)
+	t.AuthTime, t.CreatedAt, t.ExpiresAt = fromMicros(authTime), fromMicros(created), fromMicros(expires)
+	t.UsedAt, t.RevokedAt = fromNullMicros(used), fromNullMicros(revoked)
+	if !mr.id.Valid {
+		return t, Member{}, nil
+	}
+	m, err := mr.member()
+	return t, m, err
+}
+
 func (s *Store) scanRefresh(row *sql.Row) (RefreshToken, error) {
 	var (
 		t                          RefreshToken

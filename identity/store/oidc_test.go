@@ -5,6 +5,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
+	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -233,6 +236,44 @@ func TestSigningKeyRotation(t *testing.T) {
 		keys, _ = s.PublishedSigningKeys(ctx, t0.Add(3*time.Hour))
 		if len(keys) != 2 {
 			t.Errorf("after retirement %d keys published, want 2", len(keys))
+		}
+	})
+}
+
+// RefreshTokenWithMember reads a refresh token and its member, roles
+// included, as RefreshTokenByHash and MemberByID would.
+func TestRefreshTokenWithMember(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		p := seedPractice(t, s, "sunrise")
+		m := seedMember(t, s, p, "m1", "dana@example.com", "therapist", "biller")
+		bare := seedMember(t, s, p, "m2", "ezra@example.com")
+		for i, member := range []store.Member{m, bare} {
+			id := fmt.Sprintf("rt%d", i)
+			rt := store.RefreshToken{ID: id, FamilyID: "f" + id, ClientID: "ehr", PracticeID: p.ID, MemberID: member.ID,
+				SessionID: "sess1", Scopes: []string{"openid", "offline_access"}, AMR: []string{"pwd"}, AuthTime: t0,
+				CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+			if err := s.CreateRefreshToken(ctx, rt, oidcHash(id)); err != nil {
+				t.Fatal(err)
+			}
+			wantTok, _ := s.RefreshTokenByHash(ctx, oidcHash(id))
+			wantMember, _ := s.MemberByID(ctx, p.ID, member.ID)
+			gotTok, gotMember, err := s.RefreshTokenWithMember(ctx, oidcHash(id))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(gotTok, wantTok) {
+				t.Errorf("token = %+v\nwant %+v", gotTok, wantTok)
+			}
+			if !reflect.DeepEqual(gotMember, wantMember) {
+				t.Errorf("member = %+v\nwant %+v", gotMember, wantMember)
+			}
+		}
+		if m, _ := s.MemberByID(ctx, p.ID, m.ID); !slices.Equal(m.Roles, []string{"biller", "therapist"}) {
+			t.Errorf("roles = %v, want sorted [biller therapist]", m.Roles)
+		}
+		if _, _, err := s.RefreshTokenWithMember(ctx, oidcHash("nope")); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("unknown token: %v, want ErrNotFound", err)
 		}
 	})
 }
