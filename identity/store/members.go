@@ -121,8 +121,8 @@ const (
 // outer join.
 type memberRow struct {
 	id, practiceID, email, displayName, legalName, npi, taxonomy, status, hash sql.NullString
-	changed, created, updated                                                   sql.NullInt64
-	roles                                                                       sql.NullString
+	changed, created, updated                                                  sql.NullInt64
+	roles                                                                      sql.NullString
 }
 
 func (r *memberRow) dest() []any {
