@@ -99,8 +99,14 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, env []string
 	go func() { defer close(janitorDone); a.RunJanitor(janitorCtx) }()
 	defer func() { stopJanitor(); <-janitorDone }()
 
+	// Memory grown under load goes back to the system when traffic stops.
+	idle := newIdleRelease(idleReleaseAfter, a.Store.CloseIdleConns)
+	idleCtx, stopIdle := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopIdle()
+	go idle.run(idleCtx)
+
 	srv := &http.Server{
-		Handler:           a.Handler,
+		Handler:           idle.wrap(a.Handler),
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
 		ReadTimeout:       cfg.Server.ReadTimeout,
 		WriteTimeout:      cfg.Server.WriteTimeout,

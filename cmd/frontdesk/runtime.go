@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
 	"log/slog"
+	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/config"
 )
@@ -55,4 +59,68 @@ func tuneGC(cfg *config.Config, env []string, logger *slog.Logger) {
 		debug.SetMemoryLimit(limit)
 	}
 	logger.Debug("garbage collector", "gc_percent", percent, "memory_limit_bytes", limit)
+}
+
+// idleReleaseAfter is how long serve waits without a request before
+// returning memory to the system.
+const idleReleaseAfter = 10 * time.Second
+
+// idleRelease returns memory to the operating system once the server has
+// been idle for a while. Under load the Go runtime keeps the heap it grew
+// (with serveGCPercent, several times what is live) and gives it back only
+// gradually; after a burst of logins a quiet server sat at 55-60 MB resident
+// instead of the 28 MB it starts with. One forced collection when the
+// traffic stops costs a few milliseconds of CPU once.
+type idleRelease struct {
+	requests atomic.Int64
+	interval time.Duration
+	free     func() // release, then debug.FreeOSMemory; replaced in tests
+	last     int64  // requests at the last tick
+	freed    bool   // memory freed since the last request
+}
+
+// newIdleRelease returns an idleRelease that, after interval without
+// requests, calls release (which closes what holds memory outside the Go
+// heap, such as idle database connections) and returns the Go heap's free
+// memory to the system.
+func newIdleRelease(interval time.Duration, release func()) *idleRelease {
+	return &idleRelease{interval: interval, freed: true, free: func() {
+		release()
+		debug.FreeOSMemory()
+	}}
+}
+
+// wrap counts the requests h serves.
+func (r *idleRelease) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.requests.Add(1)
+		h.ServeHTTP(w, req)
+	})
+}
+
+// run frees memory once per quiet spell (a whole interval without a request
+// after at least one request) until ctx ends.
+func (r *idleRelease) run(ctx context.Context) {
+	t := time.NewTicker(r.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			r.tick()
+		}
+	}
+}
+
+// tick looks at the requests since the last tick; only run calls it.
+func (r *idleRelease) tick() {
+	n := r.requests.Load()
+	switch {
+	case n != r.last:
+		r.last, r.freed = n, false
+	case !r.freed:
+		r.free()
+		r.freed = true
+	}
 }

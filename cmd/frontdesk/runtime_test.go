@@ -1,7 +1,10 @@
 package main
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/config"
 )
@@ -30,5 +33,34 @@ func TestGCSettings(t *testing.T) {
 				t.Errorf("gcSettings = %d, %d; want %d, %d", p, l, tt.wantPercent, tt.wantLimit)
 			}
 		})
+	}
+}
+
+// Memory is released once per quiet spell: not while requests keep coming,
+// once when they stop, and again only after the next one.
+func TestIdleRelease(t *testing.T) {
+	r := newIdleRelease(time.Hour, func() {}) // the test calls tick itself
+	var frees int
+	r.free = func() { frees++ }
+	h := r.wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	steps := []struct {
+		requests, want int
+	}{
+		{0, 0}, // idle since start: nothing grown, nothing to free
+		{5, 0}, // busy
+		{3, 0}, // still busy
+		{0, 1}, // quiet: freed once
+		{0, 1}, // still quiet: not again
+		{1, 1}, // busy again
+		{0, 2}, // quiet again: freed
+	}
+	for i, s := range steps {
+		for range s.requests {
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+		}
+		r.tick()
+		if frees != s.want {
+			t.Fatalf("step %d: %d releases, want %d", i, frees, s.want)
+		}
 	}
 }

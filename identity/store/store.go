@@ -62,10 +62,11 @@ type querier interface {
 // Store is the storage for one database. It is safe for concurrent use. A Store
 // returned inside InTx is bound to that transaction and must not outlive it.
 type Store struct {
-	db     *sql.DB
-	q      querier
-	engine Engine
-	inTx   bool
+	db      *sql.DB
+	q       querier
+	engine  Engine
+	inTx    bool
+	maxIdle int // idle connections kept (CloseIdleConns restores it)
 	// writer serialises this process's SQLite writes (nil on PostgreSQL);
 	// see writeGate.
 	writer *writeGate
@@ -104,9 +105,11 @@ func Open(ctx context.Context, engine Engine, dsn string, opts Options) (*Store,
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", engine, err)
 	}
+	maxIdle := 2 // database/sql's default
 	if opts.MaxOpenConns > 0 {
 		db.SetMaxOpenConns(opts.MaxOpenConns)
 		db.SetMaxIdleConns(opts.MaxOpenConns)
+		maxIdle = opts.MaxOpenConns
 	}
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -115,7 +118,7 @@ func Open(ctx context.Context, engine Engine, dsn string, opts Options) (*Store,
 		_ = db.Close()
 		return nil, fmt.Errorf("store: connect to %s: %w", engine, err)
 	}
-	st := &Store{db: db, q: db, engine: engine}
+	st := &Store{db: db, q: db, engine: engine, maxIdle: maxIdle}
 	if engine == SQLite {
 		st.writer = newWriteGate()
 		st.stmts = newStmtCache(db)
@@ -175,6 +178,14 @@ func sqliteDSN(path string) string {
 		"_pragma=busy_timeout(" + strconv.Itoa(sqliteBusyTimeout) + ")&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)" +
 		"&_pragma=journal_size_limit(" + strconv.Itoa(walSizeLimit) + ")&_txlock=immediate"
+}
+
+// CloseIdleConns closes the connections not in use now; new ones are opened
+// when needed. serve calls it when traffic stops: each SQLite connection
+// keeps a page cache of up to 2 MB outside the Go heap.
+func (s *Store) CloseIdleConns() {
+	s.db.SetMaxIdleConns(0) // closes every idle connection
+	s.db.SetMaxIdleConns(s.maxIdle)
 }
 
 // Engine reports which database engine the store uses.

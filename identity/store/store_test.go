@@ -364,3 +364,21 @@ func TestConcurrentMigrate(t *testing.T) {
 		})
 	}
 }
+
+// Closing the idle connections (serve does it when traffic stops) loses
+// nothing: the next reads and writes open new ones, prepared statements
+// included.
+func TestCloseIdleConns(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		p := seedPractice(t, s, "sunrise")
+		seedMember(t, s, p, "m1", "dana@example.com", "therapist")
+		for i := range 3 {
+			s.CloseIdleConns()
+			if m, err := s.MemberByID(ctx, p.ID, "m1"); err != nil || !slices.Equal(m.Roles, []string{"therapist"}) {
+				t.Fatalf("read after closing idle connections (%d): %+v %v", i, m, err)
+			}
+			seedMember(t, s, p, fmt.Sprintf("n%d", i), fmt.Sprintf("n%d@example.com", i))
+		}
+	})
+}
