@@ -30,19 +30,47 @@ import (
 
 const ownerPassword = "seven lanterns over a quiet harbour"
 
+// builtBinary is cmd/frontdesk compiled once for the whole test run (the
+// end-to-end tests all run the same binary; linking it once per test cost
+// seconds each).
+var builtBinary struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+// TestMain removes the binary the end-to-end tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtBinary.dir != "" {
+		_ = os.RemoveAll(builtBinary.dir)
+	}
+	os.Exit(code)
+}
+
 // buildBinary compiles cmd/frontdesk once per test binary run.
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end test builds the binary; skipped with -short")
 	}
-	bin := filepath.Join(t.TempDir(), "frontdesk")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	b := &builtBinary
+	b.once.Do(func() {
+		if b.dir, b.err = os.MkdirTemp("", "frontdesk-e2e-"); b.err != nil {
+			return
+		}
+		b.path = filepath.Join(b.dir, "frontdesk")
+		cmd := exec.Command("go", "build", "-o", b.path, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return bin
+	return b.path
 }
 
 // testMasterKey is the OpenID master key the tests' servers share (PostgreSQL
