@@ -265,7 +265,23 @@ func New(ctx context.Context, d Deps, set Settings) (*Provider, error) {
 }
 
 // ServeHTTP serves the discovery document and the /oauth2/ endpoints.
-func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.handler.ServeHTTP(w, r) }
+func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.handler.ServeHTTP(retryAfterWriter{w}, r)
+}
+
+// retryAfterWriter adds Retry-After to 503 answers (serverError: the
+// database cannot be reached), which the provider library writes without it.
+type retryAfterWriter struct{ http.ResponseWriter }
+
+func (w retryAfterWriter) WriteHeader(code int) {
+	if code == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "5")
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w retryAfterWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Issuer returns the issuer identifier.
 func (p *Provider) Issuer() string { return p.issuer }

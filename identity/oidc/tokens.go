@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -104,12 +105,12 @@ func (p *Provider) memberGrantWith(ctx context.Context, cl *client, practiceID, 
 	}
 	practice, err := p.practices.byID(ctx, p.d.Store, practiceID)
 	if err != nil {
-		return nil, oidc.ErrInvalidGrant().WithParent(err)
+		return nil, grantReadError(err)
 	}
 	m := known
 	if m.ID != memberID || m.PracticeID != practiceID || memberID == "" {
 		if m, err = p.d.Store.MemberByID(ctx, practiceID, memberID); err != nil {
-			return nil, oidc.ErrInvalidGrant().WithParent(err)
+			return nil, grantReadError(err)
 		}
 	}
 	if m.Status != store.StatusActive && m.Status != store.StatusLocked {
@@ -117,12 +118,41 @@ func (p *Provider) memberGrantWith(ctx context.Context, cl *client, practiceID, 
 	}
 	eff, err := p.effective(ctx, m)
 	if err != nil {
-		return nil, oidc.ErrServerError().WithParent(err)
+		return nil, serverError(err)
 	}
 	if perm := cl.cfg.RequirePermission; perm != "" && !roles.Allows(eff.Permissions, perm) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the member no longer holds the permission this app requires")
 	}
 	return &grant{client: cl, subject: m.ID, practice: practice, member: &m, eff: eff}, nil
+}
+
+// serverError is the token endpoint's answer to a failure of frontdesk's
+// own: 503 with a hint to retry when the database cannot be reached (the
+// request changed nothing and the same request will work again), otherwise
+// 500. Either way the client's tokens stay as they were.
+func serverError(err error) error {
+	e := oidc.ErrServerError().WithParent(err)
+	if store.IsUnavailable(err) {
+		return op.NewStatusError(e.WithDescription("frontdesk cannot reach its database right now; try again in a few seconds"),
+			http.StatusServiceUnavailable)
+	}
+	return e
+}
+
+// grantReadError answers a failed read of a grant's practice or member: the
+// row being gone refuses the grant, anything else is a server error.
+func grantReadError(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return oidc.ErrInvalidGrant().WithParent(err)
+	}
+	return serverError(err)
+}
+
+// refusedGrant reports whether err refuses a grant for cause (invalid_grant)
+// rather than failing it.
+func refusedGrant(err error) bool {
+	var oe *oidc.Error
+	return errors.As(err, &oe) && oe.ErrorType == oidc.InvalidGrant
 }
 
 // mintAccessToken signs an RFC 9068 access token with key.
@@ -150,18 +180,18 @@ func (p *Provider) mintAccessToken(key *signingKey, g *grant) (string, time.Dura
 func (p *Provider) respond(ctx context.Context, g *grant, code string) (*op.Response, error) {
 	key, err := p.keys.Signing(ctx, g.client.cfg.SigningAlg)
 	if err != nil {
-		return nil, oidc.ErrServerError().WithParent(err)
+		return nil, serverError(err)
 	}
 	at, ttl, err := p.mintAccessToken(key, g)
 	if err != nil {
-		return nil, oidc.ErrServerError().WithParent(err)
+		return nil, serverError(err)
 	}
 	resp := &oidc.AccessTokenResponse{AccessToken: at, TokenType: oidc.BearerToken, ExpiresIn: uint64(ttl / time.Second),
 		Scope: g.scopes}
 	if g.member != nil {
 		resp.IDToken, err = p.idToken(key, g, at, code)
 		if err != nil {
-			return nil, oidc.ErrServerError().WithParent(err)
+			return nil, serverError(err)
 		}
 	}
 	if g.refresh {
@@ -187,7 +217,7 @@ func (p *Provider) respond(ctx context.Context, g *grant, code string) (*op.Resp
 		case errors.Is(err, store.ErrNotFound):
 			return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token is unknown, revoked or expired")
 		case err != nil:
-			return nil, oidc.ErrServerError().WithParent(err)
+			return nil, serverError(err)
 		}
 		resp.RefreshToken = rt
 	}
@@ -214,14 +244,14 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 	case errors.Is(err, store.ErrNotFound):
 		return nil, oidc.ErrInvalidGrant().WithDescription("the code is unknown or expired")
 	case err != nil:
-		return nil, oidc.ErrServerError().WithParent(err)
+		return nil, serverError(err)
 	}
 	if ar.ClientID != cl.cfg.ID {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the code was issued to another client")
 	}
 	ap, err := decodeParams(ar)
 	if err != nil {
-		return nil, oidc.ErrServerError().WithParent(err)
+		return nil, serverError(err)
 	}
 	if r.Data.RedirectURI != ap.RedirectURI {
 		return nil, oidc.ErrInvalidGrant().WithDescription("redirect_uri does not match the authorization request")
@@ -275,7 +305,7 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	case errors.Is(err, store.ErrNotFound):
 		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token is unknown, revoked or expired")
 	case err != nil:
-		return nil, oidc.ErrServerError().WithParent(err)
+		return nil, serverError(err)
 	}
 	revoke := func() {
 		burn()
@@ -299,7 +329,11 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	}
 	g, err := p.memberGrantWith(ctx, cl, t.PracticeID, t.MemberID, m)
 	if err != nil {
-		revoke()
+		// A grant refused for cause ends the family; a failure of
+		// frontdesk's own (the database unreachable) must not.
+		if refusedGrant(err) {
+			revoke()
+		}
 		return nil, err
 	}
 	g.scopes, g.amr, g.authTime, g.sid = scopes, t.AMR, t.AuthTime, t.SessionID
@@ -326,7 +360,7 @@ func (s *server) ClientCredentialsExchange(ctx context.Context, r *op.ClientRequ
 	if cl.cfg.Practice != "" {
 		practice, err := p.d.Accounts.Practice(ctx, cl.cfg.Practice)
 		if err != nil {
-			return nil, oidc.ErrServerError().WithParent(err)
+			return nil, serverError(err)
 		}
 		g.practice = practice
 	}
@@ -390,7 +424,7 @@ func (s *server) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoReques
 	practiceID, _ := claims.Claims["practice_id"].(string)
 	cl, err := p.lookupClient(ctx, claims.ClientID)
 	if err != nil {
-		return nil, oidc.ErrServerError().WithParent(err)
+		return nil, serverError(err)
 	}
 	if practiceID == "" || cl == nil || claims.Subject == claims.ClientID {
 		return nil, op.NewStatusError(oidc.ErrAccessDenied().WithDescription("the token does not name a member"), 403)
@@ -415,7 +449,7 @@ func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 	if cc != nil {
 		var err error
 		if cl, err = p.lookupClient(ctx, cc.ClientID); err != nil {
-			return nil, oidc.ErrServerError().WithParent(err)
+			return nil, serverError(err)
 		}
 	}
 	if cl == nil || !cl.checkSecret(cc.ClientSecret) || r.Data.IntrospectionRequest == nil {
