@@ -1,6 +1,7 @@
 # frontdesk container image: a static binary on distroless, run as non-root.
-# Untested on the development machine (Docker cannot run there); see
-# docs/operations.md "Deployment".
+# Docker cannot run on the development machine: TestDeploymentRecipe
+# (cmd/frontdesk) builds the tests' binary with this file's go build command
+# and runs it with this file's ENV; see docs/operations.md "Deployment".
 #
 #   docker build -t frontdesk:dev .
 FROM golang:1.26 AS build

@@ -61,7 +61,9 @@ func buildBinary(t *testing.T) string {
 			return
 		}
 		b.path = filepath.Join(b.dir, "frontdesk")
-		cmd := exec.Command("go", "build", "-o", b.path, ".")
+		// The Dockerfile's flags, so the tests run the image's binary
+		// (TestDeploymentRecipe keeps the two in step).
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", b.path, ".")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			b.err = fmt.Errorf("go build: %w\n%s", err, out)
