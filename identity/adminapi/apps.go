@@ -3,11 +3,13 @@ package adminapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/config"
 	"github.com/frontdeskhq/frontdesk/identity/oidc"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
@@ -25,7 +27,7 @@ type AppRegistry interface {
 	RegisterApp(ctx context.Context, practiceID, actorID string, req oidc.AppRequest, meta account.Meta) (store.App, string, error)
 	RotateAppSecret(ctx context.Context, practiceID, clientID, actorID string, meta account.Meta) (store.App, string, error)
 	RemoveApp(ctx context.Context, practiceID, clientID, actorID string, meta account.Meta) (int64, error)
-	SetAppPermission(ctx context.Context, practiceID, clientID, actorID, perm string, meta account.Meta) (store.App, error)
+	UpdateApp(ctx context.Context, practiceID, clientID, actorID string, upd oidc.AppUpdate, meta account.Meta) (store.App, error)
 }
 
 // App is a registered app as the API shows it (never its secret's hash).
@@ -41,13 +43,20 @@ type App struct {
 	// RequirePermission is the permission a member must hold to log in to
 	// the app and refresh its tokens; "" when any member may.
 	RequirePermission string `json:"require_permission"`
+	// BackchannelLogoutURI receives OpenID back-channel logout tokens; ""
+	// when none.
+	BackchannelLogoutURI string `json:"backchannel_logout_uri"`
+	// AccessTokenTTLSeconds is the lifetime of the app's access tokens; 0
+	// means the server's default.
+	AccessTokenTTLSeconds int64 `json:"access_token_ttl_seconds"`
 	// ClientSecret is present only in the answer that issued it.
 	ClientSecret string `json:"client_secret,omitempty"`
 }
 
 func appView(a store.App) App {
 	v := App{ClientID: a.ClientID, Name: a.Name, RedirectURIs: a.RedirectURIs, GrantTypes: a.GrantTypes,
-		Confidential: a.Confidential, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt, RequirePermission: a.RequirePermission}
+		Confidential: a.Confidential, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt, RequirePermission: a.RequirePermission,
+		BackchannelLogoutURI: a.BackchannelLogoutURI, AccessTokenTTLSeconds: int64(a.AccessTokenTTL / time.Second)}
 	if v.RedirectURIs == nil {
 		v.RedirectURIs = []string{}
 	}
@@ -56,6 +65,16 @@ func appView(a store.App) App {
 		v.SecretRotatedAt = &t
 	}
 	return v
+}
+
+// ttlSeconds turns access_token_ttl_seconds into a lifetime; the registry
+// checks its bounds, this only keeps the conversion from overflowing.
+func ttlSeconds(n int64) (time.Duration, error) {
+	if n < 0 || n > 1<<20 {
+		return 0, badRequest(fmt.Sprintf("access_token_ttl_seconds must be 0 (the server's default) or %d to %d.",
+			int64(config.MinAccessTokenTTL/time.Second), int64(config.MaxAccessTokenTTL/time.Second)))
+	}
+	return time.Duration(n) * time.Second, nil
 }
 
 // appError maps the registry's errors.
@@ -113,6 +132,10 @@ func (a *API) registerApp(w http.ResponseWriter, r *http.Request, c *caller) err
 		Confidential *bool    `json:"confidential"`
 		// RequirePermission is optional; "" or absent means none.
 		RequirePermission string `json:"require_permission"`
+		// BackchannelLogoutURI is optional; "" or absent means none.
+		BackchannelLogoutURI string `json:"backchannel_logout_uri"`
+		// AccessTokenTTLSeconds is optional; 0 or absent means the default.
+		AccessTokenTTLSeconds int64 `json:"access_token_ttl_seconds"`
 	}
 	if err := a.decode(w, r, &body); err != nil {
 		return err
@@ -123,9 +146,13 @@ func (a *API) registerApp(w http.ResponseWriter, r *http.Request, c *caller) err
 	if len(body.RedirectURIs) > 50 || len(body.GrantTypes) > 10 {
 		return badRequest("Too many redirect URIs or grant types.")
 	}
+	ttl, err := ttlSeconds(body.AccessTokenTTLSeconds)
+	if err != nil {
+		return err
+	}
 	app, secret, err := a.d.Apps.RegisterApp(r.Context(), c.practice.ID, c.memberID, oidc.AppRequest{Name: body.Name,
 		RedirectURIs: body.RedirectURIs, GrantTypes: body.GrantTypes, Confidential: *body.Confidential,
-		RequirePermission: body.RequirePermission}, c.meta)
+		RequirePermission: body.RequirePermission, BackchannelLogoutURI: body.BackchannelLogoutURI, AccessTokenTTL: ttl}, c.meta)
 	if err != nil {
 		return appError(err)
 	}
@@ -171,21 +198,33 @@ func (a *API) removeApp(w http.ResponseWriter, r *http.Request, c *caller) error
 }
 
 // updateApp changes what can be changed of a registered app after
-// registration: the permission it requires.
+// registration: the permission it requires, its back-channel logout URI and
+// its access-token lifetime. Absent fields stay as they are.
 func (a *API) updateApp(w http.ResponseWriter, r *http.Request, c *caller) error {
 	if err := a.appsAvailable(); err != nil {
 		return err
 	}
 	var body struct {
-		RequirePermission *string `json:"require_permission"`
+		RequirePermission     *string `json:"require_permission"`
+		BackchannelLogoutURI  *string `json:"backchannel_logout_uri"`
+		AccessTokenTTLSeconds *int64  `json:"access_token_ttl_seconds"`
 	}
 	if err := a.decode(w, r, &body); err != nil {
 		return err
 	}
-	if body.RequirePermission == nil {
-		return badRequest(`Send "require_permission": a permission of the catalogue (for example "app.*.login"), or "" to let every member of the practice log in.`)
+	if body.RequirePermission == nil && body.BackchannelLogoutURI == nil && body.AccessTokenTTLSeconds == nil {
+		return badRequest(`Send at least one of "require_permission" (a permission of the catalogue, for example "app.*.login", or "" to let every member of the practice log in), ` +
+			`"backchannel_logout_uri" (an https URL, or "" for none) and "access_token_ttl_seconds" (60 to 3600, or 0 for the server's default).`)
 	}
-	app, err := a.d.Apps.SetAppPermission(r.Context(), c.practice.ID, r.PathValue("client_id"), c.memberID, *body.RequirePermission, c.meta)
+	upd := oidc.AppUpdate{RequirePermission: body.RequirePermission, BackchannelLogoutURI: body.BackchannelLogoutURI}
+	if body.AccessTokenTTLSeconds != nil {
+		ttl, err := ttlSeconds(*body.AccessTokenTTLSeconds)
+		if err != nil {
+			return err
+		}
+		upd.AccessTokenTTL = &ttl
+	}
+	app, err := a.d.Apps.UpdateApp(r.Context(), c.practice.ID, r.PathValue("client_id"), c.memberID, upd, c.meta)
 	if err != nil {
 		return appError(err)
 	}

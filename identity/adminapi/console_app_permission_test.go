@@ -76,3 +76,82 @@ func TestConsoleAppPermission(t *testing.T) {
 		})
 	}
 }
+
+// The console's apps page sets an app's back-channel logout URI and
+// access-token lifetime at registration and changes them later, with the
+// provider's validation and the form's CSRF checks.
+func TestConsoleAppLogoutURIAndTTL(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			h := newHarness(t, engine)
+			owner := h.browser()
+			if st := owner.login("sunrise", "owner@sunrise.example", ownerPw); st != http.StatusSeeOther {
+				t.Fatalf("owner login: %d", st)
+			}
+			nobody := h.browser()
+			if st := nobody.login("sunrise", "nobody@sunrise.example", ownerPw); st != http.StatusSeeOther {
+				t.Fatalf("nobody login: %d", st)
+			}
+			reg := url.Values{"name": {"Billing"}, "redirect_uris": {"https://billing.example/cb"}, "kind": {"public"},
+				"grant": {"authorization_code"}, "backchannel_logout_uri": {"http://billing.example/bcl"}, "access_token_ttl": {"120"}}
+			if st, _, page := owner.do("POST", "/p/sunrise/admin/apps", reg, true); st != 400 || !strings.Contains(page, "must use https") ||
+				!strings.Contains(page, `name="backchannel_logout_uri" value="http://billing.example/bcl"`) {
+				t.Errorf("registering with an http logout URI: %d\n%s", st, page)
+			}
+			reg.Set("backchannel_logout_uri", "https://billing.example/bcl")
+			reg.Set("access_token_ttl", "soon")
+			if st, _, page := owner.do("POST", "/p/sunrise/admin/apps", reg, true); st != 400 || !strings.Contains(page, "number of seconds") {
+				t.Errorf("registering with a lifetime that is not a number: %d\n%s", st, page)
+			}
+			reg.Set("access_token_ttl", "120")
+			st, _, page := owner.do("POST", "/p/sunrise/admin/apps", reg, true)
+			idm := shownClientID.FindStringSubmatch(page)
+			if st != http.StatusCreated || idm == nil {
+				t.Fatalf("register app: %d\n%s", st, page)
+			}
+			clientID := html.UnescapeString(idm[1])
+			if a, err := h.app.Store.AppByClientID(h.ctx, clientID); err != nil || a.BackchannelLogoutURI != "https://billing.example/bcl" ||
+				a.AccessTokenTTL.Seconds() != 120 {
+				t.Fatalf("stored app = %+v, %v", a, err)
+			}
+			if _, _, page := owner.do("GET", "/p/sunrise/admin/apps", nil, false); !strings.Contains(page,
+				`id="bcl-`+clientID+`" name="backchannel_logout_uri" value="https://billing.example/bcl"`) ||
+				!strings.Contains(page, `id="ttl-`+clientID+`" name="access_token_ttl" type="number" min="0" max="3600" value="120"`) {
+				t.Errorf("apps page does not show the URI and lifetime:\n%s", page)
+			}
+
+			action := "/p/sunrise/admin/apps/" + clientID + "/tokens"
+			change := url.Values{"backchannel_logout_uri": {"https://billing.example/logout"}, "access_token_ttl": {"900"}}
+			if st, _, _ := owner.do("POST", action, change, false); st != http.StatusForbidden {
+				t.Errorf("change without Origin: %d", st)
+			}
+			if st, _, _ := nobody.do("POST", action, change, true); st != http.StatusForbidden {
+				t.Errorf("change without settings.edit: %d", st)
+			}
+			for _, bad := range []url.Values{
+				{"backchannel_logout_uri": {"https://billing.example/logout#x"}, "access_token_ttl": {"900"}},
+				{"backchannel_logout_uri": {""}, "access_token_ttl": {"7200"}},
+				{"backchannel_logout_uri": {""}, "access_token_ttl": {"-5"}},
+			} {
+				if st, _, _ := owner.do("POST", action, bad, true); st != 400 {
+					t.Errorf("change to %v: %d", bad, st)
+				}
+			}
+			if a, _ := h.app.Store.AppByClientID(h.ctx, clientID); a.BackchannelLogoutURI != "https://billing.example/bcl" || a.AccessTokenTTL.Seconds() != 120 {
+				t.Errorf("a refused change changed the app: %+v", a)
+			}
+			if st, loc, _ := owner.do("POST", action, change, true); st != http.StatusSeeOther || !strings.Contains(loc, "done=tokens") {
+				t.Fatalf("change: %d %s", st, loc)
+			}
+			if a, _ := h.app.Store.AppByClientID(h.ctx, clientID); a.BackchannelLogoutURI != "https://billing.example/logout" || a.AccessTokenTTL.Seconds() != 900 {
+				t.Errorf("after the change: %+v", a)
+			}
+			if st, _, _ := owner.do("POST", action, url.Values{"backchannel_logout_uri": {""}, "access_token_ttl": {""}}, true); st != http.StatusSeeOther {
+				t.Fatalf("clear: %d", st)
+			}
+			if a, _ := h.app.Store.AppByClientID(h.ctx, clientID); a.BackchannelLogoutURI != "" || a.AccessTokenTTL != 0 {
+				t.Errorf("after clearing: %+v", a)
+			}
+		})
+	}
+}

@@ -341,6 +341,14 @@ func (c *Config) validateLog(v *validator) {
 	v.oneOf("log.format", c.Log.Format, "json", "text")
 }
 
+// Bounds of every access-token lifetime: the provider's default, a
+// configured client's and a registered app's. Role changes reach running apps
+// within one access-token lifetime, hence the upper bound.
+const (
+	MinAccessTokenTTL = time.Minute
+	MaxAccessTokenTTL = time.Hour
+)
+
 func (c *Config) validateClients(v *validator) {
 	seen := map[string]int{}
 	for i, cl := range c.Clients {
@@ -352,9 +360,10 @@ func (c *Config) validateClients(v *validator) {
 		} else {
 			seen[cl.ID] = i
 		}
-		if cl.AccessTokenTTL != 0 && (cl.AccessTokenTTL < time.Minute || cl.AccessTokenTTL > time.Hour) {
+		if cl.AccessTokenTTL != 0 && (cl.AccessTokenTTL < MinAccessTokenTTL || cl.AccessTokenTTL > MaxAccessTokenTTL) {
 			// Role changes reach running apps within one access-token lifetime.
-			v.add(prefix+".access_token_ttl", "is %s; it must be between 1m0s and 1h0m0s, or unset for oidc.access_token_ttl", cl.AccessTokenTTL)
+			v.add(prefix+".access_token_ttl", "is %s; it must be between %s and %s, or unset for oidc.access_token_ttl",
+				cl.AccessTokenTTL, MinAccessTokenTTL, MaxAccessTokenTTL)
 		}
 		for j, r := range cl.RedirectURIs {
 			key := fmt.Sprintf("%s.redirect_uris[%d]", prefix, j)
@@ -381,7 +390,7 @@ func (c *Config) validateOIDC(v *validator) {
 		val    time.Duration
 		lo, hi time.Duration
 	}{
-		{"oidc.access_token_ttl", o.AccessTokenTTL, time.Minute, time.Hour},
+		{"oidc.access_token_ttl", o.AccessTokenTTL, MinAccessTokenTTL, MaxAccessTokenTTL},
 		{"oidc.id_token_ttl", o.IDTokenTTL, time.Minute, 24 * time.Hour},
 		{"oidc.refresh_token_ttl", o.RefreshTokenTTL, time.Hour, 8760 * time.Hour},
 		{"oidc.code_ttl", o.CodeTTL, 10 * time.Second, 10 * time.Minute},

@@ -2,10 +2,13 @@ package httpserver
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/oidc"
@@ -48,6 +51,7 @@ func (s *Server) consoleManageRoutes() {
 		s.handle("GET /p/{practice}/admin/apps/{client_id}/remove", http.HandlerFunc(s.consoleAppRemoveConfirm))
 		s.handleForm("POST /p/{practice}/admin/apps/{client_id}/remove", http.HandlerFunc(s.consoleAppRemove))
 		s.handleForm("POST /p/{practice}/admin/apps/{client_id}/permission", http.HandlerFunc(s.consoleAppPermission))
+		s.handleForm("POST /p/{practice}/admin/apps/{client_id}/tokens", http.HandlerFunc(s.consoleAppTokens))
 	}
 }
 
@@ -542,6 +546,7 @@ type consoleAppsData struct {
 	Error     string
 	// The registration form, refilled after a refusal.
 	Name, RedirectURIs, RequirePermission string
+	BackchannelLogoutURI, AccessTokenTTL  string // as typed: seconds
 	Grants                                map[string]bool
 	Confidential                          bool
 }
@@ -579,6 +584,8 @@ func (s *Server) consoleApps(w http.ResponseWriter, r *http.Request) {
 	case "permission":
 		data.Notice = "The app's required permission was saved. Members without it can no longer log in to the app, " +
 			"and their next token refresh is refused."
+	case "tokens":
+		data.Notice = "The app's back-channel logout URI and access-token lifetime were saved. New access tokens get the new lifetime."
 	}
 	s.renderApps(w, r, pr, http.StatusOK, data)
 }
@@ -596,9 +603,13 @@ func (s *Server) consoleAppRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data := consoleAppsData{Name: trimTo(r.PostForm.Get("name"), 200), RedirectURIs: trimTo(r.PostForm.Get("redirect_uris"), 25000),
-		RequirePermission: trimTo(r.PostForm.Get("require_permission"), 200),
-		Grants:            map[string]bool{}, Confidential: r.PostForm.Get("kind") != "public"}
-	req := oidc.AppRequest{Name: data.Name, Confidential: data.Confidential, RequirePermission: data.RequirePermission}
+		RequirePermission:    trimTo(r.PostForm.Get("require_permission"), 200),
+		BackchannelLogoutURI: trimTo(r.PostForm.Get("backchannel_logout_uri"), 2100),
+		AccessTokenTTL:       trimTo(r.PostForm.Get("access_token_ttl"), 20),
+		Grants:               map[string]bool{}, Confidential: r.PostForm.Get("kind") != "public"}
+	ttl, ttlErr := formTTL(data.AccessTokenTTL)
+	req := oidc.AppRequest{Name: data.Name, Confidential: data.Confidential, RequirePermission: data.RequirePermission,
+		BackchannelLogoutURI: data.BackchannelLogoutURI, AccessTokenTTL: ttl}
 	for line := range strings.SplitSeq(data.RedirectURIs, "\n") {
 		if line = strings.TrimSpace(line); line != "" && len(req.RedirectURIs) < 50 {
 			req.RedirectURIs = append(req.RedirectURIs, line)
@@ -612,6 +623,11 @@ func (s *Server) consoleAppRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(req.GrantTypes) == 0 {
 		data.Error = "Choose at least one way the app gets tokens."
+		s.renderApps(w, r, pr, http.StatusBadRequest, data)
+		return
+	}
+	if ttlErr != nil {
+		data.Error = appReason(ttlErr)
 		s.renderApps(w, r, pr, http.StatusBadRequest, data)
 		return
 	}
@@ -712,4 +728,41 @@ func (s *Server) consoleAppPermission(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/apps?done=permission", http.StatusSeeOther)
+}
+
+// formTTL reads an access-token lifetime typed in seconds ("" or 0 for the
+// server's default); the provider checks its bounds.
+func formTTL(v string) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 || n > 1<<20 {
+		return 0, fmt.Errorf("%w: access token lifetime %q must be a number of seconds, 60 to 3600, or 0 (or empty) for the server's default",
+			oidc.ErrInvalidApp, v)
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+// consoleAppTokens changes an app's back-channel logout URI ("" for none)
+// and access-token lifetime (seconds; "" or 0 for the server's default).
+func (s *Server) consoleAppTokens(w http.ResponseWriter, r *http.Request) {
+	pr, ok := s.consoleAllowed(w, r, permManageApps)
+	if !ok {
+		return
+	}
+	if !s.parseForm(w, r, viewPractice(pr.Practice)) {
+		return
+	}
+	uri := trimTo(r.PostForm.Get("backchannel_logout_uri"), 2100)
+	ttl, err := formTTL(trimTo(r.PostForm.Get("access_token_ttl"), 20))
+	if err == nil {
+		_, err = s.d.OIDC.UpdateApp(r.Context(), pr.Practice.ID, r.PathValue("client_id"), pr.Member.ID,
+			oidc.AppUpdate{BackchannelLogoutURI: &uri, AccessTokenTTL: &ttl}, s.meta(r))
+	}
+	if err != nil {
+		s.consoleFail(w, r, pr, err, s.appsLink(pr))
+		return
+	}
+	http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/apps?done=tokens", http.StatusSeeOther)
 }

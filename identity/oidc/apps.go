@@ -16,6 +16,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/config"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
@@ -69,6 +70,20 @@ type AppRequest struct {
 	// member must hold to log in to the app and to refresh its tokens (as
 	// require_permission for a configured client).
 	RequirePermission string
+	// BackchannelLogoutURI, when not "", receives OpenID back-channel
+	// logout tokens (see CheckBackchannelLogoutURI).
+	BackchannelLogoutURI string
+	// AccessTokenTTL is the lifetime of the access tokens issued to the app,
+	// config.MinAccessTokenTTL to config.MaxAccessTokenTTL; 0 means the
+	// provider's default.
+	AccessTokenTTL time.Duration
+}
+
+// AppUpdate is a change to a registered app; nil fields stay as they are.
+type AppUpdate struct {
+	RequirePermission    *string
+	BackchannelLogoutURI *string
+	AccessTokenTTL       *time.Duration
 }
 
 type appEntry struct {
@@ -139,7 +154,7 @@ func (p *Provider) lookupClient(ctx context.Context, id string) (*client, error)
 // appClient turns a stored app into a client bound to its practice.
 func (p *Provider) appClient(a store.App) (*client, error) {
 	cfg := ClientConfig{ID: a.ClientID, RedirectURIs: a.RedirectURIs, GrantTypes: a.GrantTypes, Practice: a.PracticeSlug,
-		RequirePermission: a.RequirePermission}
+		RequirePermission: a.RequirePermission, BackchannelLogoutURI: a.BackchannelLogoutURI, AccessTokenTTL: a.AccessTokenTTL}
 	if a.Confidential {
 		if len(a.SecretHash) != sha256.Size {
 			return nil, fmt.Errorf("oidc: app %q has no usable secret hash", a.ClientID)
@@ -156,6 +171,7 @@ func (p *Provider) appClient(a store.App) (*client, error) {
 		cl.secretHash = slices.Clone(a.SecretHash)
 	}
 	cl.practiceID = a.PracticeID
+	cl.registered = true
 	cl.loginURL = func(string) string { return p.issuer + "/" }
 	return cl, nil
 }
@@ -166,8 +182,37 @@ func (p *Provider) appClient(a store.App) (*client, error) {
 // control characters, and written in the form it will be compared in (the
 // provider compares redirect URIs as exact strings).
 func CheckRedirectURI(raw string) error {
+	return checkAppURI("redirect URI", raw)
+}
+
+// CheckBackchannelLogoutURI checks an app's back-channel logout URI by the
+// rules of CheckRedirectURI; "" (none) is accepted. The URI passing does not
+// make every address reachable: delivery to a registered app refuses
+// loopback, private and link-local addresses when it connects
+// (dialguard.go), so http on a loopback address is accepted here but not
+// delivered to.
+func CheckBackchannelLogoutURI(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	return checkAppURI("back-channel logout URI", raw)
+}
+
+// CheckAccessTokenTTL checks an app's access-token lifetime: 0 (the
+// provider's default) or within the bounds of a configured client's.
+func CheckAccessTokenTTL(ttl time.Duration) error {
+	if ttl != 0 && (ttl < config.MinAccessTokenTTL || ttl > config.MaxAccessTokenTTL || ttl%time.Second != 0) {
+		return fmt.Errorf("%w: access token lifetime %s must be whole seconds between %s and %s (%d to %d seconds), or 0 for the server's default",
+			ErrInvalidApp, ttl, config.MinAccessTokenTTL, config.MaxAccessTokenTTL,
+			int(config.MinAccessTokenTTL.Seconds()), int(config.MaxAccessTokenTTL.Seconds()))
+	}
+	return nil
+}
+
+// checkAppURI checks a URI of an app (what names it in the error).
+func checkAppURI(what, raw string) error {
 	bad := func(why string) error {
-		return fmt.Errorf("%w: redirect URI %q %s", ErrInvalidApp, truncateURI(raw), why)
+		return fmt.Errorf("%w: %s %q %s", ErrInvalidApp, what, truncateURI(raw), why)
 	}
 	if raw == "" || len(raw) > maxRedirectURILen {
 		return bad(fmt.Sprintf("must be 1 to %d characters", maxRedirectURILen))
@@ -219,6 +264,12 @@ func checkAppRequest(req AppRequest) (AppRequest, error) {
 	}
 	req.Name = name
 	if req.RequirePermission, err = CheckAppPermission(req.RequirePermission); err != nil {
+		return req, err
+	}
+	if err := CheckBackchannelLogoutURI(req.BackchannelLogoutURI); err != nil {
+		return req, err
+	}
+	if err := CheckAccessTokenTTL(req.AccessTokenTTL); err != nil {
 		return req, err
 	}
 	if len(req.GrantTypes) == 0 {
@@ -300,8 +351,17 @@ func describeApp(a store.App) string {
 	if a.Confidential {
 		kind = "confidential"
 	}
-	return fmt.Sprintf("name=%q kind=%s grants=%s redirect_uris=%s require_permission=%s", a.Name, kind,
-		strings.Join(a.GrantTypes, ","), strings.Join(a.RedirectURIs, ","), a.RequirePermission)
+	return fmt.Sprintf("name=%q kind=%s grants=%s redirect_uris=%s require_permission=%s backchannel_logout_uri=%s access_token_ttl=%s",
+		a.Name, kind, strings.Join(a.GrantTypes, ","), strings.Join(a.RedirectURIs, ","), a.RequirePermission,
+		a.BackchannelLogoutURI, describeTTL(a.AccessTokenTTL))
+}
+
+// describeTTL is an app's access-token lifetime for the audit trail.
+func describeTTL(ttl time.Duration) string {
+	if ttl == 0 {
+		return "default"
+	}
+	return ttl.String()
 }
 
 func appAudit(a store.App, action, actorID string, meta account.Meta, at time.Time) store.AuditEvent {
@@ -325,7 +385,8 @@ func (p *Provider) RegisterApp(ctx context.Context, practiceID, actorID string, 
 	now := p.d.Now()
 	a := store.App{ClientID: AppClientPrefix + p.randomToken(16), PracticeID: practiceID, Name: req.Name,
 		RedirectURIs: req.RedirectURIs, GrantTypes: req.GrantTypes, Confidential: req.Confidential,
-		RequirePermission: req.RequirePermission, CreatedBy: actorID, CreatedAt: now, UpdatedAt: now}
+		RequirePermission: req.RequirePermission, BackchannelLogoutURI: req.BackchannelLogoutURI,
+		AccessTokenTTL: req.AccessTokenTTL, CreatedBy: actorID, CreatedAt: now, UpdatedAt: now}
 	var secret string
 	if a.Confidential {
 		secret, a.SecretHash = p.newAppSecret()
@@ -389,38 +450,77 @@ func (p *Provider) RotateAppSecret(ctx context.Context, practiceID, clientID, ac
 }
 
 // SetAppPermission changes the permission a registered app requires ("" for
-// none). It takes effect at once in this process and within AppCacheTTL on
-// every other: from then on a member without it gets no code, and their next
-// refresh is refused. The change is audited with before and after.
+// none); it is UpdateApp with that field alone.
 func (p *Provider) SetAppPermission(ctx context.Context, practiceID, clientID, actorID, perm string, meta account.Meta) (store.App, error) {
-	perm, err := CheckAppPermission(perm)
-	if err != nil {
-		return store.App{}, err
+	return p.UpdateApp(ctx, practiceID, clientID, actorID, AppUpdate{RequirePermission: &perm}, meta)
+}
+
+// UpdateApp changes what can be changed of a registered app after
+// registration: the permission it requires, its back-channel logout URI and
+// its access-token lifetime. Every field is checked before anything is
+// written; the changes are made in one transaction. They take effect at once
+// in this process and within AppCacheTTL on every other: from then on a
+// member without the required permission gets no code and their next
+// refresh is refused; new access tokens get the new lifetime. The fields
+// that change are audited with before and after.
+func (p *Provider) UpdateApp(ctx context.Context, practiceID, clientID, actorID string, upd AppUpdate, meta account.Meta) (store.App, error) {
+	if upd.RequirePermission != nil {
+		perm, err := CheckAppPermission(*upd.RequirePermission)
+		if err != nil {
+			return store.App{}, err
+		}
+		upd.RequirePermission = &perm
+	}
+	if upd.BackchannelLogoutURI != nil {
+		if err := CheckBackchannelLogoutURI(*upd.BackchannelLogoutURI); err != nil {
+			return store.App{}, err
+		}
+	}
+	if upd.AccessTokenTTL != nil {
+		if err := CheckAccessTokenTTL(*upd.AccessTokenTTL); err != nil {
+			return store.App{}, err
+		}
 	}
 	now := p.d.Now()
-	err = p.d.Store.InTx(ctx, func(tx *store.Store) error {
+	err := p.d.Store.InTx(ctx, func(tx *store.Store) error {
 		a, err := tx.PracticeApp(ctx, practiceID, clientID)
 		if err != nil {
 			return err
 		}
-		if a.RequirePermission == perm {
+		var before, after []string
+		if v := upd.RequirePermission; v != nil && *v != a.RequirePermission {
+			if err := tx.SetAppRequirePermission(ctx, practiceID, clientID, *v, now); err != nil {
+				return err
+			}
+			before, after = append(before, "require_permission="+a.RequirePermission), append(after, "require_permission="+*v)
+		}
+		if v := upd.BackchannelLogoutURI; v != nil && *v != a.BackchannelLogoutURI {
+			if err := tx.SetAppBackchannelLogoutURI(ctx, practiceID, clientID, *v, now); err != nil {
+				return err
+			}
+			before, after = append(before, "backchannel_logout_uri="+a.BackchannelLogoutURI), append(after, "backchannel_logout_uri="+*v)
+		}
+		if v := upd.AccessTokenTTL; v != nil && *v != a.AccessTokenTTL {
+			if err := tx.SetAppAccessTokenTTL(ctx, practiceID, clientID, *v, now); err != nil {
+				return err
+			}
+			before, after = append(before, "access_token_ttl="+describeTTL(a.AccessTokenTTL)), append(after, "access_token_ttl="+describeTTL(*v))
+		}
+		if len(after) == 0 {
 			return nil // nothing changes, nothing to audit
 		}
-		if err := tx.SetAppRequirePermission(ctx, practiceID, clientID, perm, now); err != nil {
-			return err
-		}
 		ev := appAudit(a, "app.update", actorID, meta, now)
-		ev.Details["before"] = "require_permission=" + a.RequirePermission
-		ev.Details["after"] = "require_permission=" + perm
+		ev.Details["before"] = strings.Join(before, " ")
+		ev.Details["after"] = strings.Join(after, " ")
 		return tx.AppendAudit(ctx, ev)
 	})
 	p.apps.forget(clientID)
 	if err != nil {
-		return store.App{}, fmt.Errorf("oidc: set app permission: %w", err)
+		return store.App{}, fmt.Errorf("oidc: update app: %w", err)
 	}
 	a, err := p.d.Store.PracticeApp(ctx, practiceID, clientID)
 	if err != nil {
-		return store.App{}, fmt.Errorf("oidc: set app permission: %w", err)
+		return store.App{}, fmt.Errorf("oidc: update app: %w", err)
 	}
 	return a, nil
 }

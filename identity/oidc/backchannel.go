@@ -56,7 +56,7 @@ func (p *Provider) EndBrowserSession(ctx context.Context, sessionToken string, m
 // covering all their sessions) to every app that may hold their tokens.
 func (p *Provider) MemberDeactivated(ctx context.Context, practiceID, memberID string) error {
 	now := p.d.Now()
-	ids, err := p.d.Store.MemberClients(ctx, memberID, now.Add(-max(p.set.AccessTokenTTL, p.set.IDTokenTTL)))
+	ids, err := p.d.Store.MemberClients(ctx, memberID, now.Add(-p.longestToken))
 	if err != nil {
 		return err
 	}
@@ -80,13 +80,18 @@ func (p *Provider) backchannelLogout(ctx context.Context, sess store.Session) {
 }
 
 // notify sends a logout token for sess (sid omitted when sess.ID is "") to
-// each of the clients that registered a back-channel logout URI.
+// each of the clients — configured or registered apps — that has a
+// back-channel logout URI. A removed app is not notified.
 func (p *Provider) notify(ctx context.Context, ids []string, sess store.Session) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
 	for _, id := range ids {
-		cl := p.clients[id]
+		cl, err := p.lookupClient(ctx, id)
+		if err != nil {
+			p.d.Logger.WarnContext(ctx, "back-channel logout: looking the app up failed", "client", id, "err", err)
+			continue
+		}
 		if cl == nil || cl.cfg.BackchannelLogoutURI == "" {
 			continue
 		}
@@ -134,7 +139,11 @@ func (p *Provider) sendLogout(ctx context.Context, cl *client, sess store.Sessio
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := p.d.HTTPClient.Do(req)
+	hc := p.d.HTTPClient
+	if cl.registered {
+		hc = p.appHTTP // a practice administrator chose the URI: guarded
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		return err
 	}

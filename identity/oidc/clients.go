@@ -59,6 +59,9 @@ type client struct {
 	// practiceID binds a registered app to its practice ("" for configured
 	// clients, bound by slug only when cfg.Practice is set).
 	practiceID string
+	// registered is true for an app a practice registered (apps.go): its
+	// back-channel logout goes through the guarded client (dialguard.go).
+	registered bool
 }
 
 func newClient(c ClientConfig, idTokenTTL time.Duration) (*client, error) {

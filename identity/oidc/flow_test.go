@@ -115,6 +115,12 @@ func newEnv(t testing.TB, engine store.Engine) *env {
 // library's own expiry checks and go-oidc use the real time).
 func newEnvClock(t testing.TB, engine store.Engine, clock *accounttest.Clock) *env {
 	t.Helper()
+	return newEnvDeps(t, engine, clock, nil)
+}
+
+// newEnvDeps builds an env whose provider dependencies tweak adjusts first.
+func newEnvDeps(t testing.TB, engine store.Engine, clock *accounttest.Clock, tweak func(*fdoidc.Deps)) *env {
+	t.Helper()
 	late := &lateHandler{}
 	srv := httptest.NewTLSServer(late)
 	t.Cleanup(srv.Close)
@@ -135,7 +141,11 @@ func newEnvClock(t testing.TB, engine store.Engine, clock *accounttest.Clock) *e
 	master := make([]byte, fdoidc.MasterKeySize)
 	_, _ = rand.Read(master)
 	ctx := context.Background()
-	provider, err := fdoidc.New(ctx, fdoidc.Deps{Store: st, Accounts: acc.Service, Claims: perms, Now: clock.Now},
+	deps := fdoidc.Deps{Store: st, Accounts: acc.Service, Claims: perms, Now: clock.Now}
+	if tweak != nil {
+		tweak(&deps)
+	}
+	provider, err := fdoidc.New(ctx, deps,
 		fdoidc.Settings{Issuer: srv.URL, MasterKey: master, AccessTokenTTL: 5 * time.Minute, IDTokenTTL: time.Hour,
 			RefreshTokenTTL: 720 * time.Hour, CodeTTL: time.Minute, AuthRequestTTL: 10 * time.Minute,
 			SessionCookie: httpserver.SessionCookie,

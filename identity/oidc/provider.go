@@ -39,6 +39,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/config"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
 
@@ -97,6 +98,12 @@ type Deps struct {
 	// HTTPClient delivers back-channel logout; nil means a client with a
 	// 5 s timeout.
 	HTTPClient *http.Client
+	// AppDialControl checks every address a back-channel logout to a
+	// registered app is about to connect to (dialguard.go); nil means
+	// PublicAddressOnly. Only tests, whose receiving app listens on
+	// loopback, set a more permissive one. HTTPClient, for the clients of
+	// the configuration file, is not affected.
+	AppDialControl DialControl
 }
 
 // Settings configure the provider.
@@ -162,6 +169,11 @@ type Provider struct {
 	keys    *KeyManager
 	clients map[string]*client
 	apps    *appCache // registered apps (apps.go)
+	// appHTTP delivers back-channel logout to registered apps (dialguard.go).
+	appHTTP *http.Client
+	// longestToken is the longest lifetime of an access or ID token any
+	// client, configured or registered, may be issued.
+	longestToken time.Duration
 	// practices caches practices by ID for grants (grantcache.go).
 	practices practiceCache
 	store     *storage
@@ -184,6 +196,9 @@ func New(ctx context.Context, d Deps, set Settings) (*Provider, error) {
 	if d.HTTPClient == nil {
 		d.HTTPClient = &http.Client{Timeout: 5 * time.Second}
 	}
+	if d.AppDialControl == nil {
+		d.AppDialControl = PublicAddressOnly
+	}
 	if d.Claims == nil {
 		d.Claims = storedRoles{d.Store}
 	}
@@ -199,14 +214,18 @@ func New(ctx context.Context, d Deps, set Settings) (*Provider, error) {
 			return nil, errors.New("oidc: every token lifetime must be positive")
 		}
 	}
-	p := &Provider{d: d, set: set, issuer: strings.TrimSuffix(set.Issuer, "/"), clients: map[string]*client{}, apps: &appCache{}}
+	p := &Provider{d: d, set: set, issuer: strings.TrimSuffix(set.Issuer, "/"), clients: map[string]*client{}, apps: &appCache{},
+		appHTTP: appHTTPClient(d.AppDialControl)}
 	if d.NewID == nil {
 		p.d.NewID = p.randomID
 	}
-	longest := max(set.AccessTokenTTL, set.IDTokenTTL)
+	// A registered app may have access tokens of up to
+	// config.MaxAccessTokenTTL: keys stay published at least that long.
+	longest := max(set.AccessTokenTTL, set.IDTokenTTL, config.MaxAccessTokenTTL)
 	for _, c := range set.Clients {
 		longest = max(longest, c.AccessTokenTTL)
 	}
+	p.longestToken = longest
 	p.keys, err = NewKeyManager(d.Store, set.MasterKey, p.d.Random, d.Now, p.d.NewID, KeyManagerOptions{
 		PublishAhead: set.KeyPublishAhead, RetireAfter: longest + time.Minute, CacheTTL: 30 * time.Second})
 	if err != nil {

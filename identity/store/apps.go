@@ -32,10 +32,17 @@ type App struct {
 	// RequirePermission, when not "", is a catalogue permission a member
 	// must hold to log in to the app and to refresh its tokens.
 	RequirePermission string
+	// BackchannelLogoutURI, when not "", receives OpenID back-channel
+	// logout tokens.
+	BackchannelLogoutURI string
+	// AccessTokenTTL is the lifetime of access tokens issued to the app;
+	// 0 means the provider's default. Stored in microseconds.
+	AccessTokenTTL time.Duration
 }
 
 const appColumns = `a.client_id, a.practice_id, p.slug, a.name, a.redirect_uris, a.grant_types, a.confidential,
-	a.secret_hash, a.created_by, a.created_at, a.updated_at, a.secret_rotated_at, a.removed_at, a.require_permission`
+	a.secret_hash, a.created_by, a.created_at, a.updated_at, a.secret_rotated_at, a.removed_at, a.require_permission,
+	a.backchannel_logout_uri, a.access_token_ttl`
 
 // CreateApp registers a. ErrConflict means the client ID is taken.
 func (s *Store) CreateApp(ctx context.Context, a App) error {
@@ -48,10 +55,12 @@ func (s *Store) CreateApp(ctx context.Context, a App) error {
 		return fmt.Errorf("store: create app: %w", err)
 	}
 	_, err = s.exec(ctx, `INSERT INTO practice_apps (client_id, practice_id, name, redirect_uris, grant_types,
-		confidential, secret_hash, created_by, created_at, updated_at, secret_rotated_at, require_permission)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		confidential, secret_hash, created_by, created_at, updated_at, secret_rotated_at, require_permission,
+		backchannel_logout_uri, access_token_ttl)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		a.ClientID, a.PracticeID, a.Name, string(uris), string(grants), b2i(a.Confidential), a.SecretHash,
-		a.CreatedBy, micros(a.CreatedAt), micros(a.UpdatedAt), nullMicros(a.SecretRotatedAt), a.RequirePermission)
+		a.CreatedBy, micros(a.CreatedAt), micros(a.UpdatedAt), nullMicros(a.SecretRotatedAt), a.RequirePermission,
+		a.BackchannelLogoutURI, a.AccessTokenTTL.Microseconds())
 	if isUniqueViolation(err) {
 		return fmt.Errorf("app %q: %w", a.ClientID, ErrConflict)
 	}
@@ -104,9 +113,11 @@ func scanApp(r rowScanner) (App, error) {
 		confidential     int64
 		created, updated int64
 		rotated, removed sql.NullInt64
+		ttl              int64
 	)
 	err := r.Scan(&a.ClientID, &a.PracticeID, &a.PracticeSlug, &a.Name, &uris, &grants, &confidential, &a.SecretHash,
-		&a.CreatedBy, &created, &updated, &rotated, &removed, &a.RequirePermission)
+		&a.CreatedBy, &created, &updated, &rotated, &removed, &a.RequirePermission,
+		&a.BackchannelLogoutURI, &ttl)
 	if err != nil {
 		return App{}, notFound(err, "app")
 	}
@@ -122,6 +133,7 @@ func scanApp(r rowScanner) (App, error) {
 	}
 	a.CreatedAt, a.UpdatedAt = fromMicros(created), fromMicros(updated)
 	a.SecretRotatedAt, a.RemovedAt = fromNullMicros(rotated), fromNullMicros(removed)
+	a.AccessTokenTTL = time.Duration(ttl) * time.Microsecond
 	return a, nil
 }
 
@@ -138,6 +150,22 @@ func (s *Store) SetAppRequirePermission(ctx context.Context, practiceID, clientI
 	return s.expectOne(s.exec(ctx, `UPDATE practice_apps SET require_permission = $1, updated_at = $2
 		WHERE practice_id = $3 AND client_id = $4 AND removed_at IS NULL`,
 		perm, micros(at), practiceID, clientID))("set app require_permission")
+}
+
+// SetAppBackchannelLogoutURI replaces the URI a registered app receives
+// back-channel logout tokens at ("" for none).
+func (s *Store) SetAppBackchannelLogoutURI(ctx context.Context, practiceID, clientID, uri string, at time.Time) error {
+	return s.expectOne(s.exec(ctx, `UPDATE practice_apps SET backchannel_logout_uri = $1, updated_at = $2
+		WHERE practice_id = $3 AND client_id = $4 AND removed_at IS NULL`,
+		uri, micros(at), practiceID, clientID))("set app backchannel_logout_uri")
+}
+
+// SetAppAccessTokenTTL replaces the lifetime of the access tokens issued to
+// a registered app (0 for the provider's default).
+func (s *Store) SetAppAccessTokenTTL(ctx context.Context, practiceID, clientID string, ttl time.Duration, at time.Time) error {
+	return s.expectOne(s.exec(ctx, `UPDATE practice_apps SET access_token_ttl = $1, updated_at = $2
+		WHERE practice_id = $3 AND client_id = $4 AND removed_at IS NULL`,
+		ttl.Microseconds(), micros(at), practiceID, clientID))("set app access_token_ttl")
 }
 
 // RemoveApp marks a registered app removed (its secret hash is dropped) and

@@ -91,3 +91,70 @@ func TestPracticeApps(t *testing.T) {
 		}
 	})
 }
+
+// The back-channel logout URI and access-token lifetime of a registered app
+// survive a round trip on both engines, default to none for an app created
+// without them, and are changed by their setters only in the app's practice.
+func TestPracticeAppLogoutAndTTL(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		p := seedPractice(t, s, "sunrise")
+		q := seedPractice(t, s, "moonrise")
+		withBoth := store.App{ClientID: "app_1", PracticeID: p.ID, Name: "Scheduler", RedirectURIs: []string{"https://s.example/cb"},
+			GrantTypes: []string{"authorization_code"}, CreatedAt: t0, UpdatedAt: t0,
+			BackchannelLogoutURI: "https://s.example/logout", AccessTokenTTL: 90 * time.Second}
+		plain := store.App{ClientID: "app_2", PracticeID: p.ID, Name: "Tablet", RedirectURIs: []string{"https://t.example/cb"},
+			GrantTypes: []string{"authorization_code"}, CreatedAt: t0, UpdatedAt: t0}
+		for _, a := range []store.App{withBoth, plain} {
+			if err := s.CreateApp(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, tc := range []struct {
+			id  string
+			uri string
+			ttl time.Duration
+		}{
+			{"app_1", "https://s.example/logout", 90 * time.Second},
+			{"app_2", "", 0},
+		} {
+			got, err := s.AppByClientID(ctx, tc.id)
+			if err != nil || got.BackchannelLogoutURI != tc.uri || got.AccessTokenTTL != tc.ttl {
+				t.Errorf("AppByClientID(%s) = uri %q ttl %v, %v; want %q %v", tc.id, got.BackchannelLogoutURI, got.AccessTokenTTL, err, tc.uri, tc.ttl)
+			}
+		}
+		at := t0.Add(time.Minute)
+		if err := s.SetAppBackchannelLogoutURI(ctx, p.ID, "app_2", "https://t.example/bcl", at); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetAppAccessTokenTTL(ctx, p.ID, "app_2", time.Hour, at); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetAppBackchannelLogoutURI(ctx, q.ID, "app_2", "https://evil.example/", at); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("setting another practice's app's URI: %v", err)
+		}
+		if err := s.SetAppAccessTokenTTL(ctx, q.ID, "app_2", time.Minute, at); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("setting another practice's app's TTL: %v", err)
+		}
+		if got, err := s.PracticeApp(ctx, p.ID, "app_2"); err != nil || got.BackchannelLogoutURI != "https://t.example/bcl" ||
+			got.AccessTokenTTL != time.Hour || !got.UpdatedAt.Equal(at) {
+			t.Errorf("after setters: %+v, %v", got, err)
+		}
+		if err := s.SetAppBackchannelLogoutURI(ctx, p.ID, "app_2", "", at); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetAppAccessTokenTTL(ctx, p.ID, "app_2", 0, at); err != nil {
+			t.Fatal(err)
+		}
+		if list, err := s.ListApps(ctx, p.ID); err != nil || len(list) != 2 || list[1].BackchannelLogoutURI != "" || list[1].AccessTokenTTL != 0 ||
+			list[0].AccessTokenTTL != 90*time.Second {
+			t.Errorf("ListApps after clearing = %+v, %v", list, err)
+		}
+		if _, err := s.RemoveApp(ctx, p.ID, "app_1", at); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetAppAccessTokenTTL(ctx, p.ID, "app_1", time.Minute, at); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("setting a removed app's TTL: %v", err)
+		}
+	})
+}

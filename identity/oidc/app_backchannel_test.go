@@ -1,0 +1,275 @@
+package oidc_test
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/account/accounttest"
+	fdoidc "github.com/frontdeskhq/frontdesk/identity/oidc"
+	"github.com/frontdeskhq/frontdesk/identity/store"
+)
+
+func TestCheckBackchannelLogoutURI(t *testing.T) {
+	for _, tc := range []struct {
+		uri string
+		ok  bool
+	}{
+		{"", true}, // none
+		{"https://app.example/logout", true},
+		{"https://app.example:8443/bcl?tenant=1", true},
+		{"http://127.0.0.1:9000/bcl", true}, // accepted, but refused when connecting (dialguard.go)
+		{"http://[::1]:9000/bcl", true},
+		{"http://app.example/logout", false},          // plain http off loopback
+		{"http://localhost:9000/bcl", false},          // a name, not a loopback address (as for redirect URIs)
+		{"https://app.example/logout#x", false},       // fragment
+		{"https://user:pw@app.example/logout", false}, // user information
+		{"https://app.example/lo gout", false},
+		{"ftp://app.example/logout", false},
+		{"/logout", false},
+		{"https://app.example/" + strings.Repeat("a", 2000), false}, // too long
+	} {
+		err := fdoidc.CheckBackchannelLogoutURI(tc.uri)
+		if (err == nil) != tc.ok {
+			t.Errorf("CheckBackchannelLogoutURI(%q) = %v, want ok=%v", tc.uri, err, tc.ok)
+		}
+		if err != nil && (!errors.Is(err, fdoidc.ErrInvalidApp) || !strings.Contains(err.Error(), "back-channel logout URI")) {
+			t.Errorf("CheckBackchannelLogoutURI(%q) error %v is not a back-channel logout ErrInvalidApp", tc.uri, err)
+		}
+	}
+}
+
+func TestCheckAccessTokenTTL(t *testing.T) {
+	for _, tc := range []struct {
+		ttl time.Duration
+		ok  bool
+	}{
+		{0, true}, // the provider's default
+		{time.Minute, true},
+		{90 * time.Second, true},
+		{time.Hour, true},
+		{59 * time.Second, false},
+		{time.Hour + time.Second, false},
+		{-time.Minute, false},
+		{90*time.Second + time.Millisecond, false}, // not whole seconds
+	} {
+		err := fdoidc.CheckAccessTokenTTL(tc.ttl)
+		if (err == nil) != tc.ok {
+			t.Errorf("CheckAccessTokenTTL(%v) = %v, want ok=%v", tc.ttl, err, tc.ok)
+		}
+		if err != nil && !errors.Is(err, fdoidc.ErrInvalidApp) {
+			t.Errorf("CheckAccessTokenTTL(%v) error %v is not ErrInvalidApp", tc.ttl, err)
+		}
+	}
+}
+
+// The dial check of registered apps' back-channel logout, called the way
+// net.Dialer calls it (with the resolved address); no network is used.
+func TestPublicAddressOnly(t *testing.T) {
+	for _, tc := range []struct {
+		addr string
+		ok   bool
+	}{
+		{"127.0.0.1:443", false},
+		{"127.8.9.10:80", false},
+		{"[::1]:443", false},
+		{"[::ffff:127.0.0.1]:443", false}, // IPv4-mapped loopback
+		{"10.0.0.5:443", false},
+		{"172.16.3.4:443", false},
+		{"192.168.1.1:443", false},
+		{"169.254.169.254:80", false}, // cloud metadata
+		{"[fe80::1]:443", false},
+		{"[fc00::1]:443", false},
+		{"[fd00:ec2::254]:80", false}, // IPv6 cloud metadata
+		{"0.0.0.0:443", false},
+		{"[::]:443", false},
+		{"224.0.0.1:443", false},
+		{"[ff02::1]:443", false},
+		{"255.255.255.255:443", false},
+		{"100.100.100.200:80", false},   // shared address space
+		{"[64:ff9b::a00:1]:443", false}, // NAT64 of 10.0.0.1
+		{"not-an-address:443", false},
+		{"93.184.215.14:443", true},
+		{"8.8.8.8:443", true},
+		{"[2606:4700:4700::1111]:443", true},
+	} {
+		for _, network := range []string{"tcp4", "tcp6"} {
+			err := fdoidc.PublicAddressOnly(network, tc.addr, nil)
+			if (err == nil) != tc.ok {
+				t.Errorf("PublicAddressOnly(%s, %s) = %v, want ok=%v", network, tc.addr, err, tc.ok)
+			}
+		}
+	}
+}
+
+// registerLogoutApp registers a confidential app of sunrise whose
+// back-channel logout URI is the env's logout sink (on loopback).
+func registerLogoutApp(t *testing.T, e *env, ttl time.Duration) (store.App, *oauth2.Config) {
+	t.Helper()
+	p, err := e.store.PracticeBySlug(e.ctx, "sunrise")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cb = "https://registered.example/cb"
+	app, secret, err := e.provider.RegisterApp(e.ctx, p.ID, e.ownerID, fdoidc.AppRequest{Name: "Registered EHR",
+		RedirectURIs: []string{cb}, Confidential: true, BackchannelLogoutURI: e.logouts.srv.URL + "/app-bcl",
+		AccessTokenTTL: ttl}, account.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if app.BackchannelLogoutURI != e.logouts.srv.URL+"/app-bcl" || app.AccessTokenTTL != ttl {
+		t.Fatalf("registered app = %+v", app)
+	}
+	return app, e.oauth(app.ClientID, secret, cb, "offline_access")
+}
+
+// A registered app with a back-channel logout URI gets a logout token when
+// the member's browser session ends and when the member is deactivated, and
+// its access tokens have its own lifetime. The receiver listens on loopback,
+// so this test lets the guarded dialer through; it also checks the guarded
+// dialer — not the configured clients' — is the one used.
+func TestRegisteredAppBackchannelLogout(t *testing.T) {
+	var dials atomic.Int32
+	e := newEnvDeps(t, store.SQLite, accounttest.NewClock(time.Now()), func(d *fdoidc.Deps) {
+		d.AppDialControl = func(network, address string, c syscall.RawConn) error {
+			dials.Add(1)
+			return nil
+		}
+	})
+	app, cfg := registerLogoutApp(t, e, 90*time.Second)
+	b := e.browser()
+	code, verifier, _ := e.login(b, cfg)
+	tok, err := cfg.Exchange(e.tokenCtx(), code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := jwtClaims(t, tok.AccessToken)
+	if exp, iat := at["exp"].(float64), at["iat"].(float64); exp-iat != 90 {
+		t.Errorf("access token lives %vs, want the app's 90s", exp-iat)
+	}
+	if in, _ := tok.Extra("expires_in").(float64); in < 85 || in > 90 {
+		t.Errorf("expires_in = %v, want 90", tok.Extra("expires_in"))
+	}
+	sid, _ := at["sid"].(string)
+
+	before := len(e.logouts.received())
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/p/sunrise/logout", strings.NewReader(""))
+	req.Header.Set("Origin", e.srv.URL)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := b.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	got := e.logouts.received()
+	if len(got) != before+1 {
+		t.Fatalf("%d logout tokens delivered, want 1", len(got)-before)
+	}
+	c := jwtClaims(t, got[len(got)-1])
+	if aud, _ := c["aud"].([]any); len(aud) != 1 || aud[0] != app.ClientID || c["sid"] != sid || c["sub"] != e.ownerID {
+		t.Errorf("logout token claims = %v, want aud %s sid %s", c, app.ClientID, sid)
+	}
+	if dials.Load() == 0 {
+		t.Error("the registered app's logout did not go through the guarded dialer")
+	}
+
+	// Deactivation: by sub, to the app that holds a refresh token.
+	code, verifier, _ = e.login(e.browser(), cfg)
+	if _, err := cfg.Exchange(e.tokenCtx(), code, oauth2.VerifierOption(verifier)); err != nil {
+		t.Fatal(err)
+	}
+	before = len(e.logouts.received())
+	if err := e.provider.MemberDeactivated(e.ctx, app.PracticeID, e.ownerID); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.logouts.received(); len(got) != before+1 || jwtClaims(t, got[len(got)-1])["sid"] != nil {
+		t.Errorf("deactivation: %d logout tokens, want 1 without sid", len(got)-before)
+	}
+}
+
+// Without the test's permissive check, the provider's default refuses to
+// connect to the loopback receiver a registered app named: nothing is
+// delivered (while a configured client's loopback URI still is).
+func TestRegisteredAppBackchannelGuardedByDefault(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	_, cfg := registerLogoutApp(t, e, 0)
+	ehr := e.oauth("ehr", ehrSecret, ehrCB, "offline_access")
+	b := e.browser()
+	for _, c := range []*oauth2.Config{cfg, ehr} {
+		code, verifier, _ := e.login(b, c)
+		tok, err := c.Exchange(e.tokenCtx(), code, oauth2.VerifierOption(verifier))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c == cfg {
+			if at := jwtClaims(t, tok.AccessToken); at["exp"].(float64)-at["iat"].(float64) != 300 {
+				t.Errorf("an app without its own lifetime got %vs, want the provider's 300s", at["exp"].(float64)-at["iat"].(float64))
+			}
+		}
+	}
+	before := len(e.logouts.received())
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/p/sunrise/logout", strings.NewReader(""))
+	req.Header.Set("Origin", e.srv.URL)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := b.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	got := e.logouts.received()
+	if len(got) != before+1 {
+		t.Fatalf("%d logout tokens delivered, want 1 (the configured client's only)", len(got)-before)
+	}
+	if aud, _ := jwtClaims(t, got[len(got)-1])["aud"].([]any); len(aud) != 1 || aud[0] != "ehr" {
+		t.Errorf("delivered logout token is for %v, want ehr", aud)
+	}
+}
+
+// PATCH-style updates are checked, applied at once and audited with before
+// and after of the fields that changed.
+func TestUpdateAppLogoutAndTTL(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	app, _ := registerLogoutApp(t, e, 0)
+	str := func(s string) *string { return &s }
+	dur := func(d time.Duration) *time.Duration { return &d }
+	for _, upd := range []fdoidc.AppUpdate{
+		{BackchannelLogoutURI: str("http://app.example/bcl")},
+		{AccessTokenTTL: dur(30 * time.Second)},
+		{AccessTokenTTL: dur(2 * time.Hour)},
+		{BackchannelLogoutURI: str("https://ok.example/bcl"), AccessTokenTTL: dur(time.Second)}, // nothing is written
+	} {
+		if _, err := e.provider.UpdateApp(e.ctx, app.PracticeID, app.ClientID, e.ownerID, upd, account.Meta{}); !errors.Is(err, fdoidc.ErrInvalidApp) {
+			t.Errorf("UpdateApp(%+v) = %v, want ErrInvalidApp", upd, err)
+		}
+	}
+	got, err := e.provider.UpdateApp(e.ctx, app.PracticeID, app.ClientID, e.ownerID,
+		fdoidc.AppUpdate{BackchannelLogoutURI: str("https://ok.example/bcl"), AccessTokenTTL: dur(10 * time.Minute)}, account.Meta{})
+	if err != nil || got.BackchannelLogoutURI != "https://ok.example/bcl" || got.AccessTokenTTL != 10*time.Minute {
+		t.Fatalf("UpdateApp = %+v, %v", got, err)
+	}
+	all, err := e.store.ListAudit(e.ctx, app.PracticeID, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []store.AuditEvent
+	for _, ev := range all {
+		if ev.Action == "app.update" {
+			events = append(events, ev)
+		}
+	}
+	if len(events) != 1 {
+		t.Fatalf("app.update events = %+v", events)
+	}
+	d := events[0].Details
+	if d["before"] != "backchannel_logout_uri="+app.BackchannelLogoutURI+" access_token_ttl=default" ||
+		d["after"] != "backchannel_logout_uri=https://ok.example/bcl access_token_ttl=10m0s" || d["client_id"] != app.ClientID {
+		t.Errorf("audit details = %v", d)
+	}
+}
