@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // `frontdesk bench` runs its token scenarios against the real server to the
@@ -42,7 +44,7 @@ func TestBenchTokenScenarios(t *testing.T) {
 	if !strings.HasPrefix(setupURL, base+"/p/bench0/setup?token=") {
 		t.Fatalf("no setup link in %s", out)
 	}
-	startServeArgs(t, bin, dir, env, "--config", cfgFile)
+	p := startServeArgs(t, bin, dir, env, "--config", cfgFile)
 
 	benchEnv := []string{"FDBENCH_PASSWORD=" + ownerPassword, "FDBENCH_CLIENT_SECRET=" + secret}
 	common := []string{"--progress=false", "--target", base, "--practice", "bench0", "--email", "owner@bench0.example", "--n", "60", "-c", "4"}
@@ -67,4 +69,17 @@ func TestBenchTokenScenarios(t *testing.T) {
 			}
 		})
 	}
+
+	// The refreshes wrote to SQLite's log; the operator's metrics show it.
+	backend := &url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", port)}
+	waitFor(t, 10*time.Second, "the log's length in the metrics", func() bool {
+		return metric(t, backend, "frontdesk_sqlite_wal_pages") > 0
+	})
+	_, text := plainGet(t, backend.String()+"/metrics")
+	for _, name := range []string{"frontdesk_sqlite_wal_restarts_total 0", "frontdesk_sqlite_wal_restarts_given_up_total 0"} {
+		if !strings.Contains(text, "\n"+name+"\n") {
+			t.Errorf("metrics lack %q", name)
+		}
+	}
+	p.stop()
 }

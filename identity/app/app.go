@@ -127,6 +127,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerWALMetrics(reg, st)
 	guard, redisClient, err := newGuard(ctx, cfg, st, logger)
 	if err != nil {
 		_ = st.Close()
@@ -301,4 +302,30 @@ func newSender(cfg *config.Config, logger *slog.Logger) (invites.Sender, error) 
 			From: cfg.Mail.From}), nil
 	}
 	return invites.NewFileSender(cfg.MailDir(), cfg.Mail.From, logger, time.Now)
+}
+
+// registerWALMetrics exposes the SQLite write-ahead log's length and its
+// restarts (nothing on PostgreSQL): a log that keeps growing while
+// restarts given up rise means readers never leave it.
+func registerWALMetrics(reg *prometheus.Registry, st *store.Store) {
+	if _, ok := st.WALStats(); !ok {
+		return
+	}
+	stat := func(f func(store.WALStats) int64) func() float64 {
+		return func() float64 {
+			s, _ := st.WALStats()
+			return float64(f(s))
+		}
+	}
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "frontdesk_sqlite_wal_pages",
+			Help: "Length of the SQLite write-ahead log in 4 KiB pages at the last checkpoint."},
+			stat(func(s store.WALStats) int64 { return s.LogPages })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "frontdesk_sqlite_wal_restarts_total",
+			Help: "Times the checkpointer started the SQLite write-ahead log again."},
+			stat(func(s store.WALStats) int64 { return s.Restarts })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "frontdesk_sqlite_wal_restarts_given_up_total",
+			Help: "Log restarts given up because readers stayed in the log; the next round tries again."},
+			stat(func(s store.WALStats) int64 { return s.RestartsGivenUp })),
+	)
 }

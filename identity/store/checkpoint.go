@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -48,13 +49,40 @@ const walSizeLimit = 128 << 20
 // the file instead. Other processes on the same file (the CLI) do not
 // checkpoint; SQLite checkpoints when the last connection closes.
 type checkpointer struct {
+	db       *sql.DB
+	gate     *writeGate
 	stop     chan struct{}
 	stopOnce sync.Once
 	done     sync.WaitGroup
+
+	// For WALStats: the log's length at the last round, and the RESTART
+	// rounds that completed and that gave up.
+	logPages, restarts, gaveUp atomic.Int64
+}
+
+// WALStats describes the SQLite write-ahead log and its checkpointer, for
+// the operator's metrics.
+type WALStats struct {
+	// LogPages is the log's length in pages (4 KiB) at the last round.
+	LogPages int64
+	// Restarts counts the rounds that started the log again; RestartsGivenUp
+	// those that gave up on readers that kept arriving (restartPatience).
+	// Only the latter growing, with LogPages, means the log is not being
+	// bounded.
+	Restarts, RestartsGivenUp int64
+}
+
+// WALStats reports the write-ahead log's state; false on PostgreSQL.
+func (s *Store) WALStats() (WALStats, bool) {
+	c := s.checkpoints
+	if c == nil {
+		return WALStats{}, false
+	}
+	return WALStats{LogPages: c.logPages.Load(), Restarts: c.restarts.Load(), RestartsGivenUp: c.gaveUp.Load()}, true
 }
 
 func startCheckpointer(db *sql.DB, gate *writeGate) *checkpointer {
-	c := &checkpointer{stop: make(chan struct{})}
+	c := &checkpointer{db: db, gate: gate, stop: make(chan struct{})}
 	c.done.Go(func() {
 		t := time.NewTicker(checkpointInterval)
 		defer t.Stop()
@@ -63,31 +91,36 @@ func startCheckpointer(db *sql.DB, gate *writeGate) *checkpointer {
 			case <-c.stop:
 				return
 			case <-t.C:
-				checkpoint(db, gate, walRestartFrames)
+				c.round(walRestartFrames)
 			}
 		}
 	})
 	return c
 }
 
-// checkpoint runs one round, restarting the log if it is longer than
+// round runs one checkpoint, restarting the log if it is longer than
 // restartFrames pages; errors (a busy database) are retried at the next tick.
-func checkpoint(db *sql.DB, gate *writeGate, restartFrames int64) {
+func (c *checkpointer) round(restartFrames int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var busy, logFrames, done int64
-	if err := db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &logFrames, &done); err != nil {
+	if err := c.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &logFrames, &done); err != nil {
 		return
 	}
+	c.logPages.Store(logFrames)
 	if logFrames < restartFrames {
 		return
 	}
-	release, err := gate.acquire(ctx)
+	release, err := c.gate.acquire(ctx)
 	if err != nil {
 		return
 	}
 	defer release()
-	restartLog(ctx, db)
+	if restartLog(ctx, c.db) {
+		c.restarts.Add(1)
+	} else {
+		c.gaveUp.Add(1)
+	}
 }
 
 // restartPatience bounds how long a RESTART checkpoint keeps trying while it
@@ -100,16 +133,17 @@ const restartPatience = 100 * time.Millisecond
 
 // restartLog runs RESTART checkpoints on a connection of its own, with its
 // busy timeout off for the moment, until one completes or restartPatience
-// has passed. Short retries of its own find the gaps between readers that
-// SQLite's busy handler, sleeping 1, 2, 5, 10 ms and longer, misses.
-func restartLog(ctx context.Context, db *sql.DB) {
+// has passed, and reports whether one completed. Short retries of its own
+// find the gaps between readers that SQLite's busy handler, sleeping 1, 2,
+// 5, 10 ms and longer, misses.
+func restartLog(ctx context.Context, db *sql.DB) bool {
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return
+		return false
 	}
 	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, `PRAGMA busy_timeout = 0`); err != nil {
-		return
+		return false
 	}
 	defer func() {
 		if _, err := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA busy_timeout = `+strconv.Itoa(sqliteBusyTimeout)); err != nil {
@@ -121,8 +155,11 @@ func restartLog(ctx context.Context, db *sql.DB) {
 	for {
 		var busy, logFrames, done int64
 		err := conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &logFrames, &done)
-		if (err == nil && busy == 0) || time.Now().After(deadline) {
-			return
+		if err == nil && busy == 0 {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
 		}
 		time.Sleep(200 * time.Microsecond)
 	}

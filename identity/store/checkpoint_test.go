@@ -73,7 +73,7 @@ func TestCheckpointBoundsTheLogUnderConstantReads(t *testing.T) {
 			t.Fatalf("write %d: %v", i, err)
 		}
 		if i%50 == 49 {
-			checkpoint(st.db, st.writer, restartAt)
+			st.checkpoints.round(restartAt)
 			most = max(most, walFrames(t, st))
 		}
 	}
@@ -82,6 +82,9 @@ func TestCheckpointBoundsTheLogUnderConstantReads(t *testing.T) {
 	// rounds (150 pages), more when a round gives up on readers that keep
 	// arriving (restartBusyTimeout) and the next one has to do.
 	t.Logf("the log reached at most %d pages", most)
+	if stats, ok := st.WALStats(); !ok || stats.Restarts == 0 {
+		t.Errorf("WALStats = %+v, %v; want restarts counted", stats, ok)
+	}
 	if most > 1000 {
 		t.Fatalf("the log reached %d pages (restart at %d, %d writes)", most, restartAt, writes)
 	}
@@ -104,4 +107,57 @@ func read(ctx context.Context, db *sql.DB) error {
 		err = rerr
 	}
 	return err
+}
+
+// A round that cannot start the log again within restartPatience, because a
+// reader stays in it, gives up instead of holding every writer, and says so
+// in WALStats; the next round, the reader gone, restarts it.
+func TestCheckpointGivesUpOnAReaderThatStays(t *testing.T) {
+	ctx := t.Context()
+	st, err := Open(ctx, SQLite, filepath.Join(t.TempDir(), "wal.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	st.checkpoints.close()
+	if _, err := st.exec(ctx, `CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	// A reader whose snapshot predates the last writes stays open.
+	reader, err := st.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	if _, err := reader.ExecContext(ctx, `BEGIN`); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := reader.QueryRowContext(ctx, `SELECT count(*) FROM t`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		if _, err := st.exec(ctx, `INSERT INTO t (v) VALUES (randomblob(3000))`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	st.checkpoints.round(10)
+	held := time.Since(start)
+	stats, _ := st.WALStats()
+	if stats.RestartsGivenUp != 1 || stats.Restarts != 0 || stats.LogPages < 10 {
+		t.Fatalf("with a reader in the log: %+v, want one round given up", stats)
+	}
+	// Bounded: restartPatience plus the copy, far from the 10 s busy
+	// timeout every writer would otherwise have queued behind.
+	if held > 5*time.Second {
+		t.Errorf("the round held the write gate %s", held)
+	}
+	if _, err := reader.ExecContext(ctx, `ROLLBACK`); err != nil {
+		t.Fatal(err)
+	}
+	st.checkpoints.round(10)
+	if stats, _ := st.WALStats(); stats.Restarts != 1 {
+		t.Fatalf("after the reader left: %+v, want the log restarted", stats)
+	}
 }
