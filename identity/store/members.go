@@ -100,14 +100,31 @@ const memberColumns = `id, practice_id, email, display_name, legal_name, npi, ta
 	password_hash, password_changed_at, created_at, updated_at`
 
 // memberSelect reads memberColumns and, in the same statement, the member's
-// role keys (memberRolesSQLite/Postgres): one round trip instead of two, and
-// members are read on every login and token grant.
-func (s *Store) memberSelect() string {
-	if s.engine == Postgres {
-		return `SELECT ` + memberColumns + `, ` + memberRolesPostgres + ` FROM members m`
+// role keys (memberRolesSQLite/Postgres) of the member matching where: one
+// round trip instead of two, and members are read on every login and token
+// grant. The queries are constants, built once.
+func (s *Store) memberSelect(byEmail bool) string {
+	switch {
+	case s.engine == Postgres && byEmail:
+		return memberByEmailPostgres
+	case s.engine == Postgres:
+		return memberByIDPostgres
+	case byEmail:
+		return memberByEmailSQLite
 	}
-	return `SELECT ` + memberColumns + `, ` + memberRolesSQLite + ` FROM members m`
+	return memberByIDSQLite
 }
+
+const (
+	memberSelectSQLite    = `SELECT ` + memberColumns + `, ` + memberRolesSQLite + ` FROM members m`
+	memberSelectPostgres  = `SELECT ` + memberColumns + `, ` + memberRolesPostgres + ` FROM members m`
+	memberWhereEmail      = ` WHERE practice_id = $1 AND email_key = $2`
+	memberWhereID         = ` WHERE practice_id = $1 AND id = $2`
+	memberByEmailSQLite   = memberSelectSQLite + memberWhereEmail
+	memberByIDSQLite      = memberSelectSQLite + memberWhereID
+	memberByEmailPostgres = memberSelectPostgres + memberWhereEmail
+	memberByIDPostgres    = memberSelectPostgres + memberWhereID
+)
 
 // memberRolesSQLite and memberRolesPostgres are a scalar subquery giving the
 // role keys of the member row m as a JSON array.
@@ -150,15 +167,13 @@ func (r *memberRow) member() (Member, error) {
 
 // MemberByEmail finds a member of a practice by email, ignoring letter case.
 func (s *Store) MemberByEmail(ctx context.Context, practiceID, email string) (Member, error) {
-	return s.getMember(ctx, s.memberSelect()+` WHERE practice_id = $1 AND email_key = $2`,
-		practiceID, EmailKey(email))
+	return s.getMember(ctx, s.memberSelect(true), practiceID, EmailKey(email))
 }
 
 // MemberByID finds a member of a practice by ID. A member of another practice is
 // reported as not found.
 func (s *Store) MemberByID(ctx context.Context, practiceID, id string) (Member, error) {
-	return s.getMember(ctx, s.memberSelect()+` WHERE practice_id = $1 AND id = $2`,
-		practiceID, id)
+	return s.getMember(ctx, s.memberSelect(false), practiceID, id)
 }
 
 func (s *Store) getMember(ctx context.Context, query string, args ...any) (Member, error) {

@@ -225,22 +225,14 @@ func (s *Store) RefreshTokenWithMember(ctx context.Context, tokenHash []byte) (R
 	if s.engine == Postgres {
 		q = refreshWithMemberPostgres
 	}
-	row := s.queryRow(ctx, q, tokenHash)
 	var (
-		t                          RefreshToken
-		scopes, amr                string
-		authTime, created, expires int64
-		used, revoked              sql.NullInt64
-		mr                         memberRow
+		tr refreshRow
+		mr memberRow
 	)
-	err := row.Scan(append([]any{&t.ID, &t.FamilyID, &t.ClientID, &t.PracticeID, &t.MemberID, &t.SessionID, &scopes, &amr,
-		&authTime, &created, &expires, &used, &revoked}, mr.dest()...)...)
-	if err != nil {
+	if err := s.queryRow(ctx, q, tokenHash).Scan(append(tr.dest(), mr.dest()...)...); err != nil {
 		return RefreshToken{}, Member{}, notFound(err, "refresh token")
 	}
-	t.Scopes, t.AMR = strings.Fields(scopes), strings.Fields(amr)
-	t.AuthTime, t.CreatedAt, t.ExpiresAt = fromMicros(authTime), fromMicros(created), fromMicros(expires)
-	t.UsedAt, t.RevokedAt = fromNullMicros(used), fromNullMicros(revoked)
+	t := tr.token()
 	if !mr.id.Valid {
 		return t, Member{}, nil
 	}
@@ -248,22 +240,33 @@ func (s *Store) RefreshTokenWithMember(ctx context.Context, tokenHash []byte) (R
 	return t, m, err
 }
 
+// refreshRow receives refreshColumns.
+type refreshRow struct {
+	t                          RefreshToken
+	scopes, amr                string
+	authTime, created, expires int64
+	used, revoked              sql.NullInt64
+}
+
+func (r *refreshRow) dest() []any {
+	return []any{&r.t.ID, &r.t.FamilyID, &r.t.ClientID, &r.t.PracticeID, &r.t.MemberID, &r.t.SessionID,
+		&r.scopes, &r.amr, &r.authTime, &r.created, &r.expires, &r.used, &r.revoked}
+}
+
+func (r *refreshRow) token() RefreshToken {
+	t := r.t
+	t.Scopes, t.AMR = strings.Fields(r.scopes), strings.Fields(r.amr)
+	t.AuthTime, t.CreatedAt, t.ExpiresAt = fromMicros(r.authTime), fromMicros(r.created), fromMicros(r.expires)
+	t.UsedAt, t.RevokedAt = fromNullMicros(r.used), fromNullMicros(r.revoked)
+	return t
+}
+
 func (s *Store) scanRefresh(row *sql.Row) (RefreshToken, error) {
-	var (
-		t                          RefreshToken
-		scopes, amr                string
-		authTime, created, expires int64
-		used, revoked              sql.NullInt64
-	)
-	err := row.Scan(&t.ID, &t.FamilyID, &t.ClientID, &t.PracticeID, &t.MemberID, &t.SessionID, &scopes, &amr,
-		&authTime, &created, &expires, &used, &revoked)
-	if err != nil {
+	var r refreshRow
+	if err := row.Scan(r.dest()...); err != nil {
 		return RefreshToken{}, notFound(err, "refresh token")
 	}
-	t.Scopes, t.AMR = strings.Fields(scopes), strings.Fields(amr)
-	t.AuthTime, t.CreatedAt, t.ExpiresAt = fromMicros(authTime), fromMicros(created), fromMicros(expires)
-	t.UsedAt, t.RevokedAt = fromNullMicros(used), fromNullMicros(revoked)
-	return t, nil
+	return r.token(), nil
 }
 
 // UseRefreshToken redeems a refresh token: it marks the token used and
