@@ -90,10 +90,16 @@ func newIdleRelease(interval time.Duration, release func()) *idleRelease {
 	}}
 }
 
-// wrap counts the requests h serves.
+// wrap counts the requests h serves, except the probes and scrapes a load
+// balancer and Prometheus send every few seconds (which would otherwise keep
+// a quiet server from ever counting as idle).
 func (r *idleRelease) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		r.requests.Add(1)
+		switch req.URL.Path {
+		case "/healthz", "/readyz", "/metrics":
+		default:
+			r.requests.Add(1)
+		}
 		h.ServeHTTP(w, req)
 	})
 }

@@ -45,18 +45,26 @@ func TestIdleRelease(t *testing.T) {
 	h := r.wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	steps := []struct {
 		requests, want int
+		path           string
 	}{
-		{0, 0}, // idle since start: nothing grown, nothing to free
-		{5, 0}, // busy
-		{3, 0}, // still busy
-		{0, 1}, // quiet: freed once
-		{0, 1}, // still quiet: not again
-		{1, 1}, // busy again
-		{0, 2}, // quiet again: freed
+		{0, 0, ""},         // idle since start: nothing grown, nothing to free
+		{5, 0, ""},         // busy
+		{3, 0, ""},         // still busy
+		{0, 1, ""},         // quiet: freed once
+		{0, 1, ""},         // still quiet: not again
+		{1, 1, ""},         // busy again
+		{0, 2, ""},         // quiet again: freed
+		{1, 2, ""},         // busy
+		{4, 3, "/healthz"}, // probes and scrapes only: quiet, freed
+		{2, 3, "/metrics"}, // still only scrapes: not again
 	}
 	for i, s := range steps {
+		path := s.path
+		if path == "" {
+			path = "/p/demo/login"
+		}
 		for range s.requests {
-			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, path, nil))
 		}
 		r.tick()
 		if frees != s.want {
