@@ -7,6 +7,9 @@
 FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
+# identity/enforce is its own module, replaced by its directory in go.mod:
+# its go.mod must be present before the download.
+COPY identity/enforce/go.mod identity/enforce/go.sum ./identity/enforce/
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w" \

@@ -4,6 +4,10 @@
 
 GO ?= go
 PKGS ?= ./...
+# MODULES are the nested Go modules (each has its own go.mod, so ./... at the
+# root does not descend into them); test, test-short, vet, lint and bench
+# run in each as well.
+MODULES := identity/enforce
 
 .PHONY: test test-short services build lint bench fuzz fmt vet
 
@@ -11,10 +15,15 @@ PKGS ?= ./...
 test: services
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+	@set -e; for m in $(MODULES); do \
+	  echo "== $$m (own module)"; \
+	  (cd $$m && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 15m ./...); \
+	done
 
 ## test-short: unit tests only (no database servers needed).
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
+	@set -e; for m in $(MODULES); do (cd $$m && $(GO) test -short -count=1 ./...); done
 
 ## services: make sure PostgreSQL and Redis answer on 127.0.0.1 (installs/starts them if not).
 services:
@@ -27,16 +36,19 @@ build:
 ## lint: gofmt, go vet and staticcheck.
 lint: fmt vet
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(PKGS)
+	@set -e; for m in $(MODULES); do (cd $$m && $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...); done
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "not gofmt'ed:"; echo "$$out"; exit 1; fi
 
 vet:
 	$(GO) vet $(PKGS)
+	@set -e; for m in $(MODULES); do (cd $$m && $(GO) vet ./...); done
 
 ## bench: run the Go benchmarks (see docs/performance.md).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 $(PKGS)
+	@set -e; for m in $(MODULES); do (cd $$m && $(GO) test -run '^$$' -bench . -benchmem -count 5 ./...); done
 
 ## fuzz: run every fuzz target for FUZZTIME each (default 30s); not part of test.
 FUZZTIME ?= 30s

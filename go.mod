@@ -8,6 +8,7 @@ require (
 	github.com/coreos/go-oidc/v3 v3.21.0
 	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
 	github.com/emersion/go-smtp v0.25.1
+	github.com/frontdeskhq/frontdesk/identity/enforce v0.0.0-00010101000000-000000000000
 	github.com/fxamacker/cbor/v2 v2.10.0
 	github.com/getkin/kin-openapi v0.133.0
 	github.com/go-jose/go-jose/v4 v4.1.4
@@ -84,3 +85,7 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
+
+// identity/enforce is its own module, so that practice apps importing it
+// inherit only go-jose; the server builds against the copy in this tree.
+replace github.com/frontdeskhq/frontdesk/identity/enforce => ./identity/enforce
