@@ -439,6 +439,8 @@ func TestCommandLine(t *testing.T) {
 		{"version", nil, []string{"version"}, 0, "frontdesk", ""},
 		{"no command", nil, nil, 2, "", "Usage"},
 		{"unknown command", nil, []string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},
+		// The load tool is its own command (cmd/frontdesk-bench), not shipped.
+		{"no load tool", nil, []string{"bench", "--scenario", "refresh"}, 2, "", `unknown command "bench"`},
 		{"unknown env setting", []string{"FRONTDESK_SERVER_LISTNE=x"}, []string{"serve"}, 1, "", "FRONTDESK_SERVER_LISTNE"},
 		{"bad value", []string{"FRONTDESK_SESSIONS_IDLE_TIMEOUT=-5m"}, []string{"serve"}, 1, "", "sessions.idle_timeout"},
 		{"missing secret", []string{"FRONTDESK_MAIL_TRANSPORT=smtp", "FRONTDESK_MAIL_SMTP_HOST=localhost",

@@ -17,7 +17,6 @@
 //	frontdesk keys rotate                add new token-signing keys (published before they sign)
 //	frontdesk audit verify ...           check the audit trail's hash chains
 //	frontdesk audit export ...           write a practice's audit events (JSON Lines or CSV)
-//	frontdesk bench ...                  drive load at a frontdesk on this machine (docs/performance.md)
 //	frontdesk version                    print the version
 //
 // Every command accepts --config FILE; every setting can also be given as an
@@ -66,7 +65,6 @@ Usage:
   frontdesk keys rotate [--alg ES256|RS256|all] [--json] [--config FILE]
   frontdesk audit verify [--practice SLUG] [--config FILE]
   frontdesk audit export --practice SLUG [--format jsonl|csv] [--since T] [--until T] [--action A] [--config FILE]
-  frontdesk bench --scenario S [--target URL] [--n N] [--c C] [--client-id ID] ...   load test a local frontdesk
   frontdesk version
 
 Every setting can be given in the YAML file or as FRONTDESK_<SECTION>_<KEY>
@@ -93,8 +91,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env []str
 		err = cmdKeys(ctx, args[1:], stdout, stderr, env)
 	case "audit":
 		err = cmdAudit(ctx, args[1:], stdout, stderr, env)
-	case "bench":
-		err = cmdBench(ctx, args[1:], stdout, stderr, env)
 	case "version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return 0

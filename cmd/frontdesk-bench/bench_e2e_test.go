@@ -12,12 +12,12 @@ import (
 	"time"
 )
 
-// `frontdesk bench` runs its token scenarios against the real server to the
+// frontdesk-bench runs its token scenarios against the real server to the
 // end: every request answered 200, none in error, the summary printed. The
 // refresh scenario first completes an account setup link and logs in through
 // the code flow, so this also covers the tool's login path.
 func TestBenchTokenScenarios(t *testing.T) {
-	bin := buildBinary(t)
+	bin := buildFrontdesk(t)
 	dir := t.TempDir()
 	port := freePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
@@ -44,7 +44,7 @@ func TestBenchTokenScenarios(t *testing.T) {
 	if !strings.HasPrefix(setupURL, base+"/p/bench0/setup?token=") {
 		t.Fatalf("no setup link in %s", out)
 	}
-	p := startServeArgs(t, bin, dir, env, "--config", cfgFile)
+	p := startServe(t, bin, dir, env, "--config", cfgFile)
 
 	benchEnv := []string{"FDBENCH_PASSWORD=" + ownerPassword, "FDBENCH_CLIENT_SECRET=" + secret}
 	common := []string{"--progress=false", "--target", base, "--practice", "bench0", "--email", "owner@bench0.example", "--n", "60", "-c", "4"}
@@ -57,7 +57,7 @@ func TestBenchTokenScenarios(t *testing.T) {
 	} {
 		t.Run(tc.scenario, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			args := append(append([]string{"bench", "--scenario", tc.scenario}, common...), tc.extra...)
+			args := append(append([]string{"--scenario", tc.scenario}, common...), tc.extra...)
 			if code := run(t.Context(), args, &stdout, &stderr, benchEnv); code != 0 {
 				t.Fatalf("bench exit %d\nstdout: %s\nstderr: %s", code, stdout.String(), stderr.String())
 			}

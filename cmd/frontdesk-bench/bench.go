@@ -25,10 +25,10 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/enforce"
 )
 
-// benchScenarios are the load scenarios of `frontdesk bench`.
+// benchScenarios are the load scenarios of frontdesk-bench.
 var benchScenarios = []string{"client-credentials", "refresh", "verify", "login", "lockout-storm"}
 
-// benchOptions is one `frontdesk bench` run.
+// benchOptions is one frontdesk-bench run.
 type benchOptions struct {
 	target, issuer, scenario          string
 	requests, concurrency             int
@@ -44,7 +44,7 @@ type benchOptions struct {
 // cmdBench drives load against a running frontdesk on a loopback address and
 // prints requests/s, latency percentiles and errors.
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, env []string) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs := flag.NewFlagSet("frontdesk-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o benchOptions
 	fs.StringVar(&o.target, "target", "http://127.0.0.1:8080", "base URL of the frontdesk under test (loopback only); "+
@@ -72,6 +72,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 			return err
 		}
 		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("bench: unexpected argument %q: frontdesk-bench takes flags only (see -h)", fs.Arg(0))}
 	}
 	// Not FRONTDESK_*: those are configuration settings, and the
 	// configuration refuses names it does not know.

@@ -44,11 +44,13 @@ func TestBenchCommandLine(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no scenario", []string{"bench"}, "--scenario must be one of"},
-		{"unknown scenario", []string{"bench", "--scenario", "dos"}, "--scenario must be one of"},
-		{"remote target", []string{"bench", "--scenario", "refresh", "--target", "https://login.example.com"}, "not a loopback address"},
-		{"remote setup link", []string{"bench", "--scenario", "login", "--setup-url", "https://login.example.com/p/x/setup?token=t"}, "not a loopback address"},
-		{"zero requests", []string{"bench", "--scenario", "verify", "--n", "0"}, "--n must be at least 1"},
+		{"no scenario", nil, "--scenario must be one of"},
+		{"unknown scenario", []string{"--scenario", "dos"}, "--scenario must be one of"},
+		{"remote target", []string{"--scenario", "refresh", "--target", "https://login.example.com"}, "not a loopback address"},
+		{"remote setup link", []string{"--scenario", "login", "--setup-url", "https://login.example.com/p/x/setup?token=t"}, "not a loopback address"},
+		{"zero requests", []string{"--scenario", "verify", "--n", "0"}, "--n must be at least 1"},
+		{"unknown flag", []string{"--scenario", "verify", "--requests", "5"}, "flag provided but not defined: -requests"},
+		{"a subcommand as with frontdesk", []string{"bench", "--scenario", "verify"}, `unexpected argument "bench"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,6 +59,10 @@ func TestBenchCommandLine(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want %d and %q", code, errb.String(), exitUsage, tt.want)
 			}
 		})
+	}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"-h"}, &out, &errb, nil); code != 0 || !strings.Contains(errb.String(), "-scenario") {
+		t.Fatalf("-h: exit %d, stderr %q; want 0 and the flags", code, errb.String())
 	}
 }
 
