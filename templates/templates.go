@@ -9,6 +9,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
+	"path"
 	"strings"
 	texttemplate "text/template"
 )
@@ -74,7 +75,9 @@ type Mail struct {
 
 // Mails is the set of parsed email templates. Each message NAME has
 // mail/NAME.txt.tmpl (which defines "subject" and "text") and
-// mail/NAME.html.tmpl.
+// mail/NAME.html.tmpl, and one MailData type whose MailName is NAME.
+// Templates are parsed with missingkey=error: a value they cannot find is an
+// error, never "<no value>" in a sent mail.
 type Mails struct {
 	text map[string]*texttemplate.Template
 	html map[string]*htmltemplate.Template
@@ -89,11 +92,11 @@ func ParseMails() (*Mails, error) {
 	m := &Mails{text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
 	for _, name := range names {
 		key := strings.TrimSuffix(strings.TrimPrefix(name, "mail/"), ".txt.tmpl")
-		tt, err := texttemplate.ParseFS(files, name)
+		tt, err := texttemplate.New(path.Base(name)).Option("missingkey=error").ParseFS(files, name)
 		if err != nil {
 			return nil, fmt.Errorf("templates: parse %s: %w", name, err)
 		}
-		ht, err := htmltemplate.ParseFS(files, "mail/"+key+".html.tmpl")
+		ht, err := htmltemplate.New(key+".html.tmpl").Option("missingkey=error").ParseFS(files, "mail/"+key+".html.tmpl")
 		if err != nil {
 			return nil, fmt.Errorf("templates: parse html for %s: %w", key, err)
 		}
@@ -102,8 +105,12 @@ func ParseMails() (*Mails, error) {
 	return m, nil
 }
 
-// Render renders message name with data.
-func (m *Mails) Render(name string, data any) (Mail, error) {
+// Render renders the mail whose data this is.
+func (m *Mails) Render(data MailData) (Mail, error) {
+	if data == nil {
+		return Mail{}, fmt.Errorf("templates: no mail data")
+	}
+	name := data.MailName()
 	tt, ok := m.text[name]
 	if !ok {
 		return Mail{}, fmt.Errorf("templates: no mail %q", name)

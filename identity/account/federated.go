@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/store"
+	"github.com/frontdeskhq/frontdesk/templates"
 )
 
 // MethodFederated is the amr value (RFC 8176) of a login through the
@@ -104,8 +105,8 @@ func (s *Service) AcceptInvitationFederated(ctx context.Context, practiceSlug st
 		if err != nil || inviter.Status != store.StatusActive {
 			return nil // the inviter left meanwhile: nobody to tell
 		}
-		return s.enqueue(ctx, tx, p, "invitation_accepted", inv.ID+"-accepted", inviter.Email, "accepted",
-			map[string]any{"MemberEmail": m.Email, "MemberName": displayName(m), "AcceptedAt": formatTime(now)})
+		return s.enqueue(ctx, tx, p, "invitation_accepted", inv.ID+"-accepted", inviter.Email,
+			templates.AcceptedMail{PracticeName: p.Name, MemberEmail: m.Email, AcceptedAt: formatTime(now)})
 	}
 	pr, token, err := s.methodSession(ctx, p, m, MethodFederated, []string{MethodFederated}, details, meta, accept)
 	if errors.Is(err, store.ErrLinkUnusable) || errors.Is(err, errNotActive) {

@@ -12,6 +12,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/invites"
+	"github.com/frontdeskhq/frontdesk/templates"
 )
 
 // InviteRequest is an administrator's invitation of one email address.
@@ -210,8 +211,8 @@ func (s *Service) enqueueInvitation(ctx context.Context, tx *store.Store, p stor
 			names = append(names, r.Name)
 		}
 	}
-	return s.enqueue(ctx, tx, p, "invitation", inv.ID, inv.Email, "invitation", map[string]any{
-		"Link": link, "Expires": formatTime(inv.ExpiresAt), "InviterName": inviter, "RoleNames": names,
+	return s.enqueue(ctx, tx, p, "invitation", inv.ID, inv.Email, templates.InvitationMail{PracticeName: p.Name,
+		Link: link, Expires: formatTime(inv.ExpiresAt), InviterName: inviter, RoleNames: names,
 	}, link)
 }
 
@@ -474,8 +475,8 @@ func (s *Service) AcceptInvitation(ctx context.Context, practiceSlug, token, new
 		if err != nil || inviter.Status != store.StatusActive {
 			return nil // the inviter left meanwhile: nobody to tell
 		}
-		return s.enqueue(ctx, tx, p, "invitation_accepted", inv.ID+"-accepted", inviter.Email, "accepted",
-			map[string]any{"MemberEmail": m.Email, "MemberName": displayName(m), "AcceptedAt": formatTime(now)})
+		return s.enqueue(ctx, tx, p, "invitation_accepted", inv.ID+"-accepted", inviter.Email,
+			templates.AcceptedMail{PracticeName: p.Name, MemberEmail: m.Email, AcceptedAt: formatTime(now)})
 	})
 	if errors.Is(err, store.ErrLinkUnusable) {
 		return Accepted{}, ErrLinkInvalid

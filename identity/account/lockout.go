@@ -13,6 +13,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/invites"
 	"github.com/frontdeskhq/frontdesk/lockout"
+	"github.com/frontdeskhq/frontdesk/templates"
 )
 
 // ErrThrottled: too many failed logins came from the client's address; the
@@ -207,21 +208,21 @@ func (s *Service) lock(ctx context.Context, p store.Practice, m store.Member, at
 
 func (s *Service) sendLockMails(ctx context.Context, p store.Practice, m store.Member, rec store.MemberLock) {
 	loginURL := s.link("/p/"+p.Slug+"/login", nil)
-	data := map[string]any{"PracticeName": p.Name, "MemberEmail": m.Email, "Attempts": rec.Attempts,
-		"LockedAt": rec.LockedAt.Format("Mon 2 Jan 2006 15:04 MST"), "Addresses": rec.Addresses,
-		"LoginURL": loginURL, "ToAdmin": false}
-	s.sendMail(ctx, "lockout", "lockout-"+rec.ID, m.Email, data)
+	data := templates.LockoutMail{PracticeName: p.Name, MemberEmail: m.Email, Attempts: rec.Attempts,
+		LockedAt: rec.LockedAt.Format("Mon 2 Jan 2006 15:04 MST"), Addresses: rec.Addresses,
+		LoginURL: loginURL, ToAdmin: false}
+	s.sendMail(ctx, "lockout-"+rec.ID, m.Email, data)
 	admins, err := s.unlockers(ctx, p.ID)
 	if err != nil {
 		s.d.Logger.ErrorContext(ctx, "lock notice: administrators unavailable", "err", err)
 		return
 	}
-	data["ToAdmin"] = true
+	data.ToAdmin = true
 	for _, a := range admins {
 		if a.ID == m.ID {
 			continue
 		}
-		s.sendMail(ctx, "lockout", "lockout-"+rec.ID+"-"+a.ID, a.Email, data)
+		s.sendMail(ctx, "lockout-"+rec.ID+"-"+a.ID, a.Email, data)
 	}
 }
 
@@ -247,13 +248,13 @@ func (s *Service) unlockers(ctx context.Context, practiceID string) ([]store.Mem
 	return out, nil
 }
 
-func (s *Service) sendMail(ctx context.Context, template, id, to string, data map[string]any) {
-	r, err := s.d.Mails.Render(template, data)
+func (s *Service) sendMail(ctx context.Context, id, to string, data templates.MailData) {
+	r, err := s.d.Mails.Render(data)
 	if err == nil {
 		err = s.d.Mail.Send(ctx, invites.Message{ID: id, To: to, Subject: r.Subject, Text: r.Text, HTML: r.HTML})
 	}
 	if err != nil {
-		s.d.Logger.ErrorContext(ctx, "mail not delivered", "template", template, "err", err)
+		s.d.Logger.ErrorContext(ctx, "mail not delivered", "template", data.MailName(), "err", err)
 	}
 }
 
@@ -337,8 +338,8 @@ func (s *Service) unlock(ctx context.Context, p store.Practice, m store.Member, 
 	}
 	if was {
 		s.metrics.unlocks.Inc()
-		s.sendMail(ctx, "unlock", "unlock-"+s.d.NewID(), m.Email, map[string]any{"PracticeName": p.Name,
-			"MemberEmail": m.Email, "LoginURL": s.link("/p/"+p.Slug+"/login", nil)})
+		s.sendMail(ctx, "unlock-"+s.d.NewID(), m.Email, templates.UnlockMail{PracticeName: p.Name,
+			MemberEmail: m.Email, LoginURL: s.link("/p/"+p.Slug+"/login", nil)})
 	}
 	return UnlockResult{MemberID: m.ID, WasLocked: was}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/invites"
+	"github.com/frontdeskhq/frontdesk/templates"
 )
 
 // Default lifetimes of onboarding links and temporary passwords.
@@ -59,14 +60,16 @@ func onboardingDefaults(set Settings) Settings {
 	return set
 }
 
-// enqueue renders mail template name with data and writes it to the outbox
-// inside tx, from the practice's name.
-func (s *Service) enqueue(ctx context.Context, tx *store.Store, p store.Practice, kind, refID, to, name string,
-	data map[string]any, links ...string) error {
-	data["PracticeName"] = p.Name
-	r, err := s.d.Mails.Render(name, data)
+// enqueue renders the mail data, which must name practice p, and writes it
+// to the outbox inside tx, from the practice's name.
+func (s *Service) enqueue(ctx context.Context, tx *store.Store, p store.Practice, kind, refID, to string,
+	data templates.MailData, links ...string) error {
+	if data.Practice() != p.Name {
+		return fmt.Errorf("account: %s mail: practice name %q, want %q", data.MailName(), data.Practice(), p.Name)
+	}
+	r, err := s.d.Mails.Render(data)
 	if err != nil {
-		return fmt.Errorf("account: %s mail: %w", name, err)
+		return fmt.Errorf("account: %s mail: %w", data.MailName(), err)
 	}
 	return tx.EnqueueMail(ctx, store.OutboxMail{ID: s.d.NewID(), PracticeID: p.ID, Kind: kind, RefID: refID,
 		CreatedAt: s.d.Now(), Message: invites.Message{To: to, Subject: r.Subject, Text: r.Text, HTML: r.HTML,

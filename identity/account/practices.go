@@ -14,6 +14,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/invites"
+	"github.com/frontdeskhq/frontdesk/templates"
 )
 
 // OwnerRole is the role key of a practice's owner, held by the member created
@@ -114,8 +115,8 @@ func (s *Service) CreatePractice(ctx context.Context, in NewPractice, meta Meta)
 }
 
 func (s *Service) sendSetupMail(ctx context.Context, p store.Practice, to string, l store.Link, setupURL string) error {
-	rendered, err := s.d.Mails.Render("setup", map[string]any{
-		"PracticeName": p.Name, "Link": setupURL, "Expires": l.ExpiresAt.Format("Mon 2 Jan 2006 15:04 MST"),
+	rendered, err := s.d.Mails.Render(templates.SetupMail{
+		PracticeName: p.Name, Link: setupURL, Expires: l.ExpiresAt.Format("Mon 2 Jan 2006 15:04 MST"),
 	})
 	if err != nil {
 		return fmt.Errorf("account: setup mail: %w", err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/invites"
+	"github.com/frontdeskhq/frontdesk/templates"
 )
 
 // resetInterval is the least time between two reset links for one member, so
@@ -80,8 +81,8 @@ func (s *Service) RequestPasswordReset(ctx context.Context, practiceSlug, email 
 		if err := tx.CreateLink(ctx, l, hash); err != nil {
 			return err
 		}
-		if err := s.enqueue(ctx, tx, p, "reset", l.ID, m.Email, "reset", map[string]any{
-			"Link": link, "Expires": formatTime(l.ExpiresAt), "ClientAddr": meta.ClientAddr,
+		if err := s.enqueue(ctx, tx, p, "reset", l.ID, m.Email, templates.ResetMail{PracticeName: p.Name,
+			Link: link, Expires: formatTime(l.ExpiresAt),
 		}, link); err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/invites"
 	"github.com/frontdeskhq/frontdesk/lockout"
+	"github.com/frontdeskhq/frontdesk/templates"
 )
 
 // temporaryAlphabet has no look-alike characters (0/O, 1/l/I), so a person
@@ -75,8 +76,8 @@ func (s *Service) IssueTemporaryPassword(ctx context.Context, practiceSlug strin
 		if err := tx.CreateTemporaryPassword(ctx, tp); err != nil {
 			return err
 		}
-		if err := s.enqueue(ctx, tx, p, "temporary_password", tp.ID, m.Email, "temporary_password", map[string]any{
-			"Password": pw, "Expires": formatTime(tp.ExpiresAt), "LoginURL": loginURL, "Email": m.Email,
+		if err := s.enqueue(ctx, tx, p, "temporary_password", tp.ID, m.Email, templates.TemporaryPasswordMail{PracticeName: p.Name,
+			Password: pw, Expires: formatTime(tp.ExpiresAt), LoginURL: loginURL, Email: m.Email,
 		}, loginURL); err != nil {
 			return err
 		}

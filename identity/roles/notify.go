@@ -32,10 +32,10 @@ func renderNotice(ctx context.Context, st *store.Store, mails *templates.Mails, 
 		return m.Email
 	}
 	e := n.Elevation
-	rendered, err := mails.Render("elevation", map[string]any{
-		"PracticeName": p.Name, "Member": who(e.MemberID), "GrantedBy": who(e.GrantedBy),
-		"GrantedAt": e.CreatedAt.UTC().Format(time.RFC1123), "ExpiresAt": e.ExpiresAt.UTC().Format(time.RFC1123),
-		"Reason": e.Reason, "Permissions": e.Permissions,
+	rendered, err := mails.Render(templates.ElevationMail{
+		PracticeName: p.Name, Member: who(e.MemberID), GrantedBy: who(e.GrantedBy),
+		GrantedAt: e.CreatedAt.UTC().Format(time.RFC1123), ExpiresAt: e.ExpiresAt.UTC().Format(time.RFC1123),
+		Reason: e.Reason, Permissions: e.Permissions,
 	})
 	if err != nil {
 		return store.Practice{}, templates.Mail{}, fmt.Errorf("roles: notice: %w", err)

@@ -1,0 +1,143 @@
+package templates
+
+// MailData is the typed value one mail template renders: each mail under
+// mail/ has its own struct here, and Mails.Render finds the template by the
+// value's type. Only this package's types implement it, so a mail is always
+// rendered with the fields its template uses (a misspelt field is a compile
+// error at the call site, and an execution error in the template, which
+// TestEveryMailRenders catches).
+type MailData interface {
+	// MailName is the mail's template: mail/NAME.txt.tmpl and
+	// mail/NAME.html.tmpl.
+	MailName() string
+	// Practice is the practice name the mail carries (its PracticeName).
+	Practice() string
+	mailData()
+}
+
+// SetupMail is the setup link sent to a new practice's owner.
+type SetupMail struct {
+	PracticeName string
+	Link         string // the setup link
+	Expires      string // when the link expires, formatted for people
+}
+
+// InvitationMail invites an email address to join a practice.
+type InvitationMail struct {
+	PracticeName string
+	InviterName  string   // empty: the invitation came from the operator
+	RoleNames    []string // the roles' display names
+	Link         string   // the invitation link
+	Expires      string
+}
+
+// AcceptedMail tells an inviter that their invitation was accepted.
+type AcceptedMail struct {
+	PracticeName string
+	MemberEmail  string // who accepted
+	AcceptedAt   string
+}
+
+// TemporaryPasswordMail carries a temporary password to a member.
+type TemporaryPasswordMail struct {
+	PracticeName string
+	Email        string // the member's address
+	Password     string // the temporary password itself
+	LoginURL     string
+	Expires      string
+}
+
+// ResetMail carries a password-reset link.
+type ResetMail struct {
+	PracticeName string
+	Link         string // the reset link
+	Expires      string
+}
+
+// LockoutMail tells a locked member, or (ToAdmin) a member who may unlock,
+// that an account was locked after failed password attempts.
+type LockoutMail struct {
+	PracticeName string
+	MemberEmail  string // the locked account
+	Attempts     int
+	LockedAt     string
+	Addresses    []string // client addresses of the failed attempts; shown to administrators only
+	LoginURL     string
+	ToAdmin      bool
+}
+
+// UnlockMail tells a member that their account was unlocked.
+type UnlockMail struct {
+	PracticeName string
+	MemberEmail  string
+	LoginURL     string
+}
+
+// ElevationMail tells the audit trail's readers that emergency access was
+// granted.
+type ElevationMail struct {
+	PracticeName string
+	Member       string // who received it
+	GrantedBy    string
+	GrantedAt    string
+	ExpiresAt    string
+	Reason       string
+	Permissions  []string
+}
+
+// MailName implements MailData.
+func (SetupMail) MailName() string { return "setup" }
+
+// MailName implements MailData.
+func (InvitationMail) MailName() string { return "invitation" }
+
+// MailName implements MailData.
+func (AcceptedMail) MailName() string { return "accepted" }
+
+// MailName implements MailData.
+func (TemporaryPasswordMail) MailName() string { return "temporary_password" }
+
+// MailName implements MailData.
+func (ResetMail) MailName() string { return "reset" }
+
+// MailName implements MailData.
+func (LockoutMail) MailName() string { return "lockout" }
+
+// MailName implements MailData.
+func (UnlockMail) MailName() string { return "unlock" }
+
+// MailName implements MailData.
+func (ElevationMail) MailName() string { return "elevation" }
+
+// Practice implements MailData.
+func (d SetupMail) Practice() string { return d.PracticeName }
+
+// Practice implements MailData.
+func (d InvitationMail) Practice() string { return d.PracticeName }
+
+// Practice implements MailData.
+func (d AcceptedMail) Practice() string { return d.PracticeName }
+
+// Practice implements MailData.
+func (d TemporaryPasswordMail) Practice() string { return d.PracticeName }
+
+// Practice implements MailData.
+func (d ResetMail) Practice() string { return d.PracticeName }
+
+// Practice implements MailData.
+func (d LockoutMail) Practice() string { return d.PracticeName }
+
+// Practice implements MailData.
+func (d UnlockMail) Practice() string { return d.PracticeName }
+
+// Practice implements MailData.
+func (d ElevationMail) Practice() string { return d.PracticeName }
+
+func (SetupMail) mailData()             {}
+func (InvitationMail) mailData()        {}
+func (AcceptedMail) mailData()          {}
+func (TemporaryPasswordMail) mailData() {}
+func (ResetMail) mailData()             {}
+func (LockoutMail) mailData()           {}
+func (UnlockMail) mailData()            {}
+func (ElevationMail) mailData()         {}
