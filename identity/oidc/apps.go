@@ -189,8 +189,11 @@ func CheckRedirectURI(raw string) error {
 // rules of CheckRedirectURI; "" (none) is accepted. The URI passing does not
 // make every address reachable: delivery to a registered app refuses
 // loopback, private and link-local addresses when it connects
-// (dialguard.go), so http on a loopback address is accepted here but not
-// delivered to.
+// (identity/outbound), so http on a loopback address is accepted here but not
+// delivered to unless the operator allows loopback in
+// outbound.allowed_ranges. An app on a developer's own computer is better
+// configured in the configuration file (clients:), whose URIs the operator
+// vouches for and which are not guarded.
 func CheckBackchannelLogoutURI(raw string) error {
 	if raw == "" {
 		return nil
