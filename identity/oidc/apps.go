@@ -409,6 +409,7 @@ func (p *Provider) RegisterApp(ctx context.Context, practiceID, actorID string, 
 	if err != nil {
 		return store.App{}, "", fmt.Errorf("oidc: register app: %w", err)
 	}
+	p.corsOrigins.forget()
 	p.apps.forget(a.ClientID)
 	stored, err := p.d.Store.PracticeApp(ctx, practiceID, a.ClientID)
 	if err != nil {
@@ -441,6 +442,7 @@ func (p *Provider) RotateAppSecret(ctx context.Context, practiceID, clientID, ac
 		ev.Details["after"] = "secret issued " + now.UTC().Format(time.RFC3339)
 		return tx.AppendAudit(ctx, ev)
 	})
+	p.corsOrigins.forget()
 	p.apps.forget(clientID)
 	if err != nil {
 		return store.App{}, "", fmt.Errorf("oidc: rotate app secret: %w", err)
@@ -517,6 +519,7 @@ func (p *Provider) UpdateApp(ctx context.Context, practiceID, clientID, actorID 
 		ev.Details["after"] = strings.Join(after, " ")
 		return tx.AppendAudit(ctx, ev)
 	})
+	p.corsOrigins.forget()
 	p.apps.forget(clientID)
 	if err != nil {
 		return store.App{}, fmt.Errorf("oidc: update app: %w", err)
@@ -548,6 +551,7 @@ func (p *Provider) RemoveApp(ctx context.Context, practiceID, clientID, actorID 
 		ev.Details["refresh_tokens_revoked"] = fmt.Sprint(n)
 		return tx.AppendAudit(ctx, ev)
 	})
+	p.corsOrigins.forget()
 	p.apps.forget(clientID)
 	if err != nil {
 		return 0, fmt.Errorf("oidc: remove app: %w", err)

@@ -170,6 +170,8 @@ type Provider struct {
 	keys    *KeyManager
 	clients map[string]*client
 	apps    *appCache // registered apps (apps.go)
+	// corsOrigins caches the registered public apps' origins (cors.go).
+	corsOrigins originSet
 	// appHTTP delivers back-channel logout to registered apps: every
 	// connection checked by d.Outbound, no redirects followed.
 	appHTTP *http.Client
@@ -278,7 +280,9 @@ func New(ctx context.Context, d Deps, set Settings) (*Provider, error) {
 		JwksURI:       op.NewEndpoint("oauth2/keys"),
 	}
 	p.server = &server{LegacyServer: op.NewLegacyServer(p.op, endpoints), p: p}
-	p.handler = op.RegisterLegacyServer(p.server, p.callback)
+	// The library's CORS handler (every origin, with credentials) is
+	// replaced by frontdesk's policy (cors.go).
+	p.handler = p.cors(op.RegisterLegacyServer(p.server, p.callback, op.WithServerCORSOptions(nil)))
 	return p, nil
 }
 
