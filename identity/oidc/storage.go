@@ -9,7 +9,6 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
-
 )
 
 // errNotOffered answers library paths that frontdesk replaces with its own
