@@ -21,7 +21,7 @@ func TestPagesRenderAndEscape(t *testing.T) {
 		"Error":    evil, "Email": evil, "Token": `"><b>`, "MinLength": 15,
 		"Title": "T", "Message": evil, "AuthTime": "now", "Method": "password",
 	}
-	for _, name := range []string{"login", "home", "setup", "password", "message"} {
+	for _, name := range []string{"login", "home", "setup", "password", "message", "logout"} {
 		t.Run(name, func(t *testing.T) {
 			out, err := pages.Render(name, data)
 			if err != nil {

@@ -82,6 +82,16 @@ func TestConsoleSignIn(t *testing.T) {
 				t.Errorf("invalid provider: %d\n%s", st, body)
 			}
 
+			// F2: an issuer on a loopback or metadata address is refused with
+			// the operator's fix named.
+			for _, iss := range []string{"https://127.0.0.1:9260", "https://169.254.169.254/latest/meta-data"} {
+				ssrf := url.Values{"kind": {"generic"}, "display_name": {"Internal"}, "issuer": {iss}, "client_id": {"x"}, "client_secret": {secret}}
+				st, _, body = owner.do("POST", page+"/providers", ssrf, true)
+				if st != 400 || !strings.Contains(body, "outbound.allowed_ranges") || strings.Contains(body, secret) {
+					t.Errorf("issuer %s: %d\n%s", iss, st, body)
+				}
+			}
+
 			// Add, list (secret never shown), duplicate refused.
 			if st, loc, _ := owner.do("POST", page+"/providers", add, true); st != http.StatusSeeOther || !strings.Contains(loc, "done=added") {
 				t.Fatalf("add provider: %d %s", st, loc)

@@ -36,6 +36,12 @@ func TestSSOProvidersAPI(t *testing.T) {
 				{"member without settings.view", "GET", base, nobody, "", 403, "forbidden"},
 				{"another practice", "GET", base, moon, "", 404, "not_found"},
 				{"generic over http", "POST", base, owner, `{"kind":"generic","display_name":"X","issuer":"http://idp.example","client_id":"a","client_secret":"b"}`, 400, "invalid_request"},
+				// F2: issuers frontdesk would fetch from its own network are
+				// refused up front (they answered 201 before).
+				{"generic on loopback (F2)", "POST", base, owner, `{"kind":"generic","display_name":"X","issuer":"https://127.0.0.1:9260","client_id":"a","client_secret":"b"}`, 400, "invalid_request"},
+				{"generic on cloud metadata (F2)", "POST", base, owner, `{"kind":"generic","display_name":"X","issuer":"https://169.254.169.254/latest/meta-data","client_id":"a","client_secret":"b"}`, 400, "invalid_request"},
+				{"generic on IPv4-compatible loopback (P10)", "POST", base, owner, `{"kind":"generic","display_name":"X","issuer":"https://[::127.0.0.1]","client_id":"a","client_secret":"b"}`, 400, "invalid_request"},
+				{"generic on localhost (F2)", "POST", base, owner, `{"kind":"generic","display_name":"X","issuer":"https://localhost:9260","client_id":"a","client_secret":"b"}`, 400, "invalid_request"},
 				{"unknown kind", "POST", base, owner, `{"kind":"okta","client_id":"a","client_secret":"b"}`, 400, "invalid_request"},
 				{"no secret", "POST", base, owner, `{"kind":"google","client_id":"a"}`, 400, "invalid_request"},
 				{"unknown field", "POST", base, owner, `{"kind":"google","client_id":"a","client_secret":"b","x":1}`, 400, "invalid_request"},
@@ -45,6 +51,10 @@ func TestSSOProvidersAPI(t *testing.T) {
 				r := h.call(tc.method, tc.path, tc.token, nilIfEmpty(tc.body), nil)
 				if r.status != tc.status || decodeError(t, r) != tc.code {
 					t.Errorf("%s: %d %s", tc.name, r.status, r.body)
+				}
+				// The refusal names the fix.
+				if strings.Contains(tc.name, "F2") && !strings.Contains(string(r.body), "outbound.allowed_ranges") {
+					t.Errorf("%s: the message does not name outbound.allowed_ranges: %s", tc.name, r.body)
 				}
 			}
 

@@ -24,6 +24,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/config"
 	"github.com/frontdeskhq/frontdesk/identity/httpserver"
 	"github.com/frontdeskhq/frontdesk/identity/oidc"
+	"github.com/frontdeskhq/frontdesk/identity/outbound"
 	"github.com/frontdeskhq/frontdesk/identity/password"
 	"github.com/frontdeskhq/frontdesk/identity/requestid"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
@@ -182,13 +183,21 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		_ = st.Close()
 		return nil, err
 	}
-	provider, err := newOIDC(ctx, cfg, st, accounts, RolesClaims(rolesSvc), logger)
+	// One guard for every connection to an address a practice
+	// administrator chose (SSO providers, registered apps' back-channel
+	// logout).
+	outGuard, err := outbound.New(cfg.Outbound.AllowedRanges)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	provider, err := newOIDC(ctx, cfg, st, accounts, RolesClaims(rolesSvc), outGuard, logger)
 	if err != nil {
 		_ = st.Close()
 		return nil, err
 	}
 	hook.p = provider
-	ssoSvc, err := newSSO(cfg, st, accounts, rolesSvc, logger)
+	ssoSvc, err := newSSO(cfg, st, accounts, rolesSvc, outGuard, logger)
 	if err != nil {
 		_ = st.Close()
 		return nil, err

@@ -17,6 +17,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/config"
 	"github.com/frontdeskhq/frontdesk/identity/httpserver"
 	"github.com/frontdeskhq/frontdesk/identity/oidc"
+	"github.com/frontdeskhq/frontdesk/identity/outbound"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
@@ -118,13 +119,13 @@ func toClaims(e roles.Effective, err error) (oidc.Effective, error) {
 
 // newOIDC builds the OpenID provider from the configuration.
 func newOIDC(ctx context.Context, cfg *config.Config, st *store.Store, accounts *account.Service, claims oidc.ClaimsSource,
-	logger *slog.Logger) (*oidc.Provider, error) {
+	guard *outbound.Guard, logger *slog.Logger) (*oidc.Provider, error) {
 	key, err := masterKey(cfg, logger)
 	if err != nil {
 		return nil, err
 	}
 	return oidc.New(ctx, oidc.Deps{Store: st, Accounts: accounts, Claims: claims, Logger: logger, Now: time.Now,
-		Random: rand.Reader}, oidc.Settings{
+		Random: rand.Reader, Outbound: guard}, oidc.Settings{
 		Issuer: cfg.Server.PublicURL, MasterKey: key,
 		AccessTokenTTL: cfg.OIDC.AccessTokenTTL, IDTokenTTL: cfg.OIDC.IDTokenTTL,
 		RefreshTokenTTL: cfg.OIDC.RefreshTokenTTL, CodeTTL: cfg.OIDC.CodeTTL, AuthRequestTTL: cfg.OIDC.AuthRequestTTL,

@@ -7,32 +7,32 @@ import (
 	"crypto/x509"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/config"
+	"github.com/frontdeskhq/frontdesk/identity/outbound"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/sso"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
 
-// newSSO builds the single sign-on service from sso.*: upstream calls use a
-// client bounded by sso.timeout that trusts the system roots plus
-// sso.ca_file. Client secrets are sealed under the OpenID master key.
+// newSSO builds the single sign-on service from sso.*: upstream calls go
+// through the outbound guard (outbound.allowed_ranges), bounded by
+// sso.timeout, trusting the system roots plus sso.ca_file. Client secrets are sealed under the OpenID master key.
 func newSSO(cfg *config.Config, st *store.Store, accounts *account.Service, rolesSvc *roles.Service,
-	logger *slog.Logger) (*sso.Service, error) {
+	guard *outbound.Guard, logger *slog.Logger) (*sso.Service, error) {
 	key, err := masterKey(cfg, logger)
 	if err != nil {
 		return nil, err
 	}
-	client, err := ssoHTTPClient(cfg.SSO)
+	tlsCfg, err := ssoTLS(cfg.SSO)
 	if err != nil {
 		return nil, err
 	}
 	return sso.New(sso.Deps{Store: st, Accounts: accounts, Logger: logger, Now: time.Now, NewID: newID,
-		Random: rand.Reader, MasterKey: key, HTTPClient: client, Permissions: rolesSvc,
+		Random: rand.Reader, MasterKey: key, Outbound: guard, TLS: tlsCfg, Permissions: rolesSvc,
 		RoleKeys: func(ctx context.Context, practiceID string) ([]string, error) {
 			m, err := rolesSvc.Model(ctx, practiceID)
 			if err != nil {
@@ -47,24 +47,22 @@ func newSSO(cfg *config.Config, st *store.Store, accounts *account.Service, role
 		ReauthWindow: cfg.SSO.ReauthWindow})
 }
 
-func ssoHTTPClient(c config.SSO) (*http.Client, error) {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("config: sso.ca_file: %w", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("config: sso.ca_file: %s holds no PEM certificate", c.CAFile)
-		}
-		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+// ssoTLS is the TLS configuration of upstream calls: the system roots plus
+// sso.ca_file (nil when there is none).
+func ssoTLS(c config.SSO) (*tls.Config, error) {
+	if c.CAFile == "" {
+		return nil, nil
 	}
-	return &http.Client{Transport: tr, Timeout: c.Timeout,
-		// Upstream token and discovery endpoints are called directly; a
-		// redirect there is not followed.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}, nil
+	pem, err := os.ReadFile(c.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("config: sso.ca_file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("config: sso.ca_file: %s holds no PEM certificate", c.CAFile)
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }

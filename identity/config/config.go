@@ -9,8 +9,8 @@
 //     FRONTDESK_MAIL_SMTP_HOST. Durations use Go syntax ("15m"), booleans
 //     true/false, lists are comma-separated.
 //
-// The clients list can only be set in the YAML file; it has no environment
-// override.
+// The clients list and outbound.allowed_ranges can only be set in the YAML
+// file; they have no environment override.
 //
 // Unknown keys and unknown FRONTDESK_* variables are errors, and every invalid
 // value is reported (all at once) with its dotted key, what is wrong and what is
@@ -63,9 +63,25 @@ type Config struct {
 	Passkeys Passkeys `yaml:"passkeys"`
 	// SSO configures practice single sign-on (upstream OpenID providers).
 	SSO SSO `yaml:"sso"`
+	// Outbound guards connections to addresses practice administrators
+	// chose (SSO providers, registered apps' back-channel logout).
+	Outbound Outbound `yaml:"outbound"`
 	// Clients lists the registered OpenID Connect clients. It can only be set
 	// in the configuration file, not from the environment.
 	Clients []Client `yaml:"clients"`
+}
+
+// Outbound guards the connections frontdesk makes to addresses a practice
+// administrator chose: SSO provider discovery and the endpoints it names,
+// registered apps' back-channel logout URIs. Only public addresses are
+// reached unless the operator allows more here.
+type Outbound struct {
+	// AllowedRanges are CIDRs (or single IP addresses) of non-public
+	// networks those connections may reach anyway, e.g. an on-premises
+	// identity provider on ["10.20.0.0/16"]. Configuration file only: it
+	// has no environment override, and nothing in the admin API or console
+	// changes it. Default [] (public addresses only).
+	AllowedRanges []string `yaml:"allowed_ranges" env:"-"`
 }
 
 // Server configures the HTTP listener.

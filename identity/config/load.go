@@ -91,6 +91,9 @@ func (c *Config) normalize() {
 	if len(c.Clients) == 0 {
 		c.Clients = nil
 	}
+	if len(c.Outbound.AllowedRanges) == 0 {
+		c.Outbound.AllowedRanges = nil
+	}
 }
 
 // annotate fills in FieldError.Source from where each key was set.
@@ -328,6 +331,8 @@ type setting struct {
 	index  []int  // field index path from Config
 	typ    reflect.Type
 	secret bool
+	// fileOnly keys (tag env:"-") are refused from the environment.
+	fileOnly bool
 }
 
 // settings lists every section key of Config, derived from the yaml tags so
@@ -346,11 +351,12 @@ func settings() []setting {
 				continue
 			}
 			out = append(out, setting{
-				key:    secName + "." + name,
-				env:    EnvPrefix + strings.ToUpper(secName) + "_" + strings.ToUpper(name),
-				index:  []int{sec.Index[0], f.Index[0]},
-				typ:    f.Type,
-				secret: f.Tag.Get("secret") != "",
+				key:      secName + "." + name,
+				env:      EnvPrefix + strings.ToUpper(secName) + "_" + strings.ToUpper(name),
+				index:    []int{sec.Index[0], f.Index[0]},
+				typ:      f.Type,
+				secret:   f.Tag.Get("secret") != "",
+				fileOnly: f.Tag.Get("env") == "-",
 			})
 		}
 	}
@@ -380,6 +386,11 @@ func applyEnv(cfg *Config, env []string, origins map[string]string) error {
 				err = fmt.Errorf("%w; did you mean %s?", err, sug)
 			}
 			errs = append(errs, err)
+			continue
+		}
+		if s.fileOnly {
+			errs = append(errs, &FieldError{Key: s.key, Source: name,
+				Err: errors.New("can only be set in the configuration file, not from the environment")})
 			continue
 		}
 		if err := setFromString(root.FieldByIndex(s.index), value); err != nil {

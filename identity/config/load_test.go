@@ -343,6 +343,8 @@ func TestEnvErrors(t *testing.T) {
 			[]string{"unknown setting FRONTDESK_"}},
 		{"clients not from env", []string{"FRONTDESK_CLIENTS=x"}, ErrUnknownSetting,
 			[]string{"unknown setting FRONTDESK_CLIENTS", "config file"}},
+		{"outbound ranges not from env", []string{"FRONTDESK_OUTBOUND_ALLOWED_RANGES=127.0.0.0/8"}, nil,
+			[]string{"outbound.allowed_ranges", "FRONTDESK_OUTBOUND_ALLOWED_RANGES", "only be set in the configuration file"}},
 		{"bad int", []string{"FRONTDESK_PASSWORDS_MIN_LENGTH=long"}, nil,
 			[]string{"passwords.min_length", "FRONTDESK_PASSWORDS_MIN_LENGTH", `"long"`, "whole number"}},
 		{"bad uint32", []string{"FRONTDESK_PASSWORDS_ARGON2_ITERATIONS=-3"}, nil,
@@ -413,5 +415,18 @@ func TestErrorSourceAnnotation(t *testing.T) {
 	var fe *FieldError
 	if !errors.As(err, &fe) || fe.Key != "log.level" {
 		t.Errorf("errors.As FieldError = %+v", fe)
+	}
+}
+
+// outbound.allowed_ranges is read from the configuration file (and only
+// from there: see TestEnvErrors).
+func TestOutboundAllowedRangesFromFile(t *testing.T) {
+	path := writeConfig(t, "outbound:\n  allowed_ranges: [\"10.20.0.0/16\", \"127.0.0.1\"]\n")
+	c, err := Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.Outbound.AllowedRanges, []string{"10.20.0.0/16", "127.0.0.1"}) {
+		t.Errorf("outbound.allowed_ranges = %v", c.Outbound.AllowedRanges)
 	}
 }

@@ -1,7 +1,10 @@
 package config
 
 import (
+	"fmt"
+	"net/netip"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -42,6 +45,25 @@ func (c *Config) validateSSO(v *validator) {
 	if s.CAFile != "" {
 		if _, err := os.Stat(s.CAFile); err != nil {
 			v.add("sso.ca_file", "cannot be read: %w", err)
+		}
+	}
+}
+
+func (c *Config) validateOutbound(v *validator) {
+	if len(c.Outbound.AllowedRanges) > 100 {
+		v.add("outbound.allowed_ranges", "has %d entries; at most 100", len(c.Outbound.AllowedRanges))
+	}
+	for i, r := range c.Outbound.AllowedRanges {
+		key := fmt.Sprintf("outbound.allowed_ranges[%d]", i)
+		if strings.Contains(r, "/") {
+			p, err := netip.ParsePrefix(r)
+			if err != nil {
+				v.add(key, "%q is not a valid CIDR such as \"10.20.0.0/16\": %w", r, err)
+			} else if p.Bits() == 0 {
+				v.add(key, "%q would allow every address; name the private ranges to allow", r)
+			}
+		} else if a, err := netip.ParseAddr(r); err != nil || a.Zone() != "" {
+			v.add(key, "%q is not a valid IP address or CIDR", r)
 		}
 	}
 }

@@ -95,6 +95,7 @@ func (c *Config) Validate() error {
 	c.validateOIDC(v)
 	c.validatePasskeys(v)
 	c.validateSSO(v)
+	c.validateOutbound(v)
 	c.validateClients(v)
 	return errors.Join(v.errs...)
 }

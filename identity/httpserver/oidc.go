@@ -23,6 +23,7 @@ func (s *Server) oidcRoutes() {
 		return
 	}
 	s.handle("GET "+oidc.DiscoveryPath, s.d.OIDC)
+	s.handle("OPTIONS "+oidc.DiscoveryPath, s.d.OIDC) // CORS preflight (identity/oidc/cors.go)
 	s.handle(oidc.PathPrefix, s.d.OIDC)
 }
 

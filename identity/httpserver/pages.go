@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/oidc"
 	"github.com/frontdeskhq/frontdesk/identity/password"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
@@ -72,6 +73,8 @@ type pageData struct {
 	AdminURL string
 	// Step is the add-a-passkey step (addpasskey page).
 	Step *passkeyStep
+	// Logout is the app's logout request the confirmation page carries.
+	Logout *oidc.LogoutRequest
 }
 
 func viewPractice(p store.Practice) *practiceView { return &practiceView{Name: p.Name, Slug: p.Slug} }
@@ -318,8 +321,77 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request) (account.Princ
 	return pr, true
 }
 
+// logoutPage asks a signed-in person to confirm a logout an app asked for
+// (RP-initiated logout without a valid id_token_hint, identity/oidc
+// logout.go): a link alone never ends a session. The form carries the
+// app's validated client_id, post_logout_redirect_uri and state.
+func (s *Server) logoutPage(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.practice(w, r)
+	if !ok {
+		return
+	}
+	lr, ok := s.logoutRequest(w, r, p, r.URL.Query())
+	if !ok {
+		return
+	}
+	pr, err := s.d.Accounts.Authenticate(r.Context(), p.Slug, s.sessionToken(r))
+	if errors.Is(err, account.ErrNoSession) {
+		// Nothing to end: go where the logout would have gone.
+		if t := lr.Target(); t != "" {
+			http.Redirect(w, r, t, http.StatusSeeOther)
+			return
+		}
+		http.Redirect(w, r, "/p/"+p.Slug+"/login?signed_out=1", http.StatusSeeOther)
+		return
+	}
+	data := pageData{Practice: viewPractice(p), Logout: &lr}
+	if err == nil {
+		data.Member = viewMember(pr.Member)
+	}
+	if o := lr.RedirectOrigin(); o != "" {
+		// The form's answer redirects to the app: allow its origin as a
+		// form-action target, on this page only.
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; "+
+			"form-action 'self' "+o+"; frame-ancestors 'none'; base-uri 'none'")
+	}
+	s.render(w, r, http.StatusOK, "logout", data)
+}
+
+// logoutRequest reads and checks the app's logout parameters from v (the
+// confirmation page's query or the logout form). It answers the request
+// itself when they are not valid.
+func (s *Server) logoutRequest(w http.ResponseWriter, r *http.Request, p store.Practice, v url.Values) (oidc.LogoutRequest, bool) {
+	clientID, uri, state := v.Get(oidc.LogoutClientID), v.Get(oidc.LogoutRedirectURI), v.Get(oidc.LogoutState)
+	if s.d.OIDC == nil || (clientID == "" && uri == "" && state == "") {
+		return oidc.LogoutRequest{}, true
+	}
+	lr, err := s.d.OIDC.CheckLogoutRequest(r.Context(), clientID, uri, state)
+	if errors.Is(err, oidc.ErrLogoutRedirectInvalid) {
+		s.message(w, r, http.StatusBadRequest, viewPractice(p), "Logout link not valid",
+			"This logout link names an app or return address that is not registered here. Nothing was changed. "+
+				"To log out, use the Log out button on your account page.",
+			&nextLink{URL: "/p/" + p.Slug + "/", Label: "Go to your account"})
+		return oidc.LogoutRequest{}, false
+	}
+	if err != nil {
+		s.internalError(w, r, err)
+		return oidc.LogoutRequest{}, false
+	}
+	return lr, true
+}
+
+// logout ends the browser's session (the account page's button, or the
+// confirmation of an app's logout request, whose registered return address
+// the browser is then sent to).
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	p, ok := s.practice(w, r)
+	if !ok {
+		return
+	}
+	if !s.parseForm(w, r, viewPractice(p)) {
+		return
+	}
+	lr, ok := s.logoutRequest(w, r, p, r.PostForm)
 	if !ok {
 		return
 	}
@@ -332,6 +404,10 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.clearSessionCookie(w)
+	if t := lr.Target(); t != "" {
+		http.Redirect(w, r, t, http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, "/p/"+p.Slug+"/login?signed_out=1", http.StatusSeeOther)
 }
 

@@ -142,6 +142,7 @@ func (s *Server) routes() {
 	s.handle("GET /p/{practice}/login", http.HandlerFunc(s.loginPage))
 	s.handleForm("POST /p/{practice}/login", http.HandlerFunc(s.loginSubmit))
 	s.handle("GET /p/{practice}/{$}", http.HandlerFunc(s.home))
+	s.handle("GET /p/{practice}/logout", http.HandlerFunc(s.logoutPage))
 	s.handleForm("POST /p/{practice}/logout", http.HandlerFunc(s.logout))
 	s.handle("GET /p/{practice}/password", http.HandlerFunc(s.passwordPage))
 	s.handleForm("POST /p/{practice}/password", http.HandlerFunc(s.passwordSubmit))

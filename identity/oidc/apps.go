@@ -189,8 +189,11 @@ func CheckRedirectURI(raw string) error {
 // rules of CheckRedirectURI; "" (none) is accepted. The URI passing does not
 // make every address reachable: delivery to a registered app refuses
 // loopback, private and link-local addresses when it connects
-// (dialguard.go), so http on a loopback address is accepted here but not
-// delivered to.
+// (identity/outbound), so http on a loopback address is accepted here but not
+// delivered to unless the operator allows loopback in
+// outbound.allowed_ranges. An app on a developer's own computer is better
+// configured in the configuration file (clients:), whose URIs the operator
+// vouches for and which are not guarded.
 func CheckBackchannelLogoutURI(raw string) error {
 	if raw == "" {
 		return nil
@@ -406,6 +409,7 @@ func (p *Provider) RegisterApp(ctx context.Context, practiceID, actorID string, 
 	if err != nil {
 		return store.App{}, "", fmt.Errorf("oidc: register app: %w", err)
 	}
+	p.corsOrigins.forget()
 	p.apps.forget(a.ClientID)
 	stored, err := p.d.Store.PracticeApp(ctx, practiceID, a.ClientID)
 	if err != nil {
@@ -438,6 +442,7 @@ func (p *Provider) RotateAppSecret(ctx context.Context, practiceID, clientID, ac
 		ev.Details["after"] = "secret issued " + now.UTC().Format(time.RFC3339)
 		return tx.AppendAudit(ctx, ev)
 	})
+	p.corsOrigins.forget()
 	p.apps.forget(clientID)
 	if err != nil {
 		return store.App{}, "", fmt.Errorf("oidc: rotate app secret: %w", err)
@@ -514,6 +519,7 @@ func (p *Provider) UpdateApp(ctx context.Context, practiceID, clientID, actorID 
 		ev.Details["after"] = strings.Join(after, " ")
 		return tx.AppendAudit(ctx, ev)
 	})
+	p.corsOrigins.forget()
 	p.apps.forget(clientID)
 	if err != nil {
 		return store.App{}, fmt.Errorf("oidc: update app: %w", err)
@@ -545,6 +551,7 @@ func (p *Provider) RemoveApp(ctx context.Context, practiceID, clientID, actorID 
 		ev.Details["refresh_tokens_revoked"] = fmt.Sprint(n)
 		return tx.AppendAudit(ctx, ev)
 	})
+	p.corsOrigins.forget()
 	p.apps.forget(clientID)
 	if err != nil {
 		return 0, fmt.Errorf("oidc: remove app: %w", err)

@@ -60,7 +60,7 @@ type client struct {
 	// clients, bound by slug only when cfg.Practice is set).
 	practiceID string
 	// registered is true for an app a practice registered (apps.go): its
-	// back-channel logout goes through the guarded client (dialguard.go).
+	// back-channel logout goes through the guarded client (identity/outbound).
 	registered bool
 }
 

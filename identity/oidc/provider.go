@@ -40,6 +40,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/config"
+	"github.com/frontdeskhq/frontdesk/identity/outbound"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
 
@@ -98,12 +99,12 @@ type Deps struct {
 	// HTTPClient delivers back-channel logout; nil means a client with a
 	// 5 s timeout.
 	HTTPClient *http.Client
-	// AppDialControl checks every address a back-channel logout to a
-	// registered app is about to connect to (dialguard.go); nil means
-	// PublicAddressOnly. Only tests, whose receiving app listens on
-	// loopback, set a more permissive one. HTTPClient, for the clients of
-	// the configuration file, is not affected.
-	AppDialControl DialControl
+	// Outbound guards back-channel logout to registered apps, whose URIs a
+	// practice administrator chose: only public addresses and the
+	// operator's outbound.allowed_ranges are reached (identity/outbound).
+	// nil means public addresses only. HTTPClient, for the clients of the
+	// configuration file (which the operator vouches for), is not guarded.
+	Outbound *outbound.Guard
 }
 
 // Settings configure the provider.
@@ -169,7 +170,10 @@ type Provider struct {
 	keys    *KeyManager
 	clients map[string]*client
 	apps    *appCache // registered apps (apps.go)
-	// appHTTP delivers back-channel logout to registered apps (dialguard.go).
+	// corsOrigins caches the registered public apps' origins (cors.go).
+	corsOrigins originSet
+	// appHTTP delivers back-channel logout to registered apps: every
+	// connection checked by d.Outbound, no redirects followed.
 	appHTTP *http.Client
 	// longestToken is the longest lifetime of an access or ID token any
 	// client, configured or registered, may be issued.
@@ -196,9 +200,6 @@ func New(ctx context.Context, d Deps, set Settings) (*Provider, error) {
 	if d.HTTPClient == nil {
 		d.HTTPClient = &http.Client{Timeout: 5 * time.Second}
 	}
-	if d.AppDialControl == nil {
-		d.AppDialControl = PublicAddressOnly
-	}
 	if d.Claims == nil {
 		d.Claims = storedRoles{d.Store}
 	}
@@ -215,7 +216,7 @@ func New(ctx context.Context, d Deps, set Settings) (*Provider, error) {
 		}
 	}
 	p := &Provider{d: d, set: set, issuer: strings.TrimSuffix(set.Issuer, "/"), clients: map[string]*client{}, apps: &appCache{},
-		appHTTP: appHTTPClient(d.AppDialControl)}
+		appHTTP: d.Outbound.Client(outbound.ClientOptions{Timeout: 5 * time.Second})}
 	if d.NewID == nil {
 		p.d.NewID = p.randomID
 	}
@@ -279,7 +280,9 @@ func New(ctx context.Context, d Deps, set Settings) (*Provider, error) {
 		JwksURI:       op.NewEndpoint("oauth2/keys"),
 	}
 	p.server = &server{LegacyServer: op.NewLegacyServer(p.op, endpoints), p: p}
-	p.handler = op.RegisterLegacyServer(p.server, p.callback)
+	// The library's CORS handler (every origin, with credentials) is
+	// replaced by frontdesk's policy (cors.go).
+	p.handler = p.cors(op.RegisterLegacyServer(p.server, p.callback, op.WithServerCORSOptions(nil)))
 	return p, nil
 }
 

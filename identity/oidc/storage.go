@@ -3,15 +3,12 @@ package oidc
 import (
 	"context"
 	"errors"
-	"net/http"
 	"slices"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
-
-	"github.com/frontdeskhq/frontdesk/identity/account"
 )
 
 // errNotOffered answers library paths that frontdesk replaces with its own
@@ -219,25 +216,4 @@ func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Re
 	cfg.CheckSessionIframe = ""
 	cfg.SubjectTypesSupported = []string{"public"}
 	return op.NewResponse(&discovery{DiscoveryConfiguration: cfg, IssParameterSupported: true}), nil
-}
-
-// EndSession is RP-initiated logout: it validates the request (id_token_hint,
-// registered post_logout_redirect_uri) with the library, ends this browser's
-// session and revokes the refresh tokens issued under it, then redirects.
-func (s *server) EndSession(ctx context.Context, r *op.Request[oidc.EndSessionRequest]) (*op.Redirect, error) {
-	p := s.p
-	session, err := op.ValidateEndSessionRequest(ctx, r.Data, s.Provider())
-	if err != nil {
-		return nil, err
-	}
-	rd := op.NewRedirect(session.RedirectURI)
-	token := cookieFromHeader(r.Header, p.set.SessionCookie)
-	if token != "" {
-		if err := p.EndBrowserSession(ctx, token, account.Meta{UserAgent: r.Header.Get("User-Agent")}); err != nil {
-			return nil, oidc.ErrServerError().WithParent(err)
-		}
-		rd.Header.Add("Set-Cookie", (&http.Cookie{Name: p.set.SessionCookie, Value: "", Path: "/", Secure: true,
-			HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: -1}).String())
-	}
-	return rd, nil
 }

@@ -225,6 +225,10 @@ func newWorld(t *testing.T, engine store.Engine) *world {
 	}
 	downCfg := baseConfig(t, down.srv.URL)
 	downCfg.SSO.CAFile = caFile
+	// The upstream listens on loopback, which frontdesk does not reach on a
+	// practice's behalf unless the operator allows it, as for an
+	// on-premises provider.
+	downCfg.Outbound.AllowedRanges = []string{"127.0.0.1"}
 	downCfg.Lockout.Blocks = "all" // a lock blocks SSO too, as it does passkeys
 	downCfg.Clients = []config.Client{{ID: "ehr", Secret: downSecret, RedirectURIs: []string{ehrCB},
 		GrantTypes: []string{"authorization_code"}, Scopes: []string{"openid", "email", "profile"}}}

@@ -90,8 +90,8 @@ func (s *Service) upstreamProvider(ctx context.Context, issuer string) (*gooidc.
 }
 
 func (s *Service) clientContext(ctx context.Context) context.Context {
-	ctx = gooidc.ClientContext(ctx, s.d.HTTPClient)
-	return context.WithValue(ctx, oauth2.HTTPClient, s.d.HTTPClient)
+	ctx = gooidc.ClientContext(ctx, s.http)
+	return context.WithValue(ctx, oauth2.HTTPClient, s.http)
 }
 
 func (s *Service) oauthConfig(up *gooidc.Provider, p store.SSOProvider, slug, secret string) *oauth2.Config {

@@ -33,10 +33,12 @@ import (
 	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/sha256"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -49,6 +51,7 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/outbound"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
 
@@ -145,9 +148,18 @@ type Deps struct {
 	Random   io.Reader // crypto/rand.Reader in production
 	// MasterKey (32 bytes) derives the client-secret encryption key.
 	MasterKey []byte
-	// HTTPClient calls the upstream providers; nil means a client with the
-	// system roots. Its Timeout is set to Config.Timeout when zero.
-	HTTPClient *http.Client
+	// Outbound guards every call to an upstream provider — discovery and
+	// the token, key set and userinfo endpoints discovery names — and the
+	// check of a generic issuer when it is added: only public addresses
+	// and the operator's outbound.allowed_ranges are reached. nil means
+	// public addresses only.
+	Outbound *outbound.Guard
+	// TLS is the TLS configuration of upstream calls (extra roots from
+	// sso.ca_file); nil means the system roots.
+	TLS *tls.Config
+	// Resolver resolves a generic issuer's host when it is added; nil
+	// means net.DefaultResolver.
+	Resolver outbound.Resolver
 	// Permissions answers administrators' permission checks; nil lets only
 	// the operator manage providers.
 	Permissions account.Permissions
@@ -162,6 +174,9 @@ type Service struct {
 	d    Deps
 	cfg  Config
 	aead cipher.AEAD
+	// http calls the upstream providers through d.Outbound: bounded by
+	// cfg.Timeout, no proxy, redirects not followed.
+	http *http.Client
 
 	mu       sync.Mutex
 	upstream map[string]cachedUpstream // by issuer
@@ -196,13 +211,8 @@ func New(d Deps, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("sso: public URL %q is not absolute", cfg.PublicURL)
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	if d.HTTPClient == nil {
-		d.HTTPClient = &http.Client{}
-	}
-	if d.HTTPClient.Timeout == 0 {
-		c := *d.HTTPClient
-		c.Timeout = cfg.Timeout
-		d.HTTPClient = &c
+	if d.Resolver == nil {
+		d.Resolver = net.DefaultResolver
 	}
 	key, err := hkdf.Key(sha256.New, d.MasterKey, nil, "frontdesk sso client-secret encryption", 32)
 	if err != nil {
@@ -216,7 +226,10 @@ func New(d Deps, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sso: cipher: %w", err)
 	}
-	return &Service{d: d, cfg: cfg, aead: aead, upstream: map[string]cachedUpstream{}}, nil
+	// Upstream token and discovery endpoints are called directly; a
+	// redirect there is not followed (and would be checked if it were).
+	hc := d.Outbound.Client(outbound.ClientOptions{Timeout: cfg.Timeout, TLS: d.TLS})
+	return &Service{d: d, cfg: cfg, aead: aead, http: hc, upstream: map[string]cachedUpstream{}}, nil
 }
 
 // CallbackURL is the redirect URI to register at the upstream provider for
@@ -390,6 +403,9 @@ func (s *Service) validate(ctx context.Context, practiceID string, in NewProvide
 		if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil || len(p.Issuer) > 512 {
 			return p, &InvalidError{Field: "issuer", Reason: "must be the provider's https issuer URL, for example https://idp.example.org"}
 		}
+		if err := s.checkIssuerHost(ctx, u.Hostname()); err != nil {
+			return p, err
+		}
 	default:
 		return p, &InvalidError{Field: "kind", Reason: "must be google, entra or generic"}
 	}
@@ -438,6 +454,23 @@ func (s *Service) validate(ctx context.Context, practiceID string, in NewProvide
 		return p, &InvalidError{Field: "join_role", Reason: "is only used with join_enabled"}
 	}
 	return p, nil
+}
+
+// checkIssuerHost refuses up front a generic issuer frontdesk will not
+// connect to: a literal address that is not public, or a name that resolves
+// only to such addresses (unless the operator allowed their range). A name
+// that does not resolve now is accepted; every connection is checked again
+// when it is made.
+func (s *Service) checkIssuerHost(ctx context.Context, host string) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	if err := s.d.Outbound.CheckHost(ctx, s.d.Resolver, host); err != nil {
+		return &InvalidError{Field: "issuer", Reason: "is on a private, loopback or link-local address, which frontdesk " +
+			"does not connect to on a practice's behalf. Use the provider's public issuer URL; if the provider runs " +
+			"on your own network, ask the operator to allow its address range (outbound.allowed_ranges in the " +
+			"configuration file)"}
+	}
+	return nil
 }
 
 // authorize checks that actor may act on practice p with perm.

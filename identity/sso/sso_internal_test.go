@@ -7,10 +7,16 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/account/accounttest"
+	"github.com/frontdeskhq/frontdesk/identity/outbound"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 )
@@ -145,5 +151,114 @@ func TestDomainRule(t *testing.T) {
 		if truthy(v) != want {
 			t.Errorf("truthy(%v) != %v", v, want)
 		}
+	}
+}
+
+type fakeResolver map[string][]netip.Addr
+
+func (f fakeResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	if a, ok := f[host]; ok {
+		return a, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
+
+// F2 (class): a generic issuer on an address frontdesk will not connect to
+// for a practice is refused when it is added — a literal address of every
+// non-public kind, or a name that resolves only to such addresses — with a
+// message naming the operator's allow-list; the operator's allowed range
+// makes it acceptable.
+func TestIssuerOnNonPublicAddressRefused(t *testing.T) {
+	s := newTestService(t, bytes.Repeat([]byte{1}, 32))
+	s.d.Resolver = fakeResolver{
+		"localhost":           {netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")},
+		"idp.internal":        {netip.MustParseAddr("10.20.1.2")},
+		"metadata.internal":   {netip.MustParseAddr("169.254.169.254")},
+		"rebind.example":      {netip.MustParseAddr("100.64.0.7")},
+		"idp.public.example":  {netip.MustParseAddr("93.184.215.14")},
+		"idp.dual.example":    {netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("2606:4700:4700::1111")},
+		"idp.mapped.example":  {netip.MustParseAddr("::ffff:127.0.0.1")},
+		"idp.teredo.example":  {netip.MustParseAddr("2001::1")},
+		"idp.compat.example":  {netip.MustParseAddr("::a00:1")},
+		"idp.unspec.example":  {netip.MustParseAddr("0.0.0.0")},
+		"idp.multicast.examp": {netip.MustParseAddr("224.0.0.251")},
+	}
+	refused := []string{
+		"https://127.0.0.1:9260", "https://127.0.0.1", "https://[::1]:8443", "https://169.254.169.254/latest/meta-data",
+		"https://10.1.2.3", "https://172.16.0.1", "https://192.168.0.10", "https://100.100.100.200", "https://0.0.0.0",
+		"https://[::]", "https://[fe80::1]", "https://[fd00:ec2::254]", "https://[::ffff:127.0.0.1]",
+		"https://[::127.0.0.1]", "https://[2002:7f00:1::]", "https://[64:ff9b::a9fe:a9fe]", "https://[2001::1]",
+		"https://224.0.0.1", "https://[ff02::1]",
+		"https://localhost:9260", "https://idp.internal", "https://metadata.internal/x", "https://rebind.example",
+		"https://idp.mapped.example", "https://idp.teredo.example", "https://idp.compat.example",
+		"https://idp.unspec.example", "https://idp.multicast.examp",
+	}
+	accepted := []string{"https://idp.public.example", "https://idp.dual.example", "https://unresolvable.example",
+		"https://93.184.215.14", "https://[2606:4700:4700::1111]"}
+	add := func(issuer string) error {
+		_, err := s.validate(context.Background(), "pr1", NewProvider{Kind: KindGeneric, DisplayName: "IdP", Issuer: issuer,
+			ClientID: "c", ClientSecret: "s"})
+		return err
+	}
+	for _, iss := range refused {
+		err := add(iss)
+		var invalid *InvalidError
+		if !errors.As(err, &invalid) || invalid.Field != "issuer" || !strings.Contains(invalid.Reason, "outbound.allowed_ranges") {
+			t.Errorf("issuer %s: %v, want an issuer error naming outbound.allowed_ranges", iss, err)
+		}
+	}
+	for _, iss := range accepted {
+		if err := add(iss); err != nil {
+			t.Errorf("issuer %s refused: %v", iss, err)
+		}
+	}
+	// The operator's allowed ranges (an on-premises provider).
+	if s.d.Outbound, _ = outbound.New([]string{"10.20.0.0/16", "127.0.0.1"}); true {
+		for _, iss := range []string{"https://idp.internal", "https://10.20.9.9", "https://127.0.0.1:9260"} {
+			if err := add(iss); err != nil {
+				t.Errorf("issuer %s in an allowed range refused: %v", iss, err)
+			}
+		}
+		for _, iss := range []string{"https://10.21.0.1", "https://metadata.internal", "https://127.0.0.2"} {
+			if err := add(iss); err == nil {
+				t.Errorf("issuer %s outside the allowed ranges accepted", iss)
+			}
+		}
+	}
+}
+
+// F2 (regression): a provider whose issuer is on loopback — stored before
+// the up-front check existed, or a name re-pointed at loopback later (DNS
+// rebinding) — is never contacted: starting its sign-in, which anyone may
+// do unauthenticated, fails without a connection reaching the listener.
+func TestUpstreamDiscoveryDoesNotReachLoopback(t *testing.T) {
+	var accepted atomic.Int32
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			_ = c.Close()
+		}
+	}()
+	s := newTestService(t, bytes.Repeat([]byte{1}, 32))
+	for _, issuer := range []string{"https://" + ln.Addr().String(), "https://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)} {
+		_, err := s.upstreamProvider(context.Background(), issuer)
+		if !errors.Is(err, ErrUpstream) || !errors.Is(err, outbound.ErrRefused) {
+			t.Errorf("discovery of %s: %v, want ErrUpstream wrapping outbound.ErrRefused", issuer, err)
+		}
+	}
+	_ = ln.Close()
+	<-done
+	if n := accepted.Load(); n != 0 {
+		t.Errorf("%d connections reached the loopback listener", n)
 	}
 }

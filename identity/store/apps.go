@@ -184,3 +184,30 @@ func (s *Store) RemoveApp(ctx context.Context, practiceID, clientID string, at t
 	})
 	return n, err
 }
+
+// PublicAppRedirectURIs returns the redirect URIs of every registered (not
+// removed) public app, in every practice: the browser apps whose origins
+// may call the token, userinfo and revocation endpoints cross-origin.
+func (s *Store) PublicAppRedirectURIs(ctx context.Context) ([]string, error) {
+	rows, err := s.query(ctx, `SELECT redirect_uris FROM practice_apps WHERE confidential = 0 AND removed_at IS NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("store: public app redirect URIs: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var raw string
+		if err := rows.Scan(&raw); err != nil {
+			return nil, fmt.Errorf("store: public app redirect URIs: %w", err)
+		}
+		var uris []string
+		if err := json.Unmarshal([]byte(raw), &uris); err != nil {
+			return nil, fmt.Errorf("store: public app redirect URIs: %w", err)
+		}
+		out = append(out, uris...)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: public app redirect URIs: %w", err)
+	}
+	return out, nil
+}

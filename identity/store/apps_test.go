@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -155,6 +156,36 @@ func TestPracticeAppLogoutAndTTL(t *testing.T) {
 		}
 		if err := s.SetAppAccessTokenTTL(ctx, p.ID, "app_1", time.Minute, at); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("setting a removed app's TTL: %v", err)
+		}
+	})
+}
+
+// Only public, registered apps' redirect URIs are listed (CORS origins).
+func TestPublicAppRedirectURIs(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		p := seedPractice(t, s, "sunrise")
+		q := seedPractice(t, s, "moonrise")
+		m := seedMember(t, s, p, "m1", "a@example.org")
+		for i, a := range []store.App{
+			{ClientID: "conf", PracticeID: p.ID, RedirectURIs: []string{"https://conf.example/cb"}, Confidential: true, SecretHash: []byte{1}},
+			{ClientID: "spa", PracticeID: p.ID, RedirectURIs: []string{"https://spa.example/cb", "https://spa2.example/cb"}},
+			{ClientID: "gone", PracticeID: q.ID, RedirectURIs: []string{"https://gone.example/cb"}},
+			{ClientID: "moon", PracticeID: q.ID, RedirectURIs: []string{"https://moon.example/cb"}},
+		} {
+			a.Name, a.GrantTypes, a.CreatedBy = a.ClientID, []string{"authorization_code"}, m.ID
+			a.CreatedAt, a.UpdatedAt = t0.Add(time.Duration(i)*time.Second), t0
+			if err := s.CreateApp(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.RemoveApp(ctx, q.ID, "gone", t0); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.PublicAppRedirectURIs(ctx)
+		slices.Sort(got)
+		if err != nil || !slices.Equal(got, []string{"https://moon.example/cb", "https://spa.example/cb", "https://spa2.example/cb"}) {
+			t.Errorf("PublicAppRedirectURIs = %v, %v", got, err)
 		}
 	})
 }
