@@ -228,6 +228,32 @@ func (s *Service) MayGrantRoles(ctx context.Context, p store.Practice, a Actor, 
 	return holdsGrant(a, actor, model, keys)
 }
 
+// GrantableRoles lists the keys of the practice's roles the actor may give
+// (MayGrantRoles for each), for forms that offer only those.
+func (s *Service) GrantableRoles(ctx context.Context, p store.Practice, a Actor) ([]string, error) {
+	if s.d.Roles == nil {
+		return nil, nil
+	}
+	var actor []string
+	if !a.Operator {
+		var err error
+		if actor, err = s.actorPermissions(ctx, p, a); err != nil {
+			return nil, err
+		}
+	}
+	model, err := s.d.Roles.Model(ctx, p.ID)
+	if err != nil {
+		return nil, fmt.Errorf("account: role model: %w", err)
+	}
+	var out []string
+	for _, r := range model.Roles {
+		if holdsGrant(a, actor, model, []string{r.Key}) == nil {
+			out = append(out, r.Key)
+		}
+	}
+	return out, nil
+}
+
 func (s *Service) enqueueInvitation(ctx context.Context, tx *store.Store, p store.Practice, inv store.Invitation,
 	link string, a Actor) error {
 	inviter := ""

@@ -23,8 +23,9 @@ import (
 // the default preset's "administrator" role — members.manage, roles.assign,
 // settings.edit, but not the owner's permissions — trying to give "owner" (or
 // a permission only the owner holds), through the services, the admin API
-// and the console where they offer the path. Each is refused as forbidden,
-// and nobody ends up an owner. Control rows show the same paths still work
+// and the console where they offer the path. Each is refused as forbidden
+// (and audited), and nobody ends up an owner; the console offers only join
+// roles she may give. Control rows show the same paths still work
 // for a role the administrator holds.
 //
 // Paths without an actor to check are covered elsewhere: accepting an
@@ -221,6 +222,18 @@ func TestNobodyGrantsWhatTheyDoNotHold(t *testing.T) {
 				case !tc.allowed && !errors.Is(err, account.ErrForbidden) && !errors.Is(err, roles.ErrForbidden):
 					t.Errorf("%s: %v, want forbidden", tc.name, err)
 				}
+			}
+
+			// The console offers only join roles she may give, and a refused
+			// provider keeps the form (never the secret) and says why.
+			if _, _, page := console.do("GET", "/p/sunrise/admin/sign-in", nil, false); !strings.Contains(page, `<option value="forms_admin"`) ||
+				strings.Contains(page, `<option value="owner"`) {
+				t.Errorf("carol's join-role choices:\n%s", page)
+			}
+			st, _, page := console.do("POST", "/p/sunrise/admin/sign-in/providers", consoleProvider("evil-4", "owner"), true)
+			if st != http.StatusForbidden || !strings.Contains(page, "choose a role whose permissions you hold") ||
+				!strings.Contains(page, `value="evil-4"`) || strings.Contains(page, "s3cret") {
+				t.Errorf("refused console provider: %d\n%s", st, page)
 			}
 
 			// Nobody but the practice's owner holds owner; the former owner
