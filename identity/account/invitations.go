@@ -195,10 +195,13 @@ func holdsGrant(a Actor, actor []string, model roles.Model, keys []string) error
 		return nil
 	}
 	granted := roles.Compute(roles.Input{Defs: model.Roles, Held: keys, Toggles: model.Toggles, ToggleOn: model.ToggleOn})
+	what := "the role " + strings.Join(keys, "")
+	if len(keys) > 1 {
+		what = "the roles " + strings.Join(keys, ", ")
+	}
 	for _, perm := range granted.Permissions {
 		if !roles.Allows(actor, perm) {
-			return fmt.Errorf("%w: you cannot give the role %s: it grants %s, which you do not hold",
-				ErrForbidden, strings.Join(keys, ", "), perm)
+			return fmt.Errorf("%w: you cannot give %s: it grants %s, which you do not hold", ErrForbidden, what, perm)
 		}
 	}
 	return nil
