@@ -181,16 +181,81 @@ func (s *Service) checkInviteRoles(ctx context.Context, p store.Practice, a Acto
 	if err := roles.CheckHeld(model.Roles, keys); err != nil {
 		return nil, &InvalidInputError{Field: "role", Reason: err.Error()}
 	}
-	if a.Operator {
-		return keys, nil
-	}
-	granted := roles.Compute(roles.Input{Defs: model.Roles, Held: keys, Toggles: model.Toggles, ToggleOn: model.ToggleOn})
-	for _, perm := range granted.Permissions {
-		if !roles.Allows(actor, perm) {
-			return nil, fmt.Errorf("%w: you cannot invite with a role granting %s because you do not hold it", ErrForbidden, perm)
-		}
+	if err := holdsGrant(a, actor, model, keys); err != nil {
+		return nil, err
 	}
 	return keys, nil
+}
+
+// holdsGrant is the rule "nobody grants a permission they do not hold" for
+// giving someone the roles keys: the actor (whose permissions are actor)
+// must hold every permission the roles give under the practice's model,
+// toggles included. The operator may give any role.
+func holdsGrant(a Actor, actor []string, model roles.Model, keys []string) error {
+	if a.Operator {
+		return nil
+	}
+	granted := roles.Compute(roles.Input{Defs: model.Roles, Held: keys, Toggles: model.Toggles, ToggleOn: model.ToggleOn})
+	what := "the role " + strings.Join(keys, "")
+	if len(keys) > 1 {
+		what = "the roles " + strings.Join(keys, ", ")
+	}
+	for _, perm := range granted.Permissions {
+		if !roles.Allows(actor, perm) {
+			return fmt.Errorf("%w: you cannot give %s: it grants %s, which you do not hold", ErrForbidden, what, perm)
+		}
+	}
+	return nil
+}
+
+// MayGrantRoles reports ErrForbidden unless the actor may give someone the
+// roles keys of the practice: an active member must hold every permission
+// the roles grant (holdsGrant, the check invitations use); the operator
+// always may. Paths outside this package that end with someone holding a
+// role — a single sign-on provider's join role, approving a join request —
+// call it, so they follow the same rule as invitations and role assignment.
+func (s *Service) MayGrantRoles(ctx context.Context, p store.Practice, a Actor, keys []string) error {
+	if a.Operator {
+		return nil
+	}
+	if s.d.Roles == nil {
+		return fmt.Errorf("%w: giving roles needs the role model", ErrForbidden)
+	}
+	actor, err := s.actorPermissions(ctx, p, a)
+	if err != nil {
+		return err
+	}
+	model, err := s.d.Roles.Model(ctx, p.ID)
+	if err != nil {
+		return fmt.Errorf("account: role model: %w", err)
+	}
+	return holdsGrant(a, actor, model, keys)
+}
+
+// GrantableRoles lists the keys of the practice's roles the actor may give
+// (MayGrantRoles for each), for forms that offer only those.
+func (s *Service) GrantableRoles(ctx context.Context, p store.Practice, a Actor) ([]string, error) {
+	if s.d.Roles == nil {
+		return nil, nil
+	}
+	var actor []string
+	if !a.Operator {
+		var err error
+		if actor, err = s.actorPermissions(ctx, p, a); err != nil {
+			return nil, err
+		}
+	}
+	model, err := s.d.Roles.Model(ctx, p.ID)
+	if err != nil {
+		return nil, fmt.Errorf("account: role model: %w", err)
+	}
+	var out []string
+	for _, r := range model.Roles {
+		if holdsGrant(a, actor, model, []string{r.Key}) == nil {
+			out = append(out, r.Key)
+		}
+	}
+	return out, nil
 }
 
 func (s *Service) enqueueInvitation(ctx context.Context, tx *store.Store, p store.Practice, inv store.Invitation,
@@ -269,10 +334,18 @@ func (s *Service) Invitations(ctx context.Context, practiceSlug string, a Actor)
 
 // ResendInvitation issues a new link for an invitation that was not accepted
 // or revoked (pending, expired or undelivered), with a fresh expiry; the old
-// link stops working and its undelivered mail is withdrawn.
+// link stops working and its undelivered mail is withdrawn. The actor needs
+// members.manage and must be allowed to give the invitation's roles
+// (MayGrantRoles), as when inviting.
 func (s *Service) ResendInvitation(ctx context.Context, practiceSlug string, a Actor, invitationID string, meta Meta) (Invitation, error) {
 	p, inv, err := s.adminInvitation(ctx, practiceSlug, a, invitationID, "invitation.resend", meta)
 	if err != nil {
+		return Invitation{}, err
+	}
+	// A fresh link is a new grant of the invitation's roles: the one who
+	// resends must be allowed to give them, whoever invited first.
+	if err := s.MayGrantRoles(ctx, p, a, inv.Roles); err != nil {
+		s.refuseAudit(ctx, p, a, "invitation.resend", inv.MemberID, err, meta)
 		return Invitation{}, err
 	}
 	token, hash, err := invites.NewToken(s.d.Random)

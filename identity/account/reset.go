@@ -148,16 +148,18 @@ func (s *Service) checkLink(ctx context.Context, practiceSlug, token string, pur
 
 // CompleteReset redeems a reset link: the new password must meet the policy;
 // one transaction consumes the link, stores the password, ends every session
-// of the member and voids their temporary passwords; then a session starts.
-// A lock is not lifted: a locked member's link is refused.
-func (s *Service) CompleteReset(ctx context.Context, practiceSlug, token, newPw, confirm string, meta Meta) (Principal, string, error) {
+// of the member and voids their temporary passwords. It starts no session:
+// the person then logs in with the new password (OWASP: a reset never signs
+// anyone in), so the login page — lockout, login policy, passkey — decides
+// what they get. A lock is not lifted: a locked member's link is refused.
+func (s *Service) CompleteReset(ctx context.Context, practiceSlug, token, newPw, confirm string, meta Meta) error {
 	p, l, m, err := s.checkLink(ctx, practiceSlug, token, store.PurposeReset)
 	if err != nil {
-		return Principal{}, "", err
+		return err
 	}
 	hash, err := s.newPasswordHash(ctx, p, m, newPw, confirm)
 	if err != nil {
-		return Principal{}, "", err
+		return err
 	}
 	now := s.d.Now()
 	err = s.d.Store.InTx(ctx, func(tx *store.Store) error {
@@ -189,16 +191,12 @@ func (s *Service) CompleteReset(ctx context.Context, practiceSlug, token, newPw,
 			ActorID: m.ID, SubjectID: m.ID, Details: map[string]string{"via": "reset_link", "sessions_ended": fmt.Sprint(ended)}}, meta)
 	})
 	if errors.Is(err, store.ErrLinkUnusable) {
-		return Principal{}, "", ErrLinkInvalid
+		return ErrLinkInvalid
 	}
 	if err != nil {
-		return Principal{}, "", fmt.Errorf("account: reset: %w", err)
+		return fmt.Errorf("account: reset: %w", err)
 	}
-	m, err = s.d.Store.MemberByID(ctx, p.ID, m.ID)
-	if err != nil {
-		return Principal{}, "", fmt.Errorf("account: reset: %w", err)
-	}
-	return s.startSession(ctx, p, m, []string{MethodPassword}, meta)
+	return nil
 }
 
 // ErrPasskeyRequired: the member has a passkey, so an emailed reset link

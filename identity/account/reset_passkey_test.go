@@ -40,7 +40,7 @@ func TestResetLinkDoesNotBypassPasskey(t *testing.T) {
 			t.Errorf("OpenResetLink = %v, want ErrPasskeyRequired", err)
 		}
 		const next = "copper meadow sprocket tide 52"
-		if _, _, err := o.Service.CompleteReset(ctx, "sunrise", token, next, next, account.Meta{}); !errors.Is(err, account.ErrPasskeyRequired) {
+		if err := o.Service.CompleteReset(ctx, "sunrise", token, next, next, account.Meta{}); !errors.Is(err, account.ErrPasskeyRequired) {
 			t.Errorf("CompleteReset = %v, want ErrPasskeyRequired", err)
 		}
 		if _, _, err := o.Service.Login(ctx, "sunrise", owner, strongPw, account.Meta{}); err != nil {

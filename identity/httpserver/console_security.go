@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
@@ -135,7 +136,19 @@ func (s *Server) renderSignIn(w http.ResponseWriter, r *http.Request, pr account
 		s.internalError(w, r, err)
 		return
 	}
-	data.Roles = model.Roles
+	if data.SSO && data.CanEdit {
+		// A provider's join role is a grant: offer only roles the member may give.
+		grantable, err := s.d.Accounts.GrantableRoles(ctx, pr.Practice, actorOf(pr))
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+		for _, role := range model.Roles {
+			if slices.Contains(grantable, role.Key) {
+				data.Roles = append(data.Roles, role)
+			}
+		}
+	}
 	names := map[string]string{}
 	if data.SSO {
 		data.RedirectURI = s.d.SSO.CallbackURL(pr.Practice.Slug)
@@ -252,6 +265,10 @@ func (s *Server) consoleSSOAdd(w http.ResponseWriter, r *http.Request) {
 			". Enter the client secret again too; it is never shown back.")
 	case errors.Is(err, sso.ErrProviderExists):
 		fail("This practice already has a provider with that issuer and client ID. Remove it first to replace it.")
+	case errors.Is(err, account.ErrForbidden) && form.JoinEnabled:
+		s.renderSignIn(w, r, pr, http.StatusForbidden, consoleSignInData{Form: form, Error: "Nothing was added: " +
+			forbiddenText(err) + " People who join get this role, so choose a role whose permissions you hold, or ask an owner " +
+			"to add the provider. Enter the client secret again too; it is never shown back."})
 	default:
 		s.consoleFail(w, r, pr, err, s.signInLink(pr))
 	}

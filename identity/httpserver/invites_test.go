@@ -198,8 +198,26 @@ func TestForgotPasswordPagesEndToEnd(t *testing.T) {
 		t.Fatalf("link %s", link)
 	}
 	expect(t, "reset page", s.get(u.RequestURI()), http.StatusOK, owner)
+	// The browser was signed in before (the reset ends that session too).
+	expect(t, "login before the reset", s.post("/p/sunrise/login", url.Values{"email": {owner}, "password": {goodPassword}}),
+		http.StatusSeeOther, "/p/sunrise/")
 	form := url.Values{"token": {u.Query().Get("token")}, "new_password": {newPassword}, "confirm_password": {newPassword}}
-	expect(t, "reset", s.post("/p/sunrise/reset", form), http.StatusSeeOther, "/p/sunrise/")
+	// F8: a reset signs nobody in. It sends the person to the login page
+	// with a notice, setting no session cookie (and clearing the old one).
+	reset := s.post("/p/sunrise/reset", form)
+	expect(t, "reset", reset, http.StatusSeeOther, "/p/sunrise/login?reset=1")
+	for _, c := range (&http.Response{Header: reset.header}).Cookies() {
+		if c.Name == httpserver.SessionCookie && c.Value != "" {
+			t.Errorf("the reset set a session cookie")
+		}
+	}
+	expect(t, "home after the reset", s.get("/p/sunrise/"), http.StatusSeeOther, "/p/sunrise/login")
+	expect(t, "login page after the reset", s.get("/p/sunrise/login?reset=1"), http.StatusOK,
+		"Your password was changed. Sign in with your new password.")
+	expect(t, "old password", s.post("/p/sunrise/login", url.Values{"email": {owner}, "password": {goodPassword}}),
+		http.StatusUnauthorized)
+	expect(t, "login with the new password", s.post("/p/sunrise/login", url.Values{"email": {owner}, "password": {newPassword}}),
+		http.StatusSeeOther, "/p/sunrise/")
 	expect(t, "home", s.get("/p/sunrise/"), http.StatusOK, owner)
 	expect(t, "replayed", s.get(u.RequestURI()), http.StatusGone, "can&#39;t be used", "/p/sunrise/forgot")
 	if len(s.ob.SMTP.To("nobody@example.org")) != 0 {

@@ -9,8 +9,10 @@ import (
 
 // linkForm is a page opened from a single-use emailed link (owner setup,
 // invitation, password reset) whose form sets a password. Opening the page
-// consumes nothing; submitting it redeems the link, signs the person in and
-// sends them on. The three differ only in these fields.
+// consumes nothing; submitting it redeems the link and sends the person on:
+// setup and invitation sign them in (to a session the login policy may
+// restrict to enrolling a passkey), a reset does not (they log in with the
+// new password). The three differ only in these fields.
 type linkForm struct {
 	page    string // template name
 	invalid string // what to do next when the link is unusable
@@ -20,7 +22,8 @@ type linkForm struct {
 	// Member as needed); it consumes nothing.
 	open func(ctx context.Context, slug, token string) (pageData, error)
 	// redeem redeems the link with the chosen password and returns the new
-	// session's token and where to send the person.
+	// session's token ("" for none: the browser is signed out) and where to
+	// send the person.
 	redeem func(ctx context.Context, slug, token, newPw, confirm string, meta account.Meta) (session, dest string, err error)
 }
 
@@ -57,7 +60,11 @@ func (s *Server) linkFormSubmit(lf linkForm) http.HandlerFunc {
 		token := f.Get("token")
 		session, dest, err := lf.redeem(r.Context(), p.Slug, token, f.Get("new_password"), f.Get("confirm_password"), s.meta(r))
 		if err == nil {
-			s.signIn(w, r, session)
+			if session != "" {
+				s.signIn(w, r, session)
+			} else {
+				s.signOut(w, r)
+			}
 			http.Redirect(w, r, dest, http.StatusSeeOther)
 			return
 		}
@@ -116,7 +123,12 @@ func (s *Server) inviteForm() linkForm {
 		}}
 }
 
-// resetForm is a forgot-password link.
+// msgResetDone is the login page's notice after a reset.
+const msgResetDone = "Your password was changed. Sign in with your new password."
+
+// resetForm is a forgot-password link. Redeeming it signs nobody in
+// (finding F8): the person goes to the login page and logs in with the new
+// password.
 func (s *Server) resetForm() linkForm {
 	return linkForm{page: "reset", invalid: msgResetInvalid, next: forgotLink,
 		open: func(ctx context.Context, slug, token string) (pageData, error) {
@@ -124,7 +136,7 @@ func (s *Server) resetForm() linkForm {
 			return pageData{Practice: viewPractice(v.Practice), Email: v.Email}, err
 		},
 		redeem: func(ctx context.Context, slug, token, newPw, confirm string, meta account.Meta) (string, string, error) {
-			_, session, err := s.d.Accounts.CompleteReset(ctx, slug, token, newPw, confirm, meta)
-			return session, "/p/" + slug + "/?changed=1", err
+			err := s.d.Accounts.CompleteReset(ctx, slug, token, newPw, confirm, meta)
+			return "", "/p/" + slug + "/login?reset=1", err
 		}}
 }

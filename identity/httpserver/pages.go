@@ -187,6 +187,16 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, token string) {
 	s.setSessionCookie(w, token)
 }
 
+// signOut ends whatever session this browser had and clears its cookie.
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
+	if old := s.sessionToken(r); old != "" {
+		if err := s.d.Accounts.Logout(r.Context(), old, s.meta(r)); err != nil {
+			s.log(r).WarnContext(r.Context(), "ending the previous session failed", "err", err)
+		}
+		s.clearSessionCookie(w)
+	}
+}
+
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	p, ok := s.practice(w, r)
 	if !ok {
@@ -206,6 +216,9 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.URL.Query().Get("passkey_added") == "1" {
 		data.Notice = msgPasskeyAdded
+	}
+	if r.URL.Query().Get("reset") == "1" {
+		data.Notice = msgResetDone
 	}
 	s.render(w, r, http.StatusOK, "login", data)
 }

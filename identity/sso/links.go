@@ -100,8 +100,10 @@ func (s *Service) JoinRequests(ctx context.Context, practiceSlug string, a accou
 
 // DecideJoin approves (creating an active member with the request's role,
 // no password, linked to the upstream identity — one transaction) or
-// rejects a pending join request. The actor needs members.manage. It returns
-// the new member's ID when approved.
+// rejects a pending join request. The actor needs members.manage; to
+// approve, they must also be allowed to give the request's role
+// (account.Service.MayGrantRoles), checked at approval whoever configured
+// the provider. It returns the new member's ID when approved.
 func (s *Service) DecideJoin(ctx context.Context, practiceSlug string, a account.Actor, id string, approve bool, meta account.Meta) (string, error) {
 	pr, err := s.d.Accounts.Practice(ctx, practiceSlug)
 	if err != nil {
@@ -119,6 +121,16 @@ func (s *Service) DecideJoin(ctx context.Context, practiceSlug string, a account
 	}
 	if err != nil {
 		return "", fmt.Errorf("sso: join request: %w", err)
+	}
+	if approve {
+		// Checked now, whoever set the provider's join role: the approver
+		// gives the role, so they must be allowed to give it.
+		if err := s.d.Accounts.MayGrantRoles(ctx, pr, a, []string{j.RoleKey}); err != nil {
+			s.d.Accounts.AuditBestEffort(ctx, store.AuditEvent{PracticeID: pr.ID, Action: "sso.join.approved", Outcome: "failure",
+				ActorID: actorID(a), Details: map[string]string{"request": j.ID, "role": j.RoleKey,
+					"reason": "role_not_grantable"}}, meta)
+			return "", err
+		}
 	}
 	now := s.d.Now()
 	memberID := ""

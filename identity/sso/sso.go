@@ -507,7 +507,9 @@ func actorID(a account.Actor) string {
 
 // AddProvider validates and stores a provider for the practice; the client
 // secret is stored encrypted and never returned. The actor needs
-// settings.edit. The issuer is not contacted: a wrong issuer shows on the
+// settings.edit, and with join on, must be allowed to give the join role
+// (account.Service.MayGrantRoles: nobody grants a permission they do not
+// hold). The issuer is not contacted: a wrong issuer shows on the
 // first sign-in (and in the log).
 func (s *Service) AddProvider(ctx context.Context, practiceSlug string, a account.Actor, in NewProvider, meta account.Meta) (Provider, error) {
 	pr, err := s.d.Accounts.Practice(ctx, practiceSlug)
@@ -523,6 +525,15 @@ func (s *Service) AddProvider(ctx context.Context, practiceSlug string, a accoun
 	if err != nil {
 		return Provider{}, err
 	}
+	if p.JoinEnabled {
+		// Approved joins get this role: offering it is giving it, so the
+		// actor must be allowed to give it (as when inviting).
+		if err := s.d.Accounts.MayGrantRoles(ctx, pr, a, []string{p.JoinRole}); err != nil {
+			s.d.Accounts.AuditBestEffort(ctx, store.AuditEvent{PracticeID: pr.ID, Action: "sso.provider.add", Outcome: "failure",
+				ActorID: actorID(a), Details: map[string]string{"reason": "join_role_not_grantable", "join_role": p.JoinRole}}, meta)
+			return Provider{}, err
+		}
+	}
 	p.ID, p.CreatedAt = s.d.NewID(), s.d.Now()
 	if p.ClientSecretEnc, err = s.seal(p, in.ClientSecret); err != nil {
 		return Provider{}, err
@@ -534,7 +545,7 @@ func (s *Service) AddProvider(ctx context.Context, practiceSlug string, a accoun
 		return s.d.Accounts.Audit(ctx, tx, store.AuditEvent{PracticeID: pr.ID, Action: "sso.provider.add", Outcome: "success",
 			ActorID: actorID(a), Details: map[string]string{"provider": p.ID, "kind": p.Kind, "issuer": p.Issuer,
 				"client_id": p.ClientID, "allowed_domains": strings.Join(p.AllowedDomains, ","),
-				"join_enabled": fmt.Sprint(p.JoinEnabled)}}, meta)
+				"join_enabled": fmt.Sprint(p.JoinEnabled), "join_role": p.JoinRole}}, meta)
 	})
 	if errors.Is(err, store.ErrConflict) {
 		return Provider{}, ErrProviderExists
