@@ -17,13 +17,6 @@ import (
 // RedisKeyPrefix starts every key frontdesk's lockout counters use in Redis.
 const RedisKeyPrefix = "frontdesk:lockout:"
 
-// RedisRecoveryGrace is how long after Redis is seen to have lost its counts
-// (restarted empty, failed over) no password attempt is admitted, so that
-// attempts let through before the loss reach the audit trail the counts are
-// rebuilt from. A password attempt takes well under a second; the hasher's
-// queue wait is bounded by hashMaxWait (bounds.go).
-const RedisRecoveryGrace = 30 * time.Second
-
 // newGuard builds the lockout guard: counters in Redis when redis.url is set
 // (shared by every replica), in the database otherwise. The returned closer
 // (nil without Redis) releases the Redis client. An unreachable Redis does not
@@ -54,7 +47,9 @@ func newGuard(ctx context.Context, cfg *config.Config, st *store.Store, logger *
 	// Redis may lose counts (restart without persistence, failover to a
 	// replica behind its master): each account's counts are rebuilt from the
 	// failures in the audit trail the first time it is counted in a new run.
-	set.Durable, set.RecoveryGrace = st, RedisRecoveryGrace
+	// lockout.redis_recovery_grace must exceed the longest password
+	// attempt: the hasher's queue wait is bounded by hashMaxWait (bounds.go).
+	set.Durable, set.RecoveryGrace = st, cfg.Lockout.RedisRecoveryGrace
 	return lockout.New(lockout.NewRedisCounter(client, RedisKeyPrefix), set), client, nil
 }
 
