@@ -8,6 +8,14 @@
 // evaluated however many guesses arrive at once, on however many replicas
 // share the counter. A success resets the count (Succeeded); a failure that
 // reaches the threshold tells the caller to write the durable lock (Failed).
+// An attempt past the threshold while too few attempts have failed to lock is
+// held out only by attempts in flight: it gets ErrBusy and is not counted.
+//
+// Redis can lose counts (a restart without persistence, a failover to a
+// replica behind its master). RedisCounter notices a Redis run it has not
+// seen, admits nothing for Settings.RecoveryGrace, and then rebuilds each
+// account's counts from Settings.Durable (the audit trail's failures) the
+// first time the account is counted in the new run.
 //
 // Two counter back ends implement Counter: RedisCounter (scale-out; one Lua
 // script per increment) and SQLCounter (the embedded default, over the
