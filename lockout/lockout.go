@@ -205,6 +205,11 @@ type Attempt struct {
 type Ticket struct {
 	// Count is the attempt's number in the account's current count.
 	Count int64
+	// Rebuilt is set with ErrLocked when this Begin rebuilt the account's
+	// counts from the durable record and they reached the threshold: the
+	// failure that reached it may have been counted only in the lost
+	// counts, so the caller makes sure the durable lock is written.
+	Rebuilt bool
 }
 
 // Failure is what Failed found.
@@ -417,6 +422,7 @@ func (l *Limiter) beginAtomic(ctx context.Context, b beginner, a Attempt) (Ticke
 		AcctKey: AccountKey(a.PracticeID, a.AccountKey), FailKey: FailureKey(a.PracticeID, a.AccountKey),
 		Window: a.Policy.Window, Threshold: int64(threshold(a.Policy)),
 		Recover: l.set.Durable != nil, Grace: l.set.RecoveryGrace}
+	rebuilt := false
 	for range 3 {
 		req.Now = l.set.Now()
 		res, err := b.Begin(ctx, req)
@@ -427,7 +433,7 @@ func (l *Limiter) beginAtomic(ctx context.Context, b beginner, a Attempt) (Ticke
 		case beginAdmitted:
 			return Ticket{Count: res.Count}, nil
 		case beginLocked:
-			return Ticket{Count: res.Count}, ErrLocked
+			return Ticket{Count: res.Count, Rebuilt: rebuilt}, ErrLocked
 		case beginBusy:
 			return Ticket{}, ErrBusy
 		case beginThrottled:
@@ -446,6 +452,7 @@ func (l *Limiter) beginAtomic(ctx context.Context, b beginner, a Attempt) (Ticke
 			if _, err := b.Seed(ctx, res.Run, req.AcctKey, req.FailKey, n, a.Policy.Window); err != nil {
 				return Ticket{}, fmt.Errorf("lockout: rebuild counts: %w", err)
 			}
+			rebuilt = n >= req.Threshold
 			// Count the attempt in the rebuilt counts (or, when the run
 			// changed again meanwhile, start over).
 		default:

@@ -166,3 +166,67 @@ func TestRedisRunChangeRebuildsCounts(t *testing.T) {
 		t.Errorf("%d evaluated, want 3", n)
 	}
 }
+
+// TestRedisLossAtTheThresholdStillLocks: the failure that reaches the
+// threshold is in flight when Redis is killed and restarted empty, so it is
+// counted only in the new, empty Redis and locks nothing. When the counts are
+// rebuilt after the grace they reach the threshold: the next attempt — the
+// correct password — is refused unevaluated and the durable lock is written
+// then, with its mail, once.
+func TestRedisLossAtTheThresholdStillLocks(t *testing.T) {
+	srv := lockouttest.StartServer(t)
+	counter := lockout.NewRedisCounter(srv.Client(), "frontdesk:lockout:")
+	st := storetest.Open(t, store.Postgres)
+	w := newWorld(t, st, worldOpts{replicas: 2, counter: func(*accounttest.Clock) lockout.Counter { return counter },
+		recoveryGrace: recoveryGrace})
+	const straddler = "violet harbor lantern in flight"
+	if err := w.login(0, victimEmail, wrongPassword, attacker); !errors.Is(err, lockout.ErrRecovering) {
+		t.Fatalf("first attempt ever: %v, want ErrRecovering", err)
+	}
+	w.clock.Advance(recoveryGrace)
+	for i := range 2 {
+		if err := w.login(i, victimEmail, wrongPassword, attacker); !errors.Is(err, account.ErrInvalidCredentials) {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+	}
+	w.hasher.hold(straddler)
+	inFlight := make(chan error, 1)
+	go func() { inFlight <- w.login(1, victimEmail, straddler, attacker) }()
+	<-w.hasher.held
+	srv.Stop()
+	srv.Start()
+	var err error
+	for range 5 {
+		if err = w.login(0, victimEmail, rightPassword, "192.0.2.9"); errors.Is(err, lockout.ErrRecovering) {
+			break
+		}
+	}
+	if !errors.Is(err, lockout.ErrRecovering) {
+		t.Fatalf("attempt after the restart: %v, want ErrRecovering", err)
+	}
+	close(w.hasher.release)
+	if err := <-inFlight; !errors.Is(err, account.ErrInvalidCredentials) {
+		t.Fatalf("third guess, in flight across the restart: %v", err)
+	}
+	if m := w.member(t, w.victimID); m.Status != store.StatusActive {
+		t.Fatalf("status = %s; the third failure, counted in the empty Redis, was expected not to lock yet", m.Status)
+	}
+	w.clock.Advance(recoveryGrace)
+	for i := range 2 {
+		if err := w.login(i, victimEmail, rightPassword, "192.0.2.9"); !errors.Is(err, account.ErrInvalidCredentials) {
+			t.Fatalf("correct password after the counts were rebuilt to the threshold (%d): %v", i, err)
+		}
+	}
+	if n := w.hasher.verified.Load(); n != 3 {
+		t.Errorf("%d passwords evaluated, want 3", n)
+	}
+	if m := w.member(t, w.victimID); m.Status != store.StatusLocked {
+		t.Fatalf("status = %s, want locked once the counts were rebuilt", m.Status)
+	}
+	if got := w.metric(t, "frontdesk_lockouts_total"); got != 1 {
+		t.Errorf("frontdesk_lockouts_total = %v, want 1", got)
+	}
+	if m := w.mails(victimEmail); len(m) != 1 {
+		t.Errorf("lock mails to the member: %q, want one", m)
+	}
+}

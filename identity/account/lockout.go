@@ -151,10 +151,33 @@ func (s *Service) beginAttempt(ctx context.Context, p store.Practice, email stri
 	case errors.Is(err, lockout.ErrLocked):
 		// Still a failure from this address: it counts toward the address limit.
 		s.recordFailure(ctx, p, att, lockout.Ticket{}, nil, meta)
+		if t.Rebuilt {
+			// The counts were rebuilt after Redis lost them and reached
+			// the threshold; the failure that reached it may have been
+			// counted only in the lost counts, so no lock was written.
+			s.lockIfActive(ctx, p, email, t.Count, meta)
+		}
 		return att, t, errCounted
 	default:
 		s.d.Logger.ErrorContext(ctx, "lockout counter unavailable; refusing the attempt without evaluating the password", "err", err)
 		return att, t, ErrUnavailable
+	}
+}
+
+// lockIfActive writes the durable lock of the practice's member with that
+// email when the member is active (lock is a no-op otherwise).
+func (s *Service) lockIfActive(ctx context.Context, p store.Practice, email string, attempts int64, meta Meta) {
+	ctx = context.WithoutCancel(ctx)
+	m, err := s.d.Store.MemberByEmail(ctx, p.ID, email)
+	if errors.Is(err, store.ErrNotFound) {
+		return
+	}
+	if err != nil {
+		s.d.Logger.ErrorContext(ctx, "lock after rebuilt counts: member unavailable", "err", err)
+		return
+	}
+	if m.Status == store.StatusActive {
+		s.lock(ctx, p, m, attempts, meta)
 	}
 }
 
