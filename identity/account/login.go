@@ -55,9 +55,9 @@ type Principal struct {
 // evaluated at all — the refusal waits on a timer as long as recent refusals
 // that evaluated a hash took (refusaltime.go) — and the failure that reaches
 // it locks the account (see lockout.go). While the threshold's attempts are
-// all in flight a further one gets ErrBusy, uncounted. An address past its failure limit gets a *ThrottledError, and
-// a counter that cannot be reached ErrUnavailable; in neither case is the
-// password evaluated.
+// all in flight a further one gets ErrBusy, uncounted. An address past its
+// failure limit gets a *ThrottledError, and a counter that cannot be reached
+// ErrUnavailable; in none of these cases is the password evaluated.
 func (s *Service) Login(ctx context.Context, practiceSlug, email, pw string, meta Meta) (Principal, string, error) {
 	p, err := s.Practice(ctx, practiceSlug)
 	if err != nil {
