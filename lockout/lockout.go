@@ -8,6 +8,14 @@
 // evaluated however many guesses arrive at once, on however many replicas
 // share the counter. A success resets the count (Succeeded); a failure that
 // reaches the threshold tells the caller to write the durable lock (Failed).
+// An attempt past the threshold while too few attempts have failed to lock is
+// held out only by attempts in flight: it gets ErrBusy and is not counted.
+//
+// Redis can lose counts (a restart without persistence, a failover to a
+// replica behind its master). RedisCounter notices a Redis run it has not
+// seen, admits nothing for Settings.RecoveryGrace, and then rebuilds each
+// account's counts from Settings.Durable (the audit trail's failures) the
+// first time the account is counted in the new run.
 //
 // Two counter back ends implement Counter: RedisCounter (scale-out; one Lua
 // script per increment) and SQLCounter (the embedded default, over the
@@ -28,6 +36,35 @@ import (
 
 // ErrLocked means the account is locked: its password must not be evaluated.
 var ErrLocked = errors.New("lockout: account locked")
+
+// ErrBusy means every attempt the threshold allows is taken by attempts at
+// the account still in flight, too few of which have failed to lock it: the
+// password must not be evaluated now, but nothing is counted (Begin undid its
+// increment) and the person may try again in a moment. Unknown addresses are
+// counted like real accounts, so ErrBusy says nothing about whether the
+// account exists.
+var ErrBusy = errors.New("lockout: other attempts at this account are in flight")
+
+// ErrRecovering means the counter lost its counts (a Redis restarted empty or
+// failed over to a replica) and the attempt cannot be counted yet: for the
+// recovery grace no attempt is admitted, so attempts let through before the
+// loss have settled and their failures are in the durable record the counts
+// are rebuilt from. The password must not be evaluated; a *RecoveringError
+// says how long to wait.
+var ErrRecovering = errors.New("lockout: counts are being rebuilt after the counter lost them")
+
+// RecoveringError is ErrRecovering with the time until attempts are admitted
+// again.
+type RecoveringError struct {
+	RetryAfter time.Duration
+}
+
+func (e *RecoveringError) Error() string {
+	return fmt.Sprintf("%v; retry after %s", ErrRecovering, e.RetryAfter)
+}
+
+// Is makes errors.Is(err, ErrRecovering) true.
+func (e *RecoveringError) Is(target error) bool { return target == ErrRecovering }
 
 // ErrThrottled means too many attempts failed from the client's address; the
 // login must be refused without counting against the account. A
@@ -168,6 +205,11 @@ type Attempt struct {
 type Ticket struct {
 	// Count is the attempt's number in the account's current count.
 	Count int64
+	// Rebuilt is set with ErrLocked when this Begin rebuilt the account's
+	// counts from the durable record and they reached the threshold: the
+	// failure that reached it may have been counted only in the lost
+	// counts, so the caller makes sure the durable lock is written.
+	Rebuilt bool
 }
 
 // Failure is what Failed found.
@@ -186,10 +228,12 @@ type Failure struct {
 // Guard is consulted around every password verification.
 type Guard interface {
 	// Begin counts the attempt before any password hash is evaluated. It
-	// returns ErrLocked when the account's count is past the threshold, an
-	// error matching ErrThrottled when the client address is throttled, and
-	// any other error when the counter failed; in every error case the
-	// password must not be evaluated.
+	// returns ErrLocked when the account's failures reached the threshold,
+	// ErrBusy when the threshold's attempts are all in flight (nothing is
+	// counted then), an error matching ErrThrottled when the client address
+	// is throttled, one matching ErrRecovering while counts lost with the
+	// counter are being rebuilt, and any other error when the counter
+	// failed; in every error case the password must not be evaluated.
 	Begin(ctx context.Context, a Attempt) (Ticket, error)
 	// Failed records a wrong password (or an attempt on an account that
 	// cannot log in) after Begin let it through.
@@ -230,6 +274,29 @@ type Settings struct {
 	AddressLimit int
 	// AddressWindow is how long an address's failures are counted.
 	AddressWindow time.Duration
+	// Durable is the durable record of failed attempts that a counter which
+	// can lose its counts (RedisCounter) rebuilds an account's counts from,
+	// the first time the account is counted in a new Redis run. nil: counts
+	// lost with the counter are not rebuilt (tests of the counter alone).
+	Durable FailureRecord
+	// RecoveryGrace is how long after a new Redis run is first seen no
+	// attempt is admitted, so attempts let through before the loss settle
+	// and reach the durable record first. It must exceed the longest a
+	// password attempt takes from Begin to its recorded failure.
+	RecoveryGrace time.Duration
+	// Now is the clock of the recovery grace and of the durable record's
+	// window; nil means time.Now.
+	Now func() time.Time
+}
+
+// FailureRecord is the durable record of failed password attempts;
+// *store.Store implements it.
+type FailureRecord interface {
+	// RecentFailures counts the failed password attempts at the practice's
+	// account with that account key (store.EmailKey) recorded after since
+	// (zero: ever) and after the account's last successful login or unlock.
+	// An address without an account has none.
+	RecentFailures(ctx context.Context, practiceID, accountKey string, since time.Time) (int64, error)
 }
 
 // Limiter is the counting Guard.
@@ -243,27 +310,74 @@ func New(c Counter, set Settings) *Limiter {
 	if set.AddressWindow <= 0 {
 		set.AddressWindow = 15 * time.Minute
 	}
+	if set.Now == nil {
+		set.Now = time.Now
+	}
 	return &Limiter{c: c, set: set}
 }
 
-// checkAndIncrer is a Counter that does Begin's address check and account
-// increment in one round trip (RedisCounter).
-type checkAndIncrer interface {
-	CheckAndIncr(ctx context.Context, addrKey string, addrLimit int64, acctKey string, window time.Duration) (addrCount int64, addrTTL time.Duration, acctCount int64, err error)
+// beginRequest is one Begin for a counter that does it in one round trip.
+type beginRequest struct {
+	AddrKey   string
+	AddrLimit int64
+	AcctKey   string
+	FailKey   string
+	Window    time.Duration
+	Threshold int64
+	// Recover: check that the account was counted in the counter's current
+	// run, and if not, ask for its counts to be rebuilt (beginSeed) — after
+	// Grace from the moment the run was first seen (Now).
+	Recover bool
+	Grace   time.Duration
+	Now     time.Time
+}
+
+// beginStatus is what a one-round-trip Begin found.
+type beginStatus int
+
+// The answers of a one-round-trip Begin.
+const (
+	// beginAdmitted: the attempt is counted and let through.
+	beginAdmitted beginStatus = iota
+	// beginLocked: the account's failures reached the threshold.
+	beginLocked
+	// beginBusy: the threshold's attempts are in flight; not counted.
+	beginBusy
+	// beginThrottled: the address is at its limit; not counted.
+	beginThrottled
+	// beginRecovering: a new run began less than the grace ago.
+	beginRecovering
+	// beginSeed: the account's counts must be rebuilt in this run first.
+	beginSeed
+)
+
+// beginResult is a one-round-trip Begin's answer.
+type beginResult struct {
+	Status beginStatus
+	// Count is the account's attempt count (beginAdmitted, beginLocked).
+	Count int64
+	// Wait is the address's time to live (beginThrottled) or the rest of the
+	// grace (beginRecovering).
+	Wait time.Duration
+	// Run identifies the counter's run (beginSeed), for Seed.
+	Run string
+}
+
+// beginner is a Counter that does Begin's address check, account increment
+// and failure check in one atomic round trip, and may lose its counts
+// (RedisCounter).
+type beginner interface {
+	Begin(ctx context.Context, r beginRequest) (beginResult, error)
+	// Seed raises the account's counts to at least failures and marks the
+	// account counted in run; it reports false when the counter's run is no
+	// longer run.
+	Seed(ctx context.Context, run, acctKey, failKey string, failures int64, window time.Duration) (bool, error)
 }
 
 // Begin implements Guard.
 func (l *Limiter) Begin(ctx context.Context, a Attempt) (Ticket, error) {
-	if ci, ok := l.c.(checkAndIncrer); ok {
-		an, ttl, n, err := ci.CheckAndIncr(ctx, AddressKey(a.ClientAddr), int64(l.set.AddressLimit),
-			AccountKey(a.PracticeID, a.AccountKey), a.Policy.Window)
-		if err != nil {
-			return Ticket{}, fmt.Errorf("lockout: count: %w", err)
-		}
-		if n == 0 && l.set.AddressLimit > 0 && an >= int64(l.set.AddressLimit) {
-			return Ticket{}, &ThrottledError{RetryAfter: max(ttl, time.Second)}
-		}
-		return l.judge(n, a)
+	if b, ok := l.c.(beginner); ok {
+		return l.beginAtomic(ctx, b, a)
 	}
 	if l.set.AddressLimit > 0 {
 		n, ttl, err := l.c.Peek(ctx, AddressKey(a.ClientAddr))
@@ -277,19 +391,75 @@ func (l *Limiter) Begin(ctx context.Context, a Attempt) (Ticket, error) {
 			return Ticket{}, &ThrottledError{RetryAfter: ttl}
 		}
 	}
-	n, err := l.c.Incr(ctx, AccountKey(a.PracticeID, a.AccountKey), a.Policy.Window)
+	acct := AccountKey(a.PracticeID, a.AccountKey)
+	n, err := l.c.Incr(ctx, acct, a.Policy.Window)
 	if err != nil {
 		return Ticket{}, fmt.Errorf("lockout: account count: %w", err)
 	}
-	return l.judge(n, a)
-}
-
-// judge turns the account's count into Begin's answer.
-func (l *Limiter) judge(n int64, a Attempt) (Ticket, error) {
-	if n > int64(threshold(a.Policy)) {
+	if n <= int64(threshold(a.Policy)) {
+		return Ticket{Count: n}, nil
+	}
+	// Past the threshold: locked when enough attempts failed, busy when
+	// attempts still in flight hold the count up.
+	f, _, err := l.c.Peek(ctx, FailureKey(a.PracticeID, a.AccountKey))
+	if err != nil {
+		return Ticket{}, fmt.Errorf("lockout: failure count: %w", err)
+	}
+	if f >= int64(threshold(a.Policy)) {
 		return Ticket{Count: n}, ErrLocked
 	}
-	return Ticket{Count: n}, nil
+	if err := l.c.Decr(ctx, acct); err != nil {
+		return Ticket{}, fmt.Errorf("lockout: account count: %w", err)
+	}
+	return Ticket{}, ErrBusy
+}
+
+// beginAtomic is Begin over a counter that does it in one round trip,
+// rebuilding the account's counts from the durable record first when the
+// counter began a new run since the account was last counted.
+func (l *Limiter) beginAtomic(ctx context.Context, b beginner, a Attempt) (Ticket, error) {
+	req := beginRequest{AddrKey: AddressKey(a.ClientAddr), AddrLimit: int64(l.set.AddressLimit),
+		AcctKey: AccountKey(a.PracticeID, a.AccountKey), FailKey: FailureKey(a.PracticeID, a.AccountKey),
+		Window: a.Policy.Window, Threshold: int64(threshold(a.Policy)),
+		Recover: l.set.Durable != nil, Grace: l.set.RecoveryGrace}
+	rebuilt := false
+	for range 3 {
+		req.Now = l.set.Now()
+		res, err := b.Begin(ctx, req)
+		if err != nil {
+			return Ticket{}, fmt.Errorf("lockout: count: %w", err)
+		}
+		switch res.Status {
+		case beginAdmitted:
+			return Ticket{Count: res.Count}, nil
+		case beginLocked:
+			return Ticket{Count: res.Count, Rebuilt: rebuilt}, ErrLocked
+		case beginBusy:
+			return Ticket{}, ErrBusy
+		case beginThrottled:
+			return Ticket{}, &ThrottledError{RetryAfter: max(res.Wait, time.Second)}
+		case beginRecovering:
+			return Ticket{}, &RecoveringError{RetryAfter: max(res.Wait, time.Second)}
+		case beginSeed:
+			var since time.Time
+			if a.Policy.Window > 0 {
+				since = req.Now.Add(-a.Policy.Window)
+			}
+			n, err := l.set.Durable.RecentFailures(ctx, a.PracticeID, a.AccountKey, since)
+			if err != nil {
+				return Ticket{}, fmt.Errorf("lockout: durable failures: %w", err)
+			}
+			if _, err := b.Seed(ctx, res.Run, req.AcctKey, req.FailKey, n, a.Policy.Window); err != nil {
+				return Ticket{}, fmt.Errorf("lockout: rebuild counts: %w", err)
+			}
+			rebuilt = n >= req.Threshold
+			// Count the attempt in the rebuilt counts (or, when the run
+			// changed again meanwhile, start over).
+		default:
+			return Ticket{}, fmt.Errorf("lockout: count: unknown answer %d", res.Status)
+		}
+	}
+	return Ticket{}, errors.New("lockout: count: the counter's run kept changing")
 }
 
 // Failed implements Guard. The lock is decided by the number of failed

@@ -32,7 +32,9 @@ func TestFaultRedisStoppedAcrossReplicas(t *testing.T) {
 	}
 	base := fmt.Sprintf("http://localhost:%d", lb.Addr().(*net.TCPAddr).Port)
 	common := cleanEnv("FRONTDESK_SERVER_PUBLIC_URL="+base, "FRONTDESK_DATABASE_URL="+dsn,
-		"FRONTDESK_REDIS_URL=redis://"+redis.Addr()+"/0")
+		"FRONTDESK_REDIS_URL=redis://"+redis.Addr()+"/0",
+		// A fresh Redis is a new run: no grace, so the first login is admitted.
+		"FRONTDESK_LOCKOUT_REDIS_RECOVERY_GRACE=0s")
 	if code, out := runCLI(t, bin, dir, common, "migrate", "--config", cfgFile); code != 0 {
 		t.Fatalf("migrate: %d %s", code, out)
 	}

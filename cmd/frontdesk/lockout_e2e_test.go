@@ -174,7 +174,9 @@ func TestEndToEndLockoutPostgresRedis(t *testing.T) {
 	port := freePort(t)
 	base := fmt.Sprintf("http://localhost:%d", port)
 	env := cleanEnv("FRONTDESK_SERVER_LISTEN="+fmt.Sprintf("127.0.0.1:%d", port), "FRONTDESK_SERVER_PUBLIC_URL="+base,
-		"FRONTDESK_DATABASE_URL="+dsn, "FRONTDESK_REDIS_URL=redis://"+srv.Addr()+"/0", "FRONTDESK_LOCKOUT_ADDRESS_LIMIT=6")
+		"FRONTDESK_DATABASE_URL="+dsn, "FRONTDESK_REDIS_URL=redis://"+srv.Addr()+"/0", "FRONTDESK_LOCKOUT_ADDRESS_LIMIT=6",
+		// A fresh Redis is a new run: no grace, so the first login is admitted.
+		"FRONTDESK_LOCKOUT_REDIS_RECOVERY_GRACE=0s")
 	p := startServe(t, bin, dir, env)
 	lockoutScenario(t, bin, dir, base, env, p)
 	// 4 failures so far from 127.0.0.1; two more reach the limit of 6.

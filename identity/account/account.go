@@ -124,6 +124,11 @@ type Deps struct {
 	// OutboxNotify, when set, is called after mail was queued so the outbox
 	// worker delivers it without waiting for its next poll.
 	OutboxNotify func()
+	// Wait waits for d or until ctx ends; a login refused past the lockout
+	// threshold waits with it for as long as a refusal that evaluated a
+	// password hash took (refusaltime.go). nil means a real timer; tests
+	// inject one they control.
+	Wait func(ctx context.Context, d time.Duration) error
 	// BeforeResetWork, when set, runs on the background worker before each
 	// queued "forgot password" request is worked. Tests use it to hold the
 	// worker; it is nil in production.
@@ -137,6 +142,9 @@ type Service struct {
 	metrics metrics
 	hooks   deactivationHooks
 	resets  *resetQueue
+	// refusals are recent durations of login refusals that evaluated a
+	// password hash.
+	refusals refusalTimes
 }
 
 type metrics struct {
@@ -151,6 +159,9 @@ type metrics struct {
 func New(d Deps, set Settings) (*Service, error) {
 	if d.Guard == nil {
 		d.Guard = lockout.Nop{}
+	}
+	if d.Wait == nil {
+		d.Wait = sleep
 	}
 	if set.Lockout == (lockout.Policy{}) {
 		set.Lockout = lockout.DefaultPolicy()

@@ -20,6 +20,13 @@ import (
 // answer is 429 with Retry-After. A *ThrottledError says how long to wait.
 var ErrThrottled = errors.New("account: too many failed attempts from this address")
 
+// ErrBusy: the attempts the lockout threshold allows at this account are all
+// in flight; the password was not evaluated and nothing was counted, so the
+// person may simply try again in a moment. It matches ErrUnavailable too.
+// Unknown addresses are counted like accounts, so it reveals nothing about
+// whether the account exists.
+var ErrBusy = fmt.Errorf("account: too many sign-ins to this account at once: %w", ErrUnavailable)
+
 // ThrottledError is ErrThrottled with the time until the address may try again.
 type ThrottledError struct {
 	RetryAfter time.Duration
@@ -119,7 +126,8 @@ func (s *Service) LockBlocks(ctx context.Context, p store.Practice, m store.Memb
 // beginAttempt consults the guard before any password is evaluated. It
 // returns the attempt and ticket to report the outcome with, or the error the
 // caller returns: errCounted (the count is past the threshold: refuse as a
-// wrong password), *ThrottledError, or ErrUnavailable.
+// wrong password), ErrBusy (attempts in flight fill the count; nothing
+// counted), *ThrottledError, or ErrUnavailable.
 func (s *Service) beginAttempt(ctx context.Context, p store.Practice, email string, meta Meta) (lockout.Attempt, lockout.Ticket, error) {
 	att := lockout.Attempt{PracticeID: p.ID, AccountKey: store.EmailKey(email), ClientAddr: meta.ClientAddr,
 		Policy: s.LockoutPolicy(ctx, p)}
@@ -134,13 +142,43 @@ func (s *Service) beginAttempt(ctx context.Context, p store.Practice, email stri
 	case errors.Is(err, lockout.ErrThrottled):
 		s.metrics.failures.WithLabelValues("throttled").Inc()
 		return att, t, &ThrottledError{RetryAfter: time.Minute}
+	case errors.Is(err, lockout.ErrBusy):
+		// Not a failure: it counts toward no limit.
+		s.metrics.failures.WithLabelValues("busy").Inc()
+		return att, t, ErrBusy
+	case errors.Is(err, lockout.ErrRecovering):
+		s.d.Logger.WarnContext(ctx, "lockout counts are being rebuilt after Redis lost them; refusing the attempt without evaluating the password", "err", err)
+		return att, t, fmt.Errorf("%w (%w)", ErrUnavailable, err)
 	case errors.Is(err, lockout.ErrLocked):
 		// Still a failure from this address: it counts toward the address limit.
 		s.recordFailure(ctx, p, att, lockout.Ticket{}, nil, meta)
+		if t.Rebuilt {
+			// The counts were rebuilt after Redis lost them and reached
+			// the threshold; the failure that reached it may have been
+			// counted only in the lost counts, so no lock was written.
+			s.lockIfActive(ctx, p, email, t.Count, meta)
+		}
 		return att, t, errCounted
 	default:
 		s.d.Logger.ErrorContext(ctx, "lockout counter unavailable; refusing the attempt without evaluating the password", "err", err)
 		return att, t, ErrUnavailable
+	}
+}
+
+// lockIfActive writes the durable lock of the practice's member with that
+// email when the member is active (lock is a no-op otherwise).
+func (s *Service) lockIfActive(ctx context.Context, p store.Practice, email string, attempts int64, meta Meta) {
+	ctx = context.WithoutCancel(ctx)
+	m, err := s.d.Store.MemberByEmail(ctx, p.ID, email)
+	if errors.Is(err, store.ErrNotFound) {
+		return
+	}
+	if err != nil {
+		s.d.Logger.ErrorContext(ctx, "lock after rebuilt counts: member unavailable", "err", err)
+		return
+	}
+	if m.Status == store.StatusActive {
+		s.lock(ctx, p, m, attempts, meta)
 	}
 }
 

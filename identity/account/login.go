@@ -52,10 +52,12 @@ type Principal struct {
 // password hash is evaluated (a dummy one when there is no real one), so the
 // answer and its timing reveal nothing. The lockout guard counts the attempt
 // before any hash is evaluated: past the practice's threshold nothing is
-// evaluated at all, and the failure that reaches it locks the account (see
-// lockout.go). An address past its failure limit gets a *ThrottledError, and
-// a counter that cannot be reached ErrUnavailable; in neither case is the
-// password evaluated.
+// evaluated at all — the refusal waits on a timer as long as recent refusals
+// that evaluated a hash took (refusaltime.go) — and the failure that reaches
+// it locks the account (see lockout.go). While the threshold's attempts are
+// all in flight a further one gets ErrBusy, uncounted. An address past its
+// failure limit gets a *ThrottledError, and a counter that cannot be reached
+// ErrUnavailable; in none of these cases is the password evaluated.
 func (s *Service) Login(ctx context.Context, practiceSlug, email, pw string, meta Meta) (Principal, string, error) {
 	p, err := s.Practice(ctx, practiceSlug)
 	if err != nil {
@@ -75,11 +77,22 @@ func (s *Service) Login(ctx context.Context, practiceSlug, email, pw string, met
 		return Principal{}, "", fail("malformed", "")
 	}
 	// Count the attempt before anything is evaluated: past the threshold the
-	// password is not looked at, whether or not the account exists.
+	// password is not looked at, whether or not the account exists. Such a
+	// refusal still takes as long as one that evaluated a hash (start is
+	// where both are measured from), so its timing does not tell that the
+	// count is past the threshold.
+	start := s.d.Now()
+	refuse := func(reason, subject string) error {
+		err := fail(reason, subject)
+		s.refusals.add(s.d.Now().Sub(start))
+		return err
+	}
 	att, ticket, err := s.beginAttempt(ctx, p, email, meta)
 	switch {
 	case errors.Is(err, errCounted):
-		return Principal{}, "", fail("locked", "")
+		err := fail("locked", "")
+		s.refuseCounted(ctx, start, pw)
+		return Principal{}, "", err
 	case err != nil:
 		return Principal{}, "", err
 	}
@@ -116,7 +129,7 @@ func (s *Service) Login(ctx context.Context, practiceSlug, email, pw string, met
 		}
 		settled = true
 		s.recordFailure(ctx, p, att, ticket, mp, meta)
-		return Principal{}, "", fail(reason, m.ID)
+		return Principal{}, "", refuse(reason, m.ID)
 	}
 	ok, rehash, err := s.d.Hasher.Verify(ctx, m.PasswordHash, pw)
 	if errors.Is(err, password.ErrBusy) {
@@ -135,7 +148,7 @@ func (s *Service) Login(ctx context.Context, practiceSlug, email, pw string, met
 		s.metrics.verifications.WithLabelValues("mismatch").Inc()
 		settled = true
 		s.recordFailure(ctx, p, att, ticket, &m, meta)
-		return Principal{}, "", fail("mismatch", m.ID)
+		return Principal{}, "", refuse("mismatch", m.ID)
 	}
 	s.metrics.verifications.WithLabelValues("ok").Inc()
 	pr, token, err := s.startSession(ctx, p, m, []string{MethodPassword}, meta)

@@ -44,6 +44,12 @@ func newGuard(ctx context.Context, cfg *config.Config, st *store.Store, logger *
 	if err := client.Ping(pingCtx).Err(); err != nil {
 		logger.WarnContext(ctx, "redis does not answer; password logins are refused until it does", "err", err)
 	}
+	// Redis may lose counts (restart without persistence, failover to a
+	// replica behind its master): each account's counts are rebuilt from the
+	// failures in the audit trail the first time it is counted in a new run.
+	// lockout.redis_recovery_grace must exceed the longest password
+	// attempt: the hasher's queue wait is bounded by hashMaxWait (bounds.go).
+	set.Durable, set.RecoveryGrace = st, cfg.Lockout.RedisRecoveryGrace
 	return lockout.New(lockout.NewRedisCounter(client, RedisKeyPrefix), set), client, nil
 }
 

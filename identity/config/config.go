@@ -237,6 +237,11 @@ type Lockout struct {
 	StartLimit int `yaml:"start_limit"`
 	// StartWindow is the fixed window starts are counted in.
 	StartWindow time.Duration `yaml:"start_window"`
+	// RedisRecoveryGrace is how long after Redis is seen to have lost its
+	// counts (restarted empty, failed over) no password attempt is
+	// admitted, so attempts let through before the loss reach the audit
+	// trail the counts are rebuilt from. Only used with redis.url.
+	RedisRecoveryGrace time.Duration `yaml:"redis_recovery_grace"`
 }
 
 // Bootstrap configures what is created on first start.
@@ -395,6 +400,8 @@ func Default() *Config {
 			AddressWindow: 15 * time.Minute,
 			StartLimit:    30,
 			StartWindow:   time.Minute,
+
+			RedisRecoveryGrace: 10 * time.Second,
 		},
 		Bootstrap: Bootstrap{
 			Demo:         true,

@@ -309,6 +309,7 @@ func (c *Config) validateLockout(v *validator) {
 	} else {
 		durationRange(v, "lockout.start_window", l.StartWindow, time.Second, 24*time.Hour, "1s..24h")
 	}
+	durationRange(v, "lockout.redis_recovery_grace", l.RedisRecoveryGrace, 0, 10*time.Minute, "0s..10m")
 }
 
 func (c *Config) validateBootstrap(v *validator) {

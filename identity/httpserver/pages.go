@@ -18,6 +18,7 @@ const (
 	msgBadLogin = "That email and password don't match an account that can log in here. " +
 		"Check both and try again. If you still can't log in, ask your practice administrator."
 	msgUnavailable  = "Logging in is not possible for a moment. Please try again in a minute."
+	msgBusy         = "Too many sign-ins to this account at once — try again in a moment."
 	msgLinkInvalid  = "This link has expired or was already used. Ask your practice administrator to send you a new one."
 	msgMismatch     = "The two new passwords are not the same. Type the same password in both boxes."
 	msgWrongCurrent = "Your current password is not right. Type the password you use now, or log out and ask your practice administrator for help."
@@ -272,6 +273,11 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		s.render(w, r, http.StatusTooManyRequests, "login", pageData{Practice: pv, Email: email,
 			Error: "Too many failed logins came from your network. Wait " + retry + " seconds, then try again."})
+	case errors.Is(err, account.ErrBusy):
+		// Other attempts at this address are in flight: nothing was
+		// counted, so trying again shortly is the whole remedy.
+		w.Header().Set("Retry-After", "1")
+		s.render(w, r, http.StatusServiceUnavailable, "login", pageData{Practice: pv, Error: msgBusy, Email: email})
 	case errors.Is(err, account.ErrUnavailable):
 		w.Header().Set("Retry-After", "30")
 		s.render(w, r, http.StatusServiceUnavailable, "login", pageData{Practice: pv, Error: msgUnavailable, Email: email})
@@ -459,6 +465,9 @@ func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 		status, msg = http.StatusUnauthorized, msgWrongCurrent
 	case errors.Is(err, account.ErrSamePassword):
 		msg = msgSame
+	case errors.Is(err, account.ErrBusy):
+		w.Header().Set("Retry-After", "1")
+		status, msg = http.StatusServiceUnavailable, msgBusy
 	case errors.Is(err, account.ErrUnavailable):
 		status, msg = http.StatusServiceUnavailable, msgUnavailable
 	default:

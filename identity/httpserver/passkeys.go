@@ -153,6 +153,9 @@ func (s *Server) reauthenticate(w http.ResponseWriter, r *http.Request, page str
 		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/"+page+"?done=confirmed", http.StatusSeeOther)
 	case errors.Is(err, account.ErrWrongPassword):
 		render(w, r, pr, http.StatusUnauthorized, wrongPassword)
+	case errors.Is(err, account.ErrBusy):
+		w.Header().Set("Retry-After", "1")
+		render(w, r, pr, http.StatusServiceUnavailable, msgBusy)
 	case errors.Is(err, account.ErrUnavailable):
 		w.Header().Set("Retry-After", "30")
 		render(w, r, pr, http.StatusServiceUnavailable, msgUnavailable)

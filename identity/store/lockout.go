@@ -250,3 +250,24 @@ func orEmptyList(v []string) []string {
 	}
 	return v
 }
+
+// RecentFailures counts the failed password attempts (login, reauthentication,
+// password change) at the practice's member whose email has the key
+// accountKey (EmailKey), recorded in the audit trail after since (zero: ever)
+// and after the member's last successful login, reauthentication, password
+// change or unlock — the durable record a lost Redis count is rebuilt from
+// (lockout.FailureRecord). An address without a member has none.
+func (s *Store) RecentFailures(ctx context.Context, practiceID, accountKey string, since time.Time) (int64, error) {
+	var n int64
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM audit_events a
+		JOIN members m ON m.id = a.subject_id AND m.practice_id = a.practice_id
+		WHERE m.practice_id = $1 AND m.email_key = $2 AND a.outcome = 'failure'
+		AND a.action IN ('login', 'reauthenticate', 'password.change') AND a.at > $3
+		AND a.id > COALESCE((SELECT MAX(b.id) FROM audit_events b WHERE b.subject_id = m.id AND b.practice_id = $1
+			AND b.action IN ('login', 'reauthenticate', 'password.change', 'member.unlock') AND b.outcome = 'success'), 0)`,
+		practiceID, accountKey, micros(since)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: recent failures: %w", err)
+	}
+	return n, nil
+}

@@ -178,3 +178,56 @@ func TestRecentFailureAddrs(t *testing.T) {
 		}
 	})
 }
+
+// TestRecentFailures: the durable count a lost Redis count is rebuilt from —
+// password failures of the member with that email key since the last
+// success or unlock and since the window's start; none for an address
+// without a member or in another practice.
+func TestRecentFailures(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		p := seedPractice(t, s, "sunrise")
+		other := seedPractice(t, s, "moonrise")
+		m := seedMember(t, s, p, "m1", "Clara@Example.org")
+		ev := func(pr store.Practice, at time.Time, action, outcome string) {
+			t.Helper()
+			if err := s.AppendAudit(ctx, store.AuditEvent{PracticeID: pr.ID, At: at, Action: action, Outcome: outcome,
+				SubjectID: m.ID}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		count := func(key string, since time.Time) int64 {
+			t.Helper()
+			n, err := s.RecentFailures(ctx, p.ID, key, since)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		ev(p, t0, "login", "failure") // before the success: not counted
+		ev(p, t0, "login", "success")
+		ev(p, t0.Add(time.Minute), "login", "failure")
+		ev(p, t0.Add(2*time.Minute), "reauthenticate", "failure")
+		ev(p, t0.Add(3*time.Minute), "password.change", "failure")
+		ev(p, t0.Add(3*time.Minute), "member.unlock", "failure") // a refused unlock is no boundary
+		ev(p, t0.Add(3*time.Minute), "passkey.register", "failure")
+		ev(other, t0.Add(3*time.Minute), "login", "failure")
+		for _, c := range []struct {
+			key   string
+			since time.Time
+			want  int64
+		}{
+			{store.EmailKey("Clara@Example.org"), time.Time{}, 3},
+			{store.EmailKey("Clara@Example.org"), t0.Add(90 * time.Second), 2},
+			{"nobody@example.org", time.Time{}, 0},
+		} {
+			if got := count(c.key, c.since); got != c.want {
+				t.Errorf("RecentFailures(%q, %v) = %d, want %d", c.key, c.since, got, c.want)
+			}
+		}
+		ev(p, t0.Add(4*time.Minute), "member.unlock", "success")
+		if got := count(store.EmailKey(m.Email), time.Time{}); got != 0 {
+			t.Errorf("after an unlock = %d, want 0", got)
+		}
+	})
+}

@@ -93,6 +93,12 @@ type Options struct {
 	IDPrefix string
 	// Permissions is the role model; nil means the owner-only fallback.
 	Permissions account.Permissions
+	// Now, when set, is the service's clock instead of Clock (time.Now for
+	// measurements in real time).
+	Now func() time.Time
+	// Wait, when set, replaces the real timer a login refused past the
+	// lockout threshold waits on.
+	Wait func(ctx context.Context, d time.Duration) error
 }
 
 // New returns a service over st.
@@ -126,6 +132,10 @@ func New(t testing.TB, st *store.Store, opts Options) *Env {
 	if idPrefix == "" {
 		idPrefix = "id-"
 	}
+	now := e.Clock.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
 	e.Service, err = account.New(account.Deps{
 		Store:       st,
 		Hasher:      hasher,
@@ -136,9 +146,10 @@ func New(t testing.TB, st *store.Store, opts Options) *Env {
 		Mails:       mails,
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Registry:    e.Registry,
-		Now:         e.Clock.Now,
+		Now:         now,
 		NewID:       func() string { return fmt.Sprintf("%s%04d", idPrefix, ids.Add(1)) },
 		Random:      rand.Reader,
+		Wait:        opts.Wait,
 	}, account.Settings{PublicURL: opts.PublicURL, SetupTTL: 72 * time.Hour,
 		IdleTimeout: 15 * time.Minute, AbsoluteLifetime: 12 * time.Hour, Lockout: opts.Lockout})
 	if err != nil {
