@@ -84,7 +84,9 @@ func ClientConfigs(in []config.Client) []oidc.ClientConfig {
 		out[i] = oidc.ClientConfig{ID: c.ID, Secret: c.Secret, RedirectURIs: c.RedirectURIs,
 			PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, GrantTypes: c.GrantTypes, Scopes: c.Scopes,
 			BackchannelLogoutURI: c.BackchannelLogoutURI, RequirePermission: c.RequirePermission,
-			AccessTokenTTL: c.AccessTokenTTL, Practice: c.Practice, SigningAlg: c.SigningAlg}
+			AccessTokenTTL: c.AccessTokenTTL, Practice: c.Practice, SigningAlg: c.SigningAlg,
+			IDTokenAlg: c.IDTokenSignedResponseAlg, AccessTokenAlg: c.AccessTokenSigningAlg,
+			PKCEOptional: c.RequirePKCE != nil && !*c.RequirePKCE}
 	}
 	return out
 }

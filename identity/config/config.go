@@ -348,9 +348,20 @@ type Client struct {
 	// Practice restricts the client to the practice with this slug; "" means
 	// any practice.
 	Practice string `yaml:"practice"`
-	// SigningAlg is the algorithm of the client's ID and access tokens:
-	// "ES256" (default when "") or "RS256".
+	// SigningAlg, the older single setting, is the algorithm of both the
+	// client's ID and access tokens when the two keys below are unset:
+	// "ES256" or "RS256"; "" leaves each to its own default.
 	SigningAlg string `yaml:"signing_alg"`
+	// IDTokenSignedResponseAlg signs the client's ID tokens and logout
+	// tokens: "RS256" (default when "", as OpenID Connect Core makes it) or
+	// "ES256".
+	IDTokenSignedResponseAlg string `yaml:"id_token_signed_response_alg"`
+	// AccessTokenSigningAlg signs the client's access tokens: "ES256"
+	// (default when "") or "RS256".
+	AccessTokenSigningAlg string `yaml:"access_token_signing_alg"`
+	// RequirePKCE false lets a confidential client log in without PKCE; it
+	// must then send a nonce, and start-up logs a warning. Unset means true.
+	RequirePKCE *bool `yaml:"require_pkce"`
 }
 
 // Default returns the built-in default configuration. It is a valid

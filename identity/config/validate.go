@@ -367,6 +367,15 @@ func (c *Config) validateClients(v *validator) {
 			v.add(prefix+".access_token_ttl", "is %s; it must be between %s and %s, or unset for oidc.access_token_ttl",
 				cl.AccessTokenTTL, MinAccessTokenTTL, MaxAccessTokenTTL)
 		}
+		for _, a := range []struct{ key, val string }{{"signing_alg", cl.SigningAlg},
+			{"id_token_signed_response_alg", cl.IDTokenSignedResponseAlg}, {"access_token_signing_alg", cl.AccessTokenSigningAlg}} {
+			if a.val != "" && a.val != "ES256" && a.val != "RS256" {
+				v.add(prefix+"."+a.key, "is %q; use \"ES256\" or \"RS256\", or leave it unset", a.val)
+			}
+		}
+		if cl.RequirePKCE != nil && !*cl.RequirePKCE && cl.Secret == "" {
+			v.add(prefix+".require_pkce", "may be false only for a confidential client (one with a secret); a public client must use PKCE")
+		}
 		for j, r := range cl.RedirectURIs {
 			key := fmt.Sprintf("%s.redirect_uris[%d]", prefix, j)
 			u, err := url.Parse(r)

@@ -118,7 +118,7 @@ type logoutClaims struct {
 
 func (p *Provider) sendLogout(ctx context.Context, cl *client, sess store.Session) error {
 	now := p.d.Now().UTC()
-	key, err := p.keys.Signing(ctx, cl.cfg.SigningAlg)
+	key, err := p.keys.Signing(ctx, cl.cfg.IDTokenAlg)
 	if err != nil {
 		return err
 	}

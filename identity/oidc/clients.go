@@ -25,7 +25,7 @@ type ClientConfig struct {
 	// Empty means authorization_code and refresh_token.
 	GrantTypes []string
 	// Scopes the client may request beyond openid; empty means the standard
-	// set (openid profile email offline_access practitioner).
+	// set (openid profile email offline_access practitioner roles).
 	Scopes               []string
 	BackchannelLogoutURI string
 	// RequirePermission, when set, must be among a member's effective
@@ -35,8 +35,20 @@ type ClientConfig struct {
 	AccessTokenTTL time.Duration
 	// Practice binds the client to one practice (slug); "" serves any.
 	Practice string
-	// SigningAlg is ES256 (default) or RS256 for ID and access tokens.
+	// SigningAlg, the older single setting, is the default of IDTokenAlg
+	// and AccessTokenAlg when they are "".
 	SigningAlg string
+	// IDTokenAlg signs ID tokens and back-channel logout tokens
+	// (id_token_signed_response_alg): RS256 (default, as OpenID Connect
+	// Core 2 makes it) or ES256.
+	IDTokenAlg string
+	// AccessTokenAlg signs access tokens: ES256 (default: cheaper to sign
+	// on every refresh) or RS256.
+	AccessTokenAlg string
+	// PKCEOptional (require_pkce: false) lets a confidential client log in
+	// without PKCE; it must then send a nonce. OAuth 2.1 (section 7.5.1)
+	// allows it for confidential OpenID clients that use nonce.
+	PKCEOptional bool
 }
 
 // The scopes frontdesk knows.
@@ -44,7 +56,7 @@ const (
 	ScopePractitioner = "practitioner"
 )
 
-var defaultScopes = []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess, ScopePractitioner}
+var defaultScopes = []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess, ScopePractitioner, ScopeRoles}
 
 var allowedGrants = []string{string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken), string(oidc.GrantTypeClientCredentials)}
 
@@ -88,12 +100,22 @@ func newClient(c ClientConfig, idTokenTTL time.Duration) (*client, error) {
 	if len(cl.scopes) == 0 {
 		cl.scopes = defaultScopes
 	}
-	switch c.SigningAlg {
-	case "":
-		cl.cfg.SigningAlg = AlgES256
-	case AlgES256, AlgRS256:
-	default:
-		return nil, fmt.Errorf("oidc: client %q: signing algorithm %q is not offered; use ES256 or RS256", c.ID, c.SigningAlg)
+	if c.PKCEOptional && cl.secretHash == nil {
+		return nil, fmt.Errorf("oidc: client %q: only a confidential client (one with a secret) may log in without PKCE", c.ID)
+	}
+	for _, a := range []struct {
+		alg *string
+		def string
+	}{{&cl.cfg.IDTokenAlg, AlgRS256}, {&cl.cfg.AccessTokenAlg, AlgES256}} {
+		if *a.alg == "" {
+			*a.alg = c.SigningAlg
+		}
+		if *a.alg == "" {
+			*a.alg = a.def
+		}
+		if *a.alg != AlgES256 && *a.alg != AlgRS256 {
+			return nil, fmt.Errorf("oidc: client %q: signing algorithm %q is not offered; use ES256 or RS256", c.ID, *a.alg)
+		}
 	}
 	return cl, nil
 }

@@ -15,7 +15,7 @@ import (
 func TestElevationClaim(t *testing.T) {
 	e := newEnv(t, store.SQLite)
 	ctx := context.WithValue(e.ctx, oauth2.HTTPClient, e.srv.Client())
-	cfg := e.oauth("ehr", ehrSecret, ehrCB, "profile")
+	cfg := e.oauth("ehr", ehrSecret, ehrCB, "profile", "roles")
 	until := time.Now().Add(4 * time.Hour).Truncate(time.Second)
 	tests := []struct {
 		name     string

@@ -154,7 +154,7 @@ func newEnvDeps(t testing.TB, engine store.Engine, clock *accounttest.Clock, twe
 					PostLogoutRedirectURIs: []string{"https://ehr.example/bye"},
 					BackchannelLogoutURI:   sink.srv.URL + "/backchannel",
 					GrantTypes:             []string{"authorization_code", "refresh_token", "client_credentials"},
-					Scopes:                 []string{"openid", "profile", "email", "offline_access", "practitioner", "schedule.read"}},
+					Scopes:                 []string{"openid", "profile", "email", "offline_access", "practitioner", "schedule.read", "roles"}},
 				{ID: "collect", Secret: ehrSecret, RedirectURIs: []string{collectCB}, Practice: "sunrise",
 					RequirePermission: "app.datacollection.login", SigningAlg: "RS256"},
 				{ID: "spa", RedirectURIs: []string{spaCB}},
@@ -393,7 +393,7 @@ func TestCodeFlowWithRealClients(t *testing.T) {
 		t.Run(string(engine), func(t *testing.T) {
 			e := newEnv(t, engine)
 			ctx := context.WithValue(e.ctx, oauth2.HTTPClient, e.srv.Client())
-			cfg := e.oauth("ehr", ehrSecret, ehrCB, "profile", "email", "offline_access", "practitioner")
+			cfg := e.oauth("ehr", ehrSecret, ehrCB, "profile", "email", "offline_access", "practitioner", "roles")
 			e.perms.set(e.ownerID, "clients.read:all", "notes.write:own")
 			browser := e.browser()
 			code, verifier, nonce := e.login(browser, cfg, oauth2.SetAuthURLParam("login_hint", ownerEmail))
@@ -427,14 +427,18 @@ func TestCodeFlowWithRealClients(t *testing.T) {
 			if err := idt.Claims(&c); err != nil {
 				t.Fatal(err)
 			}
-			if c.Email != ownerEmail || !c.EmailVerified || c.Name != "Olive Owner" || c.Practice != "sunrise" ||
+			// Profile and email claims come from userinfo (OIDC Core 5.4).
+			if c.Email != "" || c.EmailVerified || c.Name != "" || c.Practice != "sunrise" ||
 				c.PracticeID == "" || !slices.Contains(c.Roles, "owner") || !slices.Contains(c.Permissions, "clients.read:all") ||
 				!slices.Equal(c.AMR, []string{"pwd"}) || c.AuthTime == 0 || c.SID == "" || c.LegalName == nil ||
 				c.NPI == nil || !slices.Equal(c.Supervisors, []string{"sup-1"}) || idt.Subject != e.ownerID {
 				t.Errorf("ID token claims = %+v (sub %s)", c, idt.Subject)
 			}
-			if h := jwtHeader(t, rawID); h.Algorithm != "ES256" {
-				t.Errorf("ID token alg = %s, want ES256", h.Algorithm)
+			if h := jwtHeader(t, rawID); h.Algorithm != "RS256" {
+				t.Errorf("ID token alg = %s, want RS256 (the OpenID Connect default)", h.Algorithm)
+			}
+			if h := jwtHeader(t, tok.AccessToken); h.Algorithm != "ES256" {
+				t.Errorf("access token alg = %s, want ES256", h.Algorithm)
 			}
 
 			// The access token is an RFC 9068 JWT.

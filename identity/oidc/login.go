@@ -30,6 +30,8 @@ type authParams struct {
 	MaxAge        *uint    `json:"max_age,omitempty"`
 	LoginHint     string   `json:"login_hint,omitempty"`
 	PracticeSlug  string   `json:"practice"`
+	// Claims is what the claims and acr_values parameters asked for.
+	Claims claimsRequest `json:"claims,omitzero"`
 }
 
 func decodeParams(a store.AuthRequest) (authParams, error) {
@@ -98,14 +100,39 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 	if req.ResponseMode != "" && req.ResponseMode != oidc.ResponseModeQuery {
 		return s.errorRedirect(ctx, req, oidc.ErrInvalidRequest().WithDescription("only response_mode=query is offered"))
 	}
-	if req.CodeChallenge == "" {
-		return s.errorRedirect(ctx, req, oidc.ErrInvalidRequest().WithDescription("code_challenge is required: use PKCE with S256"))
+	// Request objects are not supported (discovery says so): the error goes
+	// back to the client with its state (Core 6.1, 6.2).
+	if r.Form.Get("request") != "" {
+		return s.errorRedirect(ctx, req, oidc.ErrRequestNotSupported().WithDescription("request objects are not supported; send the parameters in the query"))
 	}
-	if req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
+	if r.Form.Get("request_uri") != "" {
+		return s.errorRedirect(ctx, req, (&oidc.Error{ErrorType: "request_uri_not_supported"}).WithDescription("request_uri is not supported; send the parameters in the query"))
+	}
+	switch {
+	case req.CodeChallenge == "" && cl.cfg.PKCEOptional:
+		// A confidential client the operator exempted from PKCE
+		// (require_pkce: false) binds its code to the login with a nonce.
+		if req.Nonce == "" {
+			return s.errorRedirect(ctx, req, oidc.ErrInvalidRequest().WithDescription("nonce is required when PKCE is not used"))
+		}
+	case req.CodeChallenge == "":
+		return s.errorRedirect(ctx, req, oidc.ErrInvalidRequest().WithDescription("code_challenge is required: use PKCE with S256"))
+	case req.CodeChallengeMethod != oidc.CodeChallengeMethodS256:
 		return s.errorRedirect(ctx, req, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256"))
 	}
 	if !slices.Contains(req.Scopes, oidc.ScopeOpenID) {
 		return s.errorRedirect(ctx, req, oidc.ErrInvalidScope().WithDescription("the openid scope is required"))
+	}
+	claims, err := parseClaimsRequest(r.Form.Get("claims"), cl.IsScopeAllowed)
+	if err != nil {
+		var oe *oidc.Error
+		if errors.As(err, &oe) {
+			return s.errorRedirect(ctx, req, oe)
+		}
+		return s.errorRedirect(ctx, req, oidc.ErrInvalidRequest().WithParent(err))
+	}
+	if len(req.ACRValues) > 0 {
+		claims.ACR = true
 	}
 	slug := r.Form.Get("practice")
 	if cl.cfg.Practice != "" {
@@ -132,7 +159,7 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 	now := p.d.Now()
 	params, err := json.Marshal(authParams{RedirectURI: req.RedirectURI, State: req.State, Nonce: req.Nonce,
 		Scopes: req.Scopes, CodeChallenge: req.CodeChallenge, Prompt: req.Prompt, MaxAge: req.MaxAge,
-		LoginHint: req.LoginHint, PracticeSlug: practice.Slug})
+		LoginHint: req.LoginHint, PracticeSlug: practice.Slug, Claims: claims})
 	if err != nil {
 		return s.errorRedirect(ctx, req, oidc.ErrServerError().WithParent(err))
 	}
@@ -170,6 +197,15 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 	redirect.Header.Add("Set-Cookie", (&http.Cookie{Name: BindingCookie, Value: binding, Path: "/", Secure: true,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(p.set.AuthRequestTTL / time.Second)}).String())
 	return redirect, nil
+}
+
+// VerifyAuthRequest lets a request with a request object through to
+// Authorize, which answers it with request_not_supported at the client's
+// redirect URI (the library would show an error page instead, leaving the
+// client waiting). The request object itself is never read.
+func (s *server) VerifyAuthRequest(ctx context.Context, r *op.Request[oidc.AuthRequest]) (*op.ClientRequest[oidc.AuthRequest], error) {
+	r.Data.RequestParam = ""
+	return s.LegacyServer.VerifyAuthRequest(ctx, r)
 }
 
 // errorRedirect sends an error to the client's (already validated) redirect

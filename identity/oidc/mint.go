@@ -3,7 +3,6 @@ package oidc
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -22,8 +21,8 @@ import (
 // signing is go-jose's, with one signer per key and token type kept for the
 // key's lifetime instead of a new one per token.
 
-// practiceClaims are the practice claims of access and ID tokens (see
-// grant.privateClaims, which userinfo still uses).
+// practiceClaims are the practice claims (the roles scope, claims.go) of
+// access and ID tokens.
 type practiceClaims struct {
 	Practice      string   `json:"practice"`
 	PracticeID    string   `json:"practice_id"`
@@ -55,6 +54,9 @@ type accessTokenClaims struct {
 	JWTID      string   `json:"jti"`
 	Scope      string   `json:"scope,omitempty"`
 	SessionID  string   `json:"sid,omitempty"`
+	// UserinfoClaims are the claim groups (scope names) the claims
+	// parameter asked userinfo for; userinfo reads them back.
+	UserinfoClaims []string `json:"userinfo_claims,omitempty"`
 	*practiceClaims
 }
 
@@ -75,11 +77,24 @@ type idTokenClaims struct {
 	AtHash        string   `json:"at_hash,omitempty"`
 	CodeHash      string   `json:"c_hash,omitempty"`
 	SessionID     string   `json:"sid,omitempty"`
-	Email         string   `json:"email,omitempty"`
-	EmailVerified bool     `json:"email_verified,omitempty"`
-	Name          string   `json:"name,omitempty"`
+	ACR           string   `json:"acr,omitempty"`
 	*practiceClaims
 	*practitionerClaims
+	*profileClaims
+	*emailClaims
+}
+
+// profileClaims come with the profile scope (userinfo, or the ID token when
+// the claims parameter asks for them there).
+type profileClaims struct {
+	Name      string `json:"name,omitempty"`
+	UpdatedAt int64  `json:"updated_at,omitempty"`
+}
+
+// emailClaims come with the email scope (as profileClaims).
+type emailClaims struct {
+	Email         string `json:"email"`
+	EmailVerified bool   `json:"email_verified"`
 }
 
 // practitionerClaims come with the practitioner scope.
@@ -141,15 +156,16 @@ func (k *signingKey) sign(typ jose.ContentType, claims any) (string, error) {
 	return jws.CompactSerialize()
 }
 
-// idToken mints g's ID token with key, the way op.CreateIDToken did: expiry
-// and issued-at from the real clock (relying parties check them against
-// theirs), at_hash of the access token and c_hash of the code when given,
-// and the claims fillUserinfo sets for the token's scopes.
+// idToken mints g's ID token with key: expiry and issued-at from the real
+// clock (relying parties check them against theirs), at_hash of the access
+// token and c_hash of the code when given, and the claim groups claims.go
+// releases to ID tokens for the grant's scopes and claims request.
 func (p *Provider) idToken(key *signingKey, g *grant, accessToken, code string) (string, error) {
 	now := time.Now().UTC()
 	c := &idTokenClaims{Issuer: p.issuer, Subject: g.subject, Audience: []string{g.client.cfg.ID},
 		Expiration: now.Add(g.client.IDTokenLifetime()).Unix(), IssuedAt: now.Unix(),
-		AuthTime: oidcTime(g.authTime), Nonce: g.nonce, AMR: g.amr, AZP: g.client.cfg.ID, ClientID: g.client.cfg.ID}
+		AuthTime: oidcTime(g.authTime), Nonce: g.nonce, AMR: g.amr, AZP: g.client.cfg.ID, ClientID: g.client.cfg.ID,
+		SessionID: g.sid}
 	var err error
 	if accessToken != "" {
 		if c.AtHash, err = oidc.ClaimHash(accessToken, key.alg); err != nil {
@@ -161,32 +177,40 @@ func (p *Provider) idToken(key *signingKey, g *grant, accessToken, code string) 
 			return "", fmt.Errorf("oidc: c_hash: %w", err)
 		}
 	}
-	if len(g.scopes) > 0 {
-		c.SessionID = g.sid
+	if g.claims.ACR {
+		c.ACR = acrFor(g.amr)
+	}
+	extra := g.claims.ID
+	if releases(destID, ScopeRoles, g.scopes, extra) {
 		c.practiceClaims = g.practiceClaims()
-		if m := g.member; m != nil {
-			if slices.Contains(g.scopes, oidc.ScopeEmail) {
-				c.Email = m.Email
-				c.EmailVerified = emailVerified(m.Status)
-			}
-			if slices.Contains(g.scopes, oidc.ScopeProfile) {
-				c.Name = displayName(m.DisplayName, m.LegalName)
-			}
-			if slices.Contains(g.scopes, ScopePractitioner) {
-				c.practitionerClaims = &practitionerClaims{LegalName: m.LegalName, NPI: m.NPI, Taxonomy: m.Taxonomy,
-					Supervisors: nonNil(g.eff.Supervisors), Supervisees: nonNil(g.eff.Supervisees),
-					CosignNotes: nonNil(g.eff.CosignNotes), CosignTreatmentPlans: nonNil(g.eff.CosignTreatmentPlans)}
-			}
+	}
+	if m := g.member; m != nil {
+		if releases(destID, ScopePractitioner, g.scopes, extra) {
+			c.practitionerClaims = g.practitionerClaims()
+		}
+		if releases(destID, oidc.ScopeProfile, g.scopes, extra) {
+			c.profileClaims = &profileClaims{Name: displayName(m.DisplayName, m.LegalName), UpdatedAt: oidcTime(m.UpdatedAt)}
+		}
+		if releases(destID, oidc.ScopeEmail, g.scopes, extra) {
+			c.emailClaims = &emailClaims{Email: m.Email, EmailVerified: emailVerified(m.Status)}
 		}
 	}
 	return key.sign("JWT", c)
+}
+
+func (g *grant) practitionerClaims() *practitionerClaims {
+	m := g.member
+	return &practitionerClaims{LegalName: m.LegalName, NPI: m.NPI, Taxonomy: m.Taxonomy,
+		Supervisors: nonNil(g.eff.Supervisors), Supervisees: nonNil(g.eff.Supervisees),
+		CosignNotes: nonNil(g.eff.CosignNotes), CosignTreatmentPlans: nonNil(g.eff.CosignTreatmentPlans)}
 }
 
 // accessToken builds g's access-token claims issued at now, expiring after ttl.
 func (p *Provider) accessTokenClaims(g *grant, now time.Time, ttl time.Duration) *accessTokenClaims {
 	c := &accessTokenClaims{Issuer: p.issuer, Subject: g.subject, Audience: []string{g.client.cfg.ID},
 		Expiration: now.Add(ttl).Unix(), IssuedAt: now.Unix(), NotBefore: now.Unix(), AuthTime: oidcTime(g.authTime),
-		AMR: g.amr, ClientID: g.client.cfg.ID, JWTID: p.d.NewID(), Scope: strings.Join(g.scopes, " ")}
+		AMR: g.amr, ClientID: g.client.cfg.ID, JWTID: p.d.NewID(), Scope: strings.Join(g.scopes, " "),
+		UserinfoClaims: g.claims.Userinfo}
 	if g.practice.ID != "" {
 		c.SessionID = g.sid
 		c.practiceClaims = g.practiceClaims()

@@ -7,8 +7,9 @@
 // the storage (identity/store) and closes the gaps the library leaves to its
 // host, each covered by a test:
 //
-//   - PKCE with S256 is required of every client, confidential ones too;
-//     "plain" is refused.
+//   - PKCE with S256 is required of every client, confidential ones too,
+//     unless the operator sets require_pkce: false on a confidential
+//     client, which must then send a nonce; "plain" is refused.
 //   - An authorization code is consumed by its first redemption, even when
 //     the PKCE check then fails; a replayed code revokes what it issued.
 //   - Access tokens are JWTs with typ "at+jwt" (RFC 9068).
@@ -242,6 +243,10 @@ func New(ctx context.Context, d Deps, set Settings) (*Provider, error) {
 		}
 		cl.loginURL = func(id string) string { return p.issuer + "/" } // unused: Authorize redirects itself
 		p.clients[c.ID] = cl
+		if c.PKCEOptional {
+			d.Logger.WarnContext(ctx, "client may log in without PKCE (require_pkce: false); it must send a nonce",
+				"client", c.ID)
+		}
 	}
 	cryptoKey, err := deriveKey(set.MasterKey, "oidc library crypto")
 	if err != nil {
@@ -255,10 +260,7 @@ func New(ctx context.Context, d Deps, set Settings) (*Provider, error) {
 		BackChannelLogoutSupported:        true,
 		BackChannelLogoutSessionSupported: true,
 		SupportedScopes:                   defaultScopes,
-		SupportedClaims: []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "amr", "sid", "nonce", "azp",
-			"email", "email_verified", "name", "practice", "practice_id", "roles", "permissions",
-			"legal_name", "npi", "taxonomy", "supervisors", "supervisees", "cosign_notes", "cosign_treatment_plans",
-			"elevated_until"},
+		SupportedClaims:                   supportedClaims(),
 	}
 	copy(cfg.CryptoKey[:], cryptoKey)
 	p.store = &storage{p: p}

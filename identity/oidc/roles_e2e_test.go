@@ -94,7 +94,7 @@ func newRolesEnv(t *testing.T, engine store.Engine, preset string) *rolesEnv {
 			SessionCookie: httpserver.SessionCookie,
 			Clients: []fdoidc.ClientConfig{{ID: "ehr", Secret: ehrSecret, RedirectURIs: []string{ehrCB},
 				GrantTypes: []string{"authorization_code", "refresh_token"},
-				Scopes:     []string{"openid", "profile", "email", "offline_access", "practitioner"}}}})
+				Scopes:     []string{"openid", "profile", "email", "offline_access", "practitioner", "roles"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,8 @@ func (r *rolesEnv) owner() roles.Actor { return roles.Actor{PracticeID: r.pid, M
 // clock: the library stamps ID tokens with it).
 func (r *rolesEnv) signIn(email string, scopes ...string) *oauth2.Token {
 	r.t.Helper()
-	cfg := r.oauth("ehr", ehrSecret, ehrCB, scopes...)
+	// The roles scope puts the practice claims in the ID token too.
+	cfg := r.oauth("ehr", ehrSecret, ehrCB, append(scopes, fdoidc.ScopeRoles)...)
 	c := r.browser()
 	verifier, nonce := oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
 	resp := r.get(c, cfg.AuthCodeURL("st4te", oauth2.S256ChallengeOption(verifier), gooidc.Nonce(nonce),
@@ -208,6 +209,9 @@ func (r *rolesEnv) signIn(email string, scopes ...string) *oauth2.Token {
 // refresh redeems tok's refresh token (the refresh grant, via x/oauth2).
 func (r *rolesEnv) refresh(tok *oauth2.Token, scopes ...string) *oauth2.Token {
 	r.t.Helper()
+	if len(scopes) > 0 {
+		scopes = append(scopes, fdoidc.ScopeRoles)
+	}
 	next, err := r.oauth("ehr", ehrSecret, ehrCB, scopes...).TokenSource(r.tokenCtx(),
 		&oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
 	if err != nil {

@@ -3,7 +3,6 @@ package oidc
 import (
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -23,7 +22,6 @@ type storage struct{ p *Provider }
 var (
 	_ op.Storage                   = (*storage)(nil)
 	_ op.ClientCredentialsStorage  = (*storage)(nil)
-	_ op.CanSetUserinfoFromRequest = (*storage)(nil)
 )
 
 func (s *storage) CreateAuthRequest(context.Context, *oidc.AuthRequest, string) (op.AuthRequest, error) {
@@ -54,7 +52,7 @@ func (s *storage) GetRefreshTokenInfo(context.Context, string, string) (string, 
 	return "", "", op.ErrInvalidRefreshToken
 }
 
-// SigningKey returns the active default (ES256) key. frontdesk signs its
+// SigningKey returns the active ES256 key. frontdesk signs its
 // tokens itself (mint.go) with the client's algorithm; the library signs
 // nothing frontdesk issues.
 func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
@@ -116,43 +114,51 @@ func (s *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string,
 	return nil
 }
 
-// SetUserinfoFromRequest fills the ID token's claims from the grant.
-func (s *storage) SetUserinfoFromRequest(_ context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
-	r, ok := req.(*idRequest)
-	if !ok {
-		return errNotOffered
-	}
-	s.fillUserinfo(info, r.g, scopes)
-	return nil
+// SetUserinfoFromRequest is not used: frontdesk mints ID tokens itself
+// (mint.go).
+func (s *storage) SetUserinfoFromRequest(context.Context, *oidc.UserInfo, op.IDTokenRequest, []string) error {
+	return errNotOffered
 }
 
-// fillUserinfo sets the claims of ID tokens and userinfo: practice claims
-// always, email and name by scope, the practitioner claims with the
-// practitioner scope.
-func (s *storage) fillUserinfo(info *oidc.UserInfo, g *grant, scopes []string) {
+// fillUserinfo sets userinfo's claims: sub, and the groups claims.go
+// releases to userinfo for the token's scopes and claims request.
+func (s *storage) fillUserinfo(info *oidc.UserInfo, g *grant) {
 	info.Subject = g.subject
-	for k, v := range g.privateClaims() {
-		info.AppendClaims(k, v)
+	extra := g.claims.Userinfo
+	if releases(destUserinfo, ScopeRoles, g.scopes, extra) {
+		pc := g.practiceClaims()
+		info.AppendClaims("practice", pc.Practice)
+		info.AppendClaims("practice_id", pc.PracticeID)
+		info.AppendClaims("roles", pc.Roles)
+		info.AppendClaims("permissions", pc.Permissions)
+		if pc.ElevatedUntil != 0 {
+			// Emergency access is visible to apps, which may show or log it.
+			info.AppendClaims("elevated_until", pc.ElevatedUntil)
+		}
 	}
 	m := g.member
 	if m == nil {
 		return
 	}
-	if slices.Contains(scopes, oidc.ScopeEmail) {
+	if releases(destUserinfo, oidc.ScopeEmail, g.scopes, extra) {
 		info.Email = m.Email
 		info.EmailVerified = oidc.Bool(emailVerified(m.Status))
 	}
-	if slices.Contains(scopes, oidc.ScopeProfile) {
+	if releases(destUserinfo, oidc.ScopeProfile, g.scopes, extra) {
 		info.Name = displayName(m.DisplayName, m.LegalName)
+		if !m.UpdatedAt.IsZero() {
+			info.UpdatedAt = oidc.FromTime(m.UpdatedAt)
+		}
 	}
-	if slices.Contains(scopes, ScopePractitioner) {
-		info.AppendClaims("legal_name", m.LegalName)
-		info.AppendClaims("npi", m.NPI)
-		info.AppendClaims("taxonomy", m.Taxonomy)
-		info.AppendClaims("supervisors", nonNil(g.eff.Supervisors))
-		info.AppendClaims("supervisees", nonNil(g.eff.Supervisees))
-		info.AppendClaims("cosign_notes", nonNil(g.eff.CosignNotes))
-		info.AppendClaims("cosign_treatment_plans", nonNil(g.eff.CosignTreatmentPlans))
+	if releases(destUserinfo, ScopePractitioner, g.scopes, extra) {
+		pc := g.practitionerClaims()
+		info.AppendClaims("legal_name", pc.LegalName)
+		info.AppendClaims("npi", pc.NPI)
+		info.AppendClaims("taxonomy", pc.Taxonomy)
+		info.AppendClaims("supervisors", pc.Supervisors)
+		info.AppendClaims("supervisees", pc.Supervisees)
+		info.AppendClaims("cosign_notes", pc.CosignNotes)
+		info.AppendClaims("cosign_treatment_plans", pc.CosignTreatmentPlans)
 	}
 }
 
@@ -206,6 +212,9 @@ func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Re
 	cfg.UserinfoSigningAlgValuesSupported = nil
 	cfg.RequestObjectSigningAlgValuesSupported = nil
 	cfg.RequestParameterSupported = false
+	cfg.RequestURIParameterSupported = false
+	cfg.ClaimsParameterSupported = true
+	cfg.ACRValuesSupported = acrValues()
 	cfg.TokenEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
 	cfg.TokenEndpointAuthSigningAlgValuesSupported = nil
 	cfg.IntrospectionEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}

@@ -32,6 +32,8 @@ type grant struct {
 	sid      string
 	eff      Effective
 	nonce    string
+	// claims is what the claims parameter asked for (claims.go).
+	claims claimsRequest
 	// refresh: issue a refresh token in familyID, expiring at familyExpires
 	// (zero: now + refresh_token_ttl).
 	refresh       bool
@@ -41,44 +43,6 @@ type grant struct {
 	// grant): it is marked used in the same transaction that stores the new
 	// one (store.RotateRefreshToken).
 	rotates string
-}
-
-// idRequest presents a grant to the library's ID-token builder; it
-// implements op.AuthRequest so the nonce is included.
-type idRequest struct{ g *grant }
-
-func (r *idRequest) GetID() string                         { return "" }
-func (r *idRequest) GetACR() string                        { return "" }
-func (r *idRequest) GetAMR() []string                      { return r.g.amr }
-func (r *idRequest) GetAudience() []string                 { return []string{r.g.client.cfg.ID} }
-func (r *idRequest) GetAuthTime() time.Time                { return r.g.authTime }
-func (r *idRequest) GetClientID() string                   { return r.g.client.cfg.ID }
-func (r *idRequest) GetCodeChallenge() *oidc.CodeChallenge { return nil }
-func (r *idRequest) GetNonce() string                      { return r.g.nonce }
-func (r *idRequest) GetRedirectURI() string                { return "" }
-func (r *idRequest) GetResponseType() oidc.ResponseType    { return oidc.ResponseTypeCode }
-func (r *idRequest) GetResponseMode() oidc.ResponseMode    { return oidc.ResponseModeQuery }
-func (r *idRequest) GetScopes() []string                   { return r.g.scopes }
-func (r *idRequest) GetState() string                      { return "" }
-func (r *idRequest) GetSubject() string                    { return r.g.subject }
-func (r *idRequest) Done() bool                            { return true }
-
-// privateClaims are the practice claims of ID and access tokens.
-func (g *grant) privateClaims() map[string]any {
-	c := map[string]any{
-		"practice":    g.practice.Slug,
-		"practice_id": g.practice.ID,
-		"roles":       nonNil(g.eff.Roles),
-		"permissions": nonNil(g.eff.Permissions),
-	}
-	if g.sid != "" {
-		c["sid"] = g.sid
-	}
-	if !g.eff.ElevatedUntil.IsZero() {
-		// Emergency access is visible to apps, which may show or log it.
-		c["elevated_until"] = g.eff.ElevatedUntil.Unix()
-	}
-	return c
 }
 
 func nonNil(s []string) []string {
@@ -178,7 +142,7 @@ func (p *Provider) mintAccessToken(key *signingKey, g *grant) (string, time.Dura
 // respond mints the token response for g: access token, ID token (member
 // grants) and, when asked, a rotated refresh token.
 func (p *Provider) respond(ctx context.Context, g *grant, code string) (*op.Response, error) {
-	key, err := p.keys.Signing(ctx, g.client.cfg.SigningAlg)
+	key, err := p.keys.Signing(ctx, g.client.cfg.AccessTokenAlg)
 	if err != nil {
 		return nil, serverError(err)
 	}
@@ -189,7 +153,13 @@ func (p *Provider) respond(ctx context.Context, g *grant, code string) (*op.Resp
 	resp := &oidc.AccessTokenResponse{AccessToken: at, TokenType: oidc.BearerToken, ExpiresIn: uint64(ttl / time.Second),
 		Scope: g.scopes}
 	if g.member != nil {
-		resp.IDToken, err = p.idToken(key, g, at, code)
+		idKey := key
+		if g.client.cfg.IDTokenAlg != g.client.cfg.AccessTokenAlg {
+			if idKey, err = p.keys.Signing(ctx, g.client.cfg.IDTokenAlg); err != nil {
+				return nil, serverError(err)
+			}
+		}
+		resp.IDToken, err = p.idToken(idKey, g, at, code)
 		if err != nil {
 			return nil, serverError(err)
 		}
@@ -256,15 +226,25 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 	if r.Data.RedirectURI != ap.RedirectURI {
 		return nil, oidc.ErrInvalidGrant().WithDescription("redirect_uri does not match the authorization request")
 	}
-	challenge := &oidc.CodeChallenge{Challenge: ap.CodeChallenge, Method: oidc.CodeChallengeMethodS256}
-	if err := op.AuthorizeCodeChallenge(r.Data.CodeVerifier, challenge); err != nil {
-		return nil, oidc.ErrInvalidGrant().WithDescription("code_verifier is missing or does not match")
+	switch {
+	case ap.CodeChallenge == "" && cl.cfg.PKCEOptional:
+		// Logged in without PKCE (require_pkce: false): a code_verifier
+		// now would be a downgrade attempt (RFC 9700 section 2.1.1).
+		if r.Data.CodeVerifier != "" {
+			return nil, oidc.ErrInvalidGrant().WithDescription("code_verifier was sent but the authorization request had no code_challenge")
+		}
+	default:
+		challenge := &oidc.CodeChallenge{Challenge: ap.CodeChallenge, Method: oidc.CodeChallengeMethodS256}
+		if ap.CodeChallenge == "" || op.AuthorizeCodeChallenge(r.Data.CodeVerifier, challenge) != nil {
+			return nil, oidc.ErrInvalidGrant().WithDescription("code_verifier is missing or does not match")
+		}
 	}
 	g, err := p.memberGrant(ctx, cl, ar.PracticeID, ar.MemberID)
 	if err != nil {
 		return nil, err
 	}
 	g.scopes, g.amr, g.authTime, g.sid, g.nonce = ap.Scopes, ar.AMR, ar.AuthTime, ar.SessionID, ap.Nonce
+	g.claims = ap.Claims
 	g.refresh = slices.Contains(ap.Scopes, oidc.ScopeOfflineAccess) && cl.allowsGrant(oidc.GrantTypeRefreshToken)
 	g.familyID = ar.ID
 	return p.respond(ctx, g, r.Data.Code)
@@ -435,8 +415,15 @@ func (s *server) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoReques
 	}
 	g.scopes = claims.Scopes
 	g.sid, _ = claims.Claims["sid"].(string)
+	if extra, ok := claims.Claims["userinfo_claims"].([]any); ok {
+		for _, e := range extra {
+			if s, ok := e.(string); ok && isClaimScope(s) {
+				g.claims.Userinfo = append(g.claims.Userinfo, s)
+			}
+		}
+	}
 	info := &oidc.UserInfo{}
-	p.store.fillUserinfo(info, g, claims.Scopes)
+	p.store.fillUserinfo(info, g)
 	return op.NewResponse(info), nil
 }
 
