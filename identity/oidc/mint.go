@@ -64,20 +64,20 @@ type accessTokenClaims struct {
 // frontdesk's grants: the standard claims, the userinfo claims the scopes
 // allow, and the practice claims.
 type idTokenClaims struct {
-	Issuer        string   `json:"iss"`
-	Subject       string   `json:"sub"`
-	Audience      []string `json:"aud"`
-	Expiration    int64    `json:"exp"`
-	IssuedAt      int64    `json:"iat"`
-	AuthTime      int64    `json:"auth_time,omitempty"`
-	Nonce         string   `json:"nonce,omitempty"`
-	AMR           []string `json:"amr,omitempty"`
-	AZP           string   `json:"azp"`
-	ClientID      string   `json:"client_id"`
-	AtHash        string   `json:"at_hash,omitempty"`
-	CodeHash      string   `json:"c_hash,omitempty"`
-	SessionID     string   `json:"sid,omitempty"`
-	ACR           string   `json:"acr,omitempty"`
+	Issuer     string   `json:"iss"`
+	Subject    string   `json:"sub"`
+	Audience   []string `json:"aud"`
+	Expiration int64    `json:"exp"`
+	IssuedAt   int64    `json:"iat"`
+	AuthTime   int64    `json:"auth_time,omitempty"`
+	Nonce      string   `json:"nonce,omitempty"`
+	AMR        []string `json:"amr,omitempty"`
+	AZP        string   `json:"azp"`
+	ClientID   string   `json:"client_id"`
+	AtHash     string   `json:"at_hash,omitempty"`
+	CodeHash   string   `json:"c_hash,omitempty"`
+	SessionID  string   `json:"sid,omitempty"`
+	ACR        string   `json:"acr,omitempty"`
 	*practiceClaims
 	*practitionerClaims
 	*profileClaims

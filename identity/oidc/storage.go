@@ -20,8 +20,8 @@ var errNotOffered = errors.New("oidc: not offered")
 type storage struct{ p *Provider }
 
 var (
-	_ op.Storage                   = (*storage)(nil)
-	_ op.ClientCredentialsStorage  = (*storage)(nil)
+	_ op.Storage                  = (*storage)(nil)
+	_ op.ClientCredentialsStorage = (*storage)(nil)
 )
 
 func (s *storage) CreateAuthRequest(context.Context, *oidc.AuthRequest, string) (op.AuthRequest, error) {
