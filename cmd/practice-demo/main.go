@@ -223,6 +223,15 @@ func (a *app) callback(w http.ResponseWriter, r *http.Request) {
 		AMR  []string `json:"amr"`
 	}
 	_ = idt.Claims(&claims)
+	// The name is a profile claim: frontdesk answers it at userinfo.
+	if ui, err := a.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err == nil {
+		var profile struct {
+			Name string `json:"name"`
+		}
+		if ui.Claims(&profile) == nil {
+			claims.Name = profile.Name
+		}
+	}
 	key := random()
 	a.mu.Lock()
 	a.sessions[key] = &session{accessToken: tok.AccessToken, idToken: raw, sid: claims.SID, name: claims.Name, amr: claims.AMR}

@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/frontdeskhq/frontdesk/identity/config"
+	"github.com/frontdeskhq/frontdesk/identity/oidc"
 )
 
 func TestMasterKey(t *testing.T) {
@@ -48,5 +50,24 @@ func TestMasterKey(t *testing.T) {
 	if _, err := masterKey(cfg, logger); err == nil || !strings.Contains(err.Error(), "oidc.master_key") ||
 		!strings.Contains(err.Error(), "FRONTDESK_OIDC_MASTER_KEY") {
 		t.Errorf("postgres without key: %v", err)
+	}
+}
+
+// TestClientConfigsMapsPKCEAndAlgorithms: require_pkce and the two
+// algorithm keys reach the provider's client configuration.
+func TestClientConfigsMapsPKCEAndAlgorithms(t *testing.T) {
+	no, yes := false, true
+	got := ClientConfigs([]config.Client{
+		{ID: "unset"},
+		{ID: "exempt", Secret: "s", RequirePKCE: &no, IDTokenSignedResponseAlg: "ES256", AccessTokenSigningAlg: "RS256"},
+		{ID: "required", RequirePKCE: &yes, SigningAlg: "RS256"},
+	})
+	want := []oidc.ClientConfig{
+		{ID: "unset"},
+		{ID: "exempt", Secret: "s", PKCEOptional: true, IDTokenAlg: "ES256", AccessTokenAlg: "RS256"},
+		{ID: "required", SigningAlg: "RS256"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ClientConfigs = %+v, want %+v", got, want)
 	}
 }

@@ -101,6 +101,13 @@ func TestValidateBadValues(t *testing.T) {
 			c.Clients = []Client{{ID: "a", RedirectURIs: []string{"https://ok.example/cb", "/cb"}}}
 		}, []string{"clients[0].redirect_uris[1]", `"/cb"`, "absolute"}},
 		{"client redirect unparsable", func(c *Config) { c.Clients = []Client{{ID: "a", RedirectURIs: []string{"https://a b/%zz"}}} }, []string{"clients[0].redirect_uris[0]", "not a valid URL"}},
+		{"client public without PKCE", func(c *Config) {
+			no := false
+			c.Clients = []Client{{ID: "a", RequirePKCE: &no}}
+		}, []string{"clients[0].require_pkce", "confidential"}},
+		{"client ID token alg", func(c *Config) { c.Clients = []Client{{ID: "a", IDTokenSignedResponseAlg: "HS256"}} }, []string{"clients[0].id_token_signed_response_alg", `"HS256"`, "ES256"}},
+		{"client access token alg", func(c *Config) { c.Clients = []Client{{ID: "a", AccessTokenSigningAlg: "none"}} }, []string{"clients[0].access_token_signing_alg", `"none"`}},
+		{"client signing alg", func(c *Config) { c.Clients = []Client{{ID: "a", SigningAlg: "PS256"}} }, []string{"clients[0].signing_alg", `"PS256"`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -38,8 +38,8 @@ type claimGroup struct {
 	names []string
 	// always: destinations carrying the group whatever the scopes.
 	always claimDest
-	// scoped: destinations carrying it when scope is granted (or, through
-	// the claims parameter, asked for).
+	// scoped: destinations carrying it when scope is granted. The claims
+	// parameter may ask for a group at any destination.
 	scoped claimDest
 }
 
@@ -89,7 +89,11 @@ func releases(dest claimDest, scope string, scopes, extra []string) bool {
 		if g.always&dest != 0 {
 			return true
 		}
-		if g.scoped&dest != 0 && (slices.Contains(scopes, scope) || slices.Contains(extra, scope)) {
+		if g.scoped&dest != 0 && slices.Contains(scopes, scope) {
+			return true
+		}
+		if g.scope != oidc.ScopeOpenID && slices.Contains(extra, scope) {
+			// The claims parameter asked for the group here.
 			return true
 		}
 	}

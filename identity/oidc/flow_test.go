@@ -37,6 +37,7 @@ const (
 	ehrCB      = "https://ehr.example/callback"
 	collectCB  = "https://collect.example/cb"
 	spaCB      = "https://spa.example/cb"
+	basicCB    = "https://basic.example/cb"
 )
 
 type lateHandler struct {
@@ -159,6 +160,10 @@ func newEnvDeps(t testing.TB, engine store.Engine, clock *accounttest.Clock, twe
 					RequirePermission: "app.datacollection.login", SigningAlg: "RS256"},
 				{ID: "spa", RedirectURIs: []string{spaCB}},
 				{ID: "brief", Secret: ehrSecret, RedirectURIs: []string{ehrCB}, AccessTokenTTL: time.Second},
+				// The OpenID Foundation's Basic OP plan sends no PKCE
+				// (conformance_test.go).
+				{ID: "basic", Secret: ehrSecret, RedirectURIs: []string{basicCB}, PKCEOptional: true},
+				{ID: "inverse", Secret: ehrSecret, RedirectURIs: []string{ehrCB}, IDTokenAlg: "ES256", AccessTokenAlg: "RS256"},
 			}})
 	if err != nil {
 		t.Fatal(err)
