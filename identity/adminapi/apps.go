@@ -49,6 +49,10 @@ type App struct {
 	// AccessTokenTTLSeconds is the lifetime of the app's access tokens; 0
 	// means the server's default.
 	AccessTokenTTLSeconds int64 `json:"access_token_ttl_seconds"`
+	// IDTokenSignedResponseAlg signs the app's ID and logout tokens and
+	// AccessTokenSigningAlg its access tokens: "RS256" or "ES256".
+	IDTokenSignedResponseAlg string `json:"id_token_signed_response_alg"`
+	AccessTokenSigningAlg    string `json:"access_token_signing_alg"`
 	// ClientSecret is present only in the answer that issued it.
 	ClientSecret string `json:"client_secret,omitempty"`
 }
@@ -56,7 +60,8 @@ type App struct {
 func appView(a store.App) App {
 	v := App{ClientID: a.ClientID, Name: a.Name, RedirectURIs: a.RedirectURIs, GrantTypes: a.GrantTypes,
 		Confidential: a.Confidential, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt, RequirePermission: a.RequirePermission,
-		BackchannelLogoutURI: a.BackchannelLogoutURI, AccessTokenTTLSeconds: int64(a.AccessTokenTTL / time.Second)}
+		BackchannelLogoutURI: a.BackchannelLogoutURI, AccessTokenTTLSeconds: int64(a.AccessTokenTTL / time.Second),
+		IDTokenSignedResponseAlg: a.IDTokenAlg, AccessTokenSigningAlg: a.AccessTokenAlg}
 	if v.RedirectURIs == nil {
 		v.RedirectURIs = []string{}
 	}
@@ -136,6 +141,10 @@ func (a *API) registerApp(w http.ResponseWriter, r *http.Request, c *caller) err
 		BackchannelLogoutURI string `json:"backchannel_logout_uri"`
 		// AccessTokenTTLSeconds is optional; 0 or absent means the default.
 		AccessTokenTTLSeconds int64 `json:"access_token_ttl_seconds"`
+		// The algorithms are optional; "" or absent means RS256 for ID
+		// tokens and ES256 for access tokens.
+		IDTokenSignedResponseAlg string `json:"id_token_signed_response_alg"`
+		AccessTokenSigningAlg    string `json:"access_token_signing_alg"`
 	}
 	if err := a.decode(w, r, &body); err != nil {
 		return err
@@ -152,7 +161,8 @@ func (a *API) registerApp(w http.ResponseWriter, r *http.Request, c *caller) err
 	}
 	app, secret, err := a.d.Apps.RegisterApp(r.Context(), c.practice.ID, c.memberID, oidc.AppRequest{Name: body.Name,
 		RedirectURIs: body.RedirectURIs, GrantTypes: body.GrantTypes, Confidential: *body.Confidential,
-		RequirePermission: body.RequirePermission, BackchannelLogoutURI: body.BackchannelLogoutURI, AccessTokenTTL: ttl}, c.meta)
+		RequirePermission: body.RequirePermission, BackchannelLogoutURI: body.BackchannelLogoutURI, AccessTokenTTL: ttl,
+		IDTokenAlg: body.IDTokenSignedResponseAlg, AccessTokenAlg: body.AccessTokenSigningAlg}, c.meta)
 	if err != nil {
 		return appError(err)
 	}
@@ -198,25 +208,31 @@ func (a *API) removeApp(w http.ResponseWriter, r *http.Request, c *caller) error
 }
 
 // updateApp changes what can be changed of a registered app after
-// registration: the permission it requires, its back-channel logout URI and
-// its access-token lifetime. Absent fields stay as they are.
+// registration: the permission it requires, its back-channel logout URI,
+// its access-token lifetime and its token algorithms. Absent fields stay as
+// they are.
 func (a *API) updateApp(w http.ResponseWriter, r *http.Request, c *caller) error {
 	if err := a.appsAvailable(); err != nil {
 		return err
 	}
 	var body struct {
-		RequirePermission     *string `json:"require_permission"`
-		BackchannelLogoutURI  *string `json:"backchannel_logout_uri"`
-		AccessTokenTTLSeconds *int64  `json:"access_token_ttl_seconds"`
+		RequirePermission        *string `json:"require_permission"`
+		BackchannelLogoutURI     *string `json:"backchannel_logout_uri"`
+		AccessTokenTTLSeconds    *int64  `json:"access_token_ttl_seconds"`
+		IDTokenSignedResponseAlg *string `json:"id_token_signed_response_alg"`
+		AccessTokenSigningAlg    *string `json:"access_token_signing_alg"`
 	}
 	if err := a.decode(w, r, &body); err != nil {
 		return err
 	}
-	if body.RequirePermission == nil && body.BackchannelLogoutURI == nil && body.AccessTokenTTLSeconds == nil {
+	if body.RequirePermission == nil && body.BackchannelLogoutURI == nil && body.AccessTokenTTLSeconds == nil &&
+		body.IDTokenSignedResponseAlg == nil && body.AccessTokenSigningAlg == nil {
 		return badRequest(`Send at least one of "require_permission" (a permission of the catalogue, for example "app.*.login", or "" to let every member of the practice log in), ` +
-			`"backchannel_logout_uri" (an https URL, or "" for none) and "access_token_ttl_seconds" (60 to 3600, or 0 for the server's default).`)
+			`"backchannel_logout_uri" (an https URL, or "" for none), "access_token_ttl_seconds" (60 to 3600, or 0 for the server's default), ` +
+			`"id_token_signed_response_alg" and "access_token_signing_alg" ("RS256" or "ES256").`)
 	}
-	upd := oidc.AppUpdate{RequirePermission: body.RequirePermission, BackchannelLogoutURI: body.BackchannelLogoutURI}
+	upd := oidc.AppUpdate{RequirePermission: body.RequirePermission, BackchannelLogoutURI: body.BackchannelLogoutURI,
+		IDTokenAlg: body.IDTokenSignedResponseAlg, AccessTokenAlg: body.AccessTokenSigningAlg}
 	if body.AccessTokenTTLSeconds != nil {
 		ttl, err := ttlSeconds(*body.AccessTokenTTLSeconds)
 		if err != nil {

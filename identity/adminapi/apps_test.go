@@ -138,7 +138,7 @@ func TestRegisteredApps(t *testing.T) {
 
 			// The code flow works with the registered app.
 			cfg := &oauth2.Config{ClientID: app.ClientID, ClientSecret: app.ClientSecret, RedirectURL: appCB,
-				Endpoint: h.rp.Endpoint(), Scopes: []string{gooidc.ScopeOpenID, gooidc.ScopeOfflineAccess, "email"}}
+				Endpoint: h.rp.Endpoint(), Scopes: []string{gooidc.ScopeOpenID, gooidc.ScopeOfflineAccess, "email", "roles"}}
 			tok, err := h.login("sunrise", "clin@sunrise.example", cfg)
 			if err != nil {
 				t.Fatalf("code flow with the registered app: %v", err)
@@ -152,9 +152,13 @@ func TestRegisteredApps(t *testing.T) {
 				Practice string `json:"practice"`
 				Email    string `json:"email"`
 			}
-			if err := idt.Claims(&claims); err != nil || claims.Practice != "sunrise" || claims.Email != "clin@sunrise.example" ||
+			// The practice comes with the roles scope; email from userinfo.
+			if err := idt.Claims(&claims); err != nil || claims.Practice != "sunrise" || claims.Email != "" ||
 				idt.Subject != h.ids["clin@sunrise.example"] {
 				t.Errorf("ID token claims = %+v (%v), sub %s", claims, err, idt.Subject)
+			}
+			if ui, err := h.rp.UserInfo(h.ctx, oauth2.StaticTokenSource(tok)); err != nil || ui.Email != "clin@sunrise.example" {
+				t.Errorf("userinfo: %+v, %v", ui, err)
 			}
 			if tok.RefreshToken == "" {
 				t.Fatal("no refresh token with offline_access")

@@ -549,6 +549,10 @@ type consoleAppsData struct {
 	BackchannelLogoutURI, AccessTokenTTL  string // as typed: seconds
 	Grants                                map[string]bool
 	Confidential                          bool
+	// IDTokenAlg and AccessTokenAlg are the registration form's choices;
+	// Algorithms lists what may be chosen.
+	IDTokenAlg, AccessTokenAlg string
+	Algorithms                 []string
 }
 
 type consoleAppSecretData struct {
@@ -569,6 +573,13 @@ func (s *Server) renderApps(w http.ResponseWriter, r *http.Request, pr account.P
 	if data.Grants == nil {
 		data.Grants = map[string]bool{"authorization_code": true, "refresh_token": true}
 	}
+	data.Algorithms = []string{oidc.AlgRS256, oidc.AlgES256}
+	if data.IDTokenAlg == "" {
+		data.IDTokenAlg = oidc.AlgRS256
+	}
+	if data.AccessTokenAlg == "" {
+		data.AccessTokenAlg = oidc.AlgES256
+	}
 	s.renderAny(w, r, status, "admin_apps", data)
 }
 
@@ -585,7 +596,7 @@ func (s *Server) consoleApps(w http.ResponseWriter, r *http.Request) {
 		data.Notice = "The app's required permission was saved. Members without it can no longer log in to the app, " +
 			"and their next token refresh is refused."
 	case "tokens":
-		data.Notice = "The app's back-channel logout URI and access-token lifetime were saved. New access tokens get the new lifetime."
+		data.Notice = "The app's back-channel logout URI, access-token lifetime and algorithms were saved. New tokens get the new lifetime and algorithms."
 	}
 	s.renderApps(w, r, pr, http.StatusOK, data)
 }
@@ -606,10 +617,13 @@ func (s *Server) consoleAppRegister(w http.ResponseWriter, r *http.Request) {
 		RequirePermission:    trimTo(r.PostForm.Get("require_permission"), 200),
 		BackchannelLogoutURI: trimTo(r.PostForm.Get("backchannel_logout_uri"), 2100),
 		AccessTokenTTL:       trimTo(r.PostForm.Get("access_token_ttl"), 20),
+		IDTokenAlg:           trimTo(r.PostForm.Get("id_token_signed_response_alg"), 10),
+		AccessTokenAlg:       trimTo(r.PostForm.Get("access_token_signing_alg"), 10),
 		Grants:               map[string]bool{}, Confidential: r.PostForm.Get("kind") != "public"}
 	ttl, ttlErr := formTTL(data.AccessTokenTTL)
 	req := oidc.AppRequest{Name: data.Name, Confidential: data.Confidential, RequirePermission: data.RequirePermission,
-		BackchannelLogoutURI: data.BackchannelLogoutURI, AccessTokenTTL: ttl}
+		BackchannelLogoutURI: data.BackchannelLogoutURI, AccessTokenTTL: ttl,
+		IDTokenAlg: data.IDTokenAlg, AccessTokenAlg: data.AccessTokenAlg}
 	for line := range strings.SplitSeq(data.RedirectURIs, "\n") {
 		if line = strings.TrimSpace(line); line != "" && len(req.RedirectURIs) < 50 {
 			req.RedirectURIs = append(req.RedirectURIs, line)
@@ -744,8 +758,9 @@ func formTTL(v string) (time.Duration, error) {
 	return time.Duration(n) * time.Second, nil
 }
 
-// consoleAppTokens changes an app's back-channel logout URI ("" for none)
-// and access-token lifetime (seconds; "" or 0 for the server's default).
+// consoleAppTokens changes an app's back-channel logout URI ("" for none),
+// access-token lifetime (seconds; "" or 0 for the server's default) and,
+// when the form sends them, its token algorithms.
 func (s *Server) consoleAppTokens(w http.ResponseWriter, r *http.Request) {
 	pr, ok := s.consoleAllowed(w, r, permManageApps)
 	if !ok {
@@ -757,8 +772,16 @@ func (s *Server) consoleAppTokens(w http.ResponseWriter, r *http.Request) {
 	uri := trimTo(r.PostForm.Get("backchannel_logout_uri"), 2100)
 	ttl, err := formTTL(trimTo(r.PostForm.Get("access_token_ttl"), 20))
 	if err == nil {
-		_, err = s.d.OIDC.UpdateApp(r.Context(), pr.Practice.ID, r.PathValue("client_id"), pr.Member.ID,
-			oidc.AppUpdate{BackchannelLogoutURI: &uri, AccessTokenTTL: &ttl}, s.meta(r))
+		upd := oidc.AppUpdate{BackchannelLogoutURI: &uri, AccessTokenTTL: &ttl}
+		if _, ok := r.PostForm["id_token_signed_response_alg"]; ok {
+			v := trimTo(r.PostForm.Get("id_token_signed_response_alg"), 10)
+			upd.IDTokenAlg = &v
+		}
+		if _, ok := r.PostForm["access_token_signing_alg"]; ok {
+			v := trimTo(r.PostForm.Get("access_token_signing_alg"), 10)
+			upd.AccessTokenAlg = &v
+		}
+		_, err = s.d.OIDC.UpdateApp(r.Context(), pr.Practice.ID, r.PathValue("client_id"), pr.Member.ID, upd, s.meta(r))
 	}
 	if err != nil {
 		s.consoleFail(w, r, pr, err, s.appsLink(pr))

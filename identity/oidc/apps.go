@@ -77,6 +77,11 @@ type AppRequest struct {
 	// config.MinAccessTokenTTL to config.MaxAccessTokenTTL; 0 means the
 	// provider's default.
 	AccessTokenTTL time.Duration
+	// IDTokenAlg (id_token_signed_response_alg) signs the app's ID and
+	// logout tokens: RS256 (default when "") or ES256. AccessTokenAlg signs
+	// its access tokens: ES256 (default when "") or RS256.
+	IDTokenAlg     string
+	AccessTokenAlg string
 }
 
 // AppUpdate is a change to a registered app; nil fields stay as they are.
@@ -84,6 +89,16 @@ type AppUpdate struct {
 	RequirePermission    *string
 	BackchannelLogoutURI *string
 	AccessTokenTTL       *time.Duration
+	IDTokenAlg           *string
+	AccessTokenAlg       *string
+}
+
+// CheckSigningAlg checks an app's token algorithm: ES256 or RS256.
+func CheckSigningAlg(what, alg string) error {
+	if alg != AlgES256 && alg != AlgRS256 {
+		return fmt.Errorf("%w: %s %q is not offered; use ES256 or RS256", ErrInvalidApp, what, truncateURI(alg))
+	}
+	return nil
 }
 
 type appEntry struct {
@@ -154,7 +169,8 @@ func (p *Provider) lookupClient(ctx context.Context, id string) (*client, error)
 // appClient turns a stored app into a client bound to its practice.
 func (p *Provider) appClient(a store.App) (*client, error) {
 	cfg := ClientConfig{ID: a.ClientID, RedirectURIs: a.RedirectURIs, GrantTypes: a.GrantTypes, Practice: a.PracticeSlug,
-		RequirePermission: a.RequirePermission, BackchannelLogoutURI: a.BackchannelLogoutURI, AccessTokenTTL: a.AccessTokenTTL}
+		RequirePermission: a.RequirePermission, BackchannelLogoutURI: a.BackchannelLogoutURI, AccessTokenTTL: a.AccessTokenTTL,
+		IDTokenAlg: a.IDTokenAlg, AccessTokenAlg: a.AccessTokenAlg}
 	if a.Confidential {
 		if len(a.SecretHash) != sha256.Size {
 			return nil, fmt.Errorf("oidc: app %q has no usable secret hash", a.ClientID)
@@ -275,6 +291,18 @@ func checkAppRequest(req AppRequest) (AppRequest, error) {
 	if err := CheckAccessTokenTTL(req.AccessTokenTTL); err != nil {
 		return req, err
 	}
+	if req.IDTokenAlg == "" {
+		req.IDTokenAlg = AlgRS256
+	}
+	if req.AccessTokenAlg == "" {
+		req.AccessTokenAlg = AlgES256
+	}
+	if err := CheckSigningAlg("id_token_signed_response_alg", req.IDTokenAlg); err != nil {
+		return req, err
+	}
+	if err := CheckSigningAlg("access_token_signing_alg", req.AccessTokenAlg); err != nil {
+		return req, err
+	}
 	if len(req.GrantTypes) == 0 {
 		req.GrantTypes = []string{string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken)}
 	}
@@ -354,9 +382,9 @@ func describeApp(a store.App) string {
 	if a.Confidential {
 		kind = "confidential"
 	}
-	return fmt.Sprintf("name=%q kind=%s grants=%s redirect_uris=%s require_permission=%s backchannel_logout_uri=%s access_token_ttl=%s",
+	return fmt.Sprintf("name=%q kind=%s grants=%s redirect_uris=%s require_permission=%s backchannel_logout_uri=%s access_token_ttl=%s id_token_signed_response_alg=%s access_token_signing_alg=%s",
 		a.Name, kind, strings.Join(a.GrantTypes, ","), strings.Join(a.RedirectURIs, ","), a.RequirePermission,
-		a.BackchannelLogoutURI, describeTTL(a.AccessTokenTTL))
+		a.BackchannelLogoutURI, describeTTL(a.AccessTokenTTL), a.IDTokenAlg, a.AccessTokenAlg)
 }
 
 // describeTTL is an app's access-token lifetime for the audit trail.
@@ -389,7 +417,8 @@ func (p *Provider) RegisterApp(ctx context.Context, practiceID, actorID string, 
 	a := store.App{ClientID: AppClientPrefix + p.randomToken(16), PracticeID: practiceID, Name: req.Name,
 		RedirectURIs: req.RedirectURIs, GrantTypes: req.GrantTypes, Confidential: req.Confidential,
 		RequirePermission: req.RequirePermission, BackchannelLogoutURI: req.BackchannelLogoutURI,
-		AccessTokenTTL: req.AccessTokenTTL, CreatedBy: actorID, CreatedAt: now, UpdatedAt: now}
+		AccessTokenTTL: req.AccessTokenTTL, IDTokenAlg: req.IDTokenAlg, AccessTokenAlg: req.AccessTokenAlg,
+		CreatedBy: actorID, CreatedAt: now, UpdatedAt: now}
 	var secret string
 	if a.Confidential {
 		secret, a.SecretHash = p.newAppSecret()
@@ -461,8 +490,8 @@ func (p *Provider) SetAppPermission(ctx context.Context, practiceID, clientID, a
 }
 
 // UpdateApp changes what can be changed of a registered app after
-// registration: the permission it requires, its back-channel logout URI and
-// its access-token lifetime. Every field is checked before anything is
+// registration: the permission it requires, its back-channel logout URI,
+// its access-token lifetime and its token signing algorithms. Every field is checked before anything is
 // written; the changes are made in one transaction. They take effect at once
 // in this process and within AppCacheTTL on every other: from then on a
 // member without the required permission gets no code and their next
@@ -483,6 +512,16 @@ func (p *Provider) UpdateApp(ctx context.Context, practiceID, clientID, actorID 
 	}
 	if upd.AccessTokenTTL != nil {
 		if err := CheckAccessTokenTTL(*upd.AccessTokenTTL); err != nil {
+			return store.App{}, err
+		}
+	}
+	if upd.IDTokenAlg != nil {
+		if err := CheckSigningAlg("id_token_signed_response_alg", *upd.IDTokenAlg); err != nil {
+			return store.App{}, err
+		}
+	}
+	if upd.AccessTokenAlg != nil {
+		if err := CheckSigningAlg("access_token_signing_alg", *upd.AccessTokenAlg); err != nil {
 			return store.App{}, err
 		}
 	}
@@ -510,6 +549,24 @@ func (p *Provider) UpdateApp(ctx context.Context, practiceID, clientID, actorID 
 				return err
 			}
 			before, after = append(before, "access_token_ttl="+describeTTL(a.AccessTokenTTL)), append(after, "access_token_ttl="+describeTTL(*v))
+		}
+		idAlg, atAlg := a.IDTokenAlg, a.AccessTokenAlg
+		if v := upd.IDTokenAlg; v != nil {
+			idAlg = *v
+		}
+		if v := upd.AccessTokenAlg; v != nil {
+			atAlg = *v
+		}
+		if idAlg != a.IDTokenAlg || atAlg != a.AccessTokenAlg {
+			if err := tx.SetAppSigningAlgs(ctx, practiceID, clientID, idAlg, atAlg, now); err != nil {
+				return err
+			}
+			if idAlg != a.IDTokenAlg {
+				before, after = append(before, "id_token_signed_response_alg="+a.IDTokenAlg), append(after, "id_token_signed_response_alg="+idAlg)
+			}
+			if atAlg != a.AccessTokenAlg {
+				before, after = append(before, "access_token_signing_alg="+a.AccessTokenAlg), append(after, "access_token_signing_alg="+atAlg)
+			}
 		}
 		if len(after) == 0 {
 			return nil // nothing changes, nothing to audit

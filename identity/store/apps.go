@@ -38,11 +38,17 @@ type App struct {
 	// AccessTokenTTL is the lifetime of access tokens issued to the app;
 	// 0 means the provider's default. Stored in microseconds.
 	AccessTokenTTL time.Duration
+	// IDTokenAlg signs the app's ID and logout tokens
+	// (id_token_signed_response_alg) and AccessTokenAlg its access tokens:
+	// "ES256" or "RS256". "" on creation stores the defaults, RS256 and
+	// ES256.
+	IDTokenAlg     string
+	AccessTokenAlg string
 }
 
 const appColumns = `a.client_id, a.practice_id, p.slug, a.name, a.redirect_uris, a.grant_types, a.confidential,
 	a.secret_hash, a.created_by, a.created_at, a.updated_at, a.secret_rotated_at, a.removed_at, a.require_permission,
-	a.backchannel_logout_uri, a.access_token_ttl`
+	a.backchannel_logout_uri, a.access_token_ttl, a.id_token_signed_response_alg, a.access_token_signing_alg`
 
 // CreateApp registers a. ErrConflict means the client ID is taken.
 func (s *Store) CreateApp(ctx context.Context, a App) error {
@@ -56,11 +62,12 @@ func (s *Store) CreateApp(ctx context.Context, a App) error {
 	}
 	_, err = s.exec(ctx, `INSERT INTO practice_apps (client_id, practice_id, name, redirect_uris, grant_types,
 		confidential, secret_hash, created_by, created_at, updated_at, secret_rotated_at, require_permission,
-		backchannel_logout_uri, access_token_ttl)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		backchannel_logout_uri, access_token_ttl, id_token_signed_response_alg, access_token_signing_alg)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		a.ClientID, a.PracticeID, a.Name, string(uris), string(grants), b2i(a.Confidential), a.SecretHash,
 		a.CreatedBy, micros(a.CreatedAt), micros(a.UpdatedAt), nullMicros(a.SecretRotatedAt), a.RequirePermission,
-		a.BackchannelLogoutURI, a.AccessTokenTTL.Microseconds())
+		a.BackchannelLogoutURI, a.AccessTokenTTL.Microseconds(), orDefault(a.IDTokenAlg, "RS256"),
+		orDefault(a.AccessTokenAlg, "ES256"))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("app %q: %w", a.ClientID, ErrConflict)
 	}
@@ -117,7 +124,7 @@ func scanApp(r rowScanner) (App, error) {
 	)
 	err := r.Scan(&a.ClientID, &a.PracticeID, &a.PracticeSlug, &a.Name, &uris, &grants, &confidential, &a.SecretHash,
 		&a.CreatedBy, &created, &updated, &rotated, &removed, &a.RequirePermission,
-		&a.BackchannelLogoutURI, &ttl)
+		&a.BackchannelLogoutURI, &ttl, &a.IDTokenAlg, &a.AccessTokenAlg)
 	if err != nil {
 		return App{}, notFound(err, "app")
 	}
@@ -166,6 +173,22 @@ func (s *Store) SetAppAccessTokenTTL(ctx context.Context, practiceID, clientID s
 	return s.expectOne(s.exec(ctx, `UPDATE practice_apps SET access_token_ttl = $1, updated_at = $2
 		WHERE practice_id = $3 AND client_id = $4 AND removed_at IS NULL`,
 		ttl.Microseconds(), micros(at), practiceID, clientID))("set app access_token_ttl")
+}
+
+// SetAppSigningAlgs replaces the algorithms of a registered app's ID tokens
+// and access tokens.
+func (s *Store) SetAppSigningAlgs(ctx context.Context, practiceID, clientID, idTokenAlg, accessTokenAlg string, at time.Time) error {
+	return s.expectOne(s.exec(ctx, `UPDATE practice_apps SET id_token_signed_response_alg = $1,
+		access_token_signing_alg = $2, updated_at = $3
+		WHERE practice_id = $4 AND client_id = $5 AND removed_at IS NULL`,
+		idTokenAlg, accessTokenAlg, micros(at), practiceID, clientID))("set app signing algorithms")
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }
 
 // RemoveApp marks a registered app removed (its secret hash is dropped) and

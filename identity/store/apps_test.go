@@ -189,3 +189,41 @@ func TestPublicAppRedirectURIs(t *testing.T) {
 		}
 	})
 }
+
+// A registered app's signing algorithms default to RS256 (ID tokens) and
+// ES256 (access tokens) on creation, survive a round trip on both engines
+// and change only in the app's practice.
+func TestPracticeAppSigningAlgs(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		p := seedPractice(t, s, "sunrise")
+		q := seedPractice(t, s, "moonrise")
+		for _, a := range []store.App{
+			{ClientID: "app_1", PracticeID: p.ID, Name: "Default", RedirectURIs: []string{"https://s.example/cb"},
+				GrantTypes: []string{"authorization_code"}, CreatedAt: t0, UpdatedAt: t0},
+			{ClientID: "app_2", PracticeID: p.ID, Name: "Chosen", RedirectURIs: []string{"https://t.example/cb"},
+				GrantTypes: []string{"authorization_code"}, CreatedAt: t0, UpdatedAt: t0, IDTokenAlg: "ES256", AccessTokenAlg: "RS256"},
+		} {
+			if err := s.CreateApp(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, tc := range []struct{ id, idAlg, atAlg string }{{"app_1", "RS256", "ES256"}, {"app_2", "ES256", "RS256"}} {
+			got, err := s.AppByClientID(ctx, tc.id)
+			if err != nil || got.IDTokenAlg != tc.idAlg || got.AccessTokenAlg != tc.atAlg {
+				t.Errorf("AppByClientID(%s) = %s/%s, %v; want %s/%s", tc.id, got.IDTokenAlg, got.AccessTokenAlg, err, tc.idAlg, tc.atAlg)
+			}
+		}
+		at := t0.Add(time.Minute)
+		if err := s.SetAppSigningAlgs(ctx, q.ID, "app_1", "ES256", "ES256", at); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("setting another practice's app's algorithms: %v", err)
+		}
+		if err := s.SetAppSigningAlgs(ctx, p.ID, "app_1", "ES256", "RS256", at); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.PracticeApp(ctx, p.ID, "app_1"); err != nil || got.IDTokenAlg != "ES256" || got.AccessTokenAlg != "RS256" ||
+			!got.UpdatedAt.Equal(at) {
+			t.Errorf("after SetAppSigningAlgs: %+v, %v", got, err)
+		}
+	})
+}
