@@ -164,6 +164,7 @@ func newEnvDeps(t testing.TB, engine store.Engine, clock *accounttest.Clock, twe
 				// (conformance_test.go).
 				{ID: "basic", Secret: ehrSecret, RedirectURIs: []string{basicCB}, PKCEOptional: true},
 				{ID: "inverse", Secret: ehrSecret, RedirectURIs: []string{ehrCB}, IDTokenAlg: "ES256", AccessTokenAlg: "RS256"},
+				{ID: "ecdsa", Secret: ehrSecret, RedirectURIs: []string{ehrCB}, IDTokenAlg: "ES256"},
 			}})
 	if err != nil {
 		t.Fatal(err)
