@@ -445,3 +445,60 @@ func TestBasicPlanByHand(t *testing.T) {
 		t.Errorf("nonce = %q", idt.Nonce)
 	}
 }
+
+// TestAuthorizePOSTAndUserinfoVariants: oidcc-ensure-post-request-succeeds
+// (the authorization request as a form POST from the suite's own origin)
+// and oidcc-userinfo-get, -post-header, -post-body.
+func TestAuthorizePOSTAndUserinfoVariants(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	c := e.browser()
+	q := url.Values{"client_id": {"basic"}, "redirect_uri": {basicCB}, "response_type": {"code"},
+		"scope": {"openid profile"}, "state": {"st4te"}, "nonce": {"n0nce"}, "practice": {"sunrise"}}
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/oauth2/authorize", strings.NewReader(q.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://www.certification.openid.net")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := ""
+	if next, resp := e.follow(c, resp); next == nil || next.Query().Get("code") == "" {
+		t.Fatalf("flow after POST authorize: %v %d", next, resp.StatusCode)
+	} else {
+		code = next.Query().Get("code")
+	}
+	status, body := e.postForm("/oauth2/token", url.Values{"grant_type": {"authorization_code"}, "code": {code},
+		"redirect_uri": {basicCB}}, "basic", ehrSecret)
+	at, _ := body["access_token"].(string)
+	if status != http.StatusOK || at == "" {
+		t.Fatalf("token: %d %v", status, body)
+	}
+	for _, tc := range []struct {
+		name, method string
+		header, body bool
+	}{{"get", http.MethodGet, true, false}, {"post-header", http.MethodPost, true, false}, {"post-body", http.MethodPost, false, true}} {
+		var rd *strings.Reader
+		if tc.body {
+			rd = strings.NewReader(url.Values{"access_token": {at}}.Encode())
+		} else {
+			rd = strings.NewReader("")
+		}
+		req, _ := http.NewRequest(tc.method, e.srv.URL+"/oauth2/userinfo", rd)
+		if tc.body {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		if tc.header {
+			req.Header.Set("Authorization", "Bearer "+at)
+		}
+		resp, err := e.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ui map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&ui)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || ui["sub"] != e.ownerID || ui["name"] == nil {
+			t.Errorf("userinfo %s: %d %v", tc.name, resp.StatusCode, ui)
+		}
+	}
+}

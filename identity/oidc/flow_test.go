@@ -251,7 +251,12 @@ func (e *env) postLogin(c *http.Client, authRequest, email, pw string) *http.Res
 // to the app (or the first response that is not a redirect within frontdesk).
 func (e *env) flow(c *http.Client, authURL string) (*url.URL, *http.Response) {
 	e.t.Helper()
-	resp := e.get(c, authURL)
+	return e.follow(c, e.get(c, authURL))
+}
+
+// follow continues the browser part of the code flow from resp.
+func (e *env) follow(c *http.Client, resp *http.Response) (*url.URL, *http.Response) {
+	e.t.Helper()
 	for range 6 {
 		if resp.StatusCode/100 != 3 {
 			return nil, resp
