@@ -419,30 +419,138 @@ func TestSigningAlgorithmsPerClient(t *testing.T) {
 	}
 }
 
-// TestBasicPlanByHand: oidcc-server as the suite drives it, by hand: an
-// authorize URL with scope=openid, state and nonce and no PKCE, the code
-// redeemed with client_secret_basic and no code_verifier; the ID token
-// verifies with go-oidc's default (RS256) verifier.
+// TestBasicPlanByHand: modules of the Basic plan as the suite drives them,
+// by hand, in both modes (the exempt client "basic" without PKCE, the
+// default client "ehr" with PKCE): an authorize URL with the module's
+// parameters, the code redeemed with client_secret_basic (or _post), the ID
+// token verified with go-oidc's default (RS256) verifier; then, in the same
+// browser, oidcc-id-token-hint (prompt=none with the ID token as hint).
 func TestBasicPlanByHand(t *testing.T) {
 	e := newEnv(t, store.SQLite)
-	q := url.Values{"client_id": {"basic"}, "redirect_uri": {basicCB}, "response_type": {"code"},
-		"scope": {"openid"}, "state": {"st4te"}, "nonce": {"n0nce"}, "practice": {"sunrise"}}
-	loc, resp := e.flow(e.browser(), e.authorizeURL(q))
-	if loc == nil || loc.Query().Get("code") == "" {
-		t.Fatalf("flow: %v %v", loc, resp.StatusCode)
+	for _, mode := range []struct {
+		client, redirect string
+		pkce             bool
+	}{{"basic", basicCB, false}, {"ehr", ehrCB, true}} {
+		for _, tc := range []struct {
+			module string
+			extra  url.Values
+			post   bool // client_secret_post
+			nonce  bool
+		}{
+			{module: "oidcc-server", nonce: true},
+			{module: "oidcc-ensure-other-scope-order-succeeds", extra: url.Values{"scope": {"email openid"}}, nonce: true},
+			{module: "oidcc-display-page", extra: url.Values{"display": {"page"}}, nonce: true},
+			{module: "oidcc-display-popup", extra: url.Values{"display": {"popup"}}, nonce: true},
+			{module: "oidcc-ui-locales", extra: url.Values{"ui_locales": {"se"}}, nonce: true},
+			{module: "oidcc-claims-locales", extra: url.Values{"claims_locales": {"se"}}, nonce: true},
+			{module: "oidcc-ensure-request-with-unknown-parameter-succeeds", extra: url.Values{"extra": {"foobar"}}, nonce: true},
+			{module: "oidcc-scope-all", extra: url.Values{"scope": {"openid profile email address phone"}}, nonce: true},
+			{module: "oidcc-server-client-secret-post", post: true, nonce: true},
+			// Without PKCE a nonce is required (issue 19 point 1): this module
+			// runs only with PKCE; docs/conformance.md says why.
+			{module: "oidcc-ensure-request-without-nonce-succeeds-for-code-flow"},
+		} {
+			if !tc.nonce && !mode.pkce {
+				continue
+			}
+			name := tc.module + " " + mode.client
+			q := url.Values{"client_id": {mode.client}, "redirect_uri": {mode.redirect}, "response_type": {"code"},
+				"scope": {"openid"}, "state": {"st4te"}, "practice": {"sunrise"}}
+			if tc.nonce {
+				q.Set("nonce", "n0nce")
+			}
+			verifier := oauth2.GenerateVerifier()
+			if mode.pkce {
+				q.Set("code_challenge", oauth2.S256ChallengeFromVerifier(verifier))
+				q.Set("code_challenge_method", "S256")
+			}
+			for k, v := range tc.extra {
+				q[k] = v
+			}
+			browser := e.browser()
+			loc, resp := e.flow(browser, e.authorizeURL(q))
+			if loc == nil || loc.Query().Get("code") == "" || loc.Query().Get("state") != "st4te" {
+				t.Errorf("%s: flow ended at %v (%d)", name, loc, resp.StatusCode)
+				continue
+			}
+			form := url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")}, "redirect_uri": {mode.redirect}}
+			if mode.pkce {
+				form.Set("code_verifier", verifier)
+			}
+			user := mode.client
+			if tc.post {
+				form.Set("client_id", mode.client)
+				form.Set("client_secret", ehrSecret)
+				user = ""
+			}
+			status, body := e.postForm("/oauth2/token", form, user, ehrSecret)
+			raw, _ := body["id_token"].(string)
+			if status != http.StatusOK || raw == "" {
+				t.Errorf("%s: token: %d %v", name, status, body)
+				continue
+			}
+			idt, err := e.rp.Verifier(&gooidc.Config{ClientID: mode.client}).Verify(e.ctx, raw)
+			if err != nil {
+				t.Errorf("%s: ID token: %v", name, err)
+				continue
+			}
+			if want := map[bool]string{true: "n0nce"}[tc.nonce]; idt.Nonce != want {
+				t.Errorf("%s: nonce = %q, want %q", name, idt.Nonce, want)
+			}
+			if tc.module != "oidcc-server" {
+				continue
+			}
+			// oidcc-id-token-hint: prompt=none with the ID token as hint, in the
+			// browser that logged in, goes straight back with a code.
+			q.Set("prompt", "none")
+			q.Set("id_token_hint", raw)
+			if mode.pkce {
+				verifier = oauth2.GenerateVerifier()
+				q.Set("code_challenge", oauth2.S256ChallengeFromVerifier(verifier))
+			}
+			if loc, resp := e.flow(browser, e.authorizeURL(q)); loc == nil || loc.Query().Get("code") == "" {
+				t.Errorf("oidcc-id-token-hint %s: %d %v", mode.client, resp.StatusCode, loc)
+			}
+		}
 	}
-	status, body := e.postForm("/oauth2/token", url.Values{"grant_type": {"authorization_code"},
-		"code": {loc.Query().Get("code")}, "redirect_uri": {basicCB}}, "basic", ehrSecret)
-	if status != http.StatusOK {
-		t.Fatalf("token: %d %v", status, body)
-	}
-	raw, _ := body["id_token"].(string)
-	idt, err := e.rp.Verifier(&gooidc.Config{ClientID: "basic"}).Verify(e.ctx, raw)
-	if err != nil {
-		t.Fatalf("ID token: %v", err)
-	}
-	if idt.Nonce != "n0nce" {
-		t.Errorf("nonce = %q", idt.Nonce)
+}
+
+// TestAuthorizeErrorPages: oidcc-ensure-registered-redirect-uri,
+// oidcc-ensure-redirect-uri-in-authorization-request and
+// oidcc-response-type-missing: the suite accepts an error page (the tester
+// uploads a screenshot) or, once the redirect URI is trusted, an error
+// redirected to it. frontdesk never redirects to an unregistered or missing
+// redirect URI.
+func TestAuthorizeErrorPages(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	for _, tc := range []struct {
+		module string
+		change func(url.Values)
+		page   bool   // an error page, no redirect
+		want   string // else the error at the client
+	}{
+		{"oidcc-ensure-registered-redirect-uri", func(q url.Values) { q.Set("redirect_uri", "https://evil.example/cb") }, true, ""},
+		{"oidcc-ensure-redirect-uri-in-authorization-request", func(q url.Values) { q.Del("redirect_uri") }, true, ""},
+		{"oidcc-response-type-missing", func(q url.Values) { q.Del("response_type") }, true, ""},
+		// Not a Basic-plan module: the library refuses a response type the
+		// client may not use before frontdesk sees the request.
+		{"response_type=token", func(q url.Values) { q.Set("response_type", "token") }, true, ""},
+	} {
+		q := baseAuthParams("ehr", ehrCB, oauth2.GenerateVerifier())
+		q.Set("nonce", "n0nce")
+		tc.change(q)
+		resp := e.get(e.browser(), e.authorizeURL(q))
+		body := readBody(resp)
+		loc, err := resp.Location()
+		switch {
+		case tc.page && err == nil:
+			t.Errorf("%s: redirected to %s, want an error page", tc.module, loc)
+		case tc.page && resp.StatusCode != http.StatusBadRequest:
+			t.Errorf("%s: %d %s, want 400", tc.module, resp.StatusCode, body)
+		case !tc.page && (err != nil || !strings.HasPrefix(loc.String(), ehrCB) || loc.Query().Get("state") != "st4te" ||
+			loc.Query().Get("error") != tc.want && loc.Query().Get("error") != "invalid_request"):
+			t.Errorf("%s: %d %v, want error %s at the client", tc.module, resp.StatusCode, loc, tc.want)
+		}
 	}
 }
 

@@ -203,8 +203,14 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 // Authorize, which answers it with request_not_supported at the client's
 // redirect URI (the library would show an error page instead, leaving the
 // client waiting). The request object itself is never read.
+//
+// A request without redirect_uri is refused here as invalid_request (a 400
+// page), where the library would answer it with a 500 server_error.
 func (s *server) VerifyAuthRequest(ctx context.Context, r *op.Request[oidc.AuthRequest]) (*op.ClientRequest[oidc.AuthRequest], error) {
 	r.Data.RequestParam = ""
+	if r.Data.RedirectURI == "" {
+		return nil, oidc.ErrInvalidRequest().WithDescription("redirect_uri is required")
+	}
 	return s.LegacyServer.VerifyAuthRequest(ctx, r)
 }
 
