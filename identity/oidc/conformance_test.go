@@ -610,3 +610,54 @@ func TestAuthorizePOSTAndUserinfoVariants(t *testing.T) {
 		}
 	}
 }
+
+// TestRPInitiatedLogoutModules: the RP-initiated logout plan's modules with a
+// valid id_token_hint: where the browser lands, with or without state and
+// post_logout_redirect_uri, and that a modified hint ends nothing.
+func TestRPInitiatedLogoutModules(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	for _, tc := range []struct {
+		module   string
+		uri      string
+		state    string
+		modify   bool
+		want     string // Location prefix; "" for a 400
+		loggedIn bool   // still signed in afterwards
+	}{
+		{module: "oidcc-rp-initiated-logout", uri: "https://ehr.example/bye", state: "s1", want: "https://ehr.example/bye?state=s1"},
+		{module: "oidcc-rp-initiated-logout-no-state", uri: "https://ehr.example/bye", want: "https://ehr.example/bye"},
+		{module: "oidcc-rp-initiated-logout-no-post-logout-redirect-uri", want: e.srv.URL + "/"},
+		{module: "oidcc-rp-initiated-logout-only-state", state: "s1", want: e.srv.URL + "/"},
+		{module: "oidcc-rp-initiated-logout-modified-id-token-hint", uri: "https://ehr.example/bye", state: "s1", modify: true, loggedIn: true},
+	} {
+		b, tok, _ := e.loggedInApp()
+		hint := tok.Extra("id_token").(string)
+		if tc.modify {
+			// Another payload under the same signature.
+			parts := strings.Split(hint, ".")
+			other := strings.Split(tok.AccessToken, ".")
+			hint = parts[0] + "." + other[1] + "." + parts[2]
+		}
+		q := url.Values{"id_token_hint": {hint}}
+		if tc.uri != "" {
+			q.Set("post_logout_redirect_uri", tc.uri)
+		}
+		if tc.state != "" {
+			q.Set("state", tc.state)
+		}
+		resp := e.get(b, "/oauth2/end_session?"+q.Encode())
+		_ = resp.Body.Close()
+		loc := resp.Header.Get("Location")
+		switch {
+		case tc.want == "" && resp.StatusCode != http.StatusBadRequest:
+			t.Errorf("%s: %d to %q, want 400", tc.module, resp.StatusCode, loc)
+		case tc.want != "" && (resp.StatusCode/100 != 3 || !strings.HasPrefix(loc, tc.want)):
+			t.Errorf("%s: %d to %q, want a redirect to %s", tc.module, resp.StatusCode, loc, tc.want)
+		case tc.want != "" && tc.state == "" && strings.Contains(loc, "state="):
+			t.Errorf("%s: redirect %q carries a state nobody sent", tc.module, loc)
+		}
+		if got := e.signedIn(b); got != tc.loggedIn {
+			t.Errorf("%s: signed in afterwards = %v, want %v", tc.module, got, tc.loggedIn)
+		}
+	}
+}
