@@ -145,11 +145,11 @@ func TestConformanceBasicPlanWithoutPKCE(t *testing.T) {
 		t.Error("code_verifier accepted for a request that had no code_challenge")
 	}
 	// The exempt client may still use PKCE, and then it is checked.
-	code, verifier, _ := e.login(e.browser(), cfg)
+	code, _, _ = e.login(e.browser(), cfg)
 	if _, err := cfg.Exchange(e.tokenCtx(), code); err == nil {
 		t.Error("exempt client that sent a code_challenge exchanged without code_verifier")
 	}
-	code, verifier, _ = e.login(e.browser(), cfg)
+	code, verifier, _ := e.login(e.browser(), cfg)
 	if _, err := cfg.Exchange(e.tokenCtx(), code, oauth2.VerifierOption(verifier)); err != nil {
 		t.Errorf("exempt client with PKCE: %v", err)
 	}
