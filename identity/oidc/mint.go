@@ -187,6 +187,12 @@ func (p *Provider) accessTokenClaims(g *grant, now time.Time, ttl time.Duration)
 	c := &accessTokenClaims{Issuer: p.issuer, Subject: g.subject, Audience: []string{g.client.cfg.ID},
 		Expiration: now.Add(ttl).Unix(), IssuedAt: now.Unix(), NotBefore: now.Unix(), AuthTime: oidcTime(g.authTime),
 		AMR: g.amr, ClientID: g.client.cfg.ID, JWTID: p.d.NewID(), Scope: strings.Join(g.scopes, " ")}
+	if g.familyID != "" {
+		// The jti names the grant, so revoking the grant (the refresh
+		// family: refresh-token revocation, code or refresh replay) ends
+		// this token too (store.CheckAccessToken).
+		c.JWTID = store.GrantJTI(g.familyID, c.JWTID)
+	}
 	if g.practice.ID != "" {
 		c.SessionID = g.sid
 		c.practiceClaims = g.practiceClaims()

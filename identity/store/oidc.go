@@ -313,10 +313,21 @@ func (s *Store) UseRefreshToken(ctx context.Context, tokenHash []byte, now time.
 	return t, nil
 }
 
-// RevokeRefreshFamily revokes every token of a family and reports how many
-// were still unrevoked.
+// RevokeRefreshFamily revokes a grant: every refresh token of the family
+// and every access token issued under it (their jti names the grant, see
+// GrantJTI), in one transaction. It reports how many refresh tokens were
+// still unrevoked.
 func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) (int64, error) {
-	return s.revokeRefresh(ctx, `family_id = $2`, familyID, now)
+	var n int64
+	err := s.InTx(ctx, func(tx *Store) error {
+		if err := tx.revokeGrantAccessTokens(ctx, familyID, now); err != nil {
+			return err
+		}
+		var err error
+		n, err = tx.revokeRefresh(ctx, `family_id = $2`, familyID, now)
+		return err
+	})
+	return n, err
 }
 
 // RevokeSessionRefreshTokens revokes every refresh token issued under a
@@ -358,10 +369,11 @@ func (s *Store) RevokeAccessToken(ctx context.Context, jti string, expires time.
 	return nil
 }
 
-// AccessTokenRevoked reports whether the access token with this jti was revoked.
+// AccessTokenRevoked reports whether the access token with this jti was
+// revoked, by itself or with its grant. CheckAccessToken is the full check.
 func (s *Store) AccessTokenRevoked(ctx context.Context, jti string) (bool, error) {
 	var n int
-	err := s.queryRow(ctx, `SELECT COUNT(*) FROM oidc_revoked_tokens WHERE jti = $1`, jti).Scan(&n)
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM oidc_revoked_tokens WHERE jti IN ($1, $2)`, jti, grantMarker(jti)).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("store: access token revoked: %w", err)
 	}
