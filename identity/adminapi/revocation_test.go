@@ -33,6 +33,19 @@ type signedIn struct {
 	tok      *oauth2.Token
 	code     string
 	verifier string
+	// refreshed is an access token from a refresh grant of the same login
+	// (set by refresh; tok.RefreshToken is then the rotated one).
+	refreshed string
+}
+
+// refresh redeems the login's refresh token once.
+func (s *signedIn) refresh(t testing.TB, ctx context.Context) {
+	t.Helper()
+	next, err := s.cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: s.tok.RefreshToken}).Token()
+	if err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	s.refreshed, s.tok.RefreshToken = next.AccessToken, next.RefreshToken
 }
 
 // signIn runs the real authorization-code flow (PKCE, go-oidc + x/oauth2)
@@ -43,10 +56,18 @@ func (h *harness) signIn(email string) *signedIn {
 	c := *h.srv.Client()
 	c.Jar = jar
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return h.signInWith(&c, email)
+}
+
+// signInWith is signIn in the browser c, with extra authorization
+// parameters.
+func (h *harness) signInWith(c *http.Client, email string, extra ...oauth2.AuthCodeOption) *signedIn {
+	h.t.Helper()
 	cfg := &oauth2.Config{ClientID: "console", ClientSecret: consoleSecret, RedirectURL: consoleCB, Endpoint: h.rp.Endpoint(),
 		Scopes: []string{gooidc.ScopeOpenID, gooidc.ScopeOfflineAccess}}
 	verifier := oauth2.GenerateVerifier()
-	next := cfg.AuthCodeURL("st4te", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("practice", "sunrise"))
+	next := cfg.AuthCodeURL("st4te", append([]oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier),
+		oauth2.SetAuthURLParam("practice", "sunrise")}, extra...)...)
 	for range 8 {
 		resp, err := c.Get(next)
 		if err != nil {
@@ -80,7 +101,7 @@ func (h *harness) signIn(email string) *signedIn {
 			if tok.RefreshToken == "" {
 				h.t.Fatal("no refresh token for offline_access")
 			}
-			return &signedIn{browser: &c, cfg: cfg, tok: tok, code: code, verifier: verifier}
+			return &signedIn{browser: c, cfg: cfg, tok: tok, code: code, verifier: verifier}
 		}
 		next = loc.String()
 	}
@@ -201,10 +222,13 @@ func TestRevocationIsHonouredEverywhere(t *testing.T) {
 				before func(t *testing.T, m member) string
 				// end ends the token's life; state is what before returned.
 				end func(t *testing.T, m member, s *signedIn, state string)
+				// refreshedLives: the access token the login's refresh
+				// token minted is not ended with it.
+				refreshedLives bool
 			}{
 				{name: "RFC 7009 revocation of the access token (F3)", end: func(t *testing.T, _ member, s *signedIn, _ string) {
 					revoke(t, hc, h.srv.URL, s.tok.AccessToken, "access_token")
-				}},
+				}, refreshedLives: true},
 				{name: "RFC 7009 revocation of its refresh token", end: func(t *testing.T, _ member, s *signedIn, _ string) {
 					revoke(t, hc, h.srv.URL, s.tok.RefreshToken, "refresh_token")
 				}},
@@ -267,14 +291,24 @@ func TestRevocationIsHonouredEverywhere(t *testing.T) {
 						state = tc.before(t, m)
 					}
 					s := h.signIn(email)
+					s.refresh(t, h.ctx)
 					// Warm the admin API's verification cache first: it must
 					// not hide the end.
-					if l := probe(t, hc, h.srv.URL, s.tok.AccessToken); !l.live() {
-						t.Fatalf("before: %+v, want live", l)
+					for _, at := range []string{s.tok.AccessToken, s.refreshed} {
+						if l := probe(t, hc, h.srv.URL, at); !l.live() {
+							t.Fatalf("before: %+v, want live", l)
+						}
 					}
 					tc.end(t, m, s, state)
 					if l := probe(t, hc, h.srv.URL, s.tok.AccessToken); !l.refused() {
 						t.Errorf("after: admin API %d, userinfo %d, introspection active=%v; want 401, 401, false",
+							l.admin, l.userinfo, l.active)
+					}
+					switch l := probe(t, hc, h.srv.URL, s.refreshed); {
+					case tc.refreshedLives && !l.live():
+						t.Errorf("the refreshed token after: %+v, want live (only the revoked token ends)", l)
+					case !tc.refreshedLives && !l.refused():
+						t.Errorf("the refreshed token after: admin API %d, userinfo %d, introspection active=%v; want 401, 401, false",
 							l.admin, l.userinfo, l.active)
 					}
 					if l := probe(t, hc, h.srv.URL, owner.tok.AccessToken); !l.live() {
@@ -341,6 +375,36 @@ func TestRevocationAcrossReplicas(t *testing.T) {
 			if l := probe(t, bc, srvB.URL, s.tok.AccessToken); !l.refused() {
 				t.Errorf("replica B after: admin API %d, userinfo %d, introspection active=%v; want 401, 401, false",
 					l.admin, l.userinfo, l.active)
+			}
+		})
+	}
+}
+
+// A new login in the same browser supersedes its session: the access tokens
+// issued under the old session are refused, but its refresh token (offline
+// access) keeps working, and what it mints is live.
+func TestNewLoginSupersedesSessionNotOfflineAccess(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			h := newHarness(t, engine)
+			hc := h.srv.Client()
+			first := h.signIn("owner@sunrise.example")
+			second := h.signInWith(first.browser, "owner@sunrise.example", oauth2.SetAuthURLParam("prompt", "login"))
+			if l := probe(t, hc, h.srv.URL, second.tok.AccessToken); !l.live() {
+				t.Fatalf("the new login's token: %+v", l)
+			}
+			if a, b := jwtClaims(t, first.tok.AccessToken)["sid"], jwtClaims(t, second.tok.AccessToken)["sid"]; a == b {
+				t.Fatalf("the new login kept session %v", a)
+			}
+			if l := probe(t, hc, h.srv.URL, first.tok.AccessToken); !l.refused() {
+				t.Errorf("the superseded session's token: %+v, want refused", l)
+			}
+			next, err := first.cfg.TokenSource(h.ctx, &oauth2.Token{RefreshToken: first.tok.RefreshToken}).Token()
+			if err != nil {
+				t.Fatalf("the superseded session's refresh token: %v", err)
+			}
+			if l := probe(t, hc, h.srv.URL, next.AccessToken); !l.live() {
+				t.Errorf("a token refreshed after the session was superseded: %+v, want live", l)
 			}
 		})
 	}

@@ -104,12 +104,9 @@ func (s *Store) EndMemberSessions(ctx context.Context, memberID, keepID string, 
 		if n == 0 {
 			return nil
 		}
-		if _, err := tx.exec(ctx, `UPDATE oidc_refresh_tokens SET revoked_at = $1
-			WHERE member_id = $2 AND revoked_at IS NULL AND session_id IN
-				(SELECT id FROM sessions WHERE member_id = $2 AND ended_at = $1)`, micros(at), memberID); err != nil {
-			return fmt.Errorf("store: end member sessions: revoke refresh tokens: %w", err)
-		}
-		return nil
+		_, err = tx.revokeRefresh(ctx, `member_id = $2 AND session_id IN
+			(SELECT id FROM sessions WHERE member_id = $2 AND ended_at = $1)`, memberID, at)
+		return err
 	})
 	return n, err
 }

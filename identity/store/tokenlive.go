@@ -20,9 +20,13 @@ import (
 //     token);
 //   - its grant's marker in oidc_revoked_tokens (the refresh-token family
 //     was revoked: RFC 7009 revocation of the refresh token, refresh-token
-//     or authorization-code replay, a refresh refused for cause);
-//   - its browser session (sid) ended (logout, password change, password
-//     reset, passkeys revoked, removal);
+//     or authorization-code replay, a refresh refused for cause, logout,
+//     the member's other sessions ended, deactivation, app removal);
+//   - for a token from a code exchange, its browser session (sid) ended
+//     (logout, password change, password reset, passkeys revoked, removal, a
+//     new login in the same browser); a token from a refresh grant ends with
+//     its refresh family instead, which every one of those endings but the
+//     last revokes;
 //   - its member no longer active or locked (deactivation);
 //   - an emergency elevation it carries ended early.
 
@@ -46,23 +50,35 @@ func grantTag(familyID string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:16])
 }
 
-// GrantJTI returns the jti of an access token issued under the grant
-// familyID (the refresh-token family, whose ID is the authorization
-// request's): the grant's tag, a dot, and unique. Revoking the family
-// (RevokeRefreshFamily) ends every access token with such a jti. Apps treat
-// the jti as opaque.
+// GrantJTI returns the jti of an access token issued by redeeming the
+// authorization code of the grant familyID (the refresh-token family, whose
+// ID is the authorization request's): the grant's tag, a dot, and unique.
+// Such a token is tied to its browser session and to its grant: it ends when
+// the session ends or the grant is revoked (RevokeRefreshFamily, and every
+// revocation of refresh tokens). Apps treat the jti as opaque.
 func GrantJTI(familyID, unique string) string {
 	return grantTag(familyID) + "." + unique
 }
 
+// RefreshedJTI returns the jti of an access token minted by a refresh grant
+// of the family familyID: the grant's tag, a tilde, and unique. Such a token
+// is tied to its refresh family, not to the browser session the family
+// started in (offline access outlives it): it ends when the family's refresh
+// tokens are revoked, which logout, a password change and every other
+// session ending that is meant to end offline access do.
+func RefreshedJTI(familyID, unique string) string {
+	return grantTag(familyID) + "~" + unique
+}
+
 // grantMarker is the revocation key of the grant an access token's jti
-// names, or "" for a token of no grant (client credentials).
-func grantMarker(jti string) string {
-	tag, _, ok := strings.Cut(jti, ".")
-	if !ok || tag == "" {
-		return ""
+// names ("" for a token of no grant: client credentials), and whether the
+// token was minted by a refresh grant.
+func grantMarker(jti string) (marker string, refreshed bool) {
+	i := strings.IndexAny(jti, ".~")
+	if i <= 0 {
+		return "", false
 	}
-	return grantMarkerPrefix + tag
+	return grantMarkerPrefix + jti[:i], jti[i] == '~'
 }
 
 // AccessTokenRef is what an access token's liveness depends on, taken from
@@ -97,8 +113,14 @@ func (s *Store) CheckAccessToken(ctx context.Context, r AccessTokenRef, now time
 		return fmt.Errorf("%w: no jti", ErrTokenNotLive)
 	}
 	memberID := r.memberID()
+	marker, refreshed := grantMarker(r.JTI)
+	// A token from a code exchange ends with its browser session; one from
+	// a refresh grant with its family (whose revocation records the
+	// marker), so offline access outlives a session superseded by a new
+	// login in the same browser, which revokes no refresh tokens.
+	sessionBound := r.SessionID != "" && !refreshed
 	// An elevation in force when the token was minted (iat is truncated to
-	// the second) and ended early since.
+	// the second) and ended early since ends it.
 	iat := micros(r.IssuedAt.Truncate(time.Second))
 	var (
 		revoked, openSessions, endedElevations int64
@@ -110,7 +132,7 @@ func (s *Store) CheckAccessToken(ctx context.Context, r AccessTokenRef, now time
 		COALESCE((SELECT status FROM members WHERE id = $4 AND practice_id = $5), ''),
 		(SELECT COUNT(*) FROM elevations WHERE member_id = $4 AND expires_at > $6 AND created_at < $7
 			AND ended_at IS NOT NULL AND ended_at >= $6)`,
-		r.JTI, grantMarker(r.JTI), r.SessionID, memberID, r.PracticeID, iat, iat+int64(time.Second/time.Microsecond)).
+		r.JTI, marker, r.SessionID, memberID, r.PracticeID, iat, iat+int64(time.Second/time.Microsecond)).
 		Scan(&revoked, &openSessions, &status, &endedElevations)
 	if err != nil {
 		return fmt.Errorf("store: check access token: %w", err)
@@ -118,7 +140,7 @@ func (s *Store) CheckAccessToken(ctx context.Context, r AccessTokenRef, now time
 	switch {
 	case revoked > 0:
 		return fmt.Errorf("%w: revoked", ErrTokenNotLive)
-	case r.SessionID != "" && openSessions == 0:
+	case sessionBound && openSessions == 0:
 		return fmt.Errorf("%w: its browser session ended", ErrTokenNotLive)
 	case memberID != "" && status != string(StatusActive) && status != string(StatusLocked):
 		return fmt.Errorf("%w: the member can no longer sign in", ErrTokenNotLive)

@@ -20,12 +20,16 @@ func TestCheckAccessToken(t *testing.T) {
 		iat := t0.Truncate(time.Second)
 		now := t0.Add(time.Minute)
 		n := 0
-		// fresh makes a member with an open session and a token issued
-		// under it in a grant of its own.
-		fresh := func(elevated bool) store.AccessTokenRef {
+		// freshKind makes a member with an open session and a token issued
+		// under it in a grant of its own: from the code exchange, or
+		// (refreshed) from a refresh grant.
+		freshKind := func(elevated, refreshed bool) store.AccessTokenRef {
 			n++
 			id := string(rune('a'+n-1)) + "-member"
 			m := seedMember(t, s, p, id, id+"@example.com", "clinician")
+			if err := s.SetMemberStatus(ctx, m.ID, store.StatusActive, t0); err != nil {
+				t.Fatal(err)
+			}
 			sess := store.Session{ID: "sess-" + id, PracticeID: p.ID, MemberID: m.ID, AMR: []string{"pwd"},
 				AuthTime: t0, CreatedAt: t0, LastSeenAt: t0, ExpiresAt: t0.Add(12 * time.Hour)}
 			if err := s.CreateSession(ctx, sess, hashOf(sess.ID)); err != nil {
@@ -36,9 +40,14 @@ func TestCheckAccessToken(t *testing.T) {
 				ExpiresAt: t0.Add(time.Hour)}, hashOf("rt-"+id)); err != nil {
 				t.Fatal(err)
 			}
-			return store.AccessTokenRef{JTI: store.GrantJTI("fam-"+id, "jti-"+id), SessionID: sess.ID, PracticeID: p.ID,
+			jti := store.GrantJTI("fam-"+id, "jti-"+id)
+			if refreshed {
+				jti = store.RefreshedJTI("fam-"+id, "jti-"+id)
+			}
+			return store.AccessTokenRef{JTI: jti, SessionID: sess.ID, PracticeID: p.ID,
 				Subject: m.ID, ClientID: "ehr", IssuedAt: iat, Elevated: elevated}
 		}
+		fresh := func(elevated bool) store.AccessTokenRef { return freshKind(elevated, false) }
 		elevate := func(r store.AccessTokenRef) string {
 			id := "el-" + r.Subject
 			if err := s.CreateElevation(ctx, store.Elevation{ID: id, PracticeID: p.ID, MemberID: r.Subject, GrantedBy: "x",
@@ -63,8 +72,16 @@ func TestCheckAccessToken(t *testing.T) {
 					t.Fatalf("RevokeRefreshFamily = %d, %v", n, err)
 				}
 			}},
-			{"session ended", false, func(r store.AccessTokenRef) {
+			{"logout: session ended, its refresh tokens revoked", false, func(r store.AccessTokenRef) {
+				if _, err := s.RevokeSessionRefreshTokens(ctx, r.SessionID, now); err != nil {
+					t.Fatal(err)
+				}
 				if err := s.EndSession(ctx, r.SessionID, now); err != nil {
+					t.Fatal(err)
+				}
+			}},
+			{"member's refresh tokens revoked", false, func(r store.AccessTokenRef) {
+				if _, err := s.RevokeMemberRefreshTokens(ctx, r.Subject, now); err != nil {
 					t.Fatal(err)
 				}
 			}},
@@ -88,23 +105,28 @@ func TestCheckAccessToken(t *testing.T) {
 				}
 			}},
 		} {
-			t.Run(tc.name, func(t *testing.T) {
-				r, bystander := fresh(tc.elevated), fresh(tc.elevated)
-				if tc.elevated {
-					elevate(r)
-					elevate(bystander)
-				}
-				if err := s.CheckAccessToken(ctx, r, now); err != nil {
-					t.Fatalf("before: %v", err)
-				}
-				tc.end(r)
-				if err := s.CheckAccessToken(ctx, r, now); !errors.Is(err, store.ErrTokenNotLive) {
-					t.Errorf("after: %v, want ErrTokenNotLive", err)
-				}
-				if err := s.CheckAccessToken(ctx, bystander, now); err != nil {
-					t.Errorf("another member's token: %v", err)
-				}
-			})
+			for _, kind := range []struct {
+				name      string
+				refreshed bool
+			}{{"code exchange", false}, {"refresh grant", true}} {
+				t.Run(tc.name+"/"+kind.name, func(t *testing.T) {
+					r, bystander := freshKind(tc.elevated, kind.refreshed), freshKind(tc.elevated, kind.refreshed)
+					if tc.elevated {
+						elevate(r)
+						elevate(bystander)
+					}
+					if err := s.CheckAccessToken(ctx, r, now); err != nil {
+						t.Fatalf("before: %v", err)
+					}
+					tc.end(r)
+					if err := s.CheckAccessToken(ctx, r, now); !errors.Is(err, store.ErrTokenNotLive) {
+						t.Errorf("after: %v, want ErrTokenNotLive", err)
+					}
+					if err := s.CheckAccessToken(ctx, bystander, now); err != nil {
+						t.Errorf("another member's token: %v", err)
+					}
+				})
+			}
 		}
 
 		t.Run("locked member and client token stay live", func(t *testing.T) {
@@ -124,6 +146,23 @@ func TestCheckAccessToken(t *testing.T) {
 			}
 			if err := s.CheckAccessToken(ctx, client, now); !errors.Is(err, store.ErrTokenNotLive) {
 				t.Errorf("revoked client-credentials token: %v", err)
+			}
+		})
+
+		t.Run("a superseded session ends its code token, not offline access", func(t *testing.T) {
+			// A new login in the same browser ends the old session without
+			// revoking its refresh tokens: what they mint stays live.
+			code, refreshed := freshKind(false, false), freshKind(false, true)
+			for _, r := range []store.AccessTokenRef{code, refreshed} {
+				if err := s.EndSession(ctx, r.SessionID, now); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.CheckAccessToken(ctx, code, now); !errors.Is(err, store.ErrTokenNotLive) {
+				t.Errorf("code-exchange token of the ended session: %v", err)
+			}
+			if err := s.CheckAccessToken(ctx, refreshed, now); err != nil {
+				t.Errorf("refreshed token of the ended session: %v", err)
 			}
 		})
 
