@@ -33,7 +33,7 @@ var (
 )
 
 // MaxIntrospectionCacheTTL bounds Introspection.CacheTTL.
-const MaxIntrospectionCacheTTL = 5 * time.Minute
+const MaxIntrospectionCacheTTL = 30 * time.Second
 
 // Introspection turns on the liveness check (see Config.Introspection).
 type Introspection struct {
@@ -47,7 +47,7 @@ type Introspection struct {
 	ClientSecret string
 	// CacheTTL is how long an "active" answer is trusted: the longest a
 	// token revoked at frontdesk is still accepted by this app. Default
-	// 10 s; at most MaxIntrospectionCacheTTL. Negative asks frontdesk on
+	// 10 s; at most MaxIntrospectionCacheTTL (30 s). Negative asks frontdesk on
 	// every call. An "inactive" answer is final and kept until the token
 	// expires.
 	CacheTTL time.Duration
