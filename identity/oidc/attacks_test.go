@@ -146,12 +146,42 @@ func codeReplay(t *testing.T, engine store.Engine) {
 		if _, err := cfg.TokenSource(e.tokenCtx(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
 			t.Fatal("refresh token issued from a replayed code still works")
 		}
+		// F6: the access token of the first redemption goes too, with and
+		// without a refresh token.
+		e.assertRefused(t, "access token of a replayed code", tok.AccessToken)
+		plain := e.oauth("ehr", ehrSecret, ehrCB)
+		code, verifier, _ = e.login(e.browser(), plain)
+		ptok, err := plain.Exchange(e.tokenCtx(), code, oauth2.VerifierOption(verifier))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := plain.Exchange(e.tokenCtx(), code, oauth2.VerifierOption(verifier)); err == nil {
+			t.Fatal("a code was redeemed twice")
+		}
+		e.assertRefused(t, "access token of a replayed code without offline_access", ptok.AccessToken)
 		// A code is for the client it was issued to.
 		code, verifier, _ = e.login(e.browser(), cfg)
 		brief := e.oauth("brief", ehrSecret, ehrCB)
 		if _, err := brief.Exchange(e.tokenCtx(), code, oauth2.VerifierOption(verifier)); err == nil {
 			t.Fatal("another client redeemed the code")
 		}
+	}
+}
+
+// assertRefused checks that userinfo answers 401 to an access token and
+// introspection reports it inactive.
+func (e *env) assertRefused(t *testing.T, what, at string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/oauth2/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+at)
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	st, in := e.postForm("/oauth2/introspect", url.Values{"token": {at}}, "ehr", ehrSecret)
+	if resp.StatusCode != http.StatusUnauthorized || st != 200 || in["active"] != false {
+		t.Errorf("%s: userinfo %d, introspection %d %v; want 401 and inactive", what, resp.StatusCode, st, in)
 	}
 }
 
