@@ -250,7 +250,7 @@ func TestPromptMaxAgeAndLoginHint(t *testing.T) {
 	for _, k := range []string{"prompt", "max_age"} {
 		q = baseAuthParams("ehr", ehrCB, v)
 		q.Set(k, map[string]string{"prompt": "login", "max_age": "0"}[k])
-		time.Sleep(1100 * time.Millisecond) // max_age counts whole seconds
+		e.acc.Clock.Advance(2 * time.Second) // max_age counts whole seconds
 		resp = e.get(b, e.authorizeURL(q))
 		loc, _ := resp.Location()
 		_ = resp.Body.Close()
@@ -345,14 +345,16 @@ func TestExpiredAndForeignTokens(t *testing.T) {
 	if st := userinfo("eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0." + parts[1] + "."); st == 200 {
 		t.Error("userinfo accepted alg none")
 	}
-	// An expired token (the brief client's tokens live one second).
+	// An expired token (the brief client's tokens live one second). The
+	// provider mints on its clock, set a minute back, while userinfo checks
+	// expiry against the real clock: the token has expired when it arrives.
 	brief := e.oauth("brief", ehrSecret, ehrCB)
+	e.acc.Clock.Advance(-time.Minute)
 	code, verifier, _ = e.login(e.browser(), brief)
 	btok, err := brief.Exchange(e.tokenCtx(), code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2100 * time.Millisecond)
 	if st := userinfo(btok.AccessToken); st == 200 {
 		t.Error("userinfo accepted an expired token")
 	}
