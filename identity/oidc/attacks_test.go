@@ -18,6 +18,7 @@ import (
 	zcrypto "github.com/zitadel/oidc/v3/pkg/crypto"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/frontdeskhq/frontdesk/identity/account/accounttest"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 )
@@ -307,7 +308,11 @@ func TestRequirePermission(t *testing.T) {
 }
 
 func TestExpiredAndForeignTokens(t *testing.T) {
-	e := newEnv(t, store.SQLite)
+	// The provider's clock starts an hour back, so its signing key is
+	// active from then; it is moved to the present for the tokens that
+	// must be good, and back for the one that must have expired.
+	e := newEnvClock(t, store.SQLite, accounttest.NewClock(time.Now().Add(-time.Hour)))
+	e.acc.Clock.Advance(time.Hour)
 	cfg := e.oauth("ehr", ehrSecret, ehrCB, "email")
 	code, verifier, _ := e.login(e.browser(), cfg)
 	tok, err := cfg.Exchange(e.tokenCtx(), code, oauth2.VerifierOption(verifier))
@@ -346,10 +351,10 @@ func TestExpiredAndForeignTokens(t *testing.T) {
 		t.Error("userinfo accepted alg none")
 	}
 	// An expired token (the brief client's tokens live one second). The
-	// provider mints on its clock, set a minute back, while userinfo checks
+	// provider mints on its clock, set an hour back, while userinfo checks
 	// expiry against the real clock: the token has expired when it arrives.
 	brief := e.oauth("brief", ehrSecret, ehrCB)
-	e.acc.Clock.Advance(-time.Minute)
+	e.acc.Clock.Advance(-time.Hour)
 	code, verifier, _ = e.login(e.browser(), brief)
 	btok, err := brief.Exchange(e.tokenCtx(), code, oauth2.VerifierOption(verifier))
 	if err != nil {
