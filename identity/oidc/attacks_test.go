@@ -18,6 +18,7 @@ import (
 	zcrypto "github.com/zitadel/oidc/v3/pkg/crypto"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/frontdeskhq/frontdesk/identity/account/accounttest"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 )
@@ -280,7 +281,7 @@ func TestPromptMaxAgeAndLoginHint(t *testing.T) {
 	for _, k := range []string{"prompt", "max_age"} {
 		q = baseAuthParams("ehr", ehrCB, v)
 		q.Set(k, map[string]string{"prompt": "login", "max_age": "0"}[k])
-		time.Sleep(1100 * time.Millisecond) // max_age counts whole seconds
+		e.acc.Clock.Advance(2 * time.Second) // max_age counts whole seconds
 		resp = e.get(b, e.authorizeURL(q))
 		loc, _ := resp.Location()
 		_ = resp.Body.Close()
@@ -337,7 +338,11 @@ func TestRequirePermission(t *testing.T) {
 }
 
 func TestExpiredAndForeignTokens(t *testing.T) {
-	e := newEnv(t, store.SQLite)
+	// The provider's clock starts an hour back, so its signing key is
+	// active from then; it is moved to the present for the tokens that
+	// must be good, and back for the one that must have expired.
+	e := newEnvClock(t, store.SQLite, accounttest.NewClock(time.Now().Add(-time.Hour)))
+	e.acc.Clock.Advance(time.Hour)
 	cfg := e.oauth("ehr", ehrSecret, ehrCB, "email")
 	code, verifier, _ := e.login(e.browser(), cfg)
 	tok, err := cfg.Exchange(e.tokenCtx(), code, oauth2.VerifierOption(verifier))
@@ -375,14 +380,16 @@ func TestExpiredAndForeignTokens(t *testing.T) {
 	if st := userinfo("eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0." + parts[1] + "."); st == 200 {
 		t.Error("userinfo accepted alg none")
 	}
-	// An expired token (the brief client's tokens live one second).
+	// An expired token (the brief client's tokens live one second). The
+	// provider mints on its clock, set an hour back, while userinfo checks
+	// expiry against the real clock: the token has expired when it arrives.
 	brief := e.oauth("brief", ehrSecret, ehrCB)
+	e.acc.Clock.Advance(-time.Hour)
 	code, verifier, _ = e.login(e.browser(), brief)
 	btok, err := brief.Exchange(e.tokenCtx(), code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2100 * time.Millisecond)
 	if st := userinfo(btok.AccessToken); st == 200 {
 		t.Error("userinfo accepted an expired token")
 	}
