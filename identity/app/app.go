@@ -128,6 +128,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerWALMetrics(reg, st)
+	registerWriteFailureMetrics(reg, st)
 	guard, redisClient, err := newGuard(ctx, cfg, st, logger)
 	if err != nil {
 		_ = st.Close()
@@ -302,6 +303,26 @@ func newSender(cfg *config.Config, logger *slog.Logger) (invites.Sender, error) 
 			From: cfg.Mail.From}), nil
 	}
 	return invites.NewFileSender(cfg.MailDir(), cfg.Mail.From, logger, time.Now)
+}
+
+// registerWriteFailureMetrics exposes the writes the database refused for
+// want of space or writability, by cause (store.WriteFailCauses), and
+// whether writes are failing now (what /readyz reports).
+func registerWriteFailureMetrics(reg *prometheus.Registry, st *store.Store) {
+	for _, cause := range store.WriteFailCauses() {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "frontdesk_store_write_failures_total",
+			Help:        "Writes the database refused because the disk is full, the database is read-only, or storage failed.",
+			ConstLabels: prometheus.Labels{"cause": cause}},
+			func() float64 { return float64(st.WriteFailures()[cause]) }))
+	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "frontdesk_store_writes_failing",
+		Help: "1 while writes fail for want of space or writability (/readyz is not ready), else 0."},
+		func() float64 {
+			if failing, _ := st.WritesFailing(); failing {
+				return 1
+			}
+			return 0
+		}))
 }
 
 // registerWALMetrics exposes the SQLite write-ahead log's length and its
