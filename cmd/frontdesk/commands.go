@@ -110,6 +110,13 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, env []string
 	go func() { defer close(janitorDone); a.RunJanitor(janitorCtx) }()
 	defer func() { stopJanitor(); <-janitorDone }()
 
+	// Every replica logs the audit chains' heads now and then, so they are
+	// kept outside the database (audit verify --head).
+	headsCtx, stopHeads := context.WithCancel(context.WithoutCancel(ctx))
+	headsDone := make(chan struct{})
+	go func() { defer close(headsDone); a.RunAuditHeadLog(headsCtx) }()
+	defer func() { stopHeads(); <-headsDone }()
+
 	// Memory grown under load goes back to the system when traffic stops.
 	idle := newIdleRelease(idleReleaseAfter, a.Store.CloseIdleConns)
 	idleCtx, stopIdle := context.WithCancel(context.WithoutCancel(ctx))

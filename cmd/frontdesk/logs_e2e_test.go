@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestServeLogsAreJSON is issue 19 point 6: with log.format json (the
@@ -25,6 +26,18 @@ func TestServeLogsAreJSON(t *testing.T) {
 			port := freePort(t)
 			p := startServe(t, bin, dir, cleanEnv(fmt.Sprintf("FRONTDESK_SERVER_LISTEN=127.0.0.1:%d", port),
 				fmt.Sprintf("FRONTDESK_SERVER_PUBLIC_URL=http://%s:%d", tt.host, port), "FRONTDESK_LOG_FORMAT=json"))
+			// The audit chains' heads are logged at start (audit.head_log_interval)
+			// and published as a metric; the demo practice's bootstrap made one.
+			waitFor(t, 30*time.Second, "the audit chain head line", func() bool { return p.loggedAny("audit chain head") })
+			head := p.logged("audit chain head")
+			hash, _ := head["hash"].(string)
+			if len(hash) != 64 || head["head"] != fmt.Sprintf("%v:%s", head["seq"], hash) {
+				t.Errorf("audit chain head line: %v", head)
+			}
+			if _, body := plainGet(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", port)); !strings.Contains(body,
+				`frontdesk_audit_chain_head{hash="`+hash+`"`) {
+				t.Errorf("no frontdesk_audit_chain_head sample with hash %s", hash)
+			}
 			p.stop()
 			p.mu.Lock()
 			logs := p.logs

@@ -53,6 +53,8 @@ type App struct {
 	SSO *sso.Service
 
 	redis io.Closer // the lockout counters' Redis client, nil without Redis
+	// auditHead publishes the audit chains' heads (LogAuditHeads).
+	auditHead *prometheus.GaugeVec
 }
 
 // NewLogger builds the structured logger the configuration asks for.
@@ -129,6 +131,11 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerWALMetrics(reg, st)
 	registerWriteFailureMetrics(reg, st)
+	auditHead := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "frontdesk_audit_chain_head",
+		Help: "Sequence number of each audit chain's head, labelled with the head's hash, as last logged " +
+			"(audit.head_log_interval); keep it outside the database for frontdesk audit verify --head."},
+		[]string{"practice_id", "hash"})
+	reg.MustRegister(auditHead)
 	guard, redisClient, err := newGuard(ctx, cfg, st, logger)
 	if err != nil {
 		_ = st.Close()
@@ -218,7 +225,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		return nil, err
 	}
 	return &App{Config: cfg, Logger: logger, Store: st, Accounts: accounts, Registry: reg, Handler: handler,
-		redis: redisClient, Roles: rolesSvc, OIDC: provider, Outbox: outbox, SSO: ssoSvc}, nil
+		redis: redisClient, auditHead: auditHead, Roles: rolesSvc, OIDC: provider, Outbox: outbox, SSO: ssoSvc}, nil
 }
 
 // Close releases the database.
