@@ -47,4 +47,3 @@ func TestFailDatabaseFaults(t *testing.T) {
 		})
 	}
 }
-
