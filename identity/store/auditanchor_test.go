@@ -20,7 +20,7 @@ func TestAuditChainKeptHead(t *testing.T) {
 	}{
 		{"tail deleted, head row rewritten", func(ctx context.Context, t *testing.T, s *store.Store) {
 			ids := eventIDs(t, s, "p-a")
-			if _, err := s.ExecRawForTest(ctx, `DELETE FROM audit_events WHERE id >= $1`, ids[3]); err != nil {
+			if _, err := s.ExecRawForTest(ctx, `DELETE FROM audit_events WHERE practice_id = 'p-a' AND id >= $1`, ids[3]); err != nil {
 				t.Fatal(err)
 			}
 			rewriteHead(ctx, t, s, 3)
@@ -30,7 +30,7 @@ func TestAuditChainKeptHead(t *testing.T) {
 			// service appends new rows 4–5 on top: the length matches
 			// again, the hash at the kept sequence does not.
 			ids := eventIDs(t, s, "p-a")
-			if _, err := s.ExecRawForTest(ctx, `DELETE FROM audit_events WHERE id >= $1`, ids[3]); err != nil {
+			if _, err := s.ExecRawForTest(ctx, `DELETE FROM audit_events WHERE practice_id = 'p-a' AND id >= $1`, ids[3]); err != nil {
 				t.Fatal(err)
 			}
 			rewriteHead(ctx, t, s, 3)
