@@ -291,6 +291,20 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		errors.Is(err, roles.ErrBadPermission):
 		// The role service's messages say what to fix and hold no secret.
 		writeError(w, http.StatusBadRequest, "invalid_request", strings.TrimPrefix(err.Error(), "roles: "))
+	case store.IsWriteUnavailable(err):
+		// A full or read-only disk: nothing was saved; the operator must
+		// free space or make the database writable.
+		a.d.Logger.ErrorContext(r.Context(), "admin api request failed", "cause",
+			"database cannot save: "+store.WriteFailCause(err), "err", err, "path", r.URL.Path)
+		w.Header().Set("Retry-After", "60")
+		writeError(w, http.StatusServiceUnavailable, "unavailable",
+			"The service is temporarily unable to save changes, so nothing was changed; retry in a few minutes.")
+	case store.IsUnavailable(err):
+		a.d.Logger.WarnContext(r.Context(), "admin api request failed", "cause", "database unavailable", "err", err,
+			"path", r.URL.Path)
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "unavailable",
+			"The service cannot reach its database right now and nothing was changed; try again shortly.")
 	case errors.Is(err, account.ErrUnavailable):
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "The service is temporarily unavailable; try again shortly.")
 	default:

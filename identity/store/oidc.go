@@ -66,7 +66,7 @@ func (s *Store) AuthRequestByID(ctx context.Context, id string, now time.Time) (
 		WHERE id = $1 AND expires_at > $2`, id, micros(now)))
 }
 
-func (s *Store) scanAuthRequest(row *sql.Row) (AuthRequest, error) {
+func (s *Store) scanAuthRequest(row *row) (AuthRequest, error) {
 	var (
 		a                                     AuthRequest
 		created, expires                      int64
@@ -261,7 +261,7 @@ func (r *refreshRow) token() RefreshToken {
 	return t
 }
 
-func (s *Store) scanRefresh(row *sql.Row) (RefreshToken, error) {
+func (s *Store) scanRefresh(row *row) (RefreshToken, error) {
 	var r refreshRow
 	if err := row.Scan(r.dest()...); err != nil {
 		return RefreshToken{}, notFound(err, "refresh token")

@@ -108,6 +108,13 @@ type Server struct {
 	// arrived is closed (and replaced) when a message arrives, so any number
 	// of waiters wake up.
 	arrived chan struct{}
+
+	// held, when set, receives each delivery that waits for Release (see
+	// Options.Hold); release lets one through; done ends every wait when
+	// the test ends.
+	held    chan Message
+	release chan struct{}
+	done    chan struct{}
 }
 
 // Options configure Start.
@@ -118,6 +125,11 @@ type Options struct {
 	// STARTTLS offers STARTTLS with a fresh self-signed certificate for
 	// 127.0.0.1; RootCAs returns the pool that trusts it.
 	STARTTLS bool
+	// Hold makes every delivery wait, after its DATA was read and before it
+	// is accepted, until the test calls Release: the message is "in
+	// sending" for as long as the test wants (a tarpit or a slow relay)
+	// without the test sleeping. Held reports each waiting delivery.
+	Hold bool
 }
 
 // Start starts a server on 127.0.0.1 (a free port), stopped when the test
@@ -125,13 +137,43 @@ type Options struct {
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
 	s := &Server{t: t, addr: "127.0.0.1:0", username: opts.Username, password: opts.Password,
-		arrived: make(chan struct{})}
+		arrived: make(chan struct{}), done: make(chan struct{})}
+	if opts.Hold {
+		s.held, s.release = make(chan Message), make(chan struct{})
+	}
 	if opts.STARTTLS {
 		s.tlsConf, s.roots = selfSigned(t)
 	}
 	s.listen()
-	t.Cleanup(s.Stop)
+	t.Cleanup(func() {
+		close(s.done)
+		s.Stop()
+	})
 	return s
+}
+
+// Held waits until a delivery is held (Options.Hold) and returns its
+// message, failing the test after timeout.
+func (s *Server) Held(timeout time.Duration) Message {
+	s.t.Helper()
+	select {
+	case m := <-s.held:
+		return m
+	case <-time.After(timeout):
+		s.t.Fatalf("smtptest: no delivery was held within %s", timeout)
+		return Message{}
+	}
+}
+
+// Release lets one held delivery be accepted. It waits until a held
+// delivery takes it, failing the test after timeout.
+func (s *Server) Release(timeout time.Duration) {
+	s.t.Helper()
+	select {
+	case s.release <- struct{}{}:
+	case <-time.After(timeout):
+		s.t.Fatalf("smtptest: no held delivery to release within %s", timeout)
+	}
 }
 
 // RootCAs trusts the server's certificate (nil without STARTTLS).
@@ -362,8 +404,21 @@ func (x *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	m := Message{From: x.from, To: x.to, Raw: raw, Header: msg.Header}
+	if x.s.held != nil {
+		select {
+		case x.s.held <- m:
+		case <-x.s.done:
+			return errors.New("smtptest: server closed")
+		}
+		select {
+		case <-x.s.release:
+		case <-x.s.done:
+			return errors.New("smtptest: server closed")
+		}
+	}
 	x.s.mu.Lock()
-	x.s.messages = append(x.s.messages, Message{From: x.from, To: x.to, Raw: raw, Header: msg.Header})
+	x.s.messages = append(x.s.messages, m)
 	close(x.s.arrived)
 	x.s.arrived = make(chan struct{})
 	x.s.mu.Unlock()
