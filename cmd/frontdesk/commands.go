@@ -57,7 +57,7 @@ func openApp(ctx context.Context, path string, env []string, stderr io.Writer) (
 	if err != nil {
 		return nil, err
 	}
-	return app.New(ctx, cfg, newLogger(cfg, stderr))
+	return app.New(ctx, cfg, newCommandLogger(cfg, stderr))
 }
 
 // openStore loads the configuration and opens the database (migrated), for
@@ -67,7 +67,7 @@ func openStore(ctx context.Context, path string, env []string, stderr io.Writer)
 	if err != nil {
 		return nil, err
 	}
-	return app.Open(ctx, cfg, newLogger(cfg, stderr))
+	return app.Open(ctx, cfg, newCommandLogger(cfg, stderr))
 }
 
 // newLogger builds the configured logger and makes it the process's default,
@@ -78,6 +78,38 @@ func newLogger(cfg *config.Config, stderr io.Writer) *slog.Logger {
 	logger := app.NewLogger(cfg.Log, stderr)
 	slog.SetDefault(logger)
 	return logger
+}
+
+// newCommandLogger is newLogger for the one-shot commands (admin, practice,
+// keys, audit): frontdesk's own lines keep the configured level, but the
+// libraries' informational lines (the OpenID library announcing each route
+// it registers) are dropped, so an operator sees only what the command says
+// and what went wrong.
+func newCommandLogger(cfg *config.Config, stderr io.Writer) *slog.Logger {
+	logger := app.NewLogger(cfg.Log, stderr)
+	slog.SetDefault(slog.New(minLevel{Handler: logger.Handler(), min: slog.LevelWarn}))
+	return logger
+}
+
+// minLevel passes on only records at min or above.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+// Enabled reports whether l reaches both min and the wrapped handler's level.
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+// WithAttrs keeps the floor on the derived handler.
+func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return minLevel{Handler: h.Handler.WithAttrs(attrs), min: h.min}
+}
+
+// WithGroup keeps the floor on the derived handler.
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{Handler: h.Handler.WithGroup(name), min: h.min}
 }
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer, env []string) error {
