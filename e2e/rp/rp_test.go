@@ -245,8 +245,15 @@ func readApacheHeaders(t *testing.T, p page) report {
 			t.Fatalf("header %s at %s: %v (headers %v)", name, p.url, err, p.header)
 		}
 	}
-	if remote := p.header.Get("OIDC_CLAIM_email"); remote != ownerEmail {
-		t.Errorf("OIDC_CLAIM_email = %q, want %s", remote, ownerEmail)
+	// What an app behind Apache reads: one header per claim, lists joined
+	// with commas.
+	for name, want := range map[string]string{"OIDC_CLAIM_email": ownerEmail, "OIDC_CLAIM_practice": practiceSlug} {
+		if got := p.header.Get(name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	if p.header.Get("OIDC_CLAIM_roles") == "" {
+		t.Errorf("no OIDC_CLAIM_roles header for the practice's owner (headers %v)", p.header)
 	}
 	return r
 }
