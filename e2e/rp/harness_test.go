@@ -99,6 +99,9 @@ func listenLoopback(t *testing.T) net.Listener {
 // port is a listener's port.
 func port(ln net.Listener) int { return ln.Addr().(*net.TCPAddr).Port }
 
+// issuerOf is the issuer of the frontdesk that will serve on ln.
+func issuerOf(ln net.Listener) string { return fmt.Sprintf("http://localhost:%d", port(ln)) }
+
 // client is the configured client of one relying party (testdata/frontdesk.yaml).
 type client struct {
 	ClientID, ClientSecret             string
@@ -119,7 +122,7 @@ type frontdesk struct {
 // ownerPassword.
 func startFrontdesk(t *testing.T, ln net.Listener, cl client) *frontdesk {
 	t.Helper()
-	issuer := fmt.Sprintf("http://localhost:%d", port(ln))
+	issuer := issuerOf(ln)
 	dir := t.TempDir()
 	tmpl, err := template.ParseFiles(filepath.Join("testdata", "frontdesk.yaml"))
 	if err != nil {

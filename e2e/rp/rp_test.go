@@ -21,6 +21,17 @@ import (
 	"time"
 )
 
+// endToEnd skips an end-to-end test under -short (make test-short starts no
+// services), and otherwise runs it in parallel with the others: each has
+// its own frontdesk and relying party.
+func endToEnd(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("relying-party test; skipped with -short")
+	}
+	t.Parallel()
+}
+
 // newClient is a configured client with a fresh secret.
 func newClient(id, redirectURI, postLogoutRedirectURI string) client {
 	return client{ClientID: id, ClientSecret: rand.Text(), RedirectURI: redirectURI,
@@ -37,7 +48,7 @@ func appRP(name, base string) relyingParty {
 }
 
 func TestGoOIDC(t *testing.T) {
-	t.Parallel()
+	endToEnd(t)
 	fdLn, appLn := listenLoopback(t), listenLoopback(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port(appLn))
 	cl := newClient("rp-go", base+"/callback", base+"/logged-out")
@@ -77,7 +88,7 @@ func startApp(t *testing.T, f *frontdesk, cl client, appLn net.Listener, base, d
 }
 
 func TestOpenIDClient(t *testing.T) {
-	t.Parallel()
+	endToEnd(t)
 	node, err := exec.LookPath("node")
 	if err != nil {
 		missing(t, "node is not installed")
@@ -128,7 +139,7 @@ func nodeVersion(t *testing.T, node string) string {
 const debianPython = "/usr/bin/python3"
 
 func TestAuthlib(t *testing.T) {
-	t.Parallel()
+	endToEnd(t)
 	out, err := exec.Command(debianPython, "-c", "import authlib, requests; print(authlib.__version__)").CombinedOutput()
 	if err != nil {
 		missing(t, fmt.Sprintf("%s cannot import authlib and requests (Debian's python3-authlib, python3-requests): %v: %s",
@@ -155,22 +166,25 @@ const (
 )
 
 func TestModAuthOpenIDC(t *testing.T) {
-	t.Parallel()
+	endToEnd(t)
 	for _, p := range []string{apacheBinary, openidcSO} {
 		if _, err := os.Stat(p); err != nil {
 			missing(t, fmt.Sprintf("%v (Debian's apache2 and libapache2-mod-auth-openidc)", err))
 		}
 	}
-	// Apache opens its own port: reserve a free one and let it go.
+	// Apache opens its own port: find a free one, let it go and start
+	// Apache at once (frontdesk after it: mod_auth_openidc reads the
+	// discovery document on the first login), so that the port has little
+	// time to be taken by another program.
+	fdLn := listenLoopback(t)
+	issuer := issuerOf(fdLn)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	apachePort := port(ln)
-	_ = ln.Close()
 	base := fmt.Sprintf("http://127.0.0.1:%d", apachePort)
 	cl := newClient("rp-apache", base+"/protected/redirect_uri", base+"/logged-out.html")
-	f := startFrontdesk(t, listenLoopback(t), cl)
 
 	// Its own ServerRoot, readable by the user Apache drops to when root.
 	dir, err := os.MkdirTemp("", "frontdesk-apache-")
@@ -204,7 +218,7 @@ func TestModAuthOpenIDC(t *testing.T) {
 		client
 		Dir, Issuer, Base, Passphrase string
 		Port                          int
-	}{cl, dir, f.issuer, base, rand.Text(), apachePort})
+	}{cl, dir, issuer, base, rand.Text(), apachePort})
 	if cerr := conf.Close(); err == nil {
 		err = cerr
 	}
@@ -215,6 +229,7 @@ func TestModAuthOpenIDC(t *testing.T) {
 	// In the foreground, one process (-X), killed at the end of the test.
 	cmd := exec.Command(apacheBinary, "-X", "-d", dir, "-f", filepath.Join(dir, "httpd.conf"))
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "LANG=C"}
+	_ = ln.Close()
 	proc := startProcess(t, cmd, nil)
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -224,6 +239,7 @@ func TestModAuthOpenIDC(t *testing.T) {
 		}
 	})
 	waitHTTP(t, proc, base+"/logged-out.html")
+	f := startFrontdesk(t, fdLn, cl)
 
 	exercise(t, f, relyingParty{name: "mod_auth_openidc", loginURL: base + "/protected/",
 		read: readApacheHeaders,
