@@ -36,6 +36,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	fdapp "github.com/frontdeskhq/frontdesk/identity/app"
 	"github.com/frontdeskhq/frontdesk/identity/config"
+	"github.com/frontdeskhq/frontdesk/identity/roles"
 )
 
 // Hang guards: a relying party has startTimeout to say it is ready; every
@@ -51,6 +52,10 @@ const (
 	ownerEmail    = "owner@clinic.example"
 	ownerPassword = "rp-matrix owner: walnut ferry lantern 31"
 )
+
+// ownerRoles are the roles the owner holds (therapynotes preset): the
+// owner's own and a clinician's, so the roles claim is a list of two.
+var ownerRoles = []string{"owner", "clinician"}
 
 // Every relying party asks for the scopes "openid email profile
 // offline_access roles": offline_access for a refresh token, roles for the
@@ -119,7 +124,7 @@ type frontdesk struct {
 // directory, loads it as `frontdesk serve --config` does (without the
 // environment's FRONTDESK_* variables), and serves it on ln at
 // http://localhost:PORT, with the practice "clinic" whose owner has chosen
-// ownerPassword.
+// ownerPassword and holds ownerRoles.
 func startFrontdesk(t *testing.T, ln net.Listener, cl client) *frontdesk {
 	t.Helper()
 	issuer := issuerOf(ln)
@@ -168,7 +173,7 @@ func startFrontdesk(t *testing.T, ln net.Listener, cl client) *frontdesk {
 	})
 
 	created, err := a.Accounts.CreatePractice(context.Background(), account.NewPractice{Slug: practiceSlug,
-		Name: "Clinic", OwnerEmail: ownerEmail, OwnerName: "Olive Owner"}, account.Meta{})
+		Name: "Clinic", OwnerEmail: ownerEmail, OwnerName: "Olive Owner", Preset: "therapynotes"}, account.Meta{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,6 +183,10 @@ func startFrontdesk(t *testing.T, ln net.Listener, cl client) *frontdesk {
 	}
 	if _, _, err := a.Accounts.CompleteSetup(context.Background(), practiceSlug, su.Query().Get("token"),
 		ownerPassword, ownerPassword, account.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Roles.SetMemberRoles(context.Background(), roles.Actor{PracticeID: created.PracticeID,
+		MemberID: created.OwnerID}, created.OwnerID, ownerRoles, roles.Meta{}); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -417,22 +426,35 @@ func checkClaims(t *testing.T, name string, r report, f *frontdesk) {
 	var found []string
 	for _, src := range []string{"ID token", "userinfo", "access token"} {
 		claims := r.claimSources(t)[src]
-		roles, ok := claims["roles"].([]any)
+		list, ok := claims["roles"].([]any)
 		if !ok {
 			continue
 		}
 		if claims["practice"] != practiceSlug {
 			t.Errorf("%s: %s practice = %v, want %s", name, src, claims["practice"], practiceSlug)
 		}
-		if len(roles) == 0 {
-			t.Errorf("%s: %s carries no roles for the practice's owner", name, src)
+		var got []string
+		for _, r := range list {
+			s, _ := r.(string)
+			got = append(got, s)
 		}
-		found = append(found, fmt.Sprintf("%s (roles %v)", src, roles))
+		if !sameSet(got, ownerRoles) {
+			t.Errorf("%s: %s roles = %v, want %v", name, src, got, ownerRoles)
+		}
+		found = append(found, fmt.Sprintf("%s (roles %v)", src, got))
 	}
 	if len(found) == 0 {
 		t.Fatalf("%s read no role claims: ID token %v, userinfo %v", name, r.IDToken, r.UserInfo)
 	}
 	t.Logf("%s read the practice and role claims from: %s", name, strings.Join(found, "; "))
+}
+
+// sameSet says whether a and b hold the same strings.
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }
 
 // firstClaim is the claim from the ID token, else from userinfo.

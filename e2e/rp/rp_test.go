@@ -268,8 +268,8 @@ func readApacheHeaders(t *testing.T, p page) report {
 			t.Errorf("%s = %q, want %q", name, got, want)
 		}
 	}
-	if p.header.Get("OIDC_CLAIM_roles") == "" {
-		t.Errorf("no OIDC_CLAIM_roles header for the practice's owner (headers %v)", p.header)
+	if got := p.header.Get("OIDC_CLAIM_roles"); !sameSet(strings.Split(got, ","), ownerRoles) {
+		t.Errorf("OIDC_CLAIM_roles = %q, want %v joined with commas", got, ownerRoles)
 	}
 	return r
 }
