@@ -115,9 +115,7 @@ type client struct {
 
 // frontdesk is a running frontdesk.
 type frontdesk struct {
-	app    *fdapp.App
 	issuer string // http://localhost:PORT
-	log    *bytes.Buffer
 }
 
 // startFrontdesk writes testdata/frontdesk.yaml for cl into a temporary
@@ -159,7 +157,7 @@ func startFrontdesk(t *testing.T, ln net.Listener, cl client) *frontdesk {
 	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 5 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	f := &frontdesk{app: a, issuer: issuer, log: logBuf}
+	f := &frontdesk{issuer: issuer}
 	t.Cleanup(func() {
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer scancel()
