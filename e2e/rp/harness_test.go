@@ -39,12 +39,20 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 )
 
-// Hang guards: a relying party has startTimeout to say it is ready; every
-// HTTP request of the scripted browser has requestTimeout.
-const (
-	startTimeout   = 30 * time.Second
-	requestTimeout = 20 * time.Second
-)
+// noDeadline bounds a test run without -timeout (go test's default has one).
+const noDeadline = 10 * time.Minute
+
+// hangGuard is when a test stops waiting: a tenth of the remaining time
+// before its deadline (go test -timeout), so that it fails with what it was
+// waiting for instead of being killed. It is the only bound of every wait
+// here (a relying party's start, every request): nothing depends on the
+// machine's speed.
+func hangGuard(t *testing.T) time.Time {
+	if at, ok := t.Deadline(); ok {
+		return time.Now().Add(time.Until(at) / 10 * 9)
+	}
+	return time.Now().Add(noDeadline)
+}
 
 // The practice every test logs in to, and its owner.
 const (
@@ -213,7 +221,8 @@ type process struct {
 // startProcess starts cmd, keeping its output for the test's log, and kills
 // it at the end of the test. ready is sent each line of its standard
 // output; startProcess returns once ready says yes, and fails the test if
-// the process exits first or startTimeout passes. ready nil returns at once.
+// the process exits first or its hang guard passes. ready nil returns at
+// once.
 func startProcess(t *testing.T, cmd *exec.Cmd, ready func(line string) bool) *process {
 	t.Helper()
 	buf := &bytes.Buffer{}
@@ -254,8 +263,8 @@ func startProcess(t *testing.T, cmd *exec.Cmd, ready func(line string) bool) *pr
 	case <-isReady:
 	case <-p.exited:
 		t.Fatalf("%s exited before it was ready: %v\n%s", filepath.Base(cmd.Path), cmd.ProcessState, p.logs())
-	case <-time.After(startTimeout):
-		t.Fatalf("%s was not ready after %s (hang guard)\n%s", filepath.Base(cmd.Path), startTimeout, p.logs())
+	case <-time.After(time.Until(hangGuard(t))):
+		t.Fatalf("%s was still not ready near the test's deadline (hang guard)\n%s", filepath.Base(cmd.Path), p.logs())
 	}
 	return p
 }
@@ -270,6 +279,7 @@ func (p *process) logs() string {
 // URL it visited recorded.
 type browser struct {
 	t       *testing.T
+	ctx     context.Context // ends at the test's hang guard
 	c       *http.Client
 	visited []string
 }
@@ -280,8 +290,10 @@ func newBrowser(t *testing.T) *browser {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &browser{t: t}
-	b.c = &http.Client{Jar: jar, Timeout: requestTimeout,
+	ctx, cancel := context.WithDeadline(context.Background(), hangGuard(t))
+	t.Cleanup(cancel)
+	b := &browser{t: t, ctx: ctx}
+	b.c = &http.Client{Jar: jar,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= 20 {
 				return errors.New("more than 20 redirects")
@@ -303,6 +315,7 @@ type page struct {
 // do sends req and follows redirects; the result is the last page.
 func (b *browser) do(req *http.Request) page {
 	b.t.Helper()
+	req = req.WithContext(b.ctx)
 	req.Header.Set("User-Agent", "frontdesk-rp-test")
 	// A browser's navigation: mod_auth_openidc answers 401 rather than
 	// redirecting a request that does not accept HTML.
