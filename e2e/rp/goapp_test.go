@@ -136,7 +136,7 @@ func (a *goApp) serve(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	return json.NewEncoder(w).Encode(report{IDToken: s.claims, UserInfo: userinfo,
-		AccessToken: s.token.AccessToken, Refresh: s.token.RefreshToken != ""})
+		AccessToken: s.token.AccessToken, RefreshToken: s.token.RefreshToken})
 }
 
 // keep verifies the ID token in tok, if there is one (a refresh need not

@@ -394,10 +394,10 @@ func (b *browser) submitLogin(p page, email, password string) page {
 
 // report is what a relying party got from frontdesk, as it reports it.
 type report struct {
-	IDToken     map[string]any `json:"id_token"`     // the verified ID token's claims
-	UserInfo    map[string]any `json:"userinfo"`     // the userinfo response
-	AccessToken string         `json:"access_token"` // opaque to the relying party
-	Refresh     bool           `json:"refresh_token"`
+	IDToken      map[string]any `json:"id_token"`      // the verified ID token's claims
+	UserInfo     map[string]any `json:"userinfo"`      // the userinfo response
+	AccessToken  string         `json:"access_token"`  // opaque to the relying party
+	RefreshToken string         `json:"refresh_token"` // shown for the test only
 }
 
 // claimSources are where a relying party may find the practice and role
@@ -479,6 +479,7 @@ func firstClaim(r report, name string) any {
 // relyingParty is one relying party under test, already running.
 type relyingParty struct {
 	name      string
+	client    client                            // its configured client
 	loginURL  string                            // opening it starts a login
 	read      func(t *testing.T, p page) report // what the relying party reports on a page it served
 	refresh   func(r report) string             // a URL that makes it refresh, given its last report
@@ -504,7 +505,7 @@ func exercise(t *testing.T, f *frontdesk, rp relyingParty) {
 	}
 	first := rp.read(t, back)
 	checkClaims(t, rp.name, first, f)
-	if !first.Refresh {
+	if first.RefreshToken == "" {
 		t.Fatalf("%s got no refresh token (scope offline_access)", rp.name)
 	}
 
@@ -516,6 +517,9 @@ func exercise(t *testing.T, f *frontdesk, rp relyingParty) {
 	second := rp.read(t, refreshed)
 	if second.AccessToken == "" || second.AccessToken == first.AccessToken {
 		t.Fatalf("%s: refresh gave no new access token", rp.name)
+	}
+	if second.RefreshToken == "" || second.RefreshToken == first.RefreshToken {
+		t.Fatalf("%s: the refresh token did not rotate", rp.name)
 	}
 	checkClaims(t, rp.name+" after refresh", second, f)
 
@@ -533,11 +537,42 @@ func exercise(t *testing.T, f *frontdesk, rp relyingParty) {
 		t.Errorf("%s's logout stopped at frontdesk's confirmation page: %v", rp.name, b.visited)
 	}
 
+	// The logout revoked the refresh tokens issued under the session.
+	if code, body := refreshGrant(t, f, rp.client, second.RefreshToken); code != http.StatusBadRequest ||
+		!strings.Contains(body, `"invalid_grant"`) {
+		t.Errorf("%s's refresh token after logout: %d %s, want 400 invalid_grant", rp.name, code, body)
+	}
+
 	// Both sessions are over: a new login asks for the password again.
 	again := b.get(rp.loginURL)
 	if !strings.HasSuffix(again.url.Path, "/p/"+practiceSlug+"/login") {
 		t.Fatalf("after logout, logging in again ended at %d %s instead of frontdesk's login page", again.status, again.url)
 	}
+}
+
+// refreshGrant presents a refresh token at frontdesk's token endpoint as
+// cl, and returns the status and body of the answer.
+func refreshGrant(t *testing.T, f *frontdesk, cl client, refreshToken string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithDeadline(context.Background(), hangGuard(t))
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.issuer+"/oauth2/token",
+		strings.NewReader(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(cl.ClientID), url.QueryEscape(cl.ClientSecret))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, string(body)
 }
 
 // readJSON reads a report a relying party served as JSON.

@@ -41,8 +41,8 @@ func newClient(id, redirectURI, postLogoutRedirectURI string) client {
 // appRP is a relying party with the pages of testdata's apps: /login,
 // /callback and /refresh (which answer with a JSON report), /logout and
 // /logged-out.
-func appRP(name, base string) relyingParty {
-	return relyingParty{name: name, loginURL: base + "/login", read: readJSON,
+func appRP(name, base string, cl client) relyingParty {
+	return relyingParty{name: name, client: cl, loginURL: base + "/login", read: readJSON,
 		refresh:   func(report) string { return base + "/refresh" },
 		logoutURL: base + "/logout", loggedOut: base + "/logged-out"}
 }
@@ -65,7 +65,7 @@ func TestGoOIDC(t *testing.T) {
 	go func() { served <- srv.Serve(appLn) }()
 	t.Cleanup(func() { _ = srv.Close(); <-served })
 
-	exercise(t, f, appRP("go-oidc + x/oauth2", base))
+	exercise(t, f, appRP("go-oidc + x/oauth2", base, cl))
 }
 
 // startApp runs one of testdata's apps (argv) with its listener as file
@@ -122,7 +122,7 @@ func TestOpenIDClient(t *testing.T) {
 	cl := newClient("rp-node", base+"/callback", base+"/logged-out")
 	f := startFrontdesk(t, fdLn, cl)
 	startApp(t, f, cl, appLn, base, dir, node, "rp.mjs")
-	exercise(t, f, appRP("openid-client "+meta.Version, base))
+	exercise(t, f, appRP("openid-client "+meta.Version, base, cl))
 }
 
 func nodeVersion(t *testing.T, node string) string {
@@ -156,7 +156,7 @@ func TestAuthlib(t *testing.T) {
 	cl := newClient("rp-python", base+"/callback", base+"/logged-out")
 	f := startFrontdesk(t, fdLn, cl)
 	startApp(t, f, cl, appLn, base, t.TempDir(), debianPython, "-B", script)
-	exercise(t, f, appRP("Authlib "+version, base))
+	exercise(t, f, appRP("Authlib "+version, base, cl))
 }
 
 // Debian's Apache and mod_auth_openidc.
@@ -241,7 +241,7 @@ func TestModAuthOpenIDC(t *testing.T) {
 	waitHTTP(t, proc, base+"/logged-out.html")
 	f := startFrontdesk(t, fdLn, cl)
 
-	exercise(t, f, relyingParty{name: "mod_auth_openidc", loginURL: base + "/protected/",
+	exercise(t, f, relyingParty{name: "mod_auth_openidc", client: cl, loginURL: base + "/protected/",
 		read: readApacheHeaders,
 		refresh: func(r report) string {
 			return base + "/protected/redirect_uri?" + url.Values{"refresh": {base + "/protected/"},
@@ -255,7 +255,7 @@ func TestModAuthOpenIDC(t *testing.T) {
 // echoed by mod_headers.
 func readApacheHeaders(t *testing.T, p page) report {
 	t.Helper()
-	r := report{AccessToken: p.header.Get("OIDC_access_token"), Refresh: p.header.Get("OIDC_refresh_token") != ""}
+	r := report{AccessToken: p.header.Get("OIDC_access_token"), RefreshToken: p.header.Get("OIDC_refresh_token")}
 	for name, into := range map[string]*map[string]any{"OIDC_id_token_payload": &r.IDToken, "OIDC_userinfo_json": &r.UserInfo} {
 		if err := json.Unmarshal([]byte(p.header.Get(name)), into); err != nil {
 			t.Fatalf("header %s at %s: %v (headers %v)", name, p.url, err, p.header)

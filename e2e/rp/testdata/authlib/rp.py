@@ -44,7 +44,7 @@ def report(session):
     return {"id_token": session["claims"],
             "userinfo": oauth.get(META["userinfo_endpoint"], timeout=10).json(),
             "access_token": oauth.token["access_token"],
-            "refresh_token": bool(oauth.token.get("refresh_token"))}
+            "refresh_token": oauth.token.get("refresh_token")}  # for the test only
 
 
 class Handler(BaseHTTPRequestHandler):

@@ -20,7 +20,7 @@ async function report(session) {
     id_token: session.claims, // verified: signature, iss, aud, exp, nonce
     userinfo: await oidc.fetchUserInfo(config, session.tokens.access_token, session.claims.sub),
     access_token: session.tokens.access_token,
-    refresh_token: Boolean(session.tokens.refresh_token),
+    refresh_token: session.tokens.refresh_token, // for the test only
   };
 }
 
