@@ -26,7 +26,10 @@
 # 127.0.0.1:6379 db 9; their CPU is then reported as db cpu, all postgres and
 # redis-server processes on the machine, an upper bound on a shared machine),
 # REPLICAS (1; with BACKEND=postgres, N frontdesk replicas share one database
-# and Redis and the load tool spreads its workers over them), OUT (a file for
+# and Redis, and a server "frontdesk-xN" joins the rounds: the load tool spreads
+# its workers over all N, while "frontdesk" drives replica 0 alone; CPU per
+# operation is summed over the replicas), N_HASH (60 argon2id hashes per login
+# round), OUT (a file for
 # the raw rows, TSV). Linux only; the load tool refuses non-loopback targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -133,16 +136,16 @@ for s in $SERVERS; do
   esac
 done
 
-target_of() { case $1 in floor) echo http://127.0.0.1:18090 ;; frontdesk) echo "$fd_target" ;;
+target_of() { case $1 in floor) echo http://127.0.0.1:18090 ;; frontdesk) echo http://127.0.0.1:18080 ;; frontdesk-x*) echo "$fd_target" ;;
   node-jwt) echo http://127.0.0.1:18070 ;; node-opaque) echo http://127.0.0.1:18071 ;; esac; }
-pids_of() { case $1 in frontdesk) fd_pids ;; floor) echo "$pid_floor" ;; node-jwt) echo "$pid_node_jwt" ;;
+pids_of() { case $1 in frontdesk) echo "$pid_frontdesk_0" ;; frontdesk-x*) fd_pids ;; floor) echo "$pid_floor" ;; node-jwt) echo "$pid_node_jwt" ;;
   node-opaque) echo "$pid_node_opaque" ;; esac; }
 ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
 db_pids() { if [ "$BACKEND" = postgres ]; then pgrep -x postgres || true; pgrep -x redis-server || true; fi; }
 bench() { # server scenario n [more flags]
   local s=$1 sc=$2 n=$3; shift 3
   local flags=(--progress=false --c "$CONC" --target "$(target_of "$s")" --practice 'bench{n}' --email 'owner@bench{n}.example' --accounts 8)
-  [ "$s" = frontdesk ] && flags+=(--issuer http://127.0.0.1:18080)
+  [[ $s == frontdesk* ]] && flags+=(--issuer http://127.0.0.1:18080)
   "$cache/bin/frontdesk-bench" "${flags[@]}" --scenario "$sc" --n "$n" "$@"
 }
 
@@ -155,6 +158,7 @@ echo "== $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(grep -m1 'model nam
 # The hash-only ceiling of logins (argon2id, frontdesk's parameters, both
 # cores) is measured in the login rounds like a server.
 order_list=$SERVERS
+if [ "$REPLICAS" -gt 1 ] && [[ " $SERVERS " == *" frontdesk "* ]]; then order_list="$order_list frontdesk-x$REPLICAS"; fi
 [[ " $SCENARIOS " == *" login "* ]] && order_list="$order_list argon2id"
 read -ra order <<<"$order_list"
 applies() { # server scenario
@@ -169,10 +173,11 @@ hash_row() { # round -> the same columns as a server's row
 }
 for sc in $SCENARIOS; do
   case $sc in client-credentials) n=$N_CC ;; refresh) n=$N_REFRESH ;; login) n=$N_LOGIN ;; *) n=$N_CC ;; esac
-  # warm-up (refresh and login also log every worker in once)
+  # warm-up, a full untimed run each (node's JIT keeps improving for
+  # thousands of requests; refresh and login also log every worker in once)
   for s in "${order[@]}"; do
     applies "$s" "$sc" && [ "$s" != argon2id ] || continue
-    bench "$s" "$sc" $((n / 10 + 8)) >/dev/null
+    bench "$s" "$sc" "$n" >/dev/null
   done
   for round in $(seq 1 "$ROUNDS"); do
     for s in "${order[@]}"; do
