@@ -22,9 +22,10 @@
 # Environment: ROUNDS (3), CONC (8), N_CC (10000), N_REFRESH (4000),
 # N_LOGIN (200), SCENARIOS ("client-credentials refresh login"),
 # SERVERS ("floor frontdesk node-jwt node-opaque"), BACKEND (sqlite | postgres:
-# PostgreSQL at 127.0.0.1:5432 database test, schema bench_peers, and Redis
-# 127.0.0.1:6379 db 9; their CPU is then reported as db cpu, all postgres and
-# redis-server processes on the machine, an upper bound on a shared machine),
+# PostgreSQL at 127.0.0.1:5432 database test, schema bench_peers, and a
+# redis-server of its own on 127.0.0.1:16390; their CPU is then reported as db
+# cpu: that Redis and all postgres processes on the machine, an upper bound on
+# a shared machine),
 # REPLICAS (1; with BACKEND=postgres, N frontdesk replicas share one database
 # and Redis, and a server "frontdesk-xN" joins the rounds: the load tool spreads
 # its workers over all N, while "frontdesk" drives replica 0 alone; CPU per
@@ -85,9 +86,13 @@ wait_port() { # host:port
 fd_env=(FRONTDESK_OIDC_MASTER_KEY="$(head -c 32 /dev/urandom | base64)")
 if [ "$BACKEND" = postgres ]; then
   psql -h 127.0.0.1 -U postgres -d test -qc 'DROP SCHEMA IF EXISTS bench_peers CASCADE; CREATE SCHEMA bench_peers' >/dev/null
-  redis-cli -h 127.0.0.1 -p 6379 -n 9 flushdb >/dev/null
+  # A Redis of our own: the shared one on 6379 is flushed by other test
+  # suites, which frontdesk (rightly) answers by refusing logins for a while.
+  redis-server --port 16390 --bind 127.0.0.1 --save '' --appendonly no --daemonize no >"$run/redis.log" 2>&1 &
+  pids+=($!); pid_redis=$!
+  wait_port 127.0.0.1:16390
   fd_env+=(FRONTDESK_DATABASE_URL='postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path=bench_peers'
-           FRONTDESK_REDIS_URL=redis://127.0.0.1:6379/9)
+           FRONTDESK_REDIS_URL=redis://127.0.0.1:16390/0)
 fi
 fd_targets=()
 for r in $(seq 0 $((REPLICAS - 1))); do
@@ -141,7 +146,7 @@ target_of() { case $1 in floor) echo http://127.0.0.1:18090 ;; frontdesk) echo h
 pids_of() { case $1 in frontdesk) echo "$pid_frontdesk_0" ;; frontdesk-x*) fd_pids ;; floor) echo "$pid_floor" ;; node-jwt) echo "$pid_node_jwt" ;;
   node-opaque) echo "$pid_node_opaque" ;; esac; }
 ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
-db_pids() { if [ "$BACKEND" = postgres ]; then pgrep -x postgres || true; pgrep -x redis-server || true; fi; }
+db_pids() { if [ "$BACKEND" = postgres ]; then pgrep -x postgres || true; echo "$pid_redis"; fi; }
 bench() { # server scenario n [more flags]
   local s=$1 sc=$2 n=$3; shift 3
   local flags=(--progress=false --c "$CONC" --target "$(target_of "$s")" --practice 'bench{n}' --email 'owner@bench{n}.example' --accounts 8)
@@ -198,7 +203,7 @@ done
 
 # Medians per scenario and server, and ratios to frontdesk's server CPU.
 echo
-echo "medians of $ROUNDS rounds (server CPU per operation from /proc; db = all postgres + redis-server processes)"
+echo "medians of $ROUNDS rounds (server CPU per operation from /proc; db = all postgres processes + the run's redis-server)"
 printf '%-20s %-12s %11s %10s %10s %12s %14s\n' scenario server "cpu µs/op" "db µs/op" "req/s" "this÷fd cpu" "fd÷this cpu"
 awk -F'\t' 'NR > 1 { k = $1 "\t" $2; cpu[k] = cpu[k] " " $5; db[k] = db[k] " " $6; rate[k] = rate[k] " " $7; if (!(k in seen)) { seen[k] = 1; keys[++nk] = k } }
   function med(s,   a, n, i, j, t) { n = split(s, a, " "); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
