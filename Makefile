@@ -1,6 +1,7 @@
 # frontdesk — the two commands:
 #   go run ./cmd/frontdesk serve    start the service on the embedded default
 #   make test                       run the whole suite (starts PostgreSQL/Redis if needed)
+#   make test-stress                the suite 5 times on a machine kept busy (see below)
 
 GO ?= go
 PKGS ?= ./...
@@ -9,7 +10,7 @@ PKGS ?= ./...
 # run in each as well.
 MODULES := identity/enforce
 
-.PHONY: test test-short services build lint bench bench-peers fuzz fmt vet
+.PHONY: test test-short test-stress services build lint bench bench-peers fuzz fmt vet
 
 ## test: start the test services if needed, then run every test with the race detector.
 test: services
@@ -19,6 +20,25 @@ test: services
 	  echo "== $$m (own module)"; \
 	  (cd $$m && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 15m ./...); \
 	done
+
+## test-stress: run the suite RUNS times (default 5) with -race while two busy
+## loops (`yes`) keep both cores loaded, and print how many runs passed. The
+## suite must not depend on the machine's speed; this shows it. Narrow it with
+## STRESS_PKGS and STRESS_FLAGS, e.g.
+##   make test-stress RUNS=1 STRESS_FLAGS=-count=5 STRESS_PKGS=./identity/store/
+RUNS ?= 5
+STRESS_PKGS ?= $(PKGS)
+STRESS_FLAGS ?= -count=1
+test-stress: services
+	@yes >/dev/null & y1=$$!; yes >/dev/null & y2=$$!; \
+	trap 'kill $$y1 $$y2 2>/dev/null' EXIT INT TERM HUP; \
+	echo "test-stress: load from yes (PIDs $$y1 and $$y2)"; \
+	pass=0; for i in $$(seq 1 $(RUNS)); do \
+	  echo "== run $$i of $(RUNS): $(GO) test -race $(STRESS_FLAGS) $(STRESS_PKGS)"; \
+	  if $(GO) test -race $(STRESS_FLAGS) -timeout 30m $(STRESS_PKGS); then pass=$$((pass+1)); fi; \
+	done; \
+	echo "test-stress: $$pass of $(RUNS) runs passed under load"; \
+	test $$pass -eq $(RUNS)
 
 ## test-short: unit tests only (no database servers needed).
 test-short:

@@ -34,6 +34,9 @@ type Outbox interface {
 	// now+lease and counts the attempt. A row is claimed by exactly one
 	// worker at a time, across every replica sharing the database.
 	ClaimOutbox(ctx context.Context, worker string, now time.Time, lease time.Duration, limit int) ([]Outgoing, error)
+	// RenewOutbox extends to now+lease the claim of every undelivered row
+	// worker holds, while it is still sending them, and reports how many.
+	RenewOutbox(ctx context.Context, worker string, now time.Time, lease time.Duration) (int64, error)
 	// MarkOutboxSent records delivery and erases the message body (it
 	// carries a live link or a temporary password).
 	MarkOutboxSent(ctx context.Context, id, worker string, now time.Time) error
@@ -53,9 +56,16 @@ type WorkerConfig struct {
 	ID string
 	// Poll is how often the outbox is checked when nothing wakes the worker.
 	Poll time.Duration
-	// Lease is how long a claim lasts; a worker that dies mid-send leaves the
-	// row to be reclaimed after it. It must exceed the SMTP timeout.
+	// Lease is how long a claim lasts without renewal. The worker renews its
+	// claims every Lease/3 while it sends a batch, so a slow mail server
+	// never lets a claim lapse mid-batch; a worker that dies leaves its rows
+	// to be retaken by another worker at most Lease later.
 	Lease time.Duration
+	// SendTimeout bounds one delivery attempt.
+	SendTimeout time.Duration
+	// After, when set, replaces time.After for the renewal timer (tests
+	// inject a clock together with the worker's now).
+	After func(time.Duration) <-chan time.Time
 	// BaseBackoff is the wait after the first failed attempt; each further
 	// failure doubles it, up to MaxBackoff.
 	BaseBackoff time.Duration
@@ -69,23 +79,24 @@ type WorkerConfig struct {
 
 // DefaultWorkerConfig returns the production defaults.
 func DefaultWorkerConfig() WorkerConfig {
-	return WorkerConfig{Poll: 2 * time.Second, Lease: 2 * time.Minute, BaseBackoff: 30 * time.Second,
-		MaxBackoff: time.Hour, MaxAttempts: 10, Batch: 20}
+	return WorkerConfig{Poll: 2 * time.Second, Lease: 30 * time.Second, SendTimeout: 2 * time.Minute,
+		BaseBackoff: 30 * time.Second, MaxBackoff: time.Hour, MaxAttempts: 10, Batch: 20}
 }
 
 // Worker delivers the outbox through a Sender with exponential back-off and
 // a retry limit. Run one per replica; the Outbox's claims keep them apart.
 type Worker struct {
-	o       Outbox
-	s       Sender
-	cfg     WorkerConfig
-	logger  *slog.Logger
-	now     func() time.Time
-	wake    chan struct{}
-	sent    prometheus.Counter
-	retries prometheus.Counter
-	failed  prometheus.Counter
-	pending prometheus.Gauge
+	o             Outbox
+	s             Sender
+	cfg           WorkerConfig
+	logger        *slog.Logger
+	now           func() time.Time
+	wake          chan struct{}
+	sent          prometheus.Counter
+	retries       prometheus.Counter
+	failed        prometheus.Counter
+	pending       prometheus.Gauge
+	renewFailures prometheus.Counter
 }
 
 // NewWorker returns a Worker. reg may be nil (no metrics registered).
@@ -103,6 +114,12 @@ func NewWorker(o Outbox, s Sender, cfg WorkerConfig, logger *slog.Logger, reg pr
 	}
 	if cfg.Lease <= 0 {
 		cfg.Lease = def.Lease
+	}
+	if cfg.SendTimeout <= 0 {
+		cfg.SendTimeout = def.SendTimeout
+	}
+	if cfg.After == nil {
+		cfg.After = time.After
 	}
 	if cfg.BaseBackoff <= 0 {
 		cfg.BaseBackoff = def.BaseBackoff
@@ -128,9 +145,11 @@ func NewWorker(o Outbox, s Sender, cfg WorkerConfig, logger *slog.Logger, reg pr
 			Help: "Outbox messages given up on after the retry limit (shown as delivery failed)."}),
 		pending: prometheus.NewGauge(prometheus.GaugeOpts{Name: "frontdesk_mail_outbox_pending",
 			Help: "Outbox messages waiting for delivery, as last seen by this replica's worker."}),
+		renewFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "frontdesk_mail_lease_renewal_failures_total",
+			Help: "Failed renewals of this worker's outbox claims while sending (a claim that lapses may be sent twice)."}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{w.sent, w.retries, w.failed, w.pending} {
+		for _, c := range []prometheus.Collector{w.sent, w.retries, w.failed, w.pending, w.renewFailures} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("invites: metrics: %w", err)
 			}
@@ -177,13 +196,28 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 }
 
-// RunOnce claims one batch of due messages and tries to deliver each. It
-// reports how many it claimed.
+// RunOnce claims one batch of due messages and tries to deliver each,
+// renewing the batch's claims every Lease/3 until it is done, so no other
+// worker takes a message this one is still sending however slow the mail
+// server is. It reports how many it claimed.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	rows, err := w.o.ClaimOutbox(ctx, w.cfg.ID, w.now(), w.cfg.Lease, w.cfg.Batch)
 	if err != nil {
 		return 0, fmt.Errorf("invites: claim outbox: %w", err)
 	}
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	renewCtx, stopRenewing := context.WithCancel(ctx)
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		w.renew(renewCtx)
+	}()
+	defer func() {
+		stopRenewing()
+		<-renewed
+	}()
 	for _, r := range rows {
 		if ctx.Err() != nil {
 			// Unsent claims lapse with their lease and are taken up again.
@@ -194,8 +228,26 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	return len(rows), nil
 }
 
+// renew extends this worker's claims every Lease/3 until ctx ends. A failed
+// renewal is retried at the next tick; two failures in a row still leave a
+// third of the lease.
+func (w *Worker) renew(ctx context.Context) {
+	every := w.cfg.Lease / 3
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.cfg.After(every):
+		}
+		if _, err := w.o.RenewOutbox(ctx, w.cfg.ID, w.now(), w.cfg.Lease); err != nil && ctx.Err() == nil {
+			w.renewFailures.Inc()
+			w.logger.WarnContext(ctx, "mail outbox claims not renewed; will retry", "err", err)
+		}
+	}
+}
+
 func (w *Worker) deliver(ctx context.Context, r Outgoing) {
-	sendCtx, cancel := context.WithTimeout(ctx, w.cfg.Lease/2)
+	sendCtx, cancel := context.WithTimeout(ctx, w.cfg.SendTimeout)
 	err := w.s.Send(sendCtx, r.Message)
 	cancel()
 	// Record the outcome even when ctx ends meanwhile.

@@ -4,7 +4,10 @@
 # (127.0.0.1:6379). Starts them when installed but stopped; installs them from
 # Debian's packages when missing and we are root. Also installs what the
 # browser tests (e2e/browser) drive: Debian's chromium and axe-core from the
-# npm registry into .cache/npm (gitignored). Prints what it did.
+# npm registry into .cache/npm (gitignored); and the relying parties the
+# e2e/rp tests log in with: Apache with mod_auth_openidc and Authlib from
+# Debian's packages, openid-client from the npm registry into .cache/npm.
+# Prints what it did.
 set -euo pipefail
 
 pg_up()    { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
@@ -59,22 +62,47 @@ echo "services: PostgreSQL and Redis are up"
 # not stop the other tests; the browser tests themselves then fail in CI
 # (CI=true) and skip elsewhere, saying what is missing.
 AXE_VERSION=4.14.1
+# openid-client 6 (pinned, like axe-core) supports Node 20 and later: the
+# machines run NodeSource's nodejs 20, Debian bookworm's own is 18.
+OPENID_CLIENT_VERSION=6.9.1
 root=$(cd "$(dirname "$0")/.." && pwd)
 if ! command -v chromium >/dev/null; then
   echo "services: installing Chromium (browser tests)"
   apt_install chromium || echo "services: could not install chromium; browser tests will not run" >&2
 fi
 axe="$root/.cache/npm/node_modules/axe-core"
-if ! grep -qs "\"version\": \"$AXE_VERSION\"" "$axe/package.json"; then
+oidc_client="$root/.cache/npm/node_modules/openid-client"
+# One npm call installs every pinned package: npm install --no-save removes
+# the packages it was not named, so a second call would undo the first.
+if ! grep -qs "\"version\": \"$AXE_VERSION\"" "$axe/package.json" ||
+   ! grep -qs "\"version\": \"$OPENID_CLIENT_VERSION\"" "$oidc_client/package.json"; then
   if ! command -v npm >/dev/null; then
-    echo "services: installing npm (browser tests)"
+    echo "services: installing npm (browser and relying-party tests)"
     apt_install npm || true
   fi
-  echo "services: installing axe-core $AXE_VERSION into .cache/npm (browser tests)"
+  echo "services: installing axe-core $AXE_VERSION and openid-client $OPENID_CLIENT_VERSION into .cache/npm"
   mkdir -p "$root/.cache/npm"
-  npm install --no-save --no-audit --no-fund --loglevel=error --prefix "$root/.cache/npm" "axe-core@$AXE_VERSION" >/dev/null ||
-    echo "services: could not install axe-core; browser tests will not run" >&2
+  npm install --no-save --no-audit --no-fund --loglevel=error --prefix "$root/.cache/npm" \
+    "axe-core@$AXE_VERSION" "openid-client@$OPENID_CLIENT_VERSION" >/dev/null ||
+    echo "services: could not install axe-core and openid-client; browser and openid-client tests will not run" >&2
 fi
 if command -v chromium >/dev/null && [ -f "$axe/axe.min.js" ]; then
   echo "services: Chromium and axe-core $AXE_VERSION are ready for the browser tests"
+fi
+
+# Relying-party tests (e2e/rp): Apache with mod_auth_openidc, and Authlib with
+# requests for Debian's /usr/bin/python3. Like the browser tools, a failure
+# here fails those tests in CI and skips them elsewhere.
+rp_debs=()
+[ -x /usr/sbin/apache2 ] || rp_debs+=(apache2)
+[ -f /usr/lib/apache2/modules/mod_auth_openidc.so ] || rp_debs+=(libapache2-mod-auth-openidc)
+/usr/bin/python3 -c 'import authlib, requests' 2>/dev/null || rp_debs+=(python3-authlib python3-requests)
+if [ ${#rp_debs[@]} -gt 0 ]; then
+  echo "services: installing ${rp_debs[*]} (relying-party tests)"
+  apt_install --no-install-recommends "${rp_debs[@]}" ||
+    echo "services: could not install ${rp_debs[*]}; those relying-party tests will not run" >&2
+fi
+if [ -f /usr/lib/apache2/modules/mod_auth_openidc.so ] && [ -f "$oidc_client/package.json" ] &&
+   /usr/bin/python3 -c 'import authlib, requests' 2>/dev/null; then
+  echo "services: mod_auth_openidc, openid-client $OPENID_CLIENT_VERSION and Authlib are ready for the relying-party tests"
 fi

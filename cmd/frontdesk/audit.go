@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/frontdeskhq/frontdesk/identity/auditexport"
 	"github.com/frontdeskhq/frontdesk/identity/store"
@@ -35,8 +37,22 @@ var errAuditBroken = errors.New("audit verify: the audit trail does not verify (
 func cmdAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer, env []string) error {
 	fs, path := newFlags("audit verify", stderr)
 	practice := fs.String("practice", "", "the practice's slug (default: every practice)")
+	keptFlag := fs.String("head", "", "a head `SEQ:HASH` of the practice's chain kept outside the database "+
+		"(from the \"audit chain head\" log line, the metric, or an earlier verify); the chain must still contain it. "+
+		"Needs --practice")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	var kept *store.AuditChainHead
+	if *keptFlag != "" {
+		if *practice == "" {
+			return usageError{msg: "audit verify: --head needs --practice (a head belongs to one practice's chain)"}
+		}
+		h, err := parseKeptHead(*keptFlag)
+		if err != nil {
+			return usageError{msg: "audit verify: --head: " + err.Error()}
+		}
+		kept = &h
 	}
 	st, err := openStore(ctx, *path, env, stderr)
 	if err != nil {
@@ -68,27 +84,54 @@ func cmdAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 				name = fmt.Sprintf("practice %q (%s)", p.Slug, id)
 			}
 		}
-		head, err := st.VerifyAuditChain(ctx, id)
+		var head store.AuditChainHead
+		if kept != nil {
+			head, err = st.VerifyAuditChainAgainst(ctx, id, *kept)
+		} else {
+			head, err = st.VerifyAuditChain(ctx, id)
+		}
 		var brk *store.AuditBreak
 		switch {
 		case errors.As(err, &brk):
 			broken = true
-			fmt.Fprintf(stdout, "BROKEN %s: first bad row: event id %d, sequence %d: %s\n",
-				name, brk.EventID, brk.Seq, brk.Reason)
+			if brk.EventID == 0 {
+				fmt.Fprintf(stdout, "BROKEN %s: at sequence %d: %s\n", name, brk.Seq, brk.Reason)
+			} else {
+				fmt.Fprintf(stdout, "BROKEN %s: first bad row: event id %d, sequence %d: %s\n",
+					name, brk.EventID, brk.Seq, brk.Reason)
+			}
 		case err != nil:
 			return fmt.Errorf("audit verify: %w", err)
 		case head.Unchained > 0:
 			fmt.Fprintf(stdout, "WARN   %s: %d events written before the chain existed and not chained yet "+
 				"(they join it with the practice's next event); if this practice had chained events before, "+
 				"the chain was stripped: compare with your recorded head hashes\n", name, head.Unchained)
+		case kept != nil:
+			fmt.Fprintf(stdout, "ok     %s: %d chained events, head hash %s; contains the kept head %d:%s\n",
+				name, head.Seq, head.Hash, kept.Seq, kept.Hash)
 		default:
-			fmt.Fprintf(stdout, "ok     %s: %d chained events, head hash %s\n", name, head.Seq, head.Hash)
+			fmt.Fprintf(stdout, "ok     %s: %d chained events, head hash %s (keep --head %d:%s)\n",
+				name, head.Seq, head.Hash, head.Seq, head.Hash)
 		}
 	}
 	if broken {
 		return errAuditBroken
 	}
 	return nil
+}
+
+// parseKeptHead parses SEQ:HASH (HASH: 64 hex digits, as logged).
+func parseKeptHead(v string) (store.AuditChainHead, error) {
+	seqText, hash, ok := strings.Cut(strings.TrimSpace(v), ":")
+	seq, err := strconv.ParseInt(seqText, 10, 64)
+	if !ok || err != nil || seq < 1 {
+		return store.AuditChainHead{}, fmt.Errorf("%q is not SEQ:HASH (e.g. 42:9f86d0…, as logged)", v)
+	}
+	hash = strings.ToLower(hash)
+	if len(hash) != 64 || strings.Trim(hash, "0123456789abcdef") != "" {
+		return store.AuditChainHead{}, fmt.Errorf("the hash in %q is not 64 hexadecimal digits", v)
+	}
+	return store.AuditChainHead{Seq: seq, Hash: hash}, nil
 }
 
 // cmdAuditExport writes a practice's audit events as JSON Lines or CSV.

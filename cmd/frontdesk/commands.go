@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"runtime"
@@ -56,7 +57,7 @@ func openApp(ctx context.Context, path string, env []string, stderr io.Writer) (
 	if err != nil {
 		return nil, err
 	}
-	return app.New(ctx, cfg, app.NewLogger(cfg.Log, stderr))
+	return app.New(ctx, cfg, newCommandLogger(cfg, stderr))
 }
 
 // openStore loads the configuration and opens the database (migrated), for
@@ -66,7 +67,49 @@ func openStore(ctx context.Context, path string, env []string, stderr io.Writer)
 	if err != nil {
 		return nil, err
 	}
-	return app.Open(ctx, cfg, app.NewLogger(cfg.Log, stderr))
+	return app.Open(ctx, cfg, newCommandLogger(cfg, stderr))
+}
+
+// newLogger builds the configured logger and makes it the process's default,
+// so the lines libraries log through slog's and log's package functions (the
+// OpenID library's "registered route", net/http's server errors) come out in
+// the same format: with log.format json every line on stderr is JSON.
+func newLogger(cfg *config.Config, stderr io.Writer) *slog.Logger {
+	logger := app.NewLogger(cfg.Log, stderr)
+	slog.SetDefault(logger)
+	return logger
+}
+
+// newCommandLogger is newLogger for the one-shot commands (admin, practice,
+// keys, audit): frontdesk's own lines keep the configured level, but the
+// libraries' informational lines (the OpenID library announcing each route
+// it registers) are dropped, so an operator sees only what the command says
+// and what went wrong.
+func newCommandLogger(cfg *config.Config, stderr io.Writer) *slog.Logger {
+	logger := app.NewLogger(cfg.Log, stderr)
+	slog.SetDefault(slog.New(minLevel{Handler: logger.Handler(), min: slog.LevelWarn}))
+	return logger
+}
+
+// minLevel passes on only records at min or above.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+// Enabled reports whether l reaches both min and the wrapped handler's level.
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+// WithAttrs keeps the floor on the derived handler.
+func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return minLevel{Handler: h.Handler.WithAttrs(attrs), min: h.min}
+}
+
+// WithGroup keeps the floor on the derived handler.
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{Handler: h.Handler.WithGroup(name), min: h.min}
 }
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer, env []string) error {
@@ -78,7 +121,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, env []string
 	if err != nil {
 		return err
 	}
-	logger := app.NewLogger(cfg.Log, stderr)
+	logger := newLogger(cfg, stderr)
 	tuneGC(cfg, env, logger)
 	a, err := app.New(ctx, cfg, logger)
 	if err != nil {
@@ -98,6 +141,13 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, env []string
 	janitorDone := make(chan struct{})
 	go func() { defer close(janitorDone); a.RunJanitor(janitorCtx) }()
 	defer func() { stopJanitor(); <-janitorDone }()
+
+	// Every replica logs the audit chains' heads now and then, so they are
+	// kept outside the database (audit verify --head).
+	headsCtx, stopHeads := context.WithCancel(context.WithoutCancel(ctx))
+	headsDone := make(chan struct{})
+	go func() { defer close(headsDone); a.RunAuditHeadLog(headsCtx) }()
+	defer func() { stopHeads(); <-headsDone }()
 
 	// Memory grown under load goes back to the system when traffic stops.
 	idle := newIdleRelease(idleReleaseAfter, a.Store.CloseIdleConns)
@@ -124,8 +174,15 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, env []string
 		_ = ln.Close()
 		return err
 	}
-	logger.InfoContext(ctx, "frontdesk listening", "addr", ln.Addr().String(), "public_url", cfg.Server.PublicURL,
-		"database", string(a.Store.Engine()), "tls", cfg.Server.TLSEnabled(), "version", versionString())
+	summary := []any{"addr", ln.Addr().String(), "public_url", cfg.Server.PublicURL,
+		"database", string(a.Store.Engine()), "tls", cfg.Server.TLSEnabled(), "version", versionString()}
+	if warning := passkeyWarning(cfg, a.Passkeys() != nil); warning != "" {
+		// Said on the summary line, where a person looks, not only in the
+		// warning logged while starting.
+		logger.WarnContext(ctx, "frontdesk listening", append(summary, "passkeys", "off", "warning", warning)...)
+	} else {
+		logger.InfoContext(ctx, "frontdesk listening", append(summary, "passkeys", "on")...)
+	}
 
 	errc := make(chan error, 1)
 	go func() {

@@ -157,7 +157,7 @@ func startServeArgs(t *testing.T, bin, dir string, env []string, args ...string)
 	case <-listening:
 	case err := <-p.done:
 		t.Fatalf("frontdesk serve exited before listening: %v\n%s", err, p.dump())
-	case <-time.After(30 * time.Second):
+	case <-hangGuard(t): // only a hang guard: it waits for the "listening" log line
 		t.Fatalf("frontdesk serve did not start\n%s", p.dump())
 	}
 	return p
@@ -196,7 +196,7 @@ func (p *process) stop() {
 		if err != nil {
 			p.t.Fatalf("frontdesk exited with %v after SIGTERM\n%s", err, p.dump())
 		}
-	case <-time.After(30 * time.Second):
+	case <-hangGuard(p.t): // only a hang guard: it waits for the process to exit
 		p.t.Fatal("frontdesk did not stop after SIGTERM")
 	}
 }

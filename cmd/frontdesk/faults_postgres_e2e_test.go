@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -99,6 +101,23 @@ func TestFaultPostgresRestart(t *testing.T) {
 		}
 		if d := time.Since(start); d > 10*time.Second {
 			t.Errorf("%s with the database down took %s", c.name, d)
+		}
+	}
+	// The authorization endpoint sends the person back to the app with
+	// RFC 6749's temporarily_unavailable, not server_error.
+	{
+		w := appWorker(base)
+		verifier := randomString()
+		sum := sha256.Sum256([]byte(verifier))
+		q := url.Values{"client_id": {"ehr"}, "redirect_uri": {faultRedirect}, "response_type": {"code"},
+			"scope": {"openid"}, "state": {"outage"}, "practice": {"demo"},
+			"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
+		st, loc, err := w.get(t.Context(), "/oauth2/authorize?"+q.Encode())
+		u, _ := url.Parse(loc)
+		if err != nil || st/100 != 3 || u == nil || !strings.HasPrefix(loc, faultRedirect) ||
+			u.Query().Get("error") != "temporarily_unavailable" || u.Query().Get("state") != "outage" {
+			t.Errorf("authorization request with the database down: %d %q %v; want a redirect to the app with "+
+				"error=temporarily_unavailable", st, loc, err)
 		}
 	}
 	// The mail outbox worker notices and keeps retrying.

@@ -11,26 +11,17 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/frontdeskhq/frontdesk/invites/smtptest"
 )
 
 func mailText(t *testing.T, srv *smtptest.Server, to string, n int) string {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if msgs := srv.To(to); len(msgs) >= n {
-			text, err := msgs[n-1].Part("text/plain")
-			if err != nil {
-				t.Fatal(err)
-			}
-			return text
-		}
-		time.Sleep(20 * time.Millisecond)
+	text, err := srv.WaitTo(to, n).Part("text/plain") // wakes at each arrival; the test's deadline is the hang guard
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("no message #%d to %s", n, to)
-	return ""
+	return text
 }
 
 func lineWithPrefix(t *testing.T, text, prefix string) string {

@@ -130,7 +130,7 @@ func (s *pgServer) tryStart() error {
 		log, _ := os.ReadFile(filepath.Join(s.dir, "log"))
 		return fmt.Errorf("pg_ctl start: %w\n%s\n%s", err, out, log)
 	}
-	return s.waitReady(20 * time.Second)
+	return s.waitReady()
 }
 
 // Start starts the stopped server again on the same port.
@@ -148,17 +148,12 @@ func (s *pgServer) Stop() {
 	if out, err := s.command("pg_ctl", "stop", "-D", s.dataDir, "-m", "fast", "-w", "-t", "30").CombinedOutput(); err != nil {
 		s.t.Fatalf("pg_ctl stop: %v\n%s", err, out)
 	}
-	// The port is closed once pg_ctl returns; make sure.
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		c, err := net.DialTimeout("tcp", s.Addr(), 200*time.Millisecond)
-		if err != nil {
-			return
-		}
+	// pg_ctl -w returns once the postmaster has exited, so the port is
+	// closed now; make sure.
+	if c, err := net.DialTimeout("tcp", s.Addr(), 5*time.Second); err == nil {
 		_ = c.Close()
-		time.Sleep(20 * time.Millisecond)
+		s.t.Fatal("PostgreSQL still accepts connections after pg_ctl stop")
 	}
-	s.t.Fatal("PostgreSQL still accepts connections after pg_ctl stop")
 }
 
 // Addr is the server's host:port.
@@ -169,13 +164,18 @@ func (s *pgServer) URL() string {
 	return "postgres://postgres@" + s.Addr() + "/postgres?sslmode=disable&connect_timeout=3"
 }
 
-func (s *pgServer) waitReady(within time.Duration) error {
+// waitReady waits until the server answers (pg_ctl start -w has already
+// waited for it to accept connections, so normally at once). It checks every
+// 50 ms; its only bound is the hang guard before the test's deadline.
+func (s *pgServer) waitReady() error {
 	db, err := sql.Open("pgx", s.URL())
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	deadline := time.Now().Add(within)
+	guard := hangGuard(s.t)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		err = db.PingContext(ctx)
@@ -183,10 +183,11 @@ func (s *pgServer) waitReady(within time.Duration) error {
 		if err == nil {
 			return nil
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-guard:
 			return fmt.Errorf("PostgreSQL on %s did not answer: %w", s.Addr(), err)
+		case <-tick.C:
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -56,21 +56,32 @@ func startPracticeDemo(t *testing.T, dir, issuer string, port int) string {
 		_ = logFile.Close()
 	})
 	hc := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			log, _ := os.ReadFile(logFile.Name())
-			t.Fatalf("practice-demo exited before serving:\n%s", log)
-		default:
-		}
+	// practice-demo is another process: its readiness is checked every
+	// 50 ms, until it serves, exits, or the hang guard before the test's
+	// deadline.
+	var guard <-chan time.Time
+	if at, ok := t.Deadline(); ok {
+		timer := time.NewTimer(time.Until(at) / 10 * 9)
+		defer timer.Stop()
+		guard = timer.C
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for gaveUp := false; !gaveUp; {
 		if resp, err := hc.Get(base + "/"); err == nil {
 			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return base
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-exited:
+			log, _ := os.ReadFile(logFile.Name())
+			t.Fatalf("practice-demo exited before serving:\n%s", log)
+		case <-guard:
+			gaveUp = true
+		case <-tick.C:
+		}
 	}
 	t.Fatal("practice-demo did not start")
 	return ""
@@ -81,7 +92,7 @@ func startPracticeDemo(t *testing.T, dir, issuer string, port int) string {
 // credentials and verifies the user.
 func (b *tab) addAuthenticator() webauthn.AuthenticatorID {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	ctx, cancel := context.WithCancel(b.ctx)
 	defer cancel()
 	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
 		b.fail("enable WebAuthn", err)
@@ -105,7 +116,7 @@ func (b *tab) addAuthenticator() webauthn.AuthenticatorID {
 // credentials lists the virtual authenticator's credentials.
 func (b *tab) credentials(id webauthn.AuthenticatorID) []*webauthn.Credential {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	ctx, cancel := context.WithCancel(b.ctx)
 	defer cancel()
 	res, err := chromedp.Call(ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: id})
 	if err != nil {

@@ -41,18 +41,11 @@ func onboardingPractice(t *testing.T, o *accounttest.Onboarding, slug string) (o
 	return created.OwnerID, admin.ID
 }
 
-// waitMail waits for the n-th message to addr and returns it.
+// waitMail waits for the n-th message to addr and returns it: it wakes at
+// each arrival, with the test's deadline as the only (hang-guard) bound.
 func waitMail(t *testing.T, srv *smtptest.Server, addr string, n int) smtptest.Message {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		if msgs := srv.To(addr); len(msgs) >= n {
-			return msgs[n-1]
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("no message #%d to %s arrived", n, addr)
-	return smtptest.Message{}
+	return srv.WaitTo(addr, n)
 }
 
 // linkIn returns the link in a message's text part: the line holding only a
@@ -447,7 +440,10 @@ func TestForgotPasswordEndToEnd(t *testing.T) {
 func TestOutboxSurvivesSMTPOutage(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		o := accounttest.NewOnboarding(t, st, accounttest.OnboardingOptions{})
+		// The worker's passes are run by the test, one after another, with
+		// the clock moved past the back-off in between: nothing waits for
+		// real time, and every count below is exact.
+		o := accounttest.NewOnboarding(t, st, accounttest.OnboardingOptions{NoWorker: true})
 		onboardingPractice(t, o, "sunrise")
 		o.SMTP.Stop()
 		const n = 200
@@ -457,22 +453,17 @@ func TestOutboxSurvivesSMTPOutage(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		// A liveness bound, not a speed test: on a loaded 2-core machine
-		// under -race, 200 failing attempts have taken over 10 s.
-		deadline := time.Now().Add(60 * time.Second)
-		for metric(t, o, "frontdesk_mail_attempt_failures_total") < n && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if got := metric(t, o, "frontdesk_mail_attempt_failures_total"); got < n {
-			t.Fatalf("only %v failed attempts while SMTP was down", got)
+		o.RunPasses(t, func() bool { return metric(t, o, "frontdesk_mail_attempt_failures_total") >= n })
+		if got := metric(t, o, "frontdesk_mail_attempt_failures_total"); got != n {
+			t.Fatalf("%v failed attempts while SMTP was down, want one per message (%d)", got, n)
 		}
 		if len(o.SMTP.Messages()) != 0 {
 			t.Fatal("mail delivered while the server was down")
 		}
 		o.SMTP.Restart()
-		o.SMTP.WaitFor(n, 60*time.Second)
-		// Let any duplicate show itself.
-		waitOutboxEmpty(t, st)
+		// Until the outbox is empty: every message has then been delivered
+		// and marked sent, so a duplicate would already be here.
+		o.RunPasses(t, o.OutboxEmpty(t))
 		msgs := o.SMTP.Messages()
 		ids := map[string]int{}
 		for _, m := range msgs {
@@ -491,18 +482,6 @@ func TestOutboxSurvivesSMTPOutage(t *testing.T) {
 			}
 		}
 	})
-}
-
-func waitOutboxEmpty(t *testing.T, st *store.Store) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if n, err := st.CountOutboxPending(context.Background()); err == nil && n == 0 {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("outbox did not drain")
 }
 
 // metric sums the values of the named counter or gauge in o's registry.
@@ -546,8 +525,14 @@ func TestTwoReplicasShareTheOutbox(t *testing.T) {
 	}
 	a.StartWorker()
 	b.StartWorker()
-	a.SMTP.WaitFor(n, 60*time.Second)
-	waitOutboxEmpty(t, st)
+	a.SMTP.Wait(n)
+	// Both workers stopped (each waits for its pass in progress), every
+	// delivered message is marked sent: nothing is left to send twice.
+	a.StopWorker()
+	b.StopWorker()
+	if pending, err := st.CountOutboxPending(ctx); err != nil || pending != 0 {
+		t.Fatalf("%d messages still pending (%v) after %d were delivered", pending, err, n)
+	}
 	ids := map[string]int{}
 	for _, m := range a.SMTP.Messages() {
 		ids[m.MessageID()]++
@@ -573,7 +558,7 @@ func TestTwoReplicasShareTheOutbox(t *testing.T) {
 func TestDeliveryFailureIsVisible(t *testing.T) {
 	st := storetest.Open(t, store.SQLite)
 	ctx := context.Background()
-	o := accounttest.NewOnboarding(t, st, accounttest.OnboardingOptions{MaxAttempts: 3})
+	o := accounttest.NewOnboarding(t, st, accounttest.OnboardingOptions{MaxAttempts: 3, NoWorker: true})
 	onboardingPractice(t, o, "sunrise")
 	o.SMTP.Stop()
 	inv, err := o.Service.Invite(ctx, "sunrise", account.Operator(), account.InviteRequest{Email: "x@example.org",
@@ -581,9 +566,9 @@ func TestDeliveryFailureIsVisible(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(60 * time.Second) // liveness bound (loaded CI machines), as above
-	for metric(t, o, "frontdesk_mail_failed_total") < 1 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	o.RunPasses(t, func() bool { return metric(t, o, "frontdesk_mail_failed_total") >= 1 })
+	if got := metric(t, o, "frontdesk_mail_attempt_failures_total"); got != 2 {
+		t.Errorf("%v attempts retried before giving up, want 2 (the retry limit is 3)", got)
 	}
 	list, err := o.Service.Invitations(ctx, "sunrise", account.Operator())
 	if err != nil || len(list) != 1 || list[0].State != store.InvitationDeliveryFailed || list[0].DeliveryError == "" {
@@ -593,6 +578,7 @@ func TestDeliveryFailureIsVisible(t *testing.T) {
 		t.Error("the delivery error carries the SMTP password")
 	}
 	o.SMTP.Restart()
+	o.StartWorker()
 	if _, err := o.Service.ResendInvitation(ctx, "sunrise", account.Operator(), inv.ID, account.Meta{}); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,10 @@
 //
 // Every call carries a bearer access token that frontdesk itself issued to one
 // of the clients listed in admin_api.clients (verified offline with
-// identity/enforce against frontdesk's own keys). The token's practice must be
+// identity/enforce against frontdesk's own keys) and still live: not revoked,
+// its grant not revoked, its browser session, member and any emergency
+// access it carries not ended (store.CheckAccessToken, the check userinfo
+// and introspection make). The token's practice must be
 // the path's practice — another practice's data answers 404, exactly like a
 // practice that does not exist — and every call is checked against the
 // caller's current permissions (roles.Service.Allowed), not the permissions
@@ -184,6 +187,26 @@ func (a *API) authenticate(w http.ResponseWriter, r *http.Request) (*caller, boo
 			"The access token is not valid (expired, malformed, or not issued to an admin client); get a new one.")
 		return nil, false
 	}
+	// Signature and expiry are checked offline (and cached per token);
+	// whether the token is still live is read from the database on every
+	// call, as userinfo and introspection do, so a revocation, a logout or
+	// a deactivation committed by any replica is refused at once.
+	ref := store.AccessTokenRef{JTI: claims.ID, SessionID: claims.SessionID, PracticeID: claims.PracticeID,
+		Subject: claims.Subject, ClientID: claims.ClientID, IssuedAt: claims.IssuedAt, Elevated: !claims.ElevatedUntil.IsZero()}
+	if err := a.d.Store.CheckAccessToken(r.Context(), ref, a.d.Now()); err != nil {
+		if store.IsUnavailable(err) {
+			writeError(w, http.StatusServiceUnavailable, "unavailable", "Tokens cannot be checked right now; try again shortly.")
+			return nil, false
+		}
+		if !errors.Is(err, store.ErrTokenNotLive) {
+			a.fail(w, r, err)
+			return nil, false
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="frontdesk", error="invalid_token"`)
+		writeError(w, http.StatusUnauthorized, "invalid_token",
+			"The access token was revoked or its sign-in has ended (logout, password change, deactivation); sign in again.")
+		return nil, false
+	}
 	slug := r.PathValue("practice")
 	if claims.Practice == "" || claims.Practice != slug || claims.Subject == "" {
 		writeError(w, http.StatusNotFound, "not_found", "There is no such practice.")
@@ -268,6 +291,20 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		errors.Is(err, roles.ErrBadPermission):
 		// The role service's messages say what to fix and hold no secret.
 		writeError(w, http.StatusBadRequest, "invalid_request", strings.TrimPrefix(err.Error(), "roles: "))
+	case store.IsWriteUnavailable(err):
+		// A full or read-only disk: nothing was saved; the operator must
+		// free space or make the database writable.
+		a.d.Logger.ErrorContext(r.Context(), "admin api request failed", "cause",
+			"database cannot save: "+store.WriteFailCause(err), "err", err, "path", r.URL.Path)
+		w.Header().Set("Retry-After", "60")
+		writeError(w, http.StatusServiceUnavailable, "unavailable",
+			"The service is temporarily unable to save changes, so nothing was changed; retry in a few minutes.")
+	case store.IsUnavailable(err):
+		a.d.Logger.WarnContext(r.Context(), "admin api request failed", "cause", "database unavailable", "err", err,
+			"path", r.URL.Path)
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "unavailable",
+			"The service cannot reach its database right now and nothing was changed; try again shortly.")
 	case errors.Is(err, account.ErrUnavailable):
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "The service is temporarily unavailable; try again shortly.")
 	default:

@@ -54,7 +54,7 @@ func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // HTTP server with the admin API) behind a TLS test server, with two
 // practices: sunrise (owner, a member without roles, a scheduler) and moon.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *httptest.Server
 	app     *app.App
 	rp      *gooidc.Provider
@@ -63,9 +63,10 @@ type harness struct {
 	router  routers.Router
 	ids     map[string]string // email -> member id
 	sunrise store.Practice
+	cfg     *config.Config
 }
 
-func newHarness(t *testing.T, engine store.Engine) *harness {
+func newHarness(t testing.TB, engine store.Engine) *harness {
 	t.Helper()
 	late := &lateHandler{}
 	srv := httptest.NewTLSServer(late)
@@ -80,7 +81,7 @@ func newHarness(t *testing.T, engine store.Engine) *harness {
 	cfg.OIDC.MasterKey = testMasterKey
 	cfg.Log.Level = "error"
 	cfg.Clients = []config.Client{
-		{ID: "console", Secret: consoleSecret, RedirectURIs: []string{consoleCB}, Scopes: []string{"openid"}},
+		{ID: "console", Secret: consoleSecret, RedirectURIs: []string{consoleCB}, Scopes: []string{"openid", "offline_access"}},
 		{ID: "ehr", Secret: consoleSecret, RedirectURIs: []string{consoleCB}, Scopes: []string{"openid"}},
 	}
 	cfg.AdminAPI.Clients = []string{"console"}
@@ -97,7 +98,7 @@ func newHarness(t *testing.T, engine store.Engine) *harness {
 	late.h = a.Handler
 	late.mu.Unlock()
 
-	h := &harness{t: t, srv: srv, app: a, ctx: gooidc.ClientContext(ctx, srv.Client()), ids: map[string]string{}}
+	h := &harness{t: t, srv: srv, app: a, ctx: gooidc.ClientContext(ctx, srv.Client()), ids: map[string]string{}, cfg: cfg}
 	h.rp, err = gooidc.NewProvider(h.ctx, srv.URL)
 	if err != nil {
 		t.Fatal(err)

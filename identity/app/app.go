@@ -54,6 +54,8 @@ type App struct {
 	SSO *sso.Service
 
 	redis io.Closer // the lockout counters' Redis client, nil without Redis
+	// auditHead publishes the audit chains' heads (LogAuditHeads).
+	auditHead *prometheus.GaugeVec
 }
 
 // NewLogger builds the structured logger the configuration asks for.
@@ -129,6 +131,12 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerWALMetrics(reg, st)
+	registerWriteFailureMetrics(reg, st)
+	auditHead := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "frontdesk_audit_chain_head",
+		Help: "Sequence number of each audit chain's head, labelled with the head's hash, as last logged " +
+			"(audit.head_log_interval); keep it outside the database for frontdesk audit verify --head."},
+		[]string{"practice_id", "hash"})
+	reg.MustRegister(auditHead)
 	guard, redisClient, err := newGuard(ctx, cfg, st, logger)
 	if err != nil {
 		_ = st.Close()
@@ -226,7 +234,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		return nil, err
 	}
 	return &App{Config: cfg, Logger: logger, Store: st, Accounts: accounts, Registry: reg, Handler: handler,
-		redis: redisClient, Roles: rolesSvc, OIDC: provider, Outbox: outbox, SSO: ssoSvc}, nil
+		redis: redisClient, auditHead: auditHead, Roles: rolesSvc, OIDC: provider, Outbox: outbox, SSO: ssoSvc}, nil
 }
 
 // Close releases the database.
@@ -311,6 +319,26 @@ func newSender(cfg *config.Config, logger *slog.Logger) (invites.Sender, error) 
 			From: cfg.Mail.From}), nil
 	}
 	return invites.NewFileSender(cfg.MailDir(), cfg.Mail.From, logger, time.Now)
+}
+
+// registerWriteFailureMetrics exposes the writes the database refused for
+// want of space or writability, by cause (store.WriteFailCauses), and
+// whether writes are failing now (what /readyz reports).
+func registerWriteFailureMetrics(reg *prometheus.Registry, st *store.Store) {
+	for _, cause := range store.WriteFailCauses() {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "frontdesk_store_write_failures_total",
+			Help:        "Writes the database refused because the disk is full, the database is read-only, or storage failed.",
+			ConstLabels: prometheus.Labels{"cause": cause}},
+			func() float64 { return float64(st.WriteFailures()[cause]) }))
+	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "frontdesk_store_writes_failing",
+		Help: "1 while writes fail for want of space or writability (/readyz is not ready), else 0."},
+		func() float64 {
+			if failing, _ := st.WritesFailing(); failing {
+				return 1
+			}
+			return 0
+		}))
 }
 
 // registerWALMetrics exposes the SQLite write-ahead log's length and its

@@ -270,6 +270,12 @@ type Audit struct {
 	// than this is ever deleted; frontdesk itself never deletes any today.
 	// Default 52560h (6 years, HIPAA 45 CFR 164.316(b)(2)); at least 8760h.
 	Retention time.Duration `yaml:"retention"`
+	// HeadLogInterval is how often each replica logs the head (sequence
+	// number and hash) of every practice's audit chain ("audit chain head")
+	// and publishes it as the frontdesk_audit_chain_head metric, so the
+	// heads are kept outside the database (frontdesk audit verify --head).
+	// 0 turns it off; otherwise 1m..24h. Default 1h.
+	HeadLogInterval time.Duration `yaml:"head_log_interval"`
 }
 
 // AdminAPI configures the admin REST API.
@@ -410,7 +416,7 @@ func Default() *Config {
 			OwnerEmail:   "owner@demo.example",
 		},
 		Log:      Log{Level: "info", Format: "json"},
-		Audit:    Audit{Retention: 52560 * time.Hour},
+		Audit:    Audit{Retention: 52560 * time.Hour, HeadLogInterval: time.Hour},
 		AdminAPI: AdminAPI{Clients: []string{}},
 		Passkeys: Passkeys{RPName: "frontdesk", Origins: []string{}, CeremonyTTL: 5 * time.Minute,
 			ReauthWindow: 5 * time.Minute},

@@ -420,4 +420,7 @@ func (c *Config) validateAudit(v *validator) {
 	if c.Audit.Retention < 8760*time.Hour {
 		v.add("audit.retention", "%s is shorter than one year (8760h); HIPAA asks for 6 years (52560h), the default", c.Audit.Retention)
 	}
+	if d := c.Audit.HeadLogInterval; d != 0 && (d < time.Minute || d > 24*time.Hour) {
+		v.add("audit.head_log_interval", "%s is outside 1m..24h; use 0 to turn the periodic audit head line off", d)
+	}
 }

@@ -17,6 +17,8 @@ func TestValidateBadValues(t *testing.T) {
 		want   []string // substrings of the error; the first names the key
 	}{
 		{"listen empty", func(c *Config) { c.Server.Listen = "" }, []string{"server.listen", "must not be empty"}},
+		{"audit head log too often", func(c *Config) { c.Audit.HeadLogInterval = time.Second }, []string{"audit.head_log_interval", "1m..24h"}},
+		{"audit head log too rare", func(c *Config) { c.Audit.HeadLogInterval = 48 * time.Hour }, []string{"audit.head_log_interval", "1m..24h"}},
 		{"listen no port", func(c *Config) { c.Server.Listen = "localhost" }, []string{"server.listen", "host:port"}},
 		{"listen port not numeric", func(c *Config) { c.Server.Listen = "localhost:http" }, []string{"server.listen", `port "http"`, "0..65535"}},
 		{"listen port too big", func(c *Config) { c.Server.Listen = ":70000" }, []string{"server.listen", "0..65535"}},
@@ -135,6 +137,8 @@ func TestValidateGoodValues(t *testing.T) {
 		mutate func(*Config)
 	}{
 		{"listen all interfaces", func(c *Config) { c.Server.Listen = ":8080" }},
+		{"audit head log off", func(c *Config) { c.Audit.HeadLogInterval = 0 }},
+		{"audit head log every minute", func(c *Config) { c.Audit.HeadLogInterval = time.Minute }},
 		{"listen ipv6", func(c *Config) { c.Server.Listen = "[::1]:8080" }},
 		{"listen port 0", func(c *Config) { c.Server.Listen = "127.0.0.1:0" }},
 		{"public_url https", func(c *Config) { c.Server.PublicURL = "https://login.example.com" }},

@@ -11,6 +11,12 @@
 // implies :own, a permission without a scope is unrestricted, and
 // app.*.login implies every app.<client>.login.
 //
+// Verification is offline by default, so a token revoked at frontdesk, or
+// whose sign-in ended there, is accepted until its exp.
+// Config.Introspection is the opt-in that closes this window to a short
+// cache TTL: each token is also checked with frontdesk's RFC 7662
+// introspection endpoint (see live.go and docs/app-developers.md).
+//
 // The package depends only on the standard library and go-jose, and it is a
 // Go module of its own (identity/enforce/go.mod), so an app importing it
 // inherits go-jose and nothing of the server's dependencies.
@@ -73,6 +79,13 @@ type Config struct {
 	// look-up and an expiry check instead of a signature verification.
 	// 0 means 10000; negative disables the cache.
 	CacheSize int
+	// Introspection, when set, also asks frontdesk whether each token is
+	// still active (RFC 7662), so a revocation, logout, deactivation or
+	// password change takes effect in this app within
+	// Introspection.CacheTTL instead of at the token's exp. It costs one
+	// HTTP round trip to frontdesk per token per CacheTTL. nil (the
+	// default) verifies offline only.
+	Introspection *Introspection
 }
 
 // Claims are the verified claims of an access token.
@@ -122,6 +135,8 @@ type Verifier struct {
 
 	cacheMu sync.RWMutex
 	cache   map[string]*Claims
+
+	live *liveness // nil unless Config.Introspection is set
 }
 
 // New builds a Verifier. Keys are fetched on first use.
@@ -148,7 +163,14 @@ func New(cfg Config) (*Verifier, error) {
 	if cfg.CacheSize == 0 {
 		cfg.CacheSize = 10000
 	}
-	return &Verifier{cfg: cfg, cache: map[string]*Claims{}}, nil
+	v := &Verifier{cfg: cfg, cache: map[string]*Claims{}}
+	if cfg.Introspection != nil {
+		var err error
+		if v.live, err = newLiveness(cfg); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
 }
 
 // privateClaims are frontdesk's claims beyond the registered ones.
@@ -166,8 +188,23 @@ type privateClaims struct {
 }
 
 // Verify checks an access token and returns its claims. The caller may
-// modify the returned Claims.
+// modify the returned Claims. With Config.Introspection it also checks that
+// frontdesk still reports the token active (ErrTokenRevoked if not,
+// ErrLivenessUnavailable if frontdesk cannot be asked).
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
+	c, err := v.verifyOffline(ctx, token)
+	if err != nil || v.live == nil {
+		return c, err
+	}
+	if err := v.live.check(ctx, token, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// verifyOffline is Verify without the liveness check: signature, type,
+// issuer, audience, expiry and practice, remembered per token.
+func (v *Verifier) verifyOffline(ctx context.Context, token string) (*Claims, error) {
 	if v.cfg.CacheSize > 0 {
 		v.cacheMu.RLock()
 		c, ok := v.cache[token]
@@ -337,8 +374,8 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		c, err := v.Verify(r.Context(), strings.TrimSpace(token))
-		if errors.Is(err, ErrKeysUnavailable) {
-			http.Error(w, "token keys unavailable; try again", http.StatusServiceUnavailable)
+		if errors.Is(err, ErrKeysUnavailable) || errors.Is(err, ErrLivenessUnavailable) {
+			http.Error(w, "the access token cannot be checked right now; try again", http.StatusServiceUnavailable)
 			return
 		}
 		if err != nil {

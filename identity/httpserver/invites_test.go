@@ -87,19 +87,11 @@ func (s *onboardingSite) mailLink(addr string, n int) string {
 
 func (s *onboardingSite) mailText(addr string, n int) string {
 	s.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		if msgs := s.ob.SMTP.To(addr); len(msgs) >= n {
-			text, err := msgs[n-1].Part("text/plain")
-			if err != nil {
-				s.t.Fatal(err)
-			}
-			return text
-		}
-		time.Sleep(10 * time.Millisecond)
+	text, err := s.ob.SMTP.WaitTo(addr, n).Part("text/plain")
+	if err != nil {
+		s.t.Fatal(err)
 	}
-	s.t.Fatalf("no message #%d to %s", n, addr)
-	return ""
+	return text
 }
 
 func expect(t *testing.T, what string, r response, status int, contains ...string) {

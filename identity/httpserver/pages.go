@@ -130,7 +130,19 @@ func (s *Server) practice(w http.ResponseWriter, r *http.Request) (store.Practic
 	return p, true
 }
 
+// msgCannotSave is the answer while the database refuses writes (a full or
+// read-only disk): nothing was saved, and the same request works once the
+// operator has fixed it.
+const msgCannotSave = "frontdesk is temporarily unable to save changes, so nothing was changed. " +
+	"Please try again in a few minutes; if this keeps happening, tell your practice administrator."
+
 func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	if cause := store.WriteFailCause(err); cause != "" {
+		s.log(r).ErrorContext(r.Context(), "request failed", "cause", "database cannot save: "+cause, "err", err)
+		w.Header().Set("Retry-After", "60")
+		s.message(w, r, http.StatusServiceUnavailable, nil, "Temporarily unable to save", msgCannotSave, nil)
+		return
+	}
 	if store.IsUnavailable(err) {
 		// The database is down or restarting: say so, and when to retry.
 		s.log(r).WarnContext(r.Context(), "request failed", "cause", "database unavailable", "err", err)

@@ -12,6 +12,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -180,6 +181,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if err := s.d.DB.Ping(ctx); err != nil {
 		s.log(r).WarnContext(ctx, "readiness check failed", "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
+		if errors.Is(err, store.ErrWritesFailing) {
+			_, _ = w.Write([]byte("database cannot save changes (disk full or read-only)\n"))
+			return
+		}
 		_, _ = w.Write([]byte("database unreachable\n"))
 		return
 	}

@@ -18,6 +18,7 @@ import (
 	zcrypto "github.com/zitadel/oidc/v3/pkg/crypto"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/frontdeskhq/frontdesk/identity/account/accounttest"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 )
@@ -146,12 +147,42 @@ func codeReplay(t *testing.T, engine store.Engine) {
 		if _, err := cfg.TokenSource(e.tokenCtx(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
 			t.Fatal("refresh token issued from a replayed code still works")
 		}
+		// F6: the access token of the first redemption goes too, with and
+		// without a refresh token.
+		e.assertRefused(t, "access token of a replayed code", tok.AccessToken)
+		plain := e.oauth("ehr", ehrSecret, ehrCB)
+		code, verifier, _ = e.login(e.browser(), plain)
+		ptok, err := plain.Exchange(e.tokenCtx(), code, oauth2.VerifierOption(verifier))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := plain.Exchange(e.tokenCtx(), code, oauth2.VerifierOption(verifier)); err == nil {
+			t.Fatal("a code was redeemed twice")
+		}
+		e.assertRefused(t, "access token of a replayed code without offline_access", ptok.AccessToken)
 		// A code is for the client it was issued to.
 		code, verifier, _ = e.login(e.browser(), cfg)
 		brief := e.oauth("brief", ehrSecret, ehrCB)
 		if _, err := brief.Exchange(e.tokenCtx(), code, oauth2.VerifierOption(verifier)); err == nil {
 			t.Fatal("another client redeemed the code")
 		}
+	}
+}
+
+// assertRefused checks that userinfo answers 401 to an access token and
+// introspection reports it inactive.
+func (e *env) assertRefused(t *testing.T, what, at string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/oauth2/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+at)
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	st, in := e.postForm("/oauth2/introspect", url.Values{"token": {at}}, "ehr", ehrSecret)
+	if resp.StatusCode != http.StatusUnauthorized || st != 200 || in["active"] != false {
+		t.Errorf("%s: userinfo %d, introspection %d %v; want 401 and inactive", what, resp.StatusCode, st, in)
 	}
 }
 
@@ -250,7 +281,7 @@ func TestPromptMaxAgeAndLoginHint(t *testing.T) {
 	for _, k := range []string{"prompt", "max_age"} {
 		q = baseAuthParams("ehr", ehrCB, v)
 		q.Set(k, map[string]string{"prompt": "login", "max_age": "0"}[k])
-		time.Sleep(1100 * time.Millisecond) // max_age counts whole seconds
+		e.acc.Clock.Advance(2 * time.Second) // max_age counts whole seconds
 		resp = e.get(b, e.authorizeURL(q))
 		loc, _ := resp.Location()
 		_ = resp.Body.Close()
@@ -307,7 +338,11 @@ func TestRequirePermission(t *testing.T) {
 }
 
 func TestExpiredAndForeignTokens(t *testing.T) {
-	e := newEnv(t, store.SQLite)
+	// The provider's clock starts an hour back, so its signing key is
+	// active from then; it is moved to the present for the tokens that
+	// must be good, and back for the one that must have expired.
+	e := newEnvClock(t, store.SQLite, accounttest.NewClock(time.Now().Add(-time.Hour)))
+	e.acc.Clock.Advance(time.Hour)
 	cfg := e.oauth("ehr", ehrSecret, ehrCB, "email")
 	code, verifier, _ := e.login(e.browser(), cfg)
 	tok, err := cfg.Exchange(e.tokenCtx(), code, oauth2.VerifierOption(verifier))
@@ -345,14 +380,16 @@ func TestExpiredAndForeignTokens(t *testing.T) {
 	if st := userinfo("eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0." + parts[1] + "."); st == 200 {
 		t.Error("userinfo accepted alg none")
 	}
-	// An expired token (the brief client's tokens live one second).
+	// An expired token (the brief client's tokens live one second). The
+	// provider mints on its clock, set an hour back, while userinfo checks
+	// expiry against the real clock: the token has expired when it arrives.
 	brief := e.oauth("brief", ehrSecret, ehrCB)
+	e.acc.Clock.Advance(-time.Hour)
 	code, verifier, _ = e.login(e.browser(), brief)
 	btok, err := brief.Exchange(e.tokenCtx(), code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2100 * time.Millisecond)
 	if st := userinfo(btok.AccessToken); st == 200 {
 		t.Error("userinfo accepted an expired token")
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
@@ -49,5 +50,33 @@ func TestTokenEndpointFailures(t *testing.T) {
 				t.Errorf("error type %v, want %s", oe, tt.kind)
 			}
 		})
+	}
+}
+
+// TestAuthorizeServerError is issue 21 point 4: the authorization endpoint
+// answers a database outage (unreachable, or unable to save) with RFC 6749's
+// temporarily_unavailable, and only other failures with server_error.
+func TestAuthorizeServerError(t *testing.T) {
+	tests := []struct {
+		name   string
+		parent error
+		want   string
+	}{
+		{"database unreachable", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}, "temporarily_unavailable"},
+		{"postgres shutting down", &pgconn.PgError{Code: "57P01"}, "temporarily_unavailable"},
+		{"disk full", fmt.Errorf("store: create auth request: %w", &pgconn.PgError{Code: "53100"}), "temporarily_unavailable"},
+		{"read-only standby", &pgconn.PgError{Code: "25006"}, "temporarily_unavailable"},
+		{"a bug", errors.New("json: unsupported value"), "server_error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := authorizeServerError(oidc.ErrServerError().WithParent(tt.parent))
+			if string(got.ErrorType) != tt.want || got.Parent != tt.parent {
+				t.Errorf("error = %s (parent %v), want %s", got.ErrorType, got.Parent, tt.want)
+			}
+		})
+	}
+	if e := authorizeServerError(oidc.ErrInvalidRequest()); e.ErrorType != oidc.InvalidRequest {
+		t.Errorf("a request error became %s", e.ErrorType)
 	}
 }

@@ -174,9 +174,18 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 
 // errorRedirect sends an error to the client's (already validated) redirect
 // URI, with iss (RFC 9207).
+//
+// A failure because the database cannot be reached or cannot save right now
+// is temporarily_unavailable (RFC 6749 section 4.1.2.1), not server_error:
+// the app may send the person back to log in again shortly.
 func (s *server) errorRedirect(ctx context.Context, req *oidc.AuthRequest, e *oidc.Error) (*op.Redirect, error) {
 	if e.ErrorType == oidc.ServerError {
-		s.p.d.Logger.ErrorContext(ctx, "authorization request failed", "err", e.Parent)
+		e = authorizeServerError(e)
+		if e.ErrorType == oidc.ServerError {
+			s.p.d.Logger.ErrorContext(ctx, "authorization request failed", "err", e.Parent)
+		} else {
+			s.p.d.Logger.WarnContext(ctx, "authorization request failed", "cause", "database unavailable", "err", e.Parent)
+		}
 	}
 	rd, err := op.TryErrorRedirect(ctx, req, e, s.Provider().Encoder(), nil)
 	if err != nil || rd == nil {
@@ -184,6 +193,22 @@ func (s *server) errorRedirect(ctx context.Context, req *oidc.AuthRequest, e *oi
 	}
 	rd.URL = s.p.withIssuer(rd.URL)
 	return rd, nil
+}
+
+// authorizeServerError turns a server_error whose cause is the database
+// being unreachable or unable to save into temporarily_unavailable.
+func authorizeServerError(e *oidc.Error) *oidc.Error {
+	if e.ErrorType != oidc.ServerError || !(store.IsUnavailable(e.Parent) || store.IsWriteUnavailable(e.Parent)) {
+		return e
+	}
+	return errTemporarilyUnavailable().WithParent(e.Parent).
+		WithDescription("frontdesk cannot use its database right now; try again in a minute")
+}
+
+// errTemporarilyUnavailable is RFC 6749's temporarily_unavailable, which the
+// library has no constructor for.
+func errTemporarilyUnavailable() *oidc.Error {
+	return &oidc.Error{ErrorType: "temporarily_unavailable"}
 }
 
 func (p *Provider) withIssuer(raw string) string {

@@ -187,6 +187,15 @@ func (p *Provider) accessTokenClaims(g *grant, now time.Time, ttl time.Duration)
 	c := &accessTokenClaims{Issuer: p.issuer, Subject: g.subject, Audience: []string{g.client.cfg.ID},
 		Expiration: now.Add(ttl).Unix(), IssuedAt: now.Unix(), NotBefore: now.Unix(), AuthTime: oidcTime(g.authTime),
 		AMR: g.amr, ClientID: g.client.cfg.ID, JWTID: p.d.NewID(), Scope: strings.Join(g.scopes, " ")}
+	switch {
+	case g.rotates != "":
+		// The jti names the grant, so revoking the grant (the refresh
+		// family: refresh-token revocation, code or refresh replay, logout)
+		// ends this token too (store.CheckAccessToken).
+		c.JWTID = store.RefreshedJTI(g.familyID, c.JWTID)
+	case g.familyID != "":
+		c.JWTID = store.GrantJTI(g.familyID, c.JWTID)
+	}
 	if g.practice.ID != "" {
 		c.SessionID = g.sid
 		c.practiceClaims = g.practiceClaims()

@@ -390,7 +390,10 @@ func (s *server) DeviceAuthorization(context.Context, *op.ClientRequest[oidc.Dev
 }
 
 // verifyAccessToken checks an access token: typ at+jwt, an allowed
-// algorithm, our signature, issuer, expiry, and not revoked.
+// algorithm, our signature, issuer, expiry, and still live
+// (store.CheckAccessToken: not revoked, nor its grant; its session, member
+// and any emergency access it carries not ended). The admin API makes the
+// same liveness check (identity/adminapi).
 func (p *Provider) verifyAccessToken(ctx context.Context, token string) (*oidc.AccessTokenClaims, error) {
 	jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256, jose.RS256})
 	if err != nil || len(jws.Signatures) != 1 {
@@ -404,14 +407,19 @@ func (p *Provider) verifyAccessToken(ctx context.Context, token string) (*oidc.A
 	if err != nil {
 		return nil, fmt.Errorf("oidc: access token: %w", err)
 	}
-	revoked, err := p.d.Store.AccessTokenRevoked(ctx, claims.JWTID)
-	if err != nil {
-		return nil, err
-	}
-	if revoked {
-		return nil, errors.New("oidc: access token revoked")
+	if err := p.d.Store.CheckAccessToken(ctx, AccessTokenRef(claims), p.d.Now()); err != nil {
+		return nil, fmt.Errorf("oidc: access token: %w", err)
 	}
 	return claims, nil
+}
+
+// AccessTokenRef is what the liveness of a verified access token depends on.
+func AccessTokenRef(claims *oidc.AccessTokenClaims) store.AccessTokenRef {
+	practiceID, _ := claims.Claims["practice_id"].(string)
+	sid, _ := claims.Claims["sid"].(string)
+	_, elevated := claims.Claims["elevated_until"]
+	return store.AccessTokenRef{JTI: claims.JWTID, SessionID: sid, PracticeID: practiceID, Subject: claims.Subject,
+		ClientID: claims.ClientID, IssuedAt: claims.IssuedAt.AsTime(), Elevated: elevated}
 }
 
 // UserInfo answers with the member's current claims for a valid access token.

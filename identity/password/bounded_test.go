@@ -29,6 +29,8 @@ func TestBoundedHasherRefusesBeyondQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	release := fill(h)
+	queued := make(chan struct{}, 10)
+	h.queued = func() { queued <- struct{}{} }
 	// One caller may wait; it gets the slot once the hash in progress ends.
 	waited := make(chan error, 1)
 	go func() {
@@ -38,12 +40,13 @@ func TestBoundedHasherRefusesBeyondQueue(t *testing.T) {
 		}
 		waited <- err
 	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for h.waiting.Load() != 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("the first caller never started waiting")
-		}
-		time.Sleep(time.Millisecond)
+	select {
+	case <-queued:
+	case err := <-waited:
+		t.Fatalf("the first caller did not wait for the slot: %v", err)
+	}
+	if n := h.waiting.Load(); n != 1 {
+		t.Fatalf("waiting = %d with one caller waiting", n)
 	}
 	// The queue is full: the next caller is refused at once, whatever it asks.
 	for name, call := range map[string]func() error{
@@ -96,9 +99,15 @@ func TestBoundedHasherMaxWait(t *testing.T) {
 func TestUnboundedHasherNeverBusy(t *testing.T) {
 	h := NewHasher(boundedTestParams, 1)
 	release := fill(h)
+	queued := make(chan struct{}, 1)
+	h.queued = func() { queued <- struct{}{} }
 	done := make(chan error, 1)
 	go func() { _, err := h.Hash(context.Background(), "a long enough password"); done <- err }()
-	time.Sleep(20 * time.Millisecond)
+	select { // it waits for the slot rather than being refused
+	case <-queued:
+	case err := <-done:
+		t.Fatalf("unbounded hasher did not wait for the slot: %v", err)
+	}
 	release()
 	if err := <-done; err != nil {
 		t.Fatalf("unbounded hasher: %v", err)

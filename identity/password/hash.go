@@ -119,6 +119,9 @@ type Hasher struct {
 	// dummy is a well-formed hash with h's parameters that no password
 	// matches; see VerifyDummy.
 	dummy string
+	// queued, when set (tests), runs when a caller starts waiting for a
+	// slot, so a test knows it waits without sleeping.
+	queued func()
 }
 
 // NewHasher returns a hasher; concurrency bounds how many hashes run at once
@@ -259,6 +262,9 @@ func (h *Hasher) acquire(ctx context.Context) error {
 			return fmt.Errorf("password: waiting for a hashing slot: %w", ErrBusy)
 		}
 		defer h.waiting.Add(-1)
+	}
+	if h.queued != nil {
+		h.queued()
 	}
 	var timeout <-chan time.Time
 	if h.maxWait > 0 {

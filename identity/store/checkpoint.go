@@ -58,6 +58,12 @@ type checkpointer struct {
 	// For WALStats: the log's length at the last round, and the RESTART
 	// rounds that completed and that gave up.
 	logPages, restarts, gaveUp atomic.Int64
+
+	// now is the clock restartPatience is measured on and pause the wait
+	// between RESTART attempts: time.Now and a 200 µs sleep; tests step
+	// them to drive a round attempt by attempt.
+	now   func() time.Time
+	pause func()
 }
 
 // WALStats describes the SQLite write-ahead log and its checkpointer, for
@@ -82,7 +88,7 @@ func (s *Store) WALStats() (WALStats, bool) {
 }
 
 func startCheckpointer(db *sql.DB, gate *writeGate) *checkpointer {
-	c := &checkpointer{db: db, gate: gate, stop: make(chan struct{})}
+	c := newCheckpointer(db, gate)
 	c.done.Go(func() {
 		t := time.NewTicker(checkpointInterval)
 		defer t.Stop()
@@ -96,6 +102,12 @@ func startCheckpointer(db *sql.DB, gate *writeGate) *checkpointer {
 		}
 	})
 	return c
+}
+
+// newCheckpointer returns a checkpointer that runs no rounds by itself.
+func newCheckpointer(db *sql.DB, gate *writeGate) *checkpointer {
+	return &checkpointer{db: db, gate: gate, stop: make(chan struct{}), now: time.Now,
+		pause: func() { time.Sleep(200 * time.Microsecond) }}
 }
 
 // round runs one checkpoint, restarting the log if it is longer than
@@ -116,7 +128,7 @@ func (c *checkpointer) round(restartFrames int64) {
 		return
 	}
 	defer release()
-	if restartLog(ctx, c.db) {
+	if c.restartLog(ctx) {
 		c.restarts.Add(1)
 	} else {
 		c.gaveUp.Add(1)
@@ -136,8 +148,8 @@ const restartPatience = 100 * time.Millisecond
 // has passed, and reports whether one completed. Short retries of its own
 // find the gaps between readers that SQLite's busy handler, sleeping 1, 2,
 // 5, 10 ms and longer, misses.
-func restartLog(ctx context.Context, db *sql.DB) bool {
-	conn, err := db.Conn(ctx)
+func (c *checkpointer) restartLog(ctx context.Context) bool {
+	conn, err := c.db.Conn(ctx)
 	if err != nil {
 		return false
 	}
@@ -151,17 +163,17 @@ func restartLog(ctx context.Context, db *sql.DB) bool {
 			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
 	}()
-	deadline := time.Now().Add(restartPatience)
+	deadline := c.now().Add(restartPatience)
 	for {
 		var busy, logFrames, done int64
 		err := conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &logFrames, &done)
 		if err == nil && busy == 0 {
 			return true
 		}
-		if time.Now().After(deadline) {
+		if c.now().After(deadline) {
 			return false
 		}
-		time.Sleep(200 * time.Microsecond)
+		c.pause()
 	}
 }
 

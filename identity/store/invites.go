@@ -402,6 +402,22 @@ func (s *Store) ClaimOutbox(ctx context.Context, worker string, now time.Time, l
 	return out, nil
 }
 
+// RenewOutbox implements invites.Outbox: every pending row worker still
+// holds is leased to it until now+lease. Rows it released (retry, sent,
+// failed) no longer carry its name and are left alone.
+func (s *Store) RenewOutbox(ctx context.Context, worker string, now time.Time, lease time.Duration) (int64, error) {
+	res, err := s.exec(ctx, `UPDATE mail_outbox SET claim_until = $1 WHERE claimed_by = $2 AND status = 'pending'`,
+		micros(now.Add(lease)), worker)
+	if err != nil {
+		return 0, fmt.Errorf("store: renew outbox claims: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: renew outbox claims: %w", err)
+	}
+	return n, nil
+}
+
 // MarkOutboxSent implements invites.Outbox.
 func (s *Store) MarkOutboxSent(ctx context.Context, id, worker string, now time.Time) error {
 	return s.InTx(ctx, func(tx *Store) error {

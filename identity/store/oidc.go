@@ -66,7 +66,7 @@ func (s *Store) AuthRequestByID(ctx context.Context, id string, now time.Time) (
 		WHERE id = $1 AND expires_at > $2`, id, micros(now)))
 }
 
-func (s *Store) scanAuthRequest(row *sql.Row) (AuthRequest, error) {
+func (s *Store) scanAuthRequest(row *row) (AuthRequest, error) {
 	var (
 		a                                     AuthRequest
 		created, expires                      int64
@@ -261,7 +261,7 @@ func (r *refreshRow) token() RefreshToken {
 	return t
 }
 
-func (s *Store) scanRefresh(row *sql.Row) (RefreshToken, error) {
+func (s *Store) scanRefresh(row *row) (RefreshToken, error) {
 	var r refreshRow
 	if err := row.Scan(r.dest()...); err != nil {
 		return RefreshToken{}, notFound(err, "refresh token")
@@ -313,14 +313,25 @@ func (s *Store) UseRefreshToken(ctx context.Context, tokenHash []byte, now time.
 	return t, nil
 }
 
-// RevokeRefreshFamily revokes every token of a family and reports how many
-// were still unrevoked.
+// RevokeRefreshFamily revokes a grant: every refresh token of the family
+// and every access token issued under it (their jti names the grant, see
+// GrantJTI), in one transaction. It reports how many refresh tokens were
+// still unrevoked.
 func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) (int64, error) {
-	return s.revokeRefresh(ctx, `family_id = $2`, familyID, now)
+	var n int64
+	err := s.InTx(ctx, func(tx *Store) error {
+		if err := tx.revokeGrantAccessTokens(ctx, familyID, now); err != nil {
+			return err
+		}
+		var err error
+		n, err = tx.revokeRefresh(ctx, `family_id = $2`, familyID, now)
+		return err
+	})
+	return n, err
 }
 
 // RevokeSessionRefreshTokens revokes every refresh token issued under a
-// browser session (logout).
+// browser session (logout), and the access tokens of their families.
 func (s *Store) RevokeSessionRefreshTokens(ctx context.Context, sessionID string, now time.Time) (int64, error) {
 	if sessionID == "" {
 		return 0, nil
@@ -329,22 +340,53 @@ func (s *Store) RevokeSessionRefreshTokens(ctx context.Context, sessionID string
 }
 
 // RevokeMemberRefreshTokens revokes every refresh token of a member
-// (deactivation, removal).
+// (deactivation, removal), and the access tokens of their families.
 func (s *Store) RevokeMemberRefreshTokens(ctx context.Context, memberID string, now time.Time) (int64, error) {
 	return s.revokeRefresh(ctx, `member_id = $2`, memberID, now)
 }
 
+// revokeRefresh revokes the unrevoked refresh tokens matching where ($1 is
+// now, $2 arg) and every access token of their families (see
+// RevokeRefreshFamily), in one transaction.
 func (s *Store) revokeRefresh(ctx context.Context, where, arg string, now time.Time) (int64, error) {
-	res, err := s.exec(ctx, `UPDATE oidc_refresh_tokens SET revoked_at = $1 WHERE `+where+` AND revoked_at IS NULL`,
-		micros(now), arg)
-	if err != nil {
-		return 0, fmt.Errorf("store: revoke refresh tokens: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("store: revoke refresh tokens: %w", err)
-	}
-	return n, nil
+	var n int64
+	err := s.InTx(ctx, func(tx *Store) error {
+		rows, err := tx.query(ctx, `SELECT DISTINCT family_id FROM oidc_refresh_tokens
+			WHERE `+where+` AND revoked_at IS NULL AND created_at <= $1`, micros(now), arg)
+		if err != nil {
+			return fmt.Errorf("store: revoke refresh tokens: %w", err)
+		}
+		var families []string
+		for rows.Next() {
+			var f string
+			if err := rows.Scan(&f); err != nil {
+				_ = rows.Close()
+				return fmt.Errorf("store: revoke refresh tokens: %w", err)
+			}
+			families = append(families, f)
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("store: revoke refresh tokens: %w", err)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store: revoke refresh tokens: %w", err)
+		}
+		for _, f := range families {
+			if err := tx.revokeGrantAccessTokens(ctx, f, now); err != nil {
+				return err
+			}
+		}
+		res, err := tx.exec(ctx, `UPDATE oidc_refresh_tokens SET revoked_at = $1 WHERE `+where+` AND revoked_at IS NULL`,
+			micros(now), arg)
+		if err != nil {
+			return fmt.Errorf("store: revoke refresh tokens: %w", err)
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return fmt.Errorf("store: revoke refresh tokens: %w", err)
+		}
+		return nil
+	})
+	return n, err
 }
 
 // RevokeAccessToken records that the access token with this jti is revoked
@@ -358,10 +400,12 @@ func (s *Store) RevokeAccessToken(ctx context.Context, jti string, expires time.
 	return nil
 }
 
-// AccessTokenRevoked reports whether the access token with this jti was revoked.
+// AccessTokenRevoked reports whether the access token with this jti was
+// revoked, by itself or with its grant. CheckAccessToken is the full check.
 func (s *Store) AccessTokenRevoked(ctx context.Context, jti string) (bool, error) {
+	marker, _ := grantMarker(jti)
 	var n int
-	err := s.queryRow(ctx, `SELECT COUNT(*) FROM oidc_revoked_tokens WHERE jti = $1`, jti).Scan(&n)
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM oidc_revoked_tokens WHERE jti IN ($1, $2)`, jti, marker).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("store: access token revoked: %w", err)
 	}

@@ -86,16 +86,27 @@ func (s *Store) EndSession(ctx context.Context, id string, at time.Time) error {
 }
 
 // EndMemberSessions ends every open session of the member except keepID (which
-// may be ""), and reports how many it ended.
+// may be ""), and reports how many it ended. The refresh tokens issued under
+// the ended sessions are revoked with them, in the same transaction, as a
+// logout revokes its session's: an access token of an ended session is
+// refused (CheckAccessToken), so its refresh token must not mint more.
 func (s *Store) EndMemberSessions(ctx context.Context, memberID, keepID string, at time.Time) (int64, error) {
-	res, err := s.exec(ctx, `UPDATE sessions SET ended_at = $1
-		WHERE member_id = $2 AND id <> $3 AND ended_at IS NULL`, micros(at), memberID, keepID)
-	if err != nil {
-		return 0, fmt.Errorf("store: end member sessions: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("store: end member sessions: %w", err)
-	}
-	return n, nil
+	var n int64
+	err := s.InTx(ctx, func(tx *Store) error {
+		res, err := tx.exec(ctx, `UPDATE sessions SET ended_at = $1
+			WHERE member_id = $2 AND id <> $3 AND ended_at IS NULL`, micros(at), memberID, keepID)
+		if err != nil {
+			return fmt.Errorf("store: end member sessions: %w", err)
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return fmt.Errorf("store: end member sessions: %w", err)
+		}
+		if n == 0 {
+			return nil
+		}
+		_, err = tx.revokeRefresh(ctx, `member_id = $2 AND session_id IN
+			(SELECT id FROM sessions WHERE member_id = $2 AND ended_at = $1)`, memberID, at)
+		return err
+	})
+	return n, err
 }

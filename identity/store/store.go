@@ -78,6 +78,9 @@ type Store struct {
 	// checkpoints runs SQLite's WAL checkpoints off the request path (nil on
 	// PostgreSQL); see checkpointer.
 	checkpoints *checkpointer
+	// health tracks writes failing for want of space or writability; see
+	// writeHealth.
+	health *writeHealth
 }
 
 // Options tune the connection pool.
@@ -118,7 +121,7 @@ func Open(ctx context.Context, engine Engine, dsn string, opts Options) (*Store,
 		_ = db.Close()
 		return nil, fmt.Errorf("store: connect to %s: %w", engine, err)
 	}
-	st := &Store{db: db, q: db, engine: engine, maxIdle: maxIdle}
+	st := &Store{db: db, q: db, engine: engine, maxIdle: maxIdle, health: &writeHealth{}}
 	if engine == SQLite {
 		st.writer = newWriteGate()
 		st.stmts = newStmtCache(db)
@@ -198,10 +201,17 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
-// Ping checks that the database answers; /readyz uses it.
+// Ping checks that the database answers and, while writes have been failing
+// for want of space or writability, that a probe write succeeds; /readyz
+// uses it. The probe's failure wraps ErrWritesFailing.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.db.PingContext(ctx); err != nil {
 		return fmt.Errorf("store: ping: %w", err)
+	}
+	if failing, _ := s.WritesFailing(); failing {
+		if err := s.ProbeWrite(ctx); err != nil {
+			return fmt.Errorf("%w: %w", ErrWritesFailing, err)
+		}
 	}
 	return nil
 }
@@ -271,6 +281,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) (err error) 
 	defer release()
 	sqlTx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
+		s.health.observe(err) // SQLite's BEGIN IMMEDIATE is already a write
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	defer func() {
@@ -278,10 +289,12 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) (err error) 
 			_ = sqlTx.Rollback()
 		}
 	}()
-	if err = fn(&Store{db: s.db, q: sqlTx, engine: s.engine, inTx: true, writer: s.writer, stmts: s.stmts}); err != nil {
+	if err = fn(&Store{db: s.db, q: sqlTx, engine: s.engine, inTx: true, writer: s.writer, stmts: s.stmts,
+		health: s.health}); err != nil {
 		return err
 	}
 	if err = sqlTx.Commit(); err != nil {
+		s.health.observe(err)
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil
@@ -310,26 +323,54 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 		defer release()
 	}
 	query = s.rebind(query)
+	var (
+		res sql.Result
+		err error
+	)
 	if st := s.stmtFor(ctx, query); st != nil {
-		return st.ExecContext(ctx, args...)
+		res, err = st.ExecContext(ctx, args...)
+	} else {
+		res, err = s.q.ExecContext(ctx, query, args...)
 	}
-	return s.q.ExecContext(ctx, query, args...)
+	s.health.observe(err)
+	return res, err
 }
 
 func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	query = s.rebind(query)
+	var (
+		rows *sql.Rows
+		err  error
+	)
 	if st := s.stmtFor(ctx, query); st != nil {
-		return st.QueryContext(ctx, args...)
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = s.q.QueryContext(ctx, query, args...)
 	}
-	return s.q.QueryContext(ctx, query, args...)
+	s.health.observe(err)
+	return rows, err
 }
 
-func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) *row {
 	query = s.rebind(query)
 	if st := s.stmtFor(ctx, query); st != nil {
-		return st.QueryRowContext(ctx, args...)
+		return &row{r: st.QueryRowContext(ctx, args...), h: s.health}
 	}
-	return s.q.QueryRowContext(ctx, query, args...)
+	return &row{r: s.q.QueryRowContext(ctx, query, args...), h: s.health}
+}
+
+// row is a *sql.Row whose Scan reports write failures (INSERT, UPDATE or
+// DELETE … RETURNING) to the write-health tracker.
+type row struct {
+	r *sql.Row
+	h *writeHealth
+}
+
+// Scan is sql.Row's Scan.
+func (r *row) Scan(dest ...any) error {
+	err := r.r.Scan(dest...)
+	r.h.observe(err)
+	return err
 }
 
 // isUniqueViolation recognises a uniqueness failure from either engine.

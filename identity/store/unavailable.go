@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // IsUnavailable reports whether err means the database could not be reached
@@ -38,4 +40,55 @@ func IsUnavailable(err error) bool {
 		return true
 	}
 	return isBusy(err)
+}
+
+// Causes of write failures, as IsWriteUnavailable classifies them and the
+// write-failure metric labels them.
+const (
+	WriteFailDiskFull = "disk_full"
+	WriteFailReadOnly = "read_only"
+	WriteFailIO       = "io_error"
+)
+
+// WriteFailCauses lists every cause WriteFailCause can report.
+func WriteFailCauses() []string { return []string{WriteFailDiskFull, WriteFailReadOnly, WriteFailIO} }
+
+// IsWriteUnavailable reports whether err means the database cannot save
+// anything right now: the disk is full, the database is read-only (a
+// read-only file system or file, a PostgreSQL standby), or the storage
+// failed. Nothing was changed (the transaction was rolled back), and the
+// same request succeeds once the operator frees space or makes the database
+// writable again: callers answer 503 with Retry-After, like IsUnavailable.
+func IsWriteUnavailable(err error) bool { return WriteFailCause(err) != "" }
+
+// WriteFailCause names the cause of a write-unavailable error (one of
+// WriteFailCauses), or "" when err is not one.
+func WriteFailCause(err error) string {
+	if err == nil {
+		return ""
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		switch liteErr.Code() & 0xff { // primary result code
+		case sqlite3.SQLITE_FULL:
+			return WriteFailDiskFull
+		case sqlite3.SQLITE_READONLY:
+			return WriteFailReadOnly
+		case sqlite3.SQLITE_IOERR:
+			return WriteFailIO
+		}
+		return ""
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case pgErr.Code == "53100": // disk_full
+			return WriteFailDiskFull
+		case pgErr.Code == "25006": // read_only_sql_transaction (a standby, or default_transaction_read_only)
+			return WriteFailReadOnly
+		case strings.HasPrefix(pgErr.Code, "58"): // system_error, io_error
+			return WriteFailIO
+		}
+	}
+	return ""
 }

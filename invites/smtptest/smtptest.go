@@ -105,7 +105,16 @@ type Server struct {
 	mu       sync.Mutex
 	srv      *smtp.Server
 	messages []Message
-	arrived  chan struct{}
+	// arrived is closed (and replaced) when a message arrives, so any number
+	// of waiters wake up.
+	arrived chan struct{}
+
+	// held, when set, receives each delivery that waits for Release (see
+	// Options.Hold); release lets one through; done ends every wait when
+	// the test ends.
+	held    chan Message
+	release chan struct{}
+	done    chan struct{}
 }
 
 // Options configure Start.
@@ -116,6 +125,11 @@ type Options struct {
 	// STARTTLS offers STARTTLS with a fresh self-signed certificate for
 	// 127.0.0.1; RootCAs returns the pool that trusts it.
 	STARTTLS bool
+	// Hold makes every delivery wait, after its DATA was read and before it
+	// is accepted, until the test calls Release: the message is "in
+	// sending" for as long as the test wants (a tarpit or a slow relay)
+	// without the test sleeping. Held reports each waiting delivery.
+	Hold bool
 }
 
 // Start starts a server on 127.0.0.1 (a free port), stopped when the test
@@ -123,13 +137,43 @@ type Options struct {
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
 	s := &Server{t: t, addr: "127.0.0.1:0", username: opts.Username, password: opts.Password,
-		arrived: make(chan struct{}, 1)}
+		arrived: make(chan struct{}), done: make(chan struct{})}
+	if opts.Hold {
+		s.held, s.release = make(chan Message), make(chan struct{})
+	}
 	if opts.STARTTLS {
 		s.tlsConf, s.roots = selfSigned(t)
 	}
 	s.listen()
-	t.Cleanup(s.Stop)
+	t.Cleanup(func() {
+		close(s.done)
+		s.Stop()
+	})
 	return s
+}
+
+// Held waits until a delivery is held (Options.Hold) and returns its
+// message, failing the test after timeout.
+func (s *Server) Held(timeout time.Duration) Message {
+	s.t.Helper()
+	select {
+	case m := <-s.held:
+		return m
+	case <-time.After(timeout):
+		s.t.Fatalf("smtptest: no delivery was held within %s", timeout)
+		return Message{}
+	}
+}
+
+// Release lets one held delivery be accepted. It waits until a held
+// delivery takes it, failing the test after timeout.
+func (s *Server) Release(timeout time.Duration) {
+	s.t.Helper()
+	select {
+	case s.release <- struct{}{}:
+	case <-time.After(timeout):
+		s.t.Fatalf("smtptest: no held delivery to release within %s", timeout)
+	}
 }
 
 // RootCAs trusts the server's certificate (nil without STARTTLS).
@@ -223,17 +267,81 @@ func (s *Server) Messages() []Message {
 // after timeout.
 func (s *Server) WaitFor(n int, timeout time.Duration) []Message {
 	s.t.Helper()
-	deadline := time.After(timeout)
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
 	for {
-		if msgs := s.Messages(); len(msgs) >= n {
+		msgs, arrived := s.snapshot()
+		if len(msgs) >= n {
 			return msgs
 		}
 		select {
-		case <-s.arrived:
-		case <-deadline:
+		case <-arrived:
+		case <-deadline.C:
 			s.t.Fatalf("smtptest: %d of %d messages arrived within %s", len(s.Messages()), n, timeout)
 		}
 	}
+}
+
+// Wait waits until at least n messages have arrived. It wakes at each
+// arrival; its only bound is a hang guard, the test's own deadline (go test
+// -timeout) less a tenth for the report.
+func (s *Server) Wait(n int) []Message {
+	s.t.Helper()
+	guard, stop := s.hangGuard()
+	defer stop()
+	for {
+		msgs, arrived := s.snapshot()
+		if len(msgs) >= n {
+			return msgs
+		}
+		select {
+		case <-arrived:
+		case <-guard:
+			s.t.Fatalf("smtptest: %d of %d messages arrived before the test's deadline", len(msgs), n)
+		}
+	}
+}
+
+// WaitTo waits, as Wait does, for the n-th message to addr and returns it.
+func (s *Server) WaitTo(addr string, n int) Message {
+	s.t.Helper()
+	guard, stop := s.hangGuard()
+	defer stop()
+	for {
+		_, arrived := s.snapshot()
+		msgs := s.To(addr)
+		if len(msgs) >= n {
+			return msgs[n-1]
+		}
+		select {
+		case <-arrived:
+		case <-guard:
+			s.t.Fatalf("smtptest: %d of %d messages to %s arrived before the test's deadline", len(msgs), n, addr)
+		}
+	}
+}
+
+// hangGuard fires a tenth of the remaining time before the test's
+// deadline, or never when the test has none.
+func (s *Server) hangGuard() (<-chan time.Time, func() bool) {
+	d, ok := s.t.(interface{ Deadline() (time.Time, bool) })
+	if !ok {
+		return nil, func() bool { return false }
+	}
+	at, ok := d.Deadline()
+	if !ok {
+		return nil, func() bool { return false }
+	}
+	timer := time.NewTimer(time.Until(at) * 9 / 10)
+	return timer.C, timer.Stop
+}
+
+// snapshot returns the messages so far and a channel closed at the next
+// arrival.
+func (s *Server) snapshot() ([]Message, <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.messages...), s.arrived
 }
 
 // To returns the messages addressed to addr.
@@ -296,13 +404,24 @@ func (x *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	x.s.mu.Lock()
-	x.s.messages = append(x.s.messages, Message{From: x.from, To: x.to, Raw: raw, Header: msg.Header})
-	x.s.mu.Unlock()
-	select {
-	case x.s.arrived <- struct{}{}:
-	default:
+	m := Message{From: x.from, To: x.to, Raw: raw, Header: msg.Header}
+	if x.s.held != nil {
+		select {
+		case x.s.held <- m:
+		case <-x.s.done:
+			return errors.New("smtptest: server closed")
+		}
+		select {
+		case <-x.s.release:
+		case <-x.s.done:
+			return errors.New("smtptest: server closed")
+		}
 	}
+	x.s.mu.Lock()
+	x.s.messages = append(x.s.messages, m)
+	close(x.s.arrived)
+	x.s.arrived = make(chan struct{})
+	x.s.mu.Unlock()
 	return nil
 }
 

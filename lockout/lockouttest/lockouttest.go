@@ -86,6 +86,48 @@ func Counter(t testing.TB) *lockout.RedisCounter {
 	return lockout.NewRedisCounter(c, Prefix(t, c))
 }
 
+// CounterAdvance returns a RedisCounter on the shared test Redis under a
+// fresh prefix, and a function that moves its time forward (see Advance):
+// its windows end when the test says, not when the real clock gets there.
+func CounterAdvance(t testing.TB) (*lockout.RedisCounter, func(time.Duration)) {
+	t.Helper()
+	c := RequireRedis(t)
+	prefix := Prefix(t, c)
+	return lockout.NewRedisCounter(c, prefix), func(d time.Duration) {
+		t.Helper()
+		keys, err := c.Keys(context.Background(), prefix+"*").Result()
+		if err != nil {
+			t.Fatalf("lockouttest: keys: %v", err)
+		}
+		Advance(t, c, d, keys...)
+	}
+}
+
+// Advance makes keys on c look as they would once d has passed: a key whose
+// time to live is d or less is deleted, the others' is shortened by d; keys
+// without an expiry are left alone. Tests use it instead of waiting for
+// Redis to expire a window on the real clock.
+func Advance(t testing.TB, c redis.UniversalClient, d time.Duration, keys ...string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, k := range keys {
+		ttl, err := c.PTTL(ctx, k).Result()
+		if err != nil {
+			t.Fatalf("lockouttest: PTTL %s: %v", k, err)
+		}
+		switch {
+		case ttl < 0: // no expiry (-1), or no key (-2)
+		case ttl <= d:
+			err = c.Del(ctx, k).Err()
+		default:
+			err = c.PExpire(ctx, k, ttl-d).Err()
+		}
+		if err != nil {
+			t.Fatalf("lockouttest: advance %s: %v", k, err)
+		}
+	}
+}
+
 // Server is a private redis-server on a loopback port, without persistence.
 type Server struct {
 	t    testing.TB
@@ -121,10 +163,14 @@ func StartServer(t testing.TB) *Server {
 // Addr is the server's host:port.
 func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
 
-// Client returns a client of the server that fails fast while it is down.
+// Client returns a client of the server that fails fast while it is down
+// and works again at once when Start returns: its pool is too large for the
+// failed dials of a test to open go-redis's dial circuit breaker, which
+// would otherwise refuse commands until its once-a-second probe on the real
+// clock got through.
 func (s *Server) Client() *redis.Client {
 	c := redis.NewClient(&redis.Options{Addr: s.Addr(), DialTimeout: 500 * time.Millisecond,
-		ReadTimeout: 500 * time.Millisecond, WriteTimeout: 500 * time.Millisecond, MaxRetries: 1})
+		ReadTimeout: 500 * time.Millisecond, WriteTimeout: 500 * time.Millisecond, MaxRetries: 1, PoolSize: 1000})
 	s.t.Cleanup(func() { _ = c.Close() })
 	return c
 }
@@ -139,18 +185,30 @@ func (s *Server) Start() {
 	}
 	c := redis.NewClient(&redis.Options{Addr: s.Addr(), DialTimeout: 200 * time.Millisecond})
 	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
+	// redis-server is another process: it is asked every 20 ms until it
+	// answers; the only bound is a hang guard before the test's deadline.
+	var guard <-chan time.Time
+	if d, ok := s.t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if at, ok := d.Deadline(); ok {
+			timer := time.NewTimer(time.Until(at) / 10 * 9)
+			defer timer.Stop()
+			guard = timer.C
+		}
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		err := c.Ping(ctx).Err()
 		cancel()
 		if err == nil {
 			return
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-guard:
 			s.t.Fatalf("lockouttest: redis-server on %s did not answer: %v", s.Addr(), err)
+		case <-tick.C:
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -78,6 +78,9 @@ type OnboardingOptions struct {
 	WrapHasher func(account.PasswordHasher) account.PasswordHasher
 }
 
+// outboxMaxBackoff is the outbox worker's longest back-off.
+const outboxMaxBackoff = 200 * time.Millisecond
+
 // NewOnboarding builds the service and starts its outbox worker, stopped when
 // the test ends.
 func NewOnboarding(t testing.TB, st *store.Store, opts OnboardingOptions) *Onboarding {
@@ -119,7 +122,7 @@ func NewOnboarding(t testing.TB, st *store.Store, opts OnboardingOptions) *Onboa
 	sender := invites.NewSMTPSender(invites.SMTPConfig{Host: opts.SMTP.Host(), Port: opts.SMTP.Port(), TLS: "starttls", RootCAs: opts.SMTP.RootCAs(),
 		Username: "frontdesk", Password: "smtp-secret", From: "frontdesk <no-reply@example.org>"})
 	o.Worker, err = invites.NewWorker(st, sender, invites.WorkerConfig{ID: opts.WorkerID, Poll: 20 * time.Millisecond,
-		Lease: 20 * time.Second, BaseBackoff: 10 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
+		Lease: 20 * time.Second, BaseBackoff: 10 * time.Millisecond, MaxBackoff: outboxMaxBackoff,
 		MaxAttempts: opts.MaxAttempts, Batch: 50}, logger, o.Registry, o.Clock.Now)
 	if err != nil {
 		t.Fatal(err)
@@ -163,4 +166,41 @@ func (o *Onboarding) StopWorker() {
 	o.cancel()
 	<-o.done
 	o.cancel = nil
+}
+
+// RunPasses stops the background outbox worker (waiting for the pass in
+// progress; StartWorker starts it again), then runs outbox passes on the
+// caller's goroutine until done reports true. After a pass that claimed
+// nothing it moves the clock past the longest back-off (and, in steps, past
+// the lease of a claim the stopped worker left unsent), so every pending
+// message comes due again without waiting for real time. It fails the test
+// after 1,000 passes. A check that nothing was sent is made after it: once
+// the outbox is empty, whatever was queued has been attempted.
+func (o *Onboarding) RunPasses(t testing.TB, done func() bool) {
+	t.Helper()
+	o.StopWorker()
+	for range 1000 {
+		if done() {
+			return
+		}
+		n, err := o.Worker.RunOnce(context.Background())
+		if err != nil {
+			t.Fatalf("outbox pass: %v", err)
+		}
+		if n == 0 {
+			o.Clock.Advance(outboxMaxBackoff)
+		}
+	}
+	t.Fatal("accounttest: 1,000 outbox passes did not get there")
+}
+
+// OutboxEmpty reports whether no message waits in the outbox.
+func (o *Onboarding) OutboxEmpty(t testing.TB) func() bool {
+	return func() bool {
+		n, err := o.Store.CountOutboxPending(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n == 0
+	}
 }
