@@ -10,6 +10,8 @@
 #                    issuing ES256 at+jwt access tokens, as frontdesk does
 #   node-opaque      the same with its default opaque access tokens (signs
 #                    nothing for client credentials)
+#   node-redis       (not by default; BACKEND=postgres) node-jwt keeping its
+#                    state in the run's Redis, its scale-out back end
 # with the same client, then runs cmd/frontdesk-bench against each in alternating
 # rounds (the order rotates every round) and prints, per scenario and server, the
 # server's CPU time per operation (utime+stime from /proc/PID/stat) and
@@ -128,8 +130,8 @@ fi
 fd_pids() { local r out=""; for r in $(seq 0 $((REPLICAS - 1))); do eval "out=\"\$out \$pid_frontdesk_$r\""; done; echo "$out"; }
 fd_target=$(IFS=,; echo "${fd_targets[*]}")
 
-start_peer() { # name addr format
-  (cd "$cache" && PEER_ADDR=$2 PEER_FORMAT=$3 exec node_modules/.bin/node peer.mjs) >"$run/$1.log" 2>&1 &
+start_peer() { # name addr format [redis URL]
+  (cd "$cache" && PEER_ADDR=$2 PEER_FORMAT=$3 PEER_REDIS=${4:-} exec node_modules/.bin/node peer.mjs) >"$run/$1.log" 2>&1 &
   pids+=($!); eval "pid_${1//-/_}=$!"
   wait_port "$2"
 }
@@ -138,13 +140,16 @@ for s in $SERVERS; do
     floor) "$cache/bin/floor" --addr 127.0.0.1:18090 >"$run/floor.log" 2>&1 & pids+=($!); pid_floor=$!; wait_port 127.0.0.1:18090 ;;
     node-jwt) start_peer node-jwt 127.0.0.1:18070 jwt ;;
     node-opaque) start_peer node-opaque 127.0.0.1:18071 opaque ;;
+    node-redis)
+      [ "$BACKEND" = postgres ] || { echo "bench-peers: node-redis needs BACKEND=postgres (the run's Redis)" >&2; exit 2; }
+      start_peer node-redis 127.0.0.1:18072 jwt redis://127.0.0.1:16390/1 ;;
   esac
 done
 
 target_of() { case $1 in floor) echo http://127.0.0.1:18090 ;; frontdesk) echo http://127.0.0.1:18080 ;; frontdesk-x*) echo "$fd_target" ;;
-  node-jwt) echo http://127.0.0.1:18070 ;; node-opaque) echo http://127.0.0.1:18071 ;; esac; }
+  node-jwt) echo http://127.0.0.1:18070 ;; node-opaque) echo http://127.0.0.1:18071 ;; node-redis) echo http://127.0.0.1:18072 ;; esac; }
 pids_of() { case $1 in frontdesk) echo "$pid_frontdesk_0" ;; frontdesk-x*) fd_pids ;; floor) echo "$pid_floor" ;; node-jwt) echo "$pid_node_jwt" ;;
-  node-opaque) echo "$pid_node_opaque" ;; esac; }
+  node-opaque) echo "$pid_node_opaque" ;; node-redis) echo "$pid_node_redis" ;; esac; }
 ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
 db_pids() { if [ "$BACKEND" = postgres ]; then pgrep -x postgres || true; echo "$pid_redis"; fi; }
 bench() { # server scenario n [more flags]

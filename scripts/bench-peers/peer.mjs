@@ -9,11 +9,14 @@
 // Environment: PEER_ADDR (127.0.0.1:18070), PEER_FORMAT (jwt: ES256 at+jwt
 // access tokens through a resource indicator, as frontdesk issues; opaque:
 // the provider's default opaque tokens), FDBENCH_CLIENT_SECRET,
-// FDBENCH_PASSWORD, PEER_ACCOUNTS (8). Memory adapter (the provider's default):
-// nothing is persisted. Benchmark tooling only; listens on loopback.
+// FDBENCH_PASSWORD, PEER_ACCOUNTS (8), PEER_REDIS (unset: the provider's
+// default memory adapter, nothing persisted; a redis:// URL: grants, codes,
+// sessions and tokens kept in Redis through the adapter of the provider's
+// example, its scale-out back end). Benchmark tooling only; listens on loopback.
 import http from 'node:http';
 import crypto from 'node:crypto';
 import Provider from 'oidc-provider';
+import Redis from 'ioredis';
 
 const addr = process.env.PEER_ADDR || '127.0.0.1:18070';
 const [host, port] = addr.split(':');
@@ -51,7 +54,68 @@ if (format === 'jwt') {
   };
 }
 
+// The Redis adapter of node-oidc-provider's example/adapters/redis.js.
+let adapter;
+if (process.env.PEER_REDIS) {
+  const client = new Redis(process.env.PEER_REDIS, { keyPrefix: 'oidc:' });
+  const grantable = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+  const consumable = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+  adapter = class RedisAdapter {
+    constructor(name) { this.name = name; }
+
+    key(id) { return `${this.name}:${id}`; }
+
+    async upsert(id, payload, expiresIn) {
+      const key = this.key(id);
+      const multi = client.multi();
+      if (consumable.has(this.name)) multi.hset(key, { payload: JSON.stringify(payload) });
+      else multi.set(key, JSON.stringify(payload));
+      if (expiresIn) multi.expire(key, expiresIn);
+      if (grantable.has(this.name) && payload.grantId) {
+        const grantKey = `grant:${payload.grantId}`;
+        multi.rpush(grantKey, key);
+        const ttl = await client.ttl(grantKey);
+        if (expiresIn > ttl) multi.expire(grantKey, expiresIn);
+      }
+      if (payload.userCode) {
+        multi.set(`userCode:${payload.userCode}`, id);
+        multi.expire(`userCode:${payload.userCode}`, expiresIn);
+      }
+      if (payload.uid) {
+        multi.set(`uid:${payload.uid}`, id);
+        multi.expire(`uid:${payload.uid}`, expiresIn);
+      }
+      await multi.exec();
+    }
+
+    async find(id) {
+      const data = consumable.has(this.name) ? await client.hgetall(this.key(id)) : await client.get(this.key(id));
+      if (!data || (typeof data === 'object' && !Object.keys(data).length)) return undefined;
+      if (typeof data === 'string') return JSON.parse(data);
+      const { payload, ...rest } = data;
+      return { ...rest, ...JSON.parse(payload) };
+    }
+
+    async findByUid(uid) { return this.find(await client.get(`uid:${uid}`)); }
+
+    async findByUserCode(userCode) { return this.find(await client.get(`userCode:${userCode}`)); }
+
+    async destroy(id) { await client.del(this.key(id)); }
+
+    async revokeByGrantId(grantId) {
+      const multi = client.multi();
+      const tokens = await client.lrange(`grant:${grantId}`, 0, -1);
+      tokens.forEach((token) => multi.del(token)); // stored without the key prefix
+      multi.del(`grant:${grantId}`);
+      await multi.exec();
+    }
+
+    async consume(id) { await client.hset(this.key(id), 'consumed', Math.floor(Date.now() / 1000)); }
+  };
+}
+
 const provider = new Provider(issuer, {
+  adapter,
   clients: [{
     client_id: 'bench',
     client_secret: secret,
