@@ -10,7 +10,7 @@ PKGS ?= ./...
 # run in each as well.
 MODULES := identity/enforce
 
-.PHONY: test test-short test-stress services build lint bench fuzz fmt vet
+.PHONY: test test-short test-stress services build lint bench bench-peers fuzz fmt vet
 
 ## test: start the test services if needed, then run every test with the race detector.
 test: services
@@ -69,6 +69,11 @@ vet:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 $(PKGS)
 	@set -e; for m in $(MODULES); do (cd $$m && $(GO) test -run '^$$' -bench . -benchmem -count 5 ./...); done
+
+## bench-peers: frontdesk beside node-oidc-provider and a bare floor server, same run,
+## alternating rounds; prints server CPU per operation and ratios (docs/performance.md).
+bench-peers:
+	bash scripts/bench-peers.sh
 
 ## fuzz: run every fuzz target for FUZZTIME each (default 30s); not part of test.
 FUZZTIME ?= 30s

@@ -370,6 +370,8 @@ func (w *benchWorker) abs(p string) string {
 	return p
 }
 
+var benchFormAction = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
+
 var benchHidden = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)"`)
 
 func hiddenFields(page string) url.Values {
@@ -407,7 +409,13 @@ func (w *benchWorker) login(ctx context.Context) (benchTokens, error) {
 				form := hiddenFields(body)
 				form.Set("email", w.email)
 				form.Set("password", w.o.password)
-				st, body, err = w.post(ctx, loginPath, form, true)
+				path := loginPath
+				if m := benchFormAction.FindStringSubmatch(body); m != nil && strings.HasPrefix(m[1], "/") {
+					// The form's own action: a peer provider's login
+					// interaction lives elsewhere (scripts/bench-peers).
+					path = m[1]
+				}
+				st, body, err = w.post(ctx, path, form, true)
 				if err == nil && st/100 != 3 {
 					return benchTokens{}, fmt.Errorf("login form answered %d (wrong --email/--password, locked, or overloaded)", st)
 				}

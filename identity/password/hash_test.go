@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -398,4 +399,33 @@ func BenchmarkVerifyDummy(b *testing.B) {
 	for b.Loop() {
 		h.VerifyDummy(ctx, "correct horse battery staple")
 	}
+}
+
+// BenchmarkHashParallel is the hash-only ceiling of logins: argon2id with the
+// default parameters on every core at once (GOMAXPROCS goroutines, one hash
+// slot each), as a server's login slots run them. scripts/bench-peers.sh runs
+// it right after its login rounds; hashes/s is the most logins/s the machine
+// could serve, and cpu-µs/op is subtracted from a login's CPU to find what a
+// login spends outside the hash.
+func BenchmarkHashParallel(b *testing.B) {
+	h := NewHasher(DefaultParams(), runtime.GOMAXPROCS(0))
+	ctx := context.Background()
+	var ru0 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	start := time.Now()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := h.Hash(ctx, "correct horse battery staple"); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	var ru1 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	cpu := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
+	b.ReportMetric(float64(cpu)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "hashes/s")
 }

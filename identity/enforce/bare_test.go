@@ -1,0 +1,103 @@
+package enforce_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/frontdeskhq/frontdesk/identity/enforce"
+)
+
+// bareCheck is the least work of accepting a JWS: split it, decode the
+// signature, hash the signing input and check the signature with the public
+// key — no header or claims parsing, no key lookup. It is what first-sight
+// verification is measured against (issue 20 point 7).
+func bareCheck(pub any, token string) bool {
+	dot := strings.LastIndexByte(token, '.')
+	if dot < 0 {
+		return false
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(token[dot+1:])
+	if err != nil {
+		return false
+	}
+	digest := sha256.Sum256([]byte(token[:dot]))
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		if len(sig) != 64 {
+			return false
+		}
+		return ecdsa.Verify(k, digest[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:]))
+	case *rsa.PublicKey:
+		return rsa.VerifyPKCS1v15(k, crypto.SHA256, digest[:], sig) == nil
+	}
+	return false
+}
+
+// TestBareCheck makes sure the baseline checks what it claims: it accepts the
+// issuer's tokens and refuses one altered byte, for each algorithm.
+func TestBareCheck(t *testing.T) {
+	is := newIssuer(t)
+	for _, alg := range []jose.SignatureAlgorithm{jose.ES256, jose.RS256} {
+		t.Run(string(alg), func(t *testing.T) {
+			k := is.addKey(t, alg, "k-"+string(alg))
+			tok := sign(t, k, alg, "at+jwt", goodClaims(is.srv.URL))
+			if !bareCheck(k.Public().Key, tok) {
+				t.Fatal("good token refused")
+			}
+			parts := strings.Split(tok, ".")
+			parts[1] = parts[1][:10] + string(parts[1][10]^1) + parts[1][11:]
+			if bareCheck(k.Public().Key, strings.Join(parts, ".")) {
+				t.Fatal("altered token accepted")
+			}
+		})
+	}
+}
+
+// BenchmarkFirstSightVsBare alternates, in one loop, enforce's first-sight
+// verification (cache off) and the bare signature check of the same token,
+// so both see the same load; it reports each one's µs and their ratio
+// (enforce÷bare; target ≤ 1.10).
+func BenchmarkFirstSightVsBare(b *testing.B) {
+	for _, alg := range []jose.SignatureAlgorithm{jose.ES256, jose.RS256} {
+		b.Run(string(alg), func(b *testing.B) {
+			is := newIssuer(b)
+			k := is.addKey(b, alg, "k1")
+			v, err := enforce.New(enforce.Config{Issuer: is.srv.URL, Audience: "ehr", JWKSURL: is.srv.URL, CacheSize: -1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			tok := sign(b, k, alg, "at+jwt", goodClaims(is.srv.URL))
+			ctx := context.Background()
+			if _, err := v.Verify(ctx, tok); err != nil {
+				b.Fatal(err)
+			}
+			pub := k.Public().Key
+			var tEnforce, tBare time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				if _, err := v.Verify(ctx, tok); err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				if !bareCheck(pub, tok) {
+					b.Fatal("bare check refused")
+				}
+				tBare += time.Since(t1)
+				tEnforce += t1.Sub(t0)
+			}
+			b.ReportMetric(float64(tEnforce)/float64(time.Microsecond)/float64(b.N), "enforce-µs")
+			b.ReportMetric(float64(tBare)/float64(time.Microsecond)/float64(b.N), "bare-µs")
+			b.ReportMetric(float64(tEnforce)/float64(tBare), "enforce/bare")
+		})
+	}
+}
