@@ -110,6 +110,9 @@ clients:
     redirect_uris: ["http://127.0.0.1:9/callback"]
     grant_types: [authorization_code, refresh_token, client_credentials]
     scopes: [openid, offline_access, profile, email]
+    # The peer signs its ID tokens ES256: compare like with like (frontdesk's
+    # default for ID tokens is RS256 since issue 19; docs/performance.md).
+    id_token_signed_response_alg: ES256
 YAML
   fd_targets+=("http://127.0.0.1:$port")
 done
