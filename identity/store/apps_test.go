@@ -214,6 +214,16 @@ func TestPracticeAppSigningAlgs(t *testing.T) {
 				t.Errorf("AppByClientID(%s) = %s/%s, %v; want %s/%s", tc.id, got.IDTokenAlg, got.AccessTokenAlg, err, tc.idAlg, tc.atAlg)
 			}
 		}
+		// An app inserted as before migration 00015 (no algorithm columns)
+		// keeps ES256 for both, which signed its tokens until then.
+		if _, err := s.ExecRawForTest(ctx, `INSERT INTO practice_apps (client_id, practice_id, name, redirect_uris, grant_types,
+			confidential, created_by, created_at, updated_at, require_permission) VALUES ($1, $2, $3, $4, $5, 0, '', $6, $6, '')`,
+			"app_old", p.ID, "Old", `["https://o.example/cb"]`, `["authorization_code"]`, t0.UnixMicro()); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.AppByClientID(ctx, "app_old"); err != nil || got.IDTokenAlg != "ES256" || got.AccessTokenAlg != "ES256" {
+			t.Errorf("app from before the migration = %s/%s, %v; want ES256/ES256", got.IDTokenAlg, got.AccessTokenAlg, err)
+		}
 		at := t0.Add(time.Minute)
 		if err := s.SetAppSigningAlgs(ctx, q.ID, "app_1", "ES256", "ES256", at); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("setting another practice's app's algorithms: %v", err)
