@@ -62,8 +62,11 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	if len(r.Data.Scopes) > 0 {
 		for _, sc := range r.Data.Scopes {
 			if !slices.Contains(t.Scopes, sc) {
-				burn()
-				return nil, oidc.ErrInvalidScope().WithDescription("a refresh cannot add scopes")
+				// A request for more than was granted is refused (RFC 6749
+				// §6) but does not use the token up: relying parties send
+				// their configured scope again on every refresh, and a
+				// malformed request is no sign of theft.
+				return nil, oidc.ErrInvalidScope().WithDescription("a refresh cannot add scopes; ask only for scopes granted at login, or log in again to get more")
 			}
 		}
 		scopes = r.Data.Scopes
