@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/frontdeskhq/frontdesk/identity/password"
+	"github.com/frontdeskhq/frontdesk/identity/problem"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/invites"
@@ -52,7 +53,8 @@ var (
 	ErrSamePassword = errors.New("account: new password equals the current one")
 	// ErrUnavailable: a dependency failed and the request was refused rather
 	// than risk an unchecked login.
-	ErrUnavailable = errors.New("account: temporarily unavailable")
+	ErrUnavailable = problem.New(problem.Unavailable, "unavailable", "account: temporarily unavailable",
+		"The service is temporarily unavailable; try again shortly.")
 )
 
 // InvalidInputError reports a bad field in an operator's or administrator's

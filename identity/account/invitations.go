@@ -202,7 +202,7 @@ func holdsGrant(a Actor, actor []string, model roles.Model, keys []string) error
 	}
 	for _, perm := range granted.Permissions {
 		if !roles.Allows(actor, perm) {
-			return fmt.Errorf("%w: you cannot give %s: it grants %s, which you do not hold", ErrForbidden, what, perm)
+			return ErrForbidden.Withf("you cannot give %s: it grants %s, which you do not hold", what, perm)
 		}
 	}
 	return nil
@@ -219,7 +219,7 @@ func (s *Service) MayGrantRoles(ctx context.Context, p store.Practice, a Actor, 
 		return nil
 	}
 	if s.d.Roles == nil {
-		return fmt.Errorf("%w: giving roles needs the role model", ErrForbidden)
+		return ErrForbidden.Withf("giving roles needs the role model")
 	}
 	actor, err := s.actorPermissions(ctx, p, a)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/frontdeskhq/frontdesk/identity/problem"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/invites"
@@ -46,9 +47,10 @@ func (e *ThrottledError) RetryAfterSeconds() string { return lockout.RetryAfterS
 // Errors of administrative actions such as Unlock.
 var (
 	// ErrMemberNotFound: the practice has no member with that email or ID.
-	ErrMemberNotFound = errors.New("account: no such member in this practice")
+	ErrMemberNotFound = problem.New(problem.NotFound, "not_found", "account: no such member in this practice",
+		"There is no such member in this practice.")
 	// ErrForbidden: the acting member lacks the permission for the action.
-	ErrForbidden = errors.New("account: not allowed")
+	ErrForbidden = problem.New(problem.Forbidden, "forbidden", "account: not allowed", "")
 )
 
 // PasswordHasher evaluates and creates password hashes; *password.Hasher is

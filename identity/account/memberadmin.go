@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/frontdeskhq/frontdesk/identity/problem"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
@@ -13,11 +14,14 @@ import (
 const MaxDisplayNameRunes = 200
 
 // ErrNotDeactivated: only a deactivated member can be reactivated.
-var ErrNotDeactivated = errors.New("account: the member is not deactivated")
+var ErrNotDeactivated = problem.New(problem.Conflict, "not_deactivated", "account: the member is not deactivated",
+	"The member is not deactivated; there is nothing to reactivate.")
 
 // ErrNoCredential: the member never set a password or passkey, so there is
 // nothing to reactivate; invite them again instead.
-var ErrNoCredential = errors.New("account: the member has no password or passkey; invite them again")
+var ErrNoCredential = problem.New(problem.Conflict, "no_credential",
+	"account: the member has no password or passkey; invite them again",
+	"The member never set a password or passkey; send them a new invitation instead.")
 
 // SetDisplayName changes a member's display name (one line of plain text,
 // see CheckText). The actor needs members.manage. The change is audited with
@@ -111,7 +115,7 @@ func (s *Service) ReactivateMember(ctx context.Context, practiceSlug string, a A
 	switch {
 	case errors.Is(err, roles.ErrForbidden):
 		s.refuseAudit(ctx, p, a, "member.reactivate", memberID, err, meta)
-		return store.Member{}, fmt.Errorf("%w: %w", ErrForbidden, err)
+		return store.Member{}, ErrForbidden.Wrap(err)
 	case errors.Is(err, ErrMemberNotFound), errors.Is(err, ErrNotDeactivated), errors.Is(err, ErrNoCredential):
 		return store.Member{}, err
 	case err != nil:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/frontdeskhq/frontdesk/identity/problem"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/invites"
@@ -26,12 +27,17 @@ const PermResetPasswords = "passwords.reset"
 var (
 	// ErrAlreadyMember: the address belongs to an active (or locked) member
 	// of the practice; nothing was sent.
-	ErrAlreadyMember = errors.New("account: this address already belongs to an active member of the practice")
+	ErrAlreadyMember = problem.New(problem.Conflict, "already_member",
+		"account: this address already belongs to an active member of the practice",
+		"This address already belongs to an active member of the practice.")
 	// ErrInvitationNotFound: the practice has no such invitation.
-	ErrInvitationNotFound = errors.New("account: no such invitation in this practice")
+	ErrInvitationNotFound = problem.New(problem.NotFound, "not_found", "account: no such invitation in this practice",
+		"There is no such invitation in this practice.")
 	// ErrInvitationClosed: the invitation was accepted or revoked; it can
 	// no longer be resent or revoked.
-	ErrInvitationClosed = errors.New("account: the invitation was already accepted or revoked")
+	ErrInvitationClosed = problem.New(problem.Conflict, "invitation_closed",
+		"account: the invitation was already accepted or revoked",
+		"The invitation was already accepted or revoked. Invite the person again if they still need access.")
 	// ErrPasswordChangeRequired: the session was started with a temporary
 	// password and may only set a new password. It matches ErrNoSession too,
 	// so code that only knows ErrNoSession refuses such a session.
@@ -95,17 +101,17 @@ func (s *Service) actorPermissions(ctx context.Context, p store.Practice, a Acto
 	}
 	m, err := s.d.Store.MemberByID(ctx, p.ID, a.MemberID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("%w: the acting member is not a member of this practice", ErrForbidden)
+		return nil, ErrForbidden.Withf("the acting member is not a member of this practice")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("account: actor: %w", err)
 	}
 	if m.Status != store.StatusActive {
-		return nil, fmt.Errorf("%w: the acting member is not active", ErrForbidden)
+		return nil, ErrForbidden.Withf("the acting member is not active")
 	}
 	eff, err := s.d.Roles.Effective(ctx, p.ID, a.MemberID)
 	if errors.Is(err, roles.ErrMemberNotFound) {
-		return nil, fmt.Errorf("%w: the acting member is not active", ErrForbidden)
+		return nil, ErrForbidden.Withf("the acting member is not active")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("account: actor permissions: %w", err)
@@ -121,7 +127,7 @@ func (s *Service) require(ctx context.Context, p store.Practice, a Actor, perm s
 		return nil, err
 	}
 	if !a.Operator && !roles.Allows(perms, perm) {
-		return nil, fmt.Errorf("%w: this needs the %s permission", ErrForbidden, perm)
+		return nil, ErrForbidden.Withf("this needs the %s permission", perm)
 	}
 	return perms, nil
 }

@@ -29,6 +29,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/enforce"
+	"github.com/frontdeskhq/frontdesk/identity/problem"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/sso"
 	"github.com/frontdeskhq/frontdesk/identity/store"
@@ -261,6 +262,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		ae       *apiError
 		invalid  *account.InvalidInputError
 		tooLarge *http.MaxBytesError
+		p        *problem.Error
 	)
 	switch {
 	case errors.As(err, &ae):
@@ -269,28 +271,12 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusRequestEntityTooLarge, "too_large", "The request body is too large.")
 	case errors.As(err, &invalid):
 		writeError(w, http.StatusBadRequest, "invalid_request", invalid.Error())
-	case errors.Is(err, account.ErrForbidden), errors.Is(err, roles.ErrForbidden):
-		// The services explain refusals with permission names, never secrets.
-		msg := "You are not allowed to do this in this practice."
-		for _, sentinel := range []error{account.ErrForbidden, roles.ErrForbidden} {
-			if _, reason, ok := strings.Cut(err.Error(), sentinel.Error()+": "); ok && reason != "" {
-				msg = "Not allowed: " + reason + "."
-			}
-		}
-		writeError(w, http.StatusForbidden, "forbidden", msg)
-	case errors.Is(err, account.ErrMemberNotFound), errors.Is(err, roles.ErrMemberNotFound),
-		errors.Is(err, account.ErrInvitationNotFound), errors.Is(err, store.ErrNotFound):
+	case errors.As(err, &p) && p.Kind != problem.Internal && p.Kind != problem.Unavailable:
+		// A refusal the services explain; a database outage below wins over
+		// the services' own "unavailable".
+		writeProblem(w, p)
+	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", "There is no such member or invitation in this practice.")
-	case errors.Is(err, roles.ErrLastManager):
-		writeError(w, http.StatusConflict, "last_manager", "The practice must keep at least one member who can manage members and assign roles.")
-	case errors.Is(err, account.ErrAlreadyMember):
-		writeError(w, http.StatusConflict, "already_member", "This address already belongs to an active member of the practice.")
-	case errors.Is(err, account.ErrInvitationClosed):
-		writeError(w, http.StatusConflict, "invitation_closed", "The invitation was already accepted or revoked.")
-	case errors.Is(err, roles.ErrInvalid), errors.Is(err, roles.ErrConstraint), errors.Is(err, roles.ErrInvalidRole),
-		errors.Is(err, roles.ErrBadPermission):
-		// The role service's messages say what to fix and hold no secret.
-		writeError(w, http.StatusBadRequest, "invalid_request", strings.TrimPrefix(err.Error(), "roles: "))
 	case store.IsWriteUnavailable(err):
 		// A full or read-only disk: nothing was saved; the operator must
 		// free space or make the database writable.
@@ -305,12 +291,50 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", "5")
 		writeError(w, http.StatusServiceUnavailable, "unavailable",
 			"The service cannot reach its database right now and nothing was changed; try again shortly.")
-	case errors.Is(err, account.ErrUnavailable):
-		writeError(w, http.StatusServiceUnavailable, "unavailable", "The service is temporarily unavailable; try again shortly.")
+	case errors.As(err, &p) && p.Kind == problem.Unavailable:
+		writeProblem(w, p)
 	default:
 		a.d.Logger.ErrorContext(r.Context(), "admin api request failed", "err", err, "path", r.URL.Path)
 		writeError(w, http.StatusInternalServerError, "internal", "Something went wrong on our side; try again, and tell the operator if it persists.")
 	}
+}
+
+// kindStatus is the HTTP status of a problem of kind k: the admin API's one
+// mapping from the domain's error kinds to statuses.
+func kindStatus(k problem.Kind) int {
+	switch k {
+	case problem.Invalid:
+		return http.StatusBadRequest
+	case problem.Forbidden:
+		return http.StatusForbidden
+	case problem.NotFound:
+		return http.StatusNotFound
+	case problem.Conflict:
+		return http.StatusConflict
+	case problem.Unavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// writeProblem writes a problem's answer: its kind's status, its code (or
+// the kind's) and its public text.
+func writeProblem(w http.ResponseWriter, p *problem.Error) {
+	code, msg := p.Code, p.Public
+	switch {
+	case p.Kind == problem.Forbidden && msg == "":
+		msg = "You are not allowed to do this in this practice."
+	case p.Kind == problem.Forbidden:
+		// The services explain refusals with permission names, never secrets.
+		msg = "Not allowed: " + msg + "."
+	case msg == "":
+		msg = "The request was refused; check it and try again."
+	}
+	if code == "" {
+		code = map[problem.Kind]string{problem.Invalid: "invalid_request", problem.Forbidden: "forbidden",
+			problem.NotFound: "not_found", problem.Conflict: "conflict", problem.Unavailable: "unavailable"}[p.Kind]
+	}
+	writeError(w, kindStatus(p.Kind), code, msg)
 }
 
 // writeError writes {"error": code, "message": text}.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
@@ -82,15 +81,10 @@ func ttlSeconds(n int64) (time.Duration, error) {
 	return time.Duration(n) * time.Second, nil
 }
 
-// appError maps the registry's errors.
+// appError maps the registry's errors (oidc.ErrInvalidApp is a problem
+// that fail maps).
 func appError(err error) error {
 	switch {
-	case errors.Is(err, oidc.ErrInvalidApp):
-		msg := err.Error()
-		if i := strings.LastIndex(msg, oidc.ErrInvalidApp.Error()+": "); i >= 0 {
-			msg = msg[i+len(oidc.ErrInvalidApp.Error())+2:]
-		}
-		return badRequest(msg)
 	case errors.Is(err, store.ErrNotFound):
 		return &apiError{http.StatusNotFound, "not_found", "There is no such app in this practice."}
 	}

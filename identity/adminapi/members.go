@@ -2,7 +2,6 @@ package adminapi
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
@@ -86,14 +85,8 @@ func (a *API) setMemberSupervisors(w http.ResponseWriter, r *http.Request, c *ca
 
 func (a *API) reactivateMember(w http.ResponseWriter, r *http.Request, c *caller) error {
 	m, err := a.d.Accounts.ReactivateMember(r.Context(), c.practice.Slug, c.actor(), r.PathValue("id"), c.meta)
-	switch {
-	case errors.Is(err, account.ErrNotDeactivated):
-		return &apiError{http.StatusConflict, "not_deactivated", "The member is not deactivated; there is nothing to reactivate."}
-	case errors.Is(err, account.ErrNoCredential):
-		return &apiError{http.StatusConflict, "no_credential",
-			"The member never set a password or passkey; send them a new invitation instead."}
-	case err != nil:
-		return err
+	if err != nil {
+		return err // account.ErrNotDeactivated and ErrNoCredential carry their codes
 	}
 	writeJSON(w, http.StatusOK, memberView(m))
 	return nil

@@ -17,6 +17,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/config"
+	"github.com/frontdeskhq/frontdesk/identity/problem"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
@@ -43,7 +44,7 @@ const appCacheMax = 10000
 
 // ErrInvalidApp means an app registration was refused; the message says
 // what to fix.
-var ErrInvalidApp = errors.New("oidc: invalid app")
+var ErrInvalidApp = problem.New(problem.Invalid, "invalid_request", "oidc: invalid app", "")
 
 // AppClientPrefix starts the client ID of every registered app, so it never
 // collides with a configured client's ID.
@@ -96,7 +97,7 @@ type AppUpdate struct {
 // CheckSigningAlg checks an app's token algorithm: ES256 or RS256.
 func CheckSigningAlg(what, alg string) error {
 	if alg != AlgES256 && alg != AlgRS256 {
-		return fmt.Errorf("%w: %s %q is not offered; use ES256 or RS256", ErrInvalidApp, what, truncateURI(alg))
+		return ErrInvalidApp.Withf("%s %q is not offered; use ES256 or RS256", what, truncateURI(alg))
 	}
 	return nil
 }
@@ -221,8 +222,7 @@ func CheckBackchannelLogoutURI(raw string) error {
 // provider's default) or within the bounds of a configured client's.
 func CheckAccessTokenTTL(ttl time.Duration) error {
 	if ttl != 0 && (ttl < config.MinAccessTokenTTL || ttl > config.MaxAccessTokenTTL || ttl%time.Second != 0) {
-		return fmt.Errorf("%w: access token lifetime %s must be whole seconds between %s and %s (%d to %d seconds), or 0 for the server's default",
-			ErrInvalidApp, ttl, config.MinAccessTokenTTL, config.MaxAccessTokenTTL,
+		return ErrInvalidApp.Withf("access token lifetime %s must be whole seconds between %s and %s (%d to %d seconds), or 0 for the server's default", ttl, config.MinAccessTokenTTL, config.MaxAccessTokenTTL,
 			int(config.MinAccessTokenTTL.Seconds()), int(config.MaxAccessTokenTTL.Seconds()))
 	}
 	return nil
@@ -231,7 +231,7 @@ func CheckAccessTokenTTL(ttl time.Duration) error {
 // checkAppURI checks a URI of an app (what names it in the error).
 func checkAppURI(what, raw string) error {
 	bad := func(why string) error {
-		return fmt.Errorf("%w: %s %q %s", ErrInvalidApp, what, truncateURI(raw), why)
+		return ErrInvalidApp.Withf("%s %q %s", what, truncateURI(raw), why)
 	}
 	if raw == "" || len(raw) > maxRedirectURILen {
 		return bad(fmt.Sprintf("must be 1 to %d characters", maxRedirectURILen))
@@ -279,7 +279,7 @@ func truncateURI(s string) string {
 func checkAppRequest(req AppRequest) (AppRequest, error) {
 	name, err := account.CheckText("name", req.Name, maxAppNameRunes)
 	if err != nil {
-		return req, fmt.Errorf("%w: %w", ErrInvalidApp, err)
+		return req, ErrInvalidApp.Withf("%w", err)
 	}
 	req.Name = name
 	if req.RequirePermission, err = CheckAppPermission(req.RequirePermission); err != nil {
@@ -307,40 +307,40 @@ func checkAppRequest(req AppRequest) (AppRequest, error) {
 		req.GrantTypes = []string{string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken)}
 	}
 	if len(req.GrantTypes) > len(allowedGrants) {
-		return req, fmt.Errorf("%w: list each grant type once", ErrInvalidApp)
+		return req, ErrInvalidApp.Withf("list each grant type once")
 	}
 	grants := slices.Clone(req.GrantTypes)
 	slices.Sort(grants)
 	if len(slices.Compact(slices.Clone(grants))) != len(grants) {
-		return req, fmt.Errorf("%w: list each grant type once", ErrInvalidApp)
+		return req, ErrInvalidApp.Withf("list each grant type once")
 	}
 	for _, g := range grants {
 		if !slices.Contains(allowedGrants, g) {
-			return req, fmt.Errorf("%w: grant type %q is not offered; use authorization_code, refresh_token or client_credentials", ErrInvalidApp, truncateURI(g))
+			return req, ErrInvalidApp.Withf("grant type %q is not offered; use authorization_code, refresh_token or client_credentials", truncateURI(g))
 		}
 	}
 	code := slices.Contains(grants, string(oidc.GrantTypeCode))
 	if slices.Contains(grants, string(oidc.GrantTypeRefreshToken)) && !code {
-		return req, fmt.Errorf("%w: refresh_token needs authorization_code", ErrInvalidApp)
+		return req, ErrInvalidApp.Withf("refresh_token needs authorization_code")
 	}
 	if slices.Contains(grants, string(oidc.GrantTypeClientCredentials)) && !req.Confidential {
-		return req, fmt.Errorf("%w: client_credentials needs a confidential app (one with a secret)", ErrInvalidApp)
+		return req, ErrInvalidApp.Withf("client_credentials needs a confidential app (one with a secret)")
 	}
 	req.GrantTypes = grants
 	switch {
 	case code && len(req.RedirectURIs) == 0:
-		return req, fmt.Errorf("%w: an app that logs people in needs at least one redirect URI", ErrInvalidApp)
+		return req, ErrInvalidApp.Withf("an app that logs people in needs at least one redirect URI")
 	case !code && len(req.RedirectURIs) > 0:
-		return req, fmt.Errorf("%w: redirect URIs are only for apps with the authorization_code grant", ErrInvalidApp)
+		return req, ErrInvalidApp.Withf("redirect URIs are only for apps with the authorization_code grant")
 	case len(req.RedirectURIs) > maxAppRedirectURIs:
-		return req, fmt.Errorf("%w: register at most %d redirect URIs", ErrInvalidApp, maxAppRedirectURIs)
+		return req, ErrInvalidApp.Withf("register at most %d redirect URIs", maxAppRedirectURIs)
 	}
 	for i, u := range req.RedirectURIs {
 		if err := CheckRedirectURI(u); err != nil {
 			return req, err
 		}
 		if slices.Contains(req.RedirectURIs[:i], u) {
-			return req, fmt.Errorf("%w: redirect URI %q is listed twice", ErrInvalidApp, truncateURI(u))
+			return req, ErrInvalidApp.Withf("redirect URI %q is listed twice", truncateURI(u))
 		}
 	}
 	if req.RedirectURIs == nil {
@@ -364,7 +364,7 @@ func CheckAppPermission(perm string) (string, error) {
 		if i := strings.LastIndex(msg, roles.ErrBadPermission.Error()+": "); i >= 0 {
 			msg = msg[i+len(roles.ErrBadPermission.Error())+2:]
 		}
-		return "", fmt.Errorf("%w: required permission is not in the permission catalogue: %s", ErrInvalidApp, msg)
+		return "", ErrInvalidApp.Withf("required permission is not in the permission catalogue: %s", msg)
 	}
 	return perm, nil
 }
@@ -460,7 +460,7 @@ func (p *Provider) RotateAppSecret(ctx context.Context, practiceID, clientID, ac
 			return err
 		}
 		if !a.Confidential {
-			return fmt.Errorf("%w: a public app has no secret to rotate", ErrInvalidApp)
+			return ErrInvalidApp.Withf("a public app has no secret to rotate")
 		}
 		before := a.SecretRotatedAt
 		if err := tx.SetAppSecret(ctx, practiceID, clientID, hash, now); err != nil {

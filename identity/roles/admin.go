@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/frontdeskhq/frontdesk/identity/problem"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
 
@@ -34,7 +35,7 @@ func (s *Service) administer(ctx context.Context, a Actor, need, action string, 
 	err := s.d.Store.InTx(ctx, func(tx *store.Store) error {
 		if err := tx.LockPractice(ctx, a.PracticeID); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("%w: no such practice", ErrInvalid)
+				return ErrInvalid.Withf("no such practice")
 			}
 			return fmt.Errorf("roles: %w", err)
 		}
@@ -48,7 +49,7 @@ func (s *Service) administer(ctx context.Context, a Actor, need, action string, 
 		} else {
 			eff, err := s.effective(ctx, tx, a.PracticeID, a.MemberID, false)
 			if errors.Is(err, ErrMemberNotFound) {
-				return fmt.Errorf("%w: the acting member is not an active member of this practice", ErrForbidden)
+				return ErrForbidden.Withf("the acting member is not an active member of this practice")
 			}
 			if err != nil {
 				return err
@@ -56,7 +57,7 @@ func (s *Service) administer(ctx context.Context, a Actor, need, action string, 
 			c.actor = eff.Permissions
 		}
 		if !Allows(c.actor, need) {
-			return fmt.Errorf("%w: this needs the %s permission", ErrForbidden, need)
+			return ErrForbidden.Withf("this needs the %s permission", need)
 		}
 		if err := fn(c); err != nil {
 			ev = c.event
@@ -65,7 +66,7 @@ func (s *Service) administer(ctx context.Context, a Actor, need, action string, 
 		ev = c.event
 		for _, p := range c.grants {
 			if !Allows(c.actor, p) {
-				return fmt.Errorf("%w: you cannot grant %s because you do not hold it", ErrForbidden, p)
+				return ErrForbidden.Withf("you cannot grant %s because you do not hold it", p)
 			}
 		}
 		if err := s.checkManagers(ctx, tx, c.model, a.PracticeID); err != nil {
@@ -239,7 +240,7 @@ func (c *change) setOverrides(ctx context.Context, practiceID, memberID string,
 			return err
 		}
 		if seen[o.Permission] {
-			return fmt.Errorf("%w: %s is overridden twice; keep one", ErrInvalid, o.Permission)
+			return ErrInvalid.Withf("%s is overridden twice; keep one", o.Permission)
 		}
 		seen[o.Permission] = true
 		stored = append(stored, store.MemberOverride{Permission: o.Permission, Grant: o.Grant})
@@ -261,7 +262,7 @@ func (s *Service) ApplyMemberOption(ctx context.Context, a Actor, memberID, opti
 		c.event.Details["option_on"] = strconv.FormatBool(on)
 		i := slices.IndexFunc(c.model.preset.MemberOptions, func(o MemberOption) bool { return o.Key == option })
 		if i < 0 {
-			return fmt.Errorf("%w: the practice's preset has no member option %q", ErrInvalid, option)
+			return ErrInvalid.Withf("the practice's preset has no member option %q", option)
 		}
 		opt := c.model.preset.MemberOptions[i]
 		return c.setOverrides(ctx, a.PracticeID, memberID, func(current []Override) ([]Override, error) {
@@ -306,7 +307,7 @@ func (s *Service) SetToggle(ctx context.Context, a Actor, key string, on bool, m
 	return s.administer(ctx, a, PermDefine, "role.toggle", meta, func(c *change) error {
 		i := slices.IndexFunc(c.model.preset.Toggles, func(t Toggle) bool { return t.Key == key })
 		if i < 0 {
-			return fmt.Errorf("%w: the practice has no toggle %q", ErrInvalid, key)
+			return ErrInvalid.Withf("the practice has no toggle %q", key)
 		}
 		t := c.model.preset.Toggles[i]
 		was, ok := c.model.toggleOn[key]
@@ -361,11 +362,11 @@ func (s *Service) PutRole(ctx context.Context, a Actor, r Role, meta Meta) error
 func (s *Service) DeleteRole(ctx context.Context, a Actor, key string, meta Meta) error {
 	return s.administer(ctx, a, PermDefine, "role.delete", meta, func(c *change) error {
 		if key == OwnerRole {
-			return fmt.Errorf("%w: the %q role cannot be deleted; edit it instead", ErrInvalidRole, OwnerRole)
+			return ErrInvalidRole.Withf("the %q role cannot be deleted; edit it instead", OwnerRole)
 		}
 		i := slices.IndexFunc(c.model.defs, func(d Role) bool { return d.Key == key })
 		if i < 0 {
-			return fmt.Errorf("%w: the practice has no role %q", ErrInvalid, key)
+			return ErrInvalid.Withf("the practice has no role %q", key)
 		}
 		c.event.Details["role"] = truncate(key, 100)
 		c.event.Details["before"] = describeRole(c.model.defs[i])
@@ -380,7 +381,7 @@ func (s *Service) DeleteRole(ctx context.Context, a Actor, key string, meta Meta
 			}
 		}
 		if n > 0 {
-			return fmt.Errorf("%w: %d member(s) hold %s; change their roles first", ErrInvalid, n, key)
+			return ErrInvalid.Withf("%d member(s) hold %s; change their roles first", n, key)
 		}
 		return c.replaceDefs(ctx, a.PracticeID, slices.Delete(slices.Clone(c.model.defs), i, i+1), s.d.Now())
 	})
@@ -399,7 +400,7 @@ func (c *change) replaceDefs(ctx context.Context, practiceID string, defs []Role
 	}
 	for _, held := range members {
 		if err := CheckHeld(checked, held); err != nil {
-			return fmt.Errorf("%w (a member holds roles that would break it; change their roles first)", err)
+			return problem.Append(err, " (a member holds roles that would break it; change their roles first)")
 		}
 	}
 	// Keep the practice's display order: existing roles in place, new ones last.
@@ -447,11 +448,11 @@ func (s *Service) SetSupervisors(ctx context.Context, a Actor, memberID string, 
 		var after []string
 		for _, v := range sups {
 			if v.SupervisorID == memberID {
-				return fmt.Errorf("%w: a member cannot supervise themselves", ErrInvalid)
+				return ErrInvalid.Withf("a member cannot supervise themselves")
 			}
 			eff, err := s.effective(ctx, c.tx, a.PracticeID, v.SupervisorID, false)
 			if errors.Is(err, ErrMemberNotFound) {
-				return fmt.Errorf("%w: supervisor %q is not an active member of this practice", ErrInvalid, v.SupervisorID)
+				return ErrInvalid.Withf("supervisor %q is not an active member of this practice", v.SupervisorID)
 			}
 			if err != nil {
 				return err
@@ -459,8 +460,7 @@ func (s *Service) SetSupervisors(ctx context.Context, a Actor, memberID string, 
 			if !supervises(eff.Permissions) ||
 				v.CosignNotes && !Allows(eff.Permissions, "clinical_notes.cosign:supervisees") ||
 				v.CosignTreatmentPlans && !Allows(eff.Permissions, "treatment_plans.cosign:supervisees") {
-				return fmt.Errorf("%w: member %q lacks the supervisor permissions this needs; give them a supervisor role first",
-					ErrInvalid, v.SupervisorID)
+				return ErrInvalid.Withf("member %q lacks the supervisor permissions this needs; give them a supervisor role first", v.SupervisorID)
 			}
 			stored = append(stored, store.Supervision{MemberID: memberID, SupervisorID: v.SupervisorID,
 				CosignNotes: v.CosignNotes, CosignPlans: v.CosignTreatmentPlans, CreatedAt: now})
@@ -469,7 +469,7 @@ func (s *Service) SetSupervisors(ctx context.Context, a Actor, memberID string, 
 		c.event.Details["before"] = strings.Join(md.supervisor, ",")
 		c.event.Details["after"] = strings.Join(sortedSet(after), ",")
 		if err := c.tx.SetSupervisors(ctx, memberID, stored); errors.Is(err, store.ErrConflict) {
-			return fmt.Errorf("%w: a supervisor is listed twice", ErrInvalid)
+			return ErrInvalid.Withf("a supervisor is listed twice")
 		} else if err != nil {
 			return err
 		}
@@ -538,22 +538,22 @@ func (s *Service) GrantElevation(ctx context.Context, a Actor, memberID string, 
 	case d == 0:
 		d = DefaultElevation
 	case d < time.Minute || d > MaxElevation:
-		return Elevation{}, fmt.Errorf("%w: an elevation lasts between 1 minute and %s", ErrInvalid, MaxElevation)
+		return Elevation{}, ErrInvalid.Withf("an elevation lasts between 1 minute and %s", MaxElevation)
 	}
 	if err := checkText(reason, 500, true); err != nil || len([]rune(reason)) < 10 {
-		return Elevation{}, fmt.Errorf("%w: reason: say why emergency access is needed, in 10 to 500 characters", ErrInvalid)
+		return Elevation{}, ErrInvalid.Withf("reason: say why emergency access is needed, in 10 to 500 characters")
 	}
 	normalized, err := Normalize(perms)
 	if err != nil {
 		return Elevation{}, err
 	}
 	if len(normalized) == 0 {
-		return Elevation{}, fmt.Errorf("%w: name at least one permission to grant", ErrInvalid)
+		return Elevation{}, ErrInvalid.Withf("name at least one permission to grant")
 	}
 	for _, p := range normalized {
 		if administrative(p) {
-			return Elevation{}, fmt.Errorf("%w: %s is an administration permission; emergency access grants access to "+
-				"clients, notes, schedules and billing only", ErrInvalid, p)
+			return Elevation{}, ErrInvalid.Withf("%s is an administration permission; emergency access grants access to "+
+				"clients, notes, schedules and billing only", p)
 		}
 	}
 	now := s.d.Now()
@@ -625,7 +625,7 @@ func (s *Service) EndElevation(ctx context.Context, a Actor, elevationID string,
 		c.event.Details["elevation_id"] = truncate(elevationID, 100)
 		err := c.tx.EndElevation(ctx, a.PracticeID, elevationID, a.MemberID, s.d.Now())
 		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("%w: no running elevation %q in this practice", ErrInvalid, elevationID)
+			return ErrInvalid.Withf("no running elevation %q in this practice", elevationID)
 		}
 		return err
 	})

@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/frontdeskhq/frontdesk/identity/problem"
 )
 
 // OwnerRole is the role key every preset gives its top administrator. It
@@ -31,7 +33,7 @@ type Role struct {
 
 // ErrInvalidRole reports a role definition that cannot be used; the message
 // says what to fix.
-var ErrInvalidRole = errors.New("roles: invalid role")
+var ErrInvalidRole = problem.New(problem.Invalid, "invalid_request", "roles: invalid role", "invalid role")
 
 // ValidKey reports whether k is a usable role key: 1 to 40 characters of
 // a-z, 0-9, '_' and '-', starting with a letter.
@@ -46,28 +48,28 @@ func ValidKey(k string) bool {
 // checked by CheckSet) and returns it with normalized permissions.
 func (r Role) Check() (Role, error) {
 	if !ValidKey(r.Key) {
-		return Role{}, fmt.Errorf("%w: key %q must be 1 to 40 characters of a-z, 0-9, '_' and '-', starting with a letter", ErrInvalidRole, r.Key)
+		return Role{}, ErrInvalidRole.Withf("key %q must be 1 to 40 characters of a-z, 0-9, '_' and '-', starting with a letter", r.Key)
 	}
 	if err := checkText(r.Name, 100, true); err != nil {
-		return Role{}, fmt.Errorf("%w: %s: name %v", ErrInvalidRole, r.Key, err)
+		return Role{}, ErrInvalidRole.Withf("%s: name %v", r.Key, err)
 	}
 	if err := checkText(r.Description, 1000, false); err != nil {
-		return Role{}, fmt.Errorf("%w: %s: description %v", ErrInvalidRole, r.Key, err)
+		return Role{}, ErrInvalidRole.Withf("%s: description %v", r.Key, err)
 	}
 	perms, err := Normalize(r.Permissions)
 	if err != nil {
-		return Role{}, fmt.Errorf("%w: %s: %w", ErrInvalidRole, r.Key, err)
+		return Role{}, ErrInvalidRole.Withf("%s: %w", r.Key, err)
 	}
 	r.Permissions = perms
 	r.Requires, r.Exclusive = sortedSet(r.Requires), sortedSet(r.Exclusive)
 	for _, k := range append(slices.Clone(r.Requires), r.Exclusive...) {
 		if k == r.Key {
-			return Role{}, fmt.Errorf("%w: %s cannot require or exclude itself", ErrInvalidRole, r.Key)
+			return Role{}, ErrInvalidRole.Withf("%s cannot require or exclude itself", r.Key)
 		}
 	}
 	for _, k := range r.Requires {
 		if slices.Contains(r.Exclusive, k) {
-			return Role{}, fmt.Errorf("%w: %s both requires and excludes %s", ErrInvalidRole, r.Key, k)
+			return Role{}, ErrInvalidRole.Withf("%s both requires and excludes %s", r.Key, k)
 		}
 	}
 	return r, nil
@@ -97,7 +99,7 @@ func CheckSet(defs []Role) ([]Role, error) {
 			return nil, err
 		}
 		if keys[c.Key] {
-			return nil, fmt.Errorf("%w: key %q is used twice", ErrInvalidRole, c.Key)
+			return nil, ErrInvalidRole.Withf("key %q is used twice", c.Key)
 		}
 		keys[c.Key] = true
 		out = append(out, c)
@@ -105,19 +107,19 @@ func CheckSet(defs []Role) ([]Role, error) {
 	for _, r := range out {
 		for _, k := range append(slices.Clone(r.Requires), r.Exclusive...) {
 			if !keys[k] {
-				return nil, fmt.Errorf("%w: %s names role %q, which the practice does not define", ErrInvalidRole, r.Key, k)
+				return nil, ErrInvalidRole.Withf("%s names role %q, which the practice does not define", r.Key, k)
 			}
 		}
 	}
 	if !keys[OwnerRole] {
-		return nil, fmt.Errorf("%w: the practice must keep a role with key %q", ErrInvalidRole, OwnerRole)
+		return nil, ErrInvalidRole.Withf("the practice must keep a role with key %q", OwnerRole)
 	}
 	slices.SortFunc(out, func(a, b Role) int { return strings.Compare(a.Key, b.Key) })
 	return out, nil
 }
 
 // ErrConstraint reports a set of held roles that breaks a role's constraint.
-var ErrConstraint = errors.New("roles: role constraint not met")
+var ErrConstraint = problem.New(problem.Invalid, "invalid_request", "roles: role constraint not met", "role constraint not met")
 
 // CheckHeld checks that the held role keys exist in defs and satisfy every
 // requires and exclusive constraint, in both directions.
@@ -127,16 +129,16 @@ func CheckHeld(defs []Role, held []string) error {
 	for _, k := range held {
 		r, ok := byKey[k]
 		if !ok {
-			return fmt.Errorf("%w: the practice has no role %q", ErrConstraint, k)
+			return ErrConstraint.Withf("the practice has no role %q", k)
 		}
 		for _, req := range r.Requires {
 			if !slices.Contains(held, req) {
-				return fmt.Errorf("%w: %s requires %s; assign %s too", ErrConstraint, r.Name, nameOf(byKey, req), nameOf(byKey, req))
+				return ErrConstraint.Withf("%s requires %s; assign %s too", r.Name, nameOf(byKey, req), nameOf(byKey, req))
 			}
 		}
 		for _, ex := range r.Exclusive {
 			if slices.Contains(held, ex) {
-				return fmt.Errorf("%w: %s and %s cannot be held together; choose one", ErrConstraint, r.Name, nameOf(byKey, ex))
+				return ErrConstraint.Withf("%s and %s cannot be held together; choose one", r.Name, nameOf(byKey, ex))
 			}
 		}
 	}

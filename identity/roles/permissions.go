@@ -1,10 +1,10 @@
 package roles
 
 import (
-	"errors"
-	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/frontdeskhq/frontdesk/identity/problem"
 )
 
 // Scope narrows a permission to some of the things it names. Scopes are
@@ -68,7 +68,7 @@ func (p Permission) Key() string { return p.Resource + "." + p.Action }
 
 // ErrBadPermission reports a permission string that is malformed or not in
 // the catalogue.
-var ErrBadPermission = errors.New("roles: not a permission in the catalogue")
+var ErrBadPermission = problem.New(problem.Invalid, "invalid_request", "roles: not a permission in the catalogue", "not a permission in the catalogue")
 
 // Parse splits a permission string. It checks the syntax only: lower-case
 // words of a-z, 0-9 and '_' ('-' also in an app's client ID) separated by
@@ -76,15 +76,15 @@ var ErrBadPermission = errors.New("roles: not a permission in the catalogue")
 // to check it against the catalogue.
 func Parse(s string) (Permission, error) {
 	if len(s) > 200 {
-		return Permission{}, fmt.Errorf("%w: %.40q… is too long", ErrBadPermission, s)
+		return Permission{}, ErrBadPermission.Withf("%.40q… is too long", s)
 	}
 	body, scope, hasScope := strings.Cut(s, ":")
 	if hasScope && Scope(scope).rank() == 0 || hasScope && scope == "" {
-		return Permission{}, fmt.Errorf("%w: %q has an unknown scope; use one of own, assigned, supervisees, all", ErrBadPermission, s)
+		return Permission{}, ErrBadPermission.Withf("%q has an unknown scope; use one of own, assigned, supervisees, all", s)
 	}
 	i := strings.LastIndexByte(body, '.')
 	if i <= 0 || i == len(body)-1 {
-		return Permission{}, fmt.Errorf("%w: %q is not of the form resource.action[:scope]", ErrBadPermission, s)
+		return Permission{}, ErrBadPermission.Withf("%q is not of the form resource.action[:scope]", s)
 	}
 	words := strings.Split(body, ".")
 	for n, w := range words {
@@ -92,7 +92,7 @@ func Parse(s string) (Permission, error) {
 			continue // app.*.login: every app
 		}
 		if !validWord(w) {
-			return Permission{}, fmt.Errorf("%w: %q: %q is not a word of a-z, 0-9, '_' and '-'", ErrBadPermission, s, w)
+			return Permission{}, ErrBadPermission.Withf("%q: %q is not a word of a-z, 0-9, '_' and '-'", s, w)
 		}
 	}
 	return Permission{Resource: body[:i], Action: body[i+1:], Scope: Scope(scope)}, nil
@@ -252,13 +252,13 @@ func Validate(s string) error {
 	}
 	i := slices.IndexFunc(Catalogue(), func(e CatalogueEntry) bool { return e.Name == name })
 	if i < 0 {
-		return fmt.Errorf("%w: %q; see docs/roles.md for the list", ErrBadPermission, s)
+		return ErrBadPermission.Withf("%q; see docs/roles.md for the list", s)
 	}
 	switch e := Catalogue()[i]; {
 	case e.Scoped && p.Scope == "":
-		return fmt.Errorf("%w: %q needs a scope: add :own, :assigned, :supervisees or :all", ErrBadPermission, s)
+		return ErrBadPermission.Withf("%q needs a scope: add :own, :assigned, :supervisees or :all", s)
 	case !e.Scoped && p.Scope != "":
-		return fmt.Errorf("%w: %q takes no scope: write %q", ErrBadPermission, s, name)
+		return ErrBadPermission.Withf("%q takes no scope: write %q", s, name)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package roles
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
@@ -19,7 +18,7 @@ func (s *Service) CheckReactivation(ctx context.Context, tx *store.Store, practi
 	}
 	actor, err := s.effective(ctx, tx, practiceID, actorID, false)
 	if err != nil {
-		return fmt.Errorf("%w: the acting member is not an active member of this practice", ErrForbidden)
+		return ErrForbidden.Withf("the acting member is not an active member of this practice")
 	}
 	target, err := s.effective(ctx, tx, practiceID, memberID, false)
 	if err != nil {
@@ -27,7 +26,7 @@ func (s *Service) CheckReactivation(ctx context.Context, tx *store.Store, practi
 	}
 	for _, p := range target.Permissions {
 		if !Allows(actor.Permissions, p) {
-			return fmt.Errorf("%w: you cannot restore %s to this member because you do not hold it", ErrForbidden, p)
+			return ErrForbidden.Withf("you cannot restore %s to this member because you do not hold it", p)
 		}
 	}
 	return nil

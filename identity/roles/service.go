@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/frontdeskhq/frontdesk/identity/problem"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
 
@@ -39,15 +40,18 @@ type Effective struct {
 var (
 	// ErrMemberNotFound: no such member in the practice, or the member is
 	// deactivated.
-	ErrMemberNotFound = errors.New("roles: no such member in this practice")
+	ErrMemberNotFound = problem.New(problem.NotFound, "not_found", "roles: no such member in this practice",
+		"There is no such member in this practice.")
 	// ErrForbidden: the acting member lacks the permission the change needs,
 	// or would grant a permission they do not hold.
-	ErrForbidden = errors.New("roles: not allowed")
+	ErrForbidden = problem.New(problem.Forbidden, "forbidden", "roles: not allowed", "")
 	// ErrLastManager: the change would leave the practice without any member
 	// who can manage members and assign roles.
-	ErrLastManager = errors.New("roles: the practice must keep at least one member who can manage members and assign roles")
+	ErrLastManager = problem.New(problem.Conflict, "last_manager",
+		"roles: the practice must keep at least one member who can manage members and assign roles",
+		"The practice must keep at least one member who can manage members and assign roles. Give someone else those roles first.")
 	// ErrInvalid: the request is malformed; the message says what to fix.
-	ErrInvalid = errors.New("roles: invalid request")
+	ErrInvalid = problem.New(problem.Invalid, "invalid_request", "roles: invalid request", "invalid request")
 )
 
 // The permissions frontdesk's own administration checks.
@@ -307,8 +311,7 @@ func Install(ctx context.Context, tx *store.Store, practiceID, presetKey string,
 	}
 	p, ok := PresetByKey(presetKey)
 	if !ok {
-		return Preset{}, fmt.Errorf("%w: unknown preset %q; choose one of %s (see `frontdesk practice presets`)",
-			ErrInvalid, presetKey, strings.Join(PresetKeys(), ", "))
+		return Preset{}, ErrInvalid.Withf("unknown preset %q; choose one of %s (see `frontdesk practice presets`)", presetKey, strings.Join(PresetKeys(), ", "))
 	}
 	if err := tx.PutRoleModel(ctx, store.RoleModel{PracticeID: practiceID, Preset: p.Key, Toggles: map[string]bool{},
 		UpdatedAt: at}); err != nil {
