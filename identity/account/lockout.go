@@ -50,7 +50,7 @@ var (
 	ErrMemberNotFound = problem.New(problem.NotFound, "not_found", "account: no such member in this practice",
 		"There is no such member in this practice.")
 	// ErrForbidden: the acting member lacks the permission for the action.
-	ErrForbidden = problem.New(problem.Forbidden, "forbidden", "account: not allowed", "")
+	ErrForbidden = problem.New(problem.Forbidden, "forbidden", "account: not allowed", "not allowed")
 )
 
 // PasswordHasher evaluates and creates password hashes; *password.Hasher is

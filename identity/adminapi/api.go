@@ -322,11 +322,11 @@ func kindStatus(k problem.Kind) int {
 func writeProblem(w http.ResponseWriter, p *problem.Error) {
 	code, msg := p.Code, p.Public
 	switch {
-	case p.Kind == problem.Forbidden && msg == "":
+	case p.Kind == problem.Forbidden && p.Reason == "":
 		msg = "You are not allowed to do this in this practice."
 	case p.Kind == problem.Forbidden:
 		// The services explain refusals with permission names, never secrets.
-		msg = "Not allowed: " + msg + "."
+		msg = "Not allowed: " + p.Reason + "."
 	case msg == "":
 		msg = "The request was refused; check it and try again."
 	}

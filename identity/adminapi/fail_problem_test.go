@@ -43,7 +43,7 @@ func TestFailMapsEveryKind(t *testing.T) {
 			status, body = failWith(t, fmt.Errorf("ctx: %w", problem.New(tt.kind, "own_code", "test: x", "Public text")))
 			want := "Public text"
 			if tt.kind == problem.Forbidden {
-				want = "Not allowed: Public text."
+				want = "You are not allowed to do this in this practice." // no reason given
 			}
 			if status != tt.status || body["error"] != "own_code" || body["message"] != want {
 				t.Errorf("got %d %v; want %d own_code %q", status, body, tt.status, want)
@@ -62,6 +62,8 @@ func TestFailDomainErrors(t *testing.T) {
 		code    string
 		message string
 	}{
+		{"forbidden with reason", fmt.Errorf("ctx: %w", problem.New(problem.Forbidden, "", "test: x", "not allowed").Withf("r")),
+			403, "forbidden", "Not allowed: r."},
 		{"account forbidden bare", account.ErrForbidden, 403, "forbidden", "You are not allowed to do this in this practice."},
 		{"account forbidden reason", fmt.Errorf("x: %w", account.ErrForbidden.Withf("this needs the %s permission", "members.manage")),
 			403, "forbidden", "Not allowed: this needs the members.manage permission."},

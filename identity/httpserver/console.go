@@ -441,11 +441,7 @@ func (s *Server) consoleInvite(w http.ResponseWriter, r *http.Request) {
 // forbiddenReason is the explanatory part of an account.ErrForbidden error
 // (which names permissions, never secrets).
 func forbiddenReason(err error) string {
-	msg := err.Error()
-	if i := strings.LastIndex(msg, account.ErrForbidden.Error()+": "); i >= 0 {
-		return msg[i+len(account.ErrForbidden.Error())+2:] + "."
-	}
-	return "your roles do not allow this."
+	return forbiddenReasonOr(err, "your roles do not allow this.")
 }
 
 type consoleToggle struct {
@@ -584,7 +580,7 @@ func (s *Server) roleChangeFailed(w http.ResponseWriter, r *http.Request, pr acc
 		if errors.Is(err, roles.ErrForbidden) {
 			status = http.StatusForbidden
 		}
-		s.renderRoles(w, r, pr, status, consoleRolesData{Error: "Nothing was changed: " + strings.TrimPrefix(err.Error(), "roles: ")})
+		s.renderRoles(w, r, pr, status, consoleRolesData{Error: refusal("Nothing was changed", err)})
 	default:
 		s.internalError(w, r, err)
 	}

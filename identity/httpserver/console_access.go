@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/problem"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
@@ -418,11 +419,12 @@ func (s *Server) consoleGrantElevation(w http.ResponseWriter, r *http.Request) {
 // invalidText is the role service's explanation of a refused request (what
 // to fix; never a secret), as a sentence.
 func invalidText(err error) string {
-	msg := err.Error()
-	if i := strings.LastIndex(msg, roles.ErrInvalid.Error()+": "); i >= 0 {
-		msg = msg[i+len(roles.ErrInvalid.Error())+2:]
-	} else {
-		msg = strings.TrimPrefix(msg, "roles: ")
+	var msg string
+	if p, ok := problem.As(err); ok {
+		msg = p.Public
+		if errors.Is(err, roles.ErrInvalid) {
+			msg = p.Reason // "invalid request" adds nothing to the form's own words
+		}
 	}
 	if msg == "" {
 		return "The request was not valid."

@@ -2,16 +2,18 @@ package httpserver
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/oidc"
+	"github.com/frontdeskhq/frontdesk/identity/problem"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
@@ -99,64 +101,74 @@ func (n consoleNav) First(slug string) string {
 	return ""
 }
 
-// consoleFail turns an action's error into a page that says what to do next;
+// consoleFail turns an action's error into a page that says what to do next:
+// the console's one mapping from a problem's kind to a status and title;
 // anything unexpected is a 500 without detail.
 func (s *Server) consoleFail(w http.ResponseWriter, r *http.Request, pr account.Principal, err error, back *nextLink) {
 	pv := viewPractice(pr.Practice)
 	var invalid *account.InvalidInputError
+	p, isProblem := problem.As(err)
 	switch {
-	case errors.Is(err, account.ErrMemberNotFound), errors.Is(err, roles.ErrMemberNotFound):
-		s.message(w, r, http.StatusNotFound, pv, "Member not found",
-			"There is no such member in this practice. Go back to the members list and pick one there.", back)
-	case errors.Is(err, account.ErrInvitationNotFound):
-		s.message(w, r, http.StatusNotFound, pv, "Invitation not found",
-			"There is no such invitation in this practice. Go back to the invitations and pick one there.", back)
-	case errors.Is(err, store.ErrNotFound):
-		s.message(w, r, http.StatusNotFound, pv, "Not found", "It no longer exists in this practice. Go back and pick another.", back)
-	case errors.Is(err, account.ErrInvitationClosed):
-		s.message(w, r, http.StatusConflict, pv, "Invitation closed",
-			"The invitation was already accepted or revoked. Invite the person again if they still need access.", back)
-	case errors.Is(err, roles.ErrLastManager):
-		s.message(w, r, http.StatusConflict, pv, "Not possible",
-			"The practice must keep at least one member who can manage members and assign roles. Give someone else those roles first.", back)
-	case errors.Is(err, account.ErrNotDeactivated):
-		s.message(w, r, http.StatusConflict, pv, "Not deactivated", "This member is not deactivated, so there is nothing to reactivate.", back)
-	case errors.Is(err, account.ErrNoCredential):
-		s.message(w, r, http.StatusConflict, pv, "Invite them again",
-			"This member never set a password or passkey, so reactivating would not let them in. Send them a new invitation instead.", back)
-	case errors.Is(err, oidc.ErrInvalidApp):
-		s.message(w, r, http.StatusBadRequest, pv, "Not possible", appReason(err), back)
-	case errors.Is(err, account.ErrForbidden), errors.Is(err, roles.ErrForbidden):
+	case isProblem && p.Kind == problem.Forbidden:
 		s.message(w, r, http.StatusForbidden, pv, "Not allowed",
 			"Your roles do not allow this: "+forbiddenText(err)+" Ask your practice administrator.", back)
-	case errors.Is(err, roles.ErrInvalid), errors.Is(err, roles.ErrConstraint), errors.Is(err, roles.ErrInvalidRole),
-		errors.Is(err, roles.ErrBadPermission):
-		s.message(w, r, http.StatusBadRequest, pv, "Nothing was changed", strings.TrimPrefix(err.Error(), "roles: "), back)
+	case isProblem && p.Kind == problem.NotFound:
+		s.message(w, r, http.StatusNotFound, pv, "Not found", publicText(p)+" Go back and pick another one.", back)
+	case isProblem && p.Kind == problem.Conflict:
+		s.message(w, r, http.StatusConflict, pv, "Not possible", publicText(p), back)
+	case isProblem && p.Kind == problem.Invalid:
+		s.message(w, r, http.StatusBadRequest, pv, "Nothing was changed", refusal("Nothing was changed", err), back)
+	case errors.Is(err, store.ErrNotFound):
+		s.message(w, r, http.StatusNotFound, pv, "Not found", "It no longer exists in this practice. Go back and pick another.", back)
 	case errors.As(err, &invalid):
 		s.message(w, r, http.StatusBadRequest, pv, "Not possible", "Check the "+invalid.Field+": "+invalid.Reason+".", back)
 	default:
+		// Internal and Unavailable: internalError tells a database outage
+		// from a fault on our side.
 		s.internalError(w, r, err)
 	}
 }
 
-// forbiddenText is the explanation of a refusal (permission names, never
-// secrets).
-func forbiddenText(err error) string {
-	msg := err.Error()
-	for _, sentinel := range []error{roles.ErrForbidden, account.ErrForbidden} {
-		if i := strings.LastIndex(msg, sentinel.Error()+": "); i >= 0 {
-			return msg[i+len(sentinel.Error())+2:] + "."
-		}
+// publicText is a problem's public text, or a general one when it has none.
+func publicText(p *problem.Error) string {
+	if p.Public == "" {
+		return "The request was refused."
 	}
-	return "your roles do not include it."
+	return p.Public
 }
 
-func appReason(err error) string {
-	msg := err.Error()
-	if i := strings.LastIndex(msg, oidc.ErrInvalidApp.Error()+": "); i >= 0 {
-		msg = msg[i+len(oidc.ErrInvalidApp.Error())+2:]
+// refusal is lead followed by err's public text: "lead: text" when the text
+// continues the sentence, "lead. Text" when it is a sentence of its own.
+func refusal(lead string, err error) string {
+	p, ok := problem.As(err)
+	if !ok || p.Public == "" {
+		return lead + "."
 	}
-	return "Nothing was registered: " + msg + "."
+	if r, _ := utf8.DecodeRuneInString(p.Public); unicode.IsUpper(r) {
+		return lead + ". " + p.Public
+	}
+	return lead + ": " + p.Public
+}
+
+// forbiddenText is the reason a service gave for a refusal (permission names,
+// never secrets), as the end of a sentence.
+func forbiddenText(err error) string {
+	return forbiddenReasonOr(err, "your roles do not include it.")
+}
+
+func forbiddenReasonOr(err error, fallback string) string {
+	if p, ok := problem.As(err); ok && p.Reason != "" {
+		return p.Reason + "."
+	}
+	return fallback
+}
+
+// appReason is why an app registration was refused.
+func appReason(err error) string {
+	if p, ok := problem.As(err); ok && p.Public != "" {
+		return "Nothing was registered: " + p.Public + "."
+	}
+	return "Nothing was registered: check the form and try again."
 }
 
 func (s *Server) membersLink(pr account.Principal) *nextLink {
@@ -279,7 +291,7 @@ func (s *Server) consoleMemberRoles(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, roles.ErrForbidden) {
 			status = http.StatusForbidden
 		}
-		msg := "Nothing was changed: " + strings.TrimPrefix(err.Error(), "roles: ")
+		msg := refusal("Nothing was changed", err)
 		if errors.Is(err, roles.ErrLastManager) {
 			msg = "Nothing was changed: the practice must keep at least one member who can manage members and assign roles."
 		}
@@ -528,7 +540,7 @@ func (s *Server) consoleRoleCreate(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, roles.ErrForbidden) {
 			status = http.StatusForbidden
 		}
-		s.renderRoles(w, r, pr, status, consoleRolesData{Error: "Nothing was created: " + strings.TrimPrefix(err.Error(), "roles: "),
+		s.renderRoles(w, r, pr, status, consoleRolesData{Error: refusal("Nothing was created", err),
 			NewRole: role})
 	default:
 		s.internalError(w, r, err)
@@ -752,8 +764,8 @@ func formTTL(v string) (time.Duration, error) {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 0 || n > 1<<20 {
-		return 0, fmt.Errorf("%w: access token lifetime %q must be a number of seconds, 60 to 3600, or 0 (or empty) for the server's default",
-			oidc.ErrInvalidApp, v)
+		return 0, oidc.ErrInvalidApp.Withf("access token lifetime %q must be a number of seconds, 60 to 3600, or 0 (or empty) "+
+			"for the server's default", v)
 	}
 	return time.Duration(n) * time.Second, nil
 }

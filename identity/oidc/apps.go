@@ -360,9 +360,9 @@ func CheckAppPermission(perm string) (string, error) {
 		return "", nil
 	}
 	if err := roles.Validate(perm); err != nil {
-		msg := err.Error()
-		if i := strings.LastIndex(msg, roles.ErrBadPermission.Error()+": "); i >= 0 {
-			msg = msg[i+len(roles.ErrBadPermission.Error())+2:]
+		msg := "it is not valid"
+		if p, ok := problem.As(err); ok && p.Reason != "" {
+			msg = p.Reason
 		}
 		return "", ErrInvalidApp.Withf("required permission is not in the permission catalogue: %s", msg)
 	}

@@ -49,6 +49,9 @@ type Error struct {
 	// Public is safe to show a person; empty means the surface's default
 	// text for the Kind.
 	Public string
+	// Reason is the reason given with Withf (the end of Public), for a
+	// surface that words the refusal itself; empty on a sentinel.
+	Reason string
 
 	msg    string // internal text (Error), for logs
 	parent *Error // the sentinel this was derived from
@@ -82,7 +85,8 @@ func (e *Error) Unwrap() []error {
 // when e's is empty); the internal text is e's, ": " and the reason.
 func (e *Error) Withf(format string, args ...any) *Error {
 	reason := fmt.Errorf(format, args...)
-	d := &Error{Kind: e.Kind, Code: e.Code, Public: reason.Error(), msg: e.msg + ": " + reason.Error(), parent: e}
+	d := &Error{Kind: e.Kind, Code: e.Code, Public: reason.Error(), Reason: reason.Error(), msg: e.msg + ": " + reason.Error(),
+		parent: e}
 	if e.Public != "" {
 		d.Public = e.Public + ": " + d.Public
 	}
@@ -98,7 +102,7 @@ func (e *Error) Withf(format string, args ...any) *Error {
 func (e *Error) Wrap(err error) *Error {
 	d := &Error{Kind: e.Kind, Code: e.Code, Public: e.Public, msg: e.msg + ": " + err.Error(), parent: e, cause: err}
 	if p, ok := As(err); ok {
-		d.Public = p.Public
+		d.Public, d.Reason = p.Public, p.Reason
 	}
 	return d
 }
@@ -111,7 +115,8 @@ func Append(err error, text string) error {
 	if !ok {
 		return fmt.Errorf("%w%s", err, text)
 	}
-	return &Error{Kind: p.Kind, Code: p.Code, Public: p.Public + text, msg: err.Error() + text, parent: p, cause: err}
+	return &Error{Kind: p.Kind, Code: p.Code, Public: p.Public + text, Reason: p.Reason + text, msg: err.Error() + text,
+		parent: p, cause: err}
 }
 
 // As returns the first *Error in err's chain.

@@ -19,22 +19,23 @@ func TestErrors(t *testing.T) {
 		is                 []error
 		kind               problem.Kind
 		code, public, text string
+		reason             string
 	}{
-		{"sentinel", sentinel, []error{sentinel}, problem.Forbidden, "forbidden", "", "pkg: not allowed"},
+		{"sentinel", sentinel, []error{sentinel}, problem.Forbidden, "forbidden", "", "pkg: not allowed", ""},
 		{"reason alone", sentinel.Withf("this needs the %s permission", "x.y"), []error{sentinel}, problem.Forbidden, "forbidden",
-			"this needs the x.y permission", "pkg: not allowed: this needs the x.y permission"},
+			"this needs the x.y permission", "pkg: not allowed: this needs the x.y permission", "this needs the x.y permission"},
 		{"reason after public", invalid.Withf("no such practice"), []error{invalid}, problem.Invalid, "invalid_request",
-			"invalid request: no such practice", "pkg: invalid request: no such practice"},
+			"invalid request: no such practice", "pkg: invalid request: no such practice", "no such practice"},
 		{"withf wraps", invalid.Withf("%w", errCause), []error{invalid, errCause}, problem.Invalid, "invalid_request",
-			"invalid request: cause", "pkg: invalid request: cause"},
+			"invalid request: cause", "pkg: invalid request: cause", "cause"},
 		{"wrap keeps inner public", sentinel.Wrap(invalid.Withf("bad")), []error{sentinel, invalid}, problem.Forbidden, "forbidden",
-			"invalid request: bad", "pkg: not allowed: pkg: invalid request: bad"},
+			"invalid request: bad", "pkg: not allowed: pkg: invalid request: bad", "bad"},
 		{"wrap hides other cause", invalid.Wrap(errCause), []error{invalid, errCause}, problem.Invalid, "invalid_request",
-			"invalid request", "pkg: invalid request: cause"},
+			"invalid request", "pkg: invalid request: cause", ""},
 		{"append", problem.Append(fmt.Errorf("ctx: %w", invalid.Withf("a")), " (b)"), []error{invalid}, problem.Invalid,
-			"invalid_request", "invalid request: a (b)", "ctx: pkg: invalid request: a (b)"},
+			"invalid_request", "invalid request: a (b)", "ctx: pkg: invalid request: a (b)", "a (b)"},
 		{"found through wrapping", fmt.Errorf("ctx: %w", invalid), []error{invalid}, problem.Invalid, "invalid_request",
-			"invalid request", "ctx: pkg: invalid request"},
+			"invalid request", "ctx: pkg: invalid request", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, target := range tc.is {
@@ -46,8 +47,9 @@ func TestErrors(t *testing.T) {
 			if !ok {
 				t.Fatal("As found no *Error")
 			}
-			if p.Kind != tc.kind || p.Code != tc.code || p.Public != tc.public {
-				t.Errorf("got kind %v code %q public %q; want %v %q %q", p.Kind, p.Code, p.Public, tc.kind, tc.code, tc.public)
+			if p.Kind != tc.kind || p.Code != tc.code || p.Public != tc.public || p.Reason != tc.reason {
+				t.Errorf("got kind %v code %q public %q reason %q; want %v %q %q %q", p.Kind, p.Code, p.Public, p.Reason,
+					tc.kind, tc.code, tc.public, tc.reason)
 			}
 			if got := problem.KindOf(tc.err); got != tc.kind {
 				t.Errorf("KindOf = %v, want %v", got, tc.kind)

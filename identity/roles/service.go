@@ -44,7 +44,7 @@ var (
 		"There is no such member in this practice.")
 	// ErrForbidden: the acting member lacks the permission the change needs,
 	// or would grant a permission they do not hold.
-	ErrForbidden = problem.New(problem.Forbidden, "forbidden", "roles: not allowed", "")
+	ErrForbidden = problem.New(problem.Forbidden, "forbidden", "roles: not allowed", "not allowed")
 	// ErrLastManager: the change would leave the practice without any member
 	// who can manage members and assign roles.
 	ErrLastManager = problem.New(problem.Conflict, "last_manager",

@@ -493,7 +493,7 @@ func (s *Service) authorize(ctx context.Context, p store.Practice, a account.Act
 		return fmt.Errorf("sso: permission: %w", err)
 	}
 	if !ok {
-		return fmt.Errorf("%w: this needs the %s permission", account.ErrForbidden, perm)
+		return account.ErrForbidden.Withf("this needs the %s permission", perm)
 	}
 	return nil
 }
