@@ -50,16 +50,6 @@ var (
 	ErrInvalid = errors.New("roles: invalid request")
 )
 
-// The permissions frontdesk's own administration checks.
-const (
-	PermAssign         = "roles.assign"
-	PermDefine         = "roles.define"
-	PermManageMembers  = "members.manage"
-	PermUnlock         = "accounts.unlock"
-	PermAudit          = "audit.view"
-	PermGrantElevation = "elevation.grant"
-)
-
 // Limits of emergency elevations.
 const (
 	// MaxElevation is the longest an elevation may last.
