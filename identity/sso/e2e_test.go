@@ -650,14 +650,21 @@ func ssoJourney(t *testing.T, w *world) {
 			t.Fatal(err)
 		}
 		var c struct {
-			AMR   []string `json:"amr"`
-			Email string   `json:"email"`
+			AMR []string `json:"amr"`
 		}
 		if err := idt.Claims(&c); err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(c.AMR, []string{"fed"}) || c.Email != "alice@clinic.example" || idt.Nonce != "app-nonce" {
-			t.Fatalf("id token amr %v email %q nonce %q", c.AMR, c.Email, idt.Nonce)
+		if !slices.Equal(c.AMR, []string{"fed"}) || idt.Nonce != "app-nonce" {
+			t.Fatalf("id token amr %v nonce %q", c.AMR, idt.Nonce)
+		}
+		// The email scope's claims come from userinfo (OpenID Connect Core 5.4).
+		info, err := rp.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Subject != idt.Subject || info.Email != "alice@clinic.example" {
+			t.Fatalf("userinfo sub %q email %q (id token sub %q)", info.Subject, info.Email, idt.Subject)
 		}
 		if got := w.signedInAs(b); got != "alice@clinic.example" {
 			t.Fatalf("signed in as %q", got)

@@ -304,6 +304,14 @@ func (s *Service) exchange(ctx context.Context, slug string, p store.SSOProvider
 	if len(idt.Audience) > 1 && c.Azp != p.ClientID {
 		return identity{}, fmt.Errorf("%w: id token has several audiences and another authorized party", ErrUpstream)
 	}
+	if c.Email == "" {
+		// OpenID Connect Core 5.4: when an access token is issued, the
+		// email and profile claims come from the userinfo endpoint, and a
+		// provider that follows it leaves them out of the ID token.
+		if err := userinfoClaims(cctx, up, tok, idt.Subject, &c); err != nil {
+			return identity{}, err
+		}
+	}
 	if idt.Subject == "" || len(idt.Subject) > 255 || len(c.Email) > 254 {
 		return identity{}, fmt.Errorf("%w: id token subject or email is missing or too long", ErrUpstream)
 	}
@@ -314,6 +322,32 @@ func (s *Service) exchange(ctx context.Context, slug string, p store.SSOProvider
 	}
 	return identity{issuer: idt.Issuer, subject: idt.Subject, email: strings.TrimSpace(c.Email), name: name,
 		emailVerified: verified}, nil
+}
+
+// userinfoClaims fills c's email and name from the upstream's userinfo
+// endpoint (through the guarded client in ctx), accepting the answer only
+// for the ID token's subject (OpenID Connect Core 5.3.2). A provider without
+// a userinfo endpoint leaves c as it is.
+func userinfoClaims(ctx context.Context, up *gooidc.Provider, tok *oauth2.Token, subject string, c *upstreamClaims) error {
+	if up.UserInfoEndpoint() == "" {
+		return nil
+	}
+	info, err := up.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+	if err != nil {
+		return fmt.Errorf("%w: userinfo: %w", ErrUpstream, err)
+	}
+	if subtle.ConstantTimeCompare([]byte(info.Subject), []byte(subject)) != 1 {
+		return fmt.Errorf("%w: userinfo is about another subject than the id token", ErrUpstream)
+	}
+	var u upstreamClaims
+	if err := info.Claims(&u); err != nil {
+		return fmt.Errorf("%w: userinfo claims: %w", ErrUpstream, err)
+	}
+	c.Email, c.EmailVerified = u.Email, u.EmailVerified
+	if c.Name == "" {
+		c.Name = u.Name
+	}
+	return nil
 }
 
 // Finish completes a flow at the callback. Errors: ErrFlowInvalid,
