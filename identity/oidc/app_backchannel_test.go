@@ -24,7 +24,7 @@ func TestCheckBackchannelLogoutURI(t *testing.T) {
 		{"", true}, // none
 		{"https://app.example/logout", true},
 		{"https://app.example:8443/bcl?tenant=1", true},
-		{"http://127.0.0.1:9000/bcl", true}, // accepted, but refused when connecting (dialguard.go)
+		{"http://127.0.0.1:9000/bcl", true}, // accepted, but refused when connecting (identity/outbound)
 		{"http://[::1]:9000/bcl", true},
 		{"http://app.example/logout", false},          // plain http off loopback
 		{"http://localhost:9000/bcl", false},          // a name, not a loopback address (as for redirect URIs)

@@ -1,26 +1,3 @@
-// Package oidc is frontdesk's OpenID provider: practice apps send people here
-// to log in and receive ID tokens and JWT access tokens (RFC 9068) that carry
-// the practice, the member's roles and effective permissions.
-//
-// The protocol is github.com/zitadel/oidc/v3/pkg/op (OpenID Certified,
-// pinned at v3.49.2); JOSE is go-jose v4 through it. This package supplies
-// the storage (identity/store) and closes the gaps the library leaves to its
-// host, each covered by a test:
-//
-//   - PKCE with S256 is required of every client, confidential ones too,
-//     unless the operator sets require_pkce: false on a confidential
-//     client, which must then send a nonce; "plain" is refused.
-//   - An authorization code is consumed by its first redemption, even when
-//     the PKCE check then fails; a replayed code revokes what it issued.
-//   - Access tokens are JWTs with typ "at+jwt" (RFC 9068).
-//   - Discovery advertises only what is offered: the code flow, refresh and
-//     client credentials grants, S256, ES256 and RS256.
-//   - The authorization response carries iss (RFC 9207).
-//   - An auth request is bound to the browser that started it (a random
-//     binding cookie whose hash is stored); only that browser, signed in to
-//     the request's practice, can complete it and collect the code.
-//   - Refresh tokens are stored hashed, rotate on every use and belong to a
-//     family; replaying a used one revokes the whole family.
 package oidc
 
 import (

@@ -120,48 +120,6 @@ func (s *storage) SetUserinfoFromRequest(context.Context, *oidc.UserInfo, op.IDT
 	return errNotOffered
 }
 
-// fillUserinfo sets userinfo's claims: sub, and the groups claims.go
-// releases to userinfo for the token's scopes and claims request.
-func (s *storage) fillUserinfo(info *oidc.UserInfo, g *grant) {
-	info.Subject = g.subject
-	extra := g.claims.Userinfo
-	if releases(destUserinfo, ScopeRoles, g.scopes, extra) {
-		pc := g.practiceClaims()
-		info.AppendClaims("practice", pc.Practice)
-		info.AppendClaims("practice_id", pc.PracticeID)
-		info.AppendClaims("roles", pc.Roles)
-		info.AppendClaims("permissions", pc.Permissions)
-		if pc.ElevatedUntil != 0 {
-			// Emergency access is visible to apps, which may show or log it.
-			info.AppendClaims("elevated_until", pc.ElevatedUntil)
-		}
-	}
-	m := g.member
-	if m == nil {
-		return
-	}
-	if releases(destUserinfo, oidc.ScopeEmail, g.scopes, extra) {
-		info.Email = m.Email
-		info.EmailVerified = oidc.Bool(emailVerified(m.Status))
-	}
-	if releases(destUserinfo, oidc.ScopeProfile, g.scopes, extra) {
-		info.Name = displayName(m.DisplayName, m.LegalName)
-		if !m.UpdatedAt.IsZero() {
-			info.UpdatedAt = oidc.FromTime(m.UpdatedAt)
-		}
-	}
-	if releases(destUserinfo, ScopePractitioner, g.scopes, extra) {
-		pc := g.practitionerClaims()
-		info.AppendClaims("legal_name", pc.LegalName)
-		info.AppendClaims("npi", pc.NPI)
-		info.AppendClaims("taxonomy", pc.Taxonomy)
-		info.AppendClaims("supervisors", pc.Supervisors)
-		info.AppendClaims("supervisees", pc.Supervisees)
-		info.AppendClaims("cosign_notes", pc.CosignNotes)
-		info.AppendClaims("cosign_treatment_plans", pc.CosignTreatmentPlans)
-	}
-}
-
 func (s *storage) SetUserinfoFromToken(context.Context, *oidc.UserInfo, string, string, string) error {
 	return errNotOffered
 }
@@ -180,49 +138,3 @@ func (s *storage) ValidateJWTProfileScopes(context.Context, string, []string) ([
 
 // Health reports whether the database answers.
 func (s *storage) Health(ctx context.Context) error { return s.p.d.Store.Ping(ctx) }
-
-// server is the library's LegacyServer with frontdesk's overrides.
-type server struct {
-	*op.LegacyServer
-	p *Provider
-}
-
-// discovery is the discovery document plus fields the library lacks.
-type discovery struct {
-	*oidc.DiscoveryConfiguration
-	// RFC 9207.
-	IssParameterSupported bool `json:"authorization_response_iss_parameter_supported"`
-}
-
-// Discovery advertises only what frontdesk offers.
-func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Response, error) {
-	resp, err := s.LegacyServer.Discovery(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	cfg, ok := resp.Data.(*oidc.DiscoveryConfiguration)
-	if !ok {
-		return nil, oidc.ErrServerError()
-	}
-	cfg.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
-	cfg.ResponseModesSupported = []string{string(oidc.ResponseModeQuery)}
-	cfg.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
-	cfg.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
-	cfg.IDTokenSigningAlgValuesSupported = []string{AlgES256, AlgRS256}
-	cfg.UserinfoSigningAlgValuesSupported = nil
-	cfg.RequestObjectSigningAlgValuesSupported = nil
-	cfg.RequestParameterSupported = false
-	cfg.RequestURIParameterSupported = false
-	cfg.ClaimsParameterSupported = true
-	cfg.ACRValuesSupported = acrValues()
-	cfg.TokenEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
-	cfg.TokenEndpointAuthSigningAlgValuesSupported = nil
-	cfg.IntrospectionEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}
-	cfg.IntrospectionEndpointAuthSigningAlgValuesSupported = nil
-	cfg.RevocationEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
-	cfg.RevocationEndpointAuthSigningAlgValuesSupported = nil
-	cfg.DeviceAuthorizationEndpoint = ""
-	cfg.CheckSessionIframe = ""
-	cfg.SubjectTypesSupported = []string{"public"}
-	return op.NewResponse(&discovery{DiscoveryConfiguration: cfg, IssParameterSupported: true}), nil
-}
