@@ -8,15 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
-)
-
-// Permissions of the login policy.
-const (
-	// PermViewSettings lets a member read the practice's login policy.
-	PermViewSettings = "settings.view"
-	// PermEditSettings lets a member change the practice's login policy.
-	PermEditSettings = "settings.edit"
 )
 
 // methodFederated is the amr value of a login through the practice's own
@@ -73,7 +66,7 @@ func (s *Service) LoginPolicy(ctx context.Context, practiceSlug string, a Actor)
 	if err != nil {
 		return LoginPolicy{}, err
 	}
-	if _, err := s.require(ctx, p, a, PermViewSettings); err != nil {
+	if _, err := s.require(ctx, p, a, roles.PermViewSettings); err != nil {
 		return LoginPolicy{}, err
 	}
 	lp, err := s.d.Store.LoginPolicy(ctx, p.ID)
@@ -93,7 +86,7 @@ func (s *Service) SetLoginPolicy(ctx context.Context, practiceSlug string, a Act
 	if err != nil {
 		return LoginPolicy{}, err
 	}
-	if _, err := s.require(ctx, p, a, PermEditSettings); err != nil {
+	if _, err := s.require(ctx, p, a, roles.PermEditSettings); err != nil {
 		s.refuseAudit(ctx, p, a, "practice.login_policy", "", err, meta)
 		return LoginPolicy{}, err
 	}

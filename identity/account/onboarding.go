@@ -20,9 +20,6 @@ const (
 	DefaultTemporaryPasswordTTL = 24 * time.Hour
 )
 
-// PermResetPasswords lets an administrator issue temporary passwords.
-const PermResetPasswords = "passwords.reset"
-
 // Errors of onboarding.
 var (
 	// ErrAlreadyMember: the address belongs to an active (or locked) member

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/invites"
 	"github.com/frontdeskhq/frontdesk/lockout"
@@ -42,7 +43,7 @@ func (s *Service) IssueTemporaryPassword(ctx context.Context, practiceSlug strin
 	if err != nil {
 		return TemporaryIssued{}, err
 	}
-	if _, err := s.require(ctx, p, a, PermResetPasswords); err != nil {
+	if _, err := s.require(ctx, p, a, roles.PermResetPasswords); err != nil {
 		s.refuseAudit(ctx, p, a, "password.temporary", "", err, meta)
 		return TemporaryIssued{}, err
 	}

@@ -13,12 +13,6 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
 
-// Permissions of the apps endpoints: apps are practice settings.
-const (
-	PermViewApps   = "settings.view"
-	PermManageApps = "settings.edit"
-)
-
 // AppRegistry registers a practice's own OpenID clients; *oidc.Provider is
 // one.
 type AppRegistry interface {

@@ -42,10 +42,10 @@ type memberCursor struct {
 }
 
 func (a *API) listMembers(w http.ResponseWriter, r *http.Request, c *caller) error {
-	if ok, err := a.allowed(r.Context(), c, "members.view:all"); err != nil {
+	if ok, err := a.allowed(r.Context(), c, roles.PermViewMembers); err != nil {
 		return err
 	} else if !ok {
-		return &apiError{http.StatusForbidden, "forbidden", "You do not hold the members.view:all permission in this practice; ask an administrator."}
+		return &apiError{http.StatusForbidden, "forbidden", "You do not hold the " + roles.PermViewMembers + " permission in this practice; ask an administrator."}
 	}
 	q := r.URL.Query()
 	f := store.MemberFilter{PracticeID: c.practice.ID, Query: q.Get("q"), Role: q.Get("role")}
@@ -105,9 +105,9 @@ func (a *API) member(r *http.Request, c *caller) (store.Member, error) {
 }
 
 func (a *API) getMember(w http.ResponseWriter, r *http.Request, c *caller) error {
-	perm := "members.view:all"
+	perm := roles.PermViewMembers
 	if r.PathValue("id") == c.memberID {
-		perm = "members.view:own"
+		perm = roles.PermViewOwnProfile
 	}
 	if ok, err := a.allowed(r.Context(), c, perm); err != nil {
 		return err

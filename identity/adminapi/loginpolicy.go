@@ -3,14 +3,14 @@ package adminapi
 import (
 	"net/http"
 
-	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/roles"
 )
 
 // loginPolicyRoutes registers the practice's login policy: which roles must
 // log in with a passkey or single sign-on (never a password alone).
 func (a *API) loginPolicyRoutes(p string) {
-	a.handle("GET "+p+"/login-policy", account.PermViewSettings, a.getLoginPolicy)
-	a.handle("PUT "+p+"/login-policy", account.PermEditSettings, a.putLoginPolicy)
+	a.handle("GET "+p+"/login-policy", roles.PermViewSettings, a.getLoginPolicy)
+	a.handle("PUT "+p+"/login-policy", roles.PermEditSettings, a.putLoginPolicy)
 }
 
 func (a *API) getLoginPolicy(w http.ResponseWriter, r *http.Request, c *caller) error {

@@ -16,7 +16,7 @@ import (
 // every change, checks the actor's permissions and audits it.
 
 func (a *API) memberAccessRoutes(p string) {
-	a.handle("GET "+p+"/members/{id}/overrides", "members.view:all", a.getMemberOverrides)
+	a.handle("GET "+p+"/members/{id}/overrides", roles.PermViewMembers, a.getMemberOverrides)
 	a.handle("PUT "+p+"/members/{id}/overrides", roles.PermAssign, a.setMemberOverrides)
 	a.handle("PUT "+p+"/members/{id}/options/{option}", roles.PermAssign, a.setMemberOption)
 	a.handle("GET "+p+"/members/{id}/elevations", roles.PermGrantElevation, a.listMemberElevations)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/sso"
 )
 
@@ -14,9 +15,9 @@ func (a *API) ssoRoutes(prefix string) {
 	if a.d.SSO == nil {
 		return
 	}
-	a.handle("GET "+prefix+"/sso-providers", sso.PermView, a.listSSOProviders)
-	a.handle("POST "+prefix+"/sso-providers", sso.PermManage, a.idempotent(a.createSSOProvider))
-	a.handle("DELETE "+prefix+"/sso-providers/{id}", sso.PermManage, a.deleteSSOProvider)
+	a.handle("GET "+prefix+"/sso-providers", roles.PermViewSettings, a.listSSOProviders)
+	a.handle("POST "+prefix+"/sso-providers", roles.PermEditSettings, a.idempotent(a.createSSOProvider))
+	a.handle("DELETE "+prefix+"/sso-providers/{id}", roles.PermEditSettings, a.deleteSSOProvider)
 }
 
 // ssoProviderRequest is the body of POST /sso-providers.

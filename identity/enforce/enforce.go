@@ -6,9 +6,10 @@
 // the configured issuer and audience, unexpired within a small leeway, and —
 // when configured — the app's practice. ID tokens are refused.
 //
-// Permission checks understand scopes exactly as frontdesk does
-// (identity/roles.Implies): :all implies :supervisees implies :assigned
-// implies :own, a permission without a scope is unrestricted, and
+// Permission checks understand scopes exactly as frontdesk does, because
+// this package holds the one permission grammar (ParsePermission, Implies)
+// and frontdesk's identity/roles uses it: :all implies :supervisees implies
+// :assigned implies :own, a permission without a scope is unrestricted, and
 // app.*.login implies every app.<client>.login.
 //
 // Verification is offline by default, so a token revoked at frontdesk, or

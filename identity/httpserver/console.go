@@ -140,7 +140,7 @@ type consoleCursor struct {
 }
 
 func (s *Server) consoleMembers(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, "members.view:all")
+	pr, ok := s.consoleAllowed(w, r, roles.PermViewMembers)
 	if !ok {
 		return
 	}
@@ -148,7 +148,7 @@ func (s *Server) consoleMembers(w http.ResponseWriter, r *http.Request) {
 	data := consoleMembersData{Practice: viewPractice(pr.Practice), Query: trimTo(q.Get("q"), 200),
 		Role: trimTo(q.Get("role"), 100), Status: q.Get("status"),
 		Statuses:  []string{"invited", "active", "locked", "deactivated"},
-		CanUnlock: s.may(r, pr, roles.PermUnlock), CanReset: s.may(r, pr, account.PermResetPasswords),
+		CanUnlock: s.may(r, pr, roles.PermUnlock), CanReset: s.may(r, pr, roles.PermResetPasswords),
 		CanAudit: s.may(r, pr, roles.PermAudit), CanInvite: s.may(r, pr, roles.PermManageMembers), Nav: s.nav(r, pr)}
 	switch q.Get("done") {
 	case "unlocked":
@@ -241,7 +241,7 @@ func (s *Server) consoleUnlock(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) consoleTemporaryConfirm(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, account.PermResetPasswords)
+	pr, ok := s.consoleAllowed(w, r, roles.PermResetPasswords)
 	if !ok {
 		return
 	}
@@ -258,7 +258,7 @@ func (s *Server) consoleTemporaryConfirm(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) consoleTemporary(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, account.PermResetPasswords)
+	pr, ok := s.consoleAllowed(w, r, roles.PermResetPasswords)
 	if !ok {
 		return
 	}

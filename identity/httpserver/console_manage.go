@@ -25,13 +25,6 @@ import (
 // behind cross-origin protection, destructive ones through a confirmation
 // page, every request checked against the member's current permissions.
 
-// Permissions of the apps pages (apps are practice settings; the admin API
-// uses the same).
-const (
-	permViewApps   = "settings.view"
-	permManageApps = "settings.edit"
-)
-
 func (s *Server) consoleManageRoutes() {
 	s.handle("GET /p/{practice}/admin/members/{id}", http.HandlerFunc(s.consoleMember))
 	s.handleForm("POST /p/{practice}/admin/members/{id}/roles", http.HandlerFunc(s.consoleMemberRoles))
@@ -71,13 +64,13 @@ func (s *Server) nav(r *http.Request, pr account.Principal) consoleNav {
 	}
 	p := eff.Permissions
 	return consoleNav{
-		Members:     roles.Allows(p, "members.view:all"),
+		Members:     roles.Allows(p, roles.PermViewMembers),
 		Invitations: roles.Allows(p, roles.PermManageMembers),
 		Roles: roles.Allows(p, roles.PermDefine) || roles.Allows(p, roles.PermAssign) ||
 			roles.Allows(p, roles.PermManageMembers),
-		Apps:   s.d.OIDC != nil && roles.Allows(p, permViewApps),
+		Apps:   s.d.OIDC != nil && roles.Allows(p, roles.PermViewSettings),
 		Audit:  roles.Allows(p, roles.PermAudit),
-		SignIn: roles.Allows(p, account.PermViewSettings) || (s.d.SSO != nil && roles.Allows(p, roles.PermManageMembers)),
+		SignIn: roles.Allows(p, roles.PermViewSettings) || (s.d.SSO != nil && roles.Allows(p, roles.PermManageMembers)),
 	}
 }
 
@@ -204,7 +197,7 @@ type consoleMemberData struct {
 }
 
 func (s *Server) consoleMember(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, "members.view:all")
+	pr, ok := s.consoleAllowed(w, r, roles.PermViewMembers)
 	if !ok {
 		return
 	}
@@ -250,7 +243,7 @@ func (s *Server) renderMember(w http.ResponseWriter, r *http.Request, pr account
 	data.CanAssign = s.may(r, pr, roles.PermAssign)
 	data.CanManage = s.may(r, pr, roles.PermManageMembers)
 	data.CanUnlock = s.may(r, pr, roles.PermUnlock)
-	data.CanReset = s.may(r, pr, account.PermResetPasswords)
+	data.CanReset = s.may(r, pr, roles.PermResetPasswords)
 	data.CanRevokePasskeys = s.d.Passkeys != nil && data.CanManage
 	data.Deactivated, data.Locked = m.Status == store.StatusDeactivated, m.Status == store.StatusLocked
 	if err := s.memberAccess(r, pr, m, &data); err != nil {
@@ -581,7 +574,7 @@ func (s *Server) renderApps(w http.ResponseWriter, r *http.Request, pr account.P
 		return
 	}
 	data.Practice, data.Nav, data.Apps = viewPractice(pr.Practice), s.nav(r, pr), apps
-	data.CanManage = s.may(r, pr, permManageApps)
+	data.CanManage = s.may(r, pr, roles.PermEditSettings)
 	if data.Grants == nil {
 		data.Grants = map[string]bool{"authorization_code": true, "refresh_token": true}
 	}
@@ -596,7 +589,7 @@ func (s *Server) renderApps(w http.ResponseWriter, r *http.Request, pr account.P
 }
 
 func (s *Server) consoleApps(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, permViewApps)
+	pr, ok := s.consoleAllowed(w, r, roles.PermViewSettings)
 	if !ok {
 		return
 	}
@@ -618,7 +611,7 @@ func (s *Server) appsLink(pr account.Principal) *nextLink {
 }
 
 func (s *Server) consoleAppRegister(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, permManageApps)
+	pr, ok := s.consoleAllowed(w, r, roles.PermEditSettings)
 	if !ok {
 		return
 	}
@@ -685,7 +678,7 @@ func (s *Server) appAction(pr account.Principal, id, what string) string {
 }
 
 func (s *Server) consoleAppRotateConfirm(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, permManageApps)
+	pr, ok := s.consoleAllowed(w, r, roles.PermEditSettings)
 	if !ok {
 		return
 	}
@@ -699,7 +692,7 @@ func (s *Server) consoleAppRotateConfirm(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) consoleAppRotate(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, permManageApps)
+	pr, ok := s.consoleAllowed(w, r, roles.PermEditSettings)
 	if !ok {
 		return
 	}
@@ -713,7 +706,7 @@ func (s *Server) consoleAppRotate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) consoleAppRemoveConfirm(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, permManageApps)
+	pr, ok := s.consoleAllowed(w, r, roles.PermEditSettings)
 	if !ok {
 		return
 	}
@@ -728,7 +721,7 @@ func (s *Server) consoleAppRemoveConfirm(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) consoleAppRemove(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, permManageApps)
+	pr, ok := s.consoleAllowed(w, r, roles.PermEditSettings)
 	if !ok {
 		return
 	}
@@ -741,7 +734,7 @@ func (s *Server) consoleAppRemove(w http.ResponseWriter, r *http.Request) {
 
 // consoleAppPermission changes the permission an app requires ("" for none).
 func (s *Server) consoleAppPermission(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, permManageApps)
+	pr, ok := s.consoleAllowed(w, r, roles.PermEditSettings)
 	if !ok {
 		return
 	}
@@ -774,7 +767,7 @@ func formTTL(v string) (time.Duration, error) {
 // access-token lifetime (seconds; "" or 0 for the server's default) and,
 // when the form sends them, its token algorithms.
 func (s *Server) consoleAppTokens(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, permManageApps)
+	pr, ok := s.consoleAllowed(w, r, roles.PermEditSettings)
 	if !ok {
 		return
 	}

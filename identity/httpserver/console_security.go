@@ -82,11 +82,11 @@ func (s *Server) consoleSignInAllowed(w http.ResponseWriter, r *http.Request) (a
 	if !ok {
 		return pr, false
 	}
-	if s.may(r, pr, account.PermViewSettings) || (s.d.SSO != nil && s.may(r, pr, sso.PermApprove)) {
+	if s.may(r, pr, roles.PermViewSettings) || (s.d.SSO != nil && s.may(r, pr, roles.PermManageMembers)) {
 		return pr, true
 	}
 	s.message(w, r, http.StatusForbidden, viewPractice(pr.Practice), "Not allowed",
-		"Your roles do not include the practice's sign-in settings ("+account.PermViewSettings+"). Ask your practice administrator.",
+		"Your roles do not include the practice's sign-in settings ("+roles.PermViewSettings+"). Ask your practice administrator.",
 		&nextLink{URL: "/p/" + pr.Practice.Slug + "/", Label: "Back to your account"})
 	return pr, false
 }
@@ -128,9 +128,9 @@ func (s *Server) consoleSignIn(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderSignIn(w http.ResponseWriter, r *http.Request, pr account.Principal, status int, data consoleSignInData) {
 	ctx := r.Context()
 	data.Practice, data.Nav, data.SSO = viewPractice(pr.Practice), s.nav(r, pr), s.d.SSO != nil
-	data.CanView = s.may(r, pr, account.PermViewSettings)
-	data.CanEdit = data.CanView && s.may(r, pr, account.PermEditSettings)
-	data.CanApprove = data.SSO && s.may(r, pr, sso.PermApprove)
+	data.CanView = s.may(r, pr, roles.PermViewSettings)
+	data.CanEdit = data.CanView && s.may(r, pr, roles.PermEditSettings)
+	data.CanApprove = data.SSO && s.may(r, pr, roles.PermManageMembers)
 	model, err := s.d.AdminRoles.Model(ctx, pr.Practice.ID)
 	if err != nil {
 		s.internalError(w, r, err)
@@ -222,7 +222,7 @@ func splitDomains(v string) []string {
 }
 
 func (s *Server) consoleSSOAdd(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, sso.PermManage)
+	pr, ok := s.consoleAllowed(w, r, roles.PermEditSettings)
 	if !ok {
 		return
 	}
@@ -296,7 +296,7 @@ func (s *Server) providerGone(w http.ResponseWriter, r *http.Request, pr account
 }
 
 func (s *Server) consoleSSORemoveConfirm(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, sso.PermManage)
+	pr, ok := s.consoleAllowed(w, r, roles.PermEditSettings)
 	if !ok {
 		return
 	}
@@ -314,7 +314,7 @@ func (s *Server) consoleSSORemoveConfirm(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) consoleSSORemove(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, sso.PermManage)
+	pr, ok := s.consoleAllowed(w, r, roles.PermEditSettings)
 	if !ok {
 		return
 	}
@@ -334,7 +334,7 @@ func (s *Server) consoleSSORemove(w http.ResponseWriter, r *http.Request) {
 // afterwards.
 func (s *Server) consoleJoinDecide(approve bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		pr, ok := s.consoleAllowed(w, r, sso.PermApprove)
+		pr, ok := s.consoleAllowed(w, r, roles.PermManageMembers)
 		if !ok {
 			return
 		}
@@ -361,7 +361,7 @@ func (s *Server) consoleJoinDecide(approve bool) http.HandlerFunc {
 }
 
 func (s *Server) consoleLoginPolicySave(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, account.PermEditSettings)
+	pr, ok := s.consoleAllowed(w, r, roles.PermEditSettings)
 	if !ok {
 		return
 	}

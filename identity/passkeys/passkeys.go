@@ -43,6 +43,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/invites"
 )
@@ -108,10 +109,6 @@ type Deps struct {
 	// Redis.
 	Ceremonies Ceremonies
 }
-
-// PermRevoke is the permission an administrator needs to revoke another
-// member's passkeys.
-const PermRevoke = "members.manage"
 
 // Service registers passkeys and logs members in with them. It is safe for
 // concurrent use.
@@ -545,7 +542,7 @@ func (s *Service) Remove(ctx context.Context, pr account.Principal, id string, m
 // RevokeMember removes every passkey of a member of the practice and ends
 // the member's sessions (revocation is incident response: a session started
 // with a lost passkey must not outlive it). The actor is the operator or a
-// member holding PermRevoke; others get account.ErrForbidden. It reports how
+// member holding roles.PermManageMembers; others get account.ErrForbidden. It reports how
 // many passkeys were removed.
 func (s *Service) RevokeMember(ctx context.Context, practiceSlug, memberID string, actor account.Actor, meta account.Meta) (int64, error) {
 	p, err := s.d.Accounts.Practice(ctx, practiceSlug)
@@ -558,7 +555,7 @@ func (s *Service) RevokeMember(ctx context.Context, practiceSlug, memberID strin
 		allowed := false
 		if s.d.Permissions != nil {
 			if a, err := s.d.Store.MemberByID(ctx, p.ID, actor.MemberID); err == nil && a.Status == store.StatusActive {
-				allowed, err = s.d.Permissions.Allowed(ctx, p.ID, actor.MemberID, PermRevoke)
+				allowed, err = s.d.Permissions.Allowed(ctx, p.ID, actor.MemberID, roles.PermManageMembers)
 				if err != nil {
 					return 0, fmt.Errorf("passkeys: revoke: %w", err)
 				}

@@ -20,6 +20,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/passkeys"
 	"github.com/frontdeskhq/frontdesk/identity/passkeys/passkeystest"
 	"github.com/frontdeskhq/frontdesk/identity/password"
+	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 	"github.com/frontdeskhq/frontdesk/lockout"
@@ -427,7 +428,7 @@ func TestLockoutPolicy(t *testing.T) {
 type onlyOwner struct{ id string }
 
 func (o onlyOwner) Allowed(_ context.Context, _, memberID, perm string) (bool, error) {
-	return memberID == o.id && perm == passkeys.PermRevoke, nil
+	return memberID == o.id && perm == roles.PermManageMembers, nil
 }
 func (o onlyOwner) Holders(context.Context, string, string) ([]string, error) {
 	return []string{o.id}, nil

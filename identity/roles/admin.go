@@ -458,9 +458,10 @@ func (s *Service) SetSupervisors(ctx context.Context, a Actor, memberID string, 
 				return err
 			}
 			if !supervises(eff.Permissions) ||
-				v.CosignNotes && !Allows(eff.Permissions, "clinical_notes.cosign:supervisees") ||
-				v.CosignTreatmentPlans && !Allows(eff.Permissions, "treatment_plans.cosign:supervisees") {
-				return ErrInvalid.Withf("member %q lacks the supervisor permissions this needs; give them a supervisor role first", v.SupervisorID)
+				v.CosignNotes && !Allows(eff.Permissions, PermCosignNotesForSupervisees) ||
+				v.CosignTreatmentPlans && !Allows(eff.Permissions, PermCosignPlansForSupervisees) {
+				return ErrInvalid.Withf("member %q lacks the supervisor permissions this needs; give them a supervisor role first",
+					v.SupervisorID)
 			}
 			stored = append(stored, store.Supervision{MemberID: memberID, SupervisorID: v.SupervisorID,
 				CosignNotes: v.CosignNotes, CosignPlans: v.CosignTreatmentPlans, CreatedAt: now})
@@ -479,7 +480,7 @@ func (s *Service) SetSupervisors(ctx context.Context, a Actor, memberID string, 
 
 func supervises(perms []string) bool {
 	return slices.ContainsFunc(perms, func(p string) bool { return strings.HasSuffix(p, ":"+string(ScopeSupervisees)) }) ||
-		Allows(perms, "clinical_notes.cosign:supervisees") || Allows(perms, "treatment_plans.cosign:supervisees")
+		Allows(perms, PermCosignNotesForSupervisees) || Allows(perms, PermCosignPlansForSupervisees)
 }
 
 func formatSupervision(v SupervisorLink) string {

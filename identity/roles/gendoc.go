@@ -41,8 +41,9 @@ func Doc() []byte {
 	}
 	w("\nA broader scope implies every narrower one (`clients.view:all` satisfies a check for ")
 	w("`clients.view:assigned`). A permission without a scope is unrestricted. `app.*.login` implies ")
-	w("`app.X.login` for every app. `roles.Implies` in Go is the one definition; `identity/enforce` mirrors it, ")
-	w("so apps never parse the strings themselves. Scoped permissions in the catalogue must be written with a scope.\n\n")
+	w("`app.X.login` for every app. The one definition, in Go, is `identity/enforce` (`ParsePermission`, `Implies`): ")
+	w("frontdesk's `identity/roles` uses it and so do the apps, which never parse the strings themselves. ")
+	w("Scoped permissions in the catalogue must be written with a scope.\n\n")
 
 	w("## Catalogue\n")
 	group := ""

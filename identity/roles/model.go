@@ -44,6 +44,19 @@ func ValidKey(k string) bool {
 	return validWord(k)
 }
 
+// validWord reports whether w is a non-empty word of a-z, 0-9, '_' and '-'.
+func validWord(w string) bool {
+	if w == "" {
+		return false
+	}
+	for _, r := range w {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // Check validates one role on its own (constraints pointing at other roles are
 // checked by CheckSet) and returns it with normalized permissions.
 func (r Role) Check() (Role, error) {

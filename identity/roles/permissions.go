@@ -1,9 +1,11 @@
 package roles
 
 import (
+	"errors"
 	"slices"
 	"strings"
 
+	"github.com/frontdeskhq/frontdesk/identity/enforce"
 	"github.com/frontdeskhq/frontdesk/identity/problem"
 )
 
@@ -29,21 +31,6 @@ const (
 
 // Scopes lists the scopes, narrowest first.
 func Scopes() []Scope { return []Scope{ScopeOwn, ScopeAssigned, ScopeSupervisees, ScopeAll} }
-
-// rank orders scopes; an empty scope means unrestricted and ranks as all.
-func (sc Scope) rank() int {
-	switch sc {
-	case ScopeOwn:
-		return 1
-	case ScopeAssigned:
-		return 2
-	case ScopeSupervisees:
-		return 3
-	case ScopeAll, "":
-		return 4
-	}
-	return 0
-}
 
 // Permission is a parsed permission string resource.action[:scope]. The
 // resource may itself contain dots (app.ehr is the resource of
@@ -74,40 +61,17 @@ var ErrBadPermission = problem.New(problem.Invalid, "invalid_request", "roles: n
 // words of a-z, 0-9 and '_' ('-' also in an app's client ID) separated by
 // dots, at least resource.action, and an optional known scope. Use Validate
 // to check it against the catalogue.
+//
+// The grammar is identity/enforce's (enforce.ParsePermission), the one the
+// practice apps use; Parse only wraps its error in ErrBadPermission.
 func Parse(s string) (Permission, error) {
-	if len(s) > 200 {
-		return Permission{}, ErrBadPermission.Withf("%.40q… is too long", s)
+	p, err := enforce.ParsePermission(s)
+	if pe, ok := errors.AsType[*enforce.PermissionError](err); ok {
+		return Permission{}, ErrBadPermission.Withf("%s", pe.Reason)
+	} else if err != nil {
+		return Permission{}, ErrBadPermission.Withf("%w", err)
 	}
-	body, scope, hasScope := strings.Cut(s, ":")
-	if hasScope && Scope(scope).rank() == 0 || hasScope && scope == "" {
-		return Permission{}, ErrBadPermission.Withf("%q has an unknown scope; use one of own, assigned, supervisees, all", s)
-	}
-	i := strings.LastIndexByte(body, '.')
-	if i <= 0 || i == len(body)-1 {
-		return Permission{}, ErrBadPermission.Withf("%q is not of the form resource.action[:scope]", s)
-	}
-	words := strings.Split(body, ".")
-	for n, w := range words {
-		if w == "*" && n == 1 && len(words) == 3 && words[0] == "app" {
-			continue // app.*.login: every app
-		}
-		if !validWord(w) {
-			return Permission{}, ErrBadPermission.Withf("%q: %q is not a word of a-z, 0-9, '_' and '-'", s, w)
-		}
-	}
-	return Permission{Resource: body[:i], Action: body[i+1:], Scope: Scope(scope)}, nil
-}
-
-func validWord(w string) bool {
-	if w == "" {
-		return false
-	}
-	for _, r := range w {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
-			return false
-		}
-	}
-	return true
+	return Permission{Resource: p.Resource, Action: p.Action, Scope: Scope(p.Scope)}, nil
 }
 
 // Implies reports whether holding the permission held satisfies a check for
@@ -116,47 +80,20 @@ func validWord(w string) bool {
 // A held app.*.login implies app.X.login for every app X. Malformed strings
 // imply nothing and are implied by nothing.
 //
-// This is the one definition of implication; identity/enforce mirrors it for
-// practice apps.
-func Implies(held, wanted string) bool {
-	h, err := Parse(held)
-	if err != nil {
-		return false
-	}
-	w, err := Parse(wanted)
-	if err != nil {
-		return false
-	}
-	return h.implies(w)
+// It is enforce.Implies: the practice apps and frontdesk share the one
+// definition of implication.
+func Implies(held, wanted string) bool { return enforce.Implies(held, wanted) }
+
+// implies is Implies for parsed permissions.
+func (p Permission) implies(w Permission) bool { return p.enforce().Implies(w.enforce()) }
+
+func (p Permission) enforce() enforce.Permission {
+	return enforce.Permission{Resource: p.Resource, Action: p.Action, Scope: string(p.Scope)}
 }
 
-func (h Permission) implies(w Permission) bool {
-	if h.Action != w.Action {
-		return false
-	}
-	if h.Resource != w.Resource {
-		hApp, hok := strings.CutPrefix(h.Resource, "app.")
-		_, wok := strings.CutPrefix(w.Resource, "app.")
-		if !(hok && wok && hApp == "*") {
-			return false
-		}
-	}
-	return h.Scope.rank() >= w.Scope.rank()
-}
-
-// Allows reports whether any of the held permissions implies wanted.
-func Allows(held []string, wanted string) bool {
-	w, err := Parse(wanted)
-	if err != nil {
-		return false
-	}
-	for _, p := range held {
-		if h, err := Parse(p); err == nil && h.implies(w) {
-			return true
-		}
-	}
-	return false
-}
+// Allows reports whether any of the held permissions implies wanted. It is
+// enforce.Allows.
+func Allows(held []string, wanted string) bool { return enforce.Allows(held, wanted) }
 
 // CatalogueEntry documents one permission of the catalogue.
 type CatalogueEntry struct {

@@ -54,16 +54,6 @@ var (
 	ErrInvalid = problem.New(problem.Invalid, "invalid_request", "roles: invalid request", "invalid request")
 )
 
-// The permissions frontdesk's own administration checks.
-const (
-	PermAssign         = "roles.assign"
-	PermDefine         = "roles.define"
-	PermManageMembers  = "members.manage"
-	PermUnlock         = "accounts.unlock"
-	PermAudit          = "audit.view"
-	PermGrantElevation = "elevation.grant"
-)
-
 // Limits of emergency elevations.
 const (
 	// MaxElevation is the longest an elevation may last.

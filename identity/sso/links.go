@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
 
@@ -83,7 +84,7 @@ func (s *Service) JoinRequests(ctx context.Context, practiceSlug string, a accou
 	if err != nil {
 		return nil, err
 	}
-	if err := s.authorize(ctx, pr, a, PermApprove); err != nil {
+	if err := s.authorize(ctx, pr, a, roles.PermManageMembers); err != nil {
 		return nil, err
 	}
 	list, err := s.d.Store.SSOJoinRequests(ctx, pr.ID, status)
@@ -109,7 +110,7 @@ func (s *Service) DecideJoin(ctx context.Context, practiceSlug string, a account
 	if err != nil {
 		return "", err
 	}
-	if err := s.authorize(ctx, pr, a, PermApprove); err != nil {
+	if err := s.authorize(ctx, pr, a, roles.PermManageMembers); err != nil {
 		return "", err
 	}
 	if len(id) > 64 {

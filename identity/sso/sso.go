@@ -52,6 +52,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/outbound"
+	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
 
@@ -64,16 +65,6 @@ const (
 	KindEntra = "entra"
 	// KindGeneric is any OpenID Connect provider given by its issuer.
 	KindGeneric = "generic"
-)
-
-// Permissions an administrator needs.
-const (
-	// PermManage is needed to add or remove a practice's providers.
-	PermManage = "settings.edit"
-	// PermView is needed to list them.
-	PermView = "settings.view"
-	// PermApprove is needed to decide join requests.
-	PermApprove = "members.manage"
 )
 
 // Errors; callers turn them into messages for people. None says whether an
@@ -516,7 +507,7 @@ func (s *Service) AddProvider(ctx context.Context, practiceSlug string, a accoun
 	if err != nil {
 		return Provider{}, err
 	}
-	if err := s.authorize(ctx, pr, a, PermManage); err != nil {
+	if err := s.authorize(ctx, pr, a, roles.PermEditSettings); err != nil {
 		s.d.Accounts.AuditBestEffort(ctx, store.AuditEvent{PracticeID: pr.ID, Action: "sso.provider.add", Outcome: "failure",
 			ActorID: actorID(a), Details: map[string]string{"reason": "forbidden"}}, meta)
 		return Provider{}, err
@@ -562,7 +553,7 @@ func (s *Service) Providers(ctx context.Context, practiceSlug string, a account.
 	if err != nil {
 		return nil, err
 	}
-	if err := s.authorize(ctx, pr, a, PermView); err != nil {
+	if err := s.authorize(ctx, pr, a, roles.PermViewSettings); err != nil {
 		return nil, err
 	}
 	list, err := s.d.Store.SSOProviders(ctx, pr.ID)
@@ -584,7 +575,7 @@ func (s *Service) RemoveProvider(ctx context.Context, practiceSlug string, a acc
 	if err != nil {
 		return err
 	}
-	if err := s.authorize(ctx, pr, a, PermManage); err != nil {
+	if err := s.authorize(ctx, pr, a, roles.PermEditSettings); err != nil {
 		s.d.Accounts.AuditBestEffort(ctx, store.AuditEvent{PracticeID: pr.ID, Action: "sso.provider.remove", Outcome: "failure",
 			ActorID: actorID(a), Details: map[string]string{"reason": "forbidden"}}, meta)
 		return err
