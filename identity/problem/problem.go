@@ -30,14 +30,23 @@ const (
 	Unavailable             // temporarily unable; retry later (503)
 )
 
-var kindNames = [...]string{"internal", "invalid", "forbidden", "not_found", "conflict", "unavailable"}
-
 // String names the kind.
 func (k Kind) String() string {
-	if k < 0 || int(k) >= len(kindNames) {
-		return fmt.Sprintf("Kind(%d)", int(k))
+	switch k {
+	case Internal:
+		return "internal"
+	case Invalid:
+		return "invalid"
+	case Forbidden:
+		return "forbidden"
+	case NotFound:
+		return "not_found"
+	case Conflict:
+		return "conflict"
+	case Unavailable:
+		return "unavailable"
 	}
-	return kindNames[k]
+	return fmt.Sprintf("Kind(%d)", int(k))
 }
 
 // Error is a problem a person may be told about.
