@@ -9,7 +9,7 @@ import (
 
 // refusalSamples is how many recent refusal durations the delay of a refusal
 // that evaluated no hash is drawn from.
-const refusalSamples = 16
+const refusalSamples = 64
 
 // refusalTimes keeps the durations of the most recent login refusals that
 // evaluated a password hash (a wrong password, or the dummy hash of an
