@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/frontdeskhq/frontdesk/identity/problem"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/invites"
@@ -43,52 +42,6 @@ func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
 // RetryAfterSeconds is the wait as an HTTP Retry-After value (whole seconds,
 // at least 1).
 func (e *ThrottledError) RetryAfterSeconds() string { return lockout.RetryAfterSeconds(e.RetryAfter) }
-
-// Errors of administrative actions such as Unlock.
-var (
-	// ErrMemberNotFound: the practice has no member with that email or ID.
-	ErrMemberNotFound = problem.New(problem.NotFound, "not_found", "account: no such member in this practice",
-		"There is no such member in this practice.")
-	// ErrForbidden: the acting member lacks the permission for the action.
-	ErrForbidden = problem.New(problem.Forbidden, "forbidden", "account: not allowed", "not allowed")
-)
-
-// PasswordHasher evaluates and creates password hashes; *password.Hasher is
-// the production implementation. Tests wrap it to count evaluations.
-type PasswordHasher interface {
-	Hash(ctx context.Context, pw string) (string, error)
-	Verify(ctx context.Context, encoded, pw string) (ok, needsRehash bool, err error)
-	VerifyDummy(ctx context.Context, pw string) bool
-}
-
-// OperatorActorID is the actor recorded for actions taken with the operator
-// CLI.
-const OperatorActorID = "operator"
-
-// Actor is who performs an administrative action: a member of the practice,
-// or the operator at the command line.
-type Actor struct {
-	MemberID string
-	Operator bool
-}
-
-// Operator is the Actor of operator CLI commands.
-func Operator() Actor { return Actor{Operator: true} }
-
-func (a Actor) id() string {
-	if a.Operator {
-		return OperatorActorID
-	}
-	return a.MemberID
-}
-
-// Permissions is what the account service asks the role model.
-type Permissions interface {
-	// Allowed reports whether the member's permissions imply perm.
-	Allowed(ctx context.Context, practiceID, memberID, perm string) (bool, error)
-	// Holders lists the IDs of the practice's members whose permissions imply perm.
-	Holders(ctx context.Context, practiceID, perm string) ([]string, error)
-}
 
 // mayUnlock reports whether m may unlock accounts: an active member holding
 // the unlock permission (seed 001: only the main administrator), or without a
