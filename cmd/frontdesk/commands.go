@@ -150,7 +150,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, env []string
 	defer func() { stopHeads(); <-headsDone }()
 
 	// Memory grown under load goes back to the system when traffic stops.
-	idle := newIdleRelease(idleReleaseAfter, a.ReleaseIdle)
+	idle := newIdleRelease(idleReleaseAfter, a.Store.CloseIdleConns)
 	idleCtx, stopIdle := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopIdle()
 	go idle.run(idleCtx)

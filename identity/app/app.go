@@ -54,9 +54,6 @@ type App struct {
 	SSO *sso.Service
 
 	redis io.Closer // the lockout counters' Redis client, nil without Redis
-	// hasher is the accounts' password hasher (ReleaseIdle drops its
-	// argon2id arenas).
-	hasher *password.Hasher
 	// auditHead publishes the audit chains' heads (LogAuditHeads).
 	auditHead *prometheus.GaugeVec
 }
@@ -158,10 +155,9 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		_ = st.Close()
 		return nil, err
 	}
-	hasher := newHasher(params, cfg.HashConcurrency())
 	accounts, err := account.New(account.Deps{
 		Store:       st,
-		Hasher:      hasher,
+		Hasher:      newHasher(params, cfg.HashConcurrency()),
 		Policy:      policy,
 		Mail:        mailer,
 		Mails:       mails,
@@ -238,18 +234,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		return nil, err
 	}
 	return &App{Config: cfg, Logger: logger, Store: st, Accounts: accounts, Registry: reg, Handler: handler,
-		redis: redisClient, hasher: hasher, auditHead: auditHead, Roles: rolesSvc, OIDC: provider, Outbox: outbox, SSO: ssoSvc}, nil
-}
-
-// ReleaseIdle lets go of memory an idle server need not hold: idle database
-// connections and the password hasher's argon2id arenas (one per hashing
-// slot, kept between logins). The caller then returns the heap's free memory
-// to the system (debug.FreeOSMemory).
-func (a *App) ReleaseIdle() {
-	a.Store.CloseIdleConns()
-	if a.hasher != nil {
-		a.hasher.ReleaseArenas()
-	}
+		redis: redisClient, auditHead: auditHead, Roles: rolesSvc, OIDC: provider, Outbox: outbox, SSO: ssoSvc}, nil
 }
 
 // Close releases the database.

@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/frontdeskhq/frontdesk/identity/password/internal/argon2id"
+	"golang.org/x/crypto/argon2"
 )
 
 // ErrMalformedHash is wrapped by the errors [Hasher.Verify] returns when the
@@ -110,12 +110,6 @@ type Hasher struct {
 	// sem holds one token per hash in progress; its capacity is the
 	// concurrency limit.
 	sem chan struct{}
-	// arenas holds the argon2id working memory of the slots not hashing
-	// now (capacity: the concurrency limit). A hash takes one (or makes
-	// one) after taking a slot and puts it back when done, so at most
-	// cap(sem) arenas exist and a hash does not allocate and zero its
-	// memory afresh (see ReleaseArenas).
-	arenas chan *argon2id.Arena
 	// maxQueue bounds how many callers may wait for a slot (0: unbounded);
 	// maxWait bounds how long one waits (0: until ctx ends). waiting counts
 	// the callers waiting now.
@@ -128,15 +122,11 @@ type Hasher struct {
 	// queued, when set (tests), runs when a caller starts waiting for a
 	// slot, so a test knows it waits without sleeping.
 	queued func()
-	// arenaMade, when set (tests), runs when a hash makes a new arena.
-	arenaMade func()
 }
 
 // NewHasher returns a hasher; concurrency bounds how many hashes run at once
 // (<=0 means runtime.GOMAXPROCS(0)), so a login flood cannot exhaust memory:
 // at most concurrency*p.MemoryKiB KiB is in use for hashing at any time.
-// Each slot's working memory is kept for the next hash (not left to the
-// garbage collector) until [Hasher.ReleaseArenas].
 //
 // Zero fields of p are replaced by the corresponding [DefaultParams] value.
 // NewHasher does not enforce the OWASP floor (call [Params.Validate] on
@@ -165,7 +155,7 @@ func NewHasher(p Params, concurrency int) *Hasher {
 	if concurrency <= 0 {
 		concurrency = runtime.GOMAXPROCS(0)
 	}
-	h := &Hasher{params: p, sem: make(chan struct{}, concurrency), arenas: make(chan *argon2id.Arena, concurrency)}
+	h := &Hasher{params: p, sem: make(chan struct{}, concurrency)}
 	// The dummy key is random rather than derived: verifying against it costs
 	// exactly what verifying against a real hash with the same parameters
 	// costs, and no password can match it.
@@ -254,40 +244,9 @@ func (h *Hasher) derive(ctx context.Context, password string, salt []byte, p Par
 	}
 	defer func() { <-h.sem }()
 
-	var a *argon2id.Arena
-	select {
-	case a = <-h.arenas:
-	default:
-		a = new(argon2id.Arena)
-		if h.arenaMade != nil {
-			h.arenaMade()
-		}
-	}
-	defer func() {
-		select {
-		case h.arenas <- a:
-		default: // cannot happen while arenas are taken only under a slot
-		}
-	}()
-
 	pw := []byte(password)
 	defer clear(pw)
-	return argon2id.IDKey(a, pw, salt, p.Iterations, p.MemoryKiB, p.Parallelism, n), nil
-}
-
-// ReleaseArenas drops the working memory of the hashing slots that are not
-// hashing now, so the next garbage collection can return it to the system;
-// a hash running meanwhile keeps its arena. Servers call it when idle.
-// Between calls the arenas stay allocated: at most the concurrency limit ×
-// the memory cost, the bound NewHasher documents.
-func (h *Hasher) ReleaseArenas() {
-	for range cap(h.arenas) {
-		select {
-		case <-h.arenas:
-		default:
-			return
-		}
-	}
+	return argon2.IDKey(pw, salt, p.Iterations, p.MemoryKiB, p.Parallelism, n), nil
 }
 
 // acquire takes a hashing slot, waiting within h's bounds.
