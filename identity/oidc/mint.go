@@ -1,13 +1,6 @@
 package oidc
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -25,8 +18,8 @@ import (
 // their private claims by encoding, decoding into a map and encoding again,
 // which cost more than a third of a token's CPU outside the signature. The
 // claim names and values are those the library produced (tests decode them);
-// the compact JWS is assembled here around the standard library's signature
-// (see signers).
+// signing is go-jose's, with one signer per key and token type kept for the
+// key's lifetime instead of a new one per token.
 
 // practiceClaims are the practice claims (the roles scope, claims.go) of
 // access and ID tokens.
@@ -116,60 +109,34 @@ type practitionerClaims struct {
 	CosignTreatmentPlans []string `json:"cosign_treatment_plans"`
 }
 
-// signers holds, for a signing key, the encoded protected header of each
-// token type, made once: {"alg":…,"kid":…,"typ":…} in the order go-jose
-// writes it, base64url-encoded, with the dot that follows it. Each token
-// then costs one JSON encoding of its claims, one base64 pass over them and
-// the signature (crypto/ecdsa or crypto/rsa, as go-jose signs ES256 and
-// RS256); go-jose's generic signer built and encoded the header and the
-// signing input afresh for every token, and encoded both again to
-// serialize (about a tenth of a client-credentials grant's CPU, issue 20).
-// A key of another type (none today) is signed through go-jose.
+// signers keeps one go-jose signer per token type for a signing key. A
+// jose.Signer only reads its key and options when signing, so one serves
+// concurrent requests.
 type signers struct {
-	once       sync.Once
-	access, id []byte      // encoded header + "." for typ at+jwt and JWT
-	other      jose.Signer // keys neither *ecdsa.PrivateKey nor *rsa.PrivateKey
-	otherID    jose.Signer
-	err        error
+	once   sync.Once
+	access jose.Signer // typ at+jwt
+	id     jose.Signer // typ JWT
+	err    error
 }
 
-// jwsHeader is the protected header of frontdesk's tokens.
-type jwsHeader struct {
-	Alg string `json:"alg"`
-	Kid string `json:"kid"`
-	Typ string `json:"typ"`
-}
-
-func (k *signingKey) prepare() error {
+func (k *signingKey) signer(typ jose.ContentType) (jose.Signer, error) {
 	k.signers.once.Do(func() {
-		for _, t := range []struct {
-			typ jose.ContentType
-			out *[]byte
-		}{{AccessTokenType, &k.signers.access}, {"JWT", &k.signers.id}} {
-			h, err := json.Marshal(jwsHeader{Alg: string(k.alg), Kid: k.id, Typ: string(t.typ)})
-			if err != nil {
-				k.signers.err = err
-				return
-			}
-			*t.out = append(base64.RawURLEncoding.AppendEncode(nil, h), '.')
-		}
-		switch k.private.(type) {
-		case *ecdsa.PrivateKey, *rsa.PrivateKey:
-			return
-		}
 		jwk := &jose.JSONWebKey{Key: k.private, KeyID: k.id}
-		k.signers.other, k.signers.err = jose.NewSigner(jose.SigningKey{Algorithm: k.alg, Key: jwk},
+		k.signers.access, k.signers.err = jose.NewSigner(jose.SigningKey{Algorithm: k.alg, Key: jwk},
 			(&jose.SignerOptions{}).WithType(AccessTokenType))
 		if k.signers.err != nil {
 			return
 		}
-		k.signers.otherID, k.signers.err = jose.NewSigner(jose.SigningKey{Algorithm: k.alg, Key: jwk},
+		k.signers.id, k.signers.err = jose.NewSigner(jose.SigningKey{Algorithm: k.alg, Key: jwk},
 			(&jose.SignerOptions{}).WithType("JWT"))
 	})
 	if k.signers.err != nil {
-		return fmt.Errorf("oidc: signer: %w", k.signers.err)
+		return nil, fmt.Errorf("oidc: signer: %w", k.signers.err)
 	}
-	return nil
+	if typ == AccessTokenType {
+		return k.signers.access, nil
+	}
+	return k.signers.id, nil
 }
 
 // sign marshals claims and signs them as a compact JWS of type typ.
@@ -178,49 +145,15 @@ func (k *signingKey) sign(typ jose.ContentType, claims any) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("oidc: token claims: %w", err)
 	}
-	if err := k.prepare(); err != nil {
+	s, err := k.signer(typ)
+	if err != nil {
 		return "", err
 	}
-	header, other := k.signers.access, k.signers.other
-	if typ != AccessTokenType {
-		header, other = k.signers.id, k.signers.otherID
+	jws, err := s.Sign(payload)
+	if err != nil {
+		return "", fmt.Errorf("oidc: sign: %w", err)
 	}
-	if other != nil {
-		jws, err := other.Sign(payload)
-		if err != nil {
-			return "", fmt.Errorf("oidc: sign: %w", err)
-		}
-		return jws.CompactSerialize()
-	}
-	enc := base64.RawURLEncoding
-	buf := make([]byte, 0, len(header)+enc.EncodedLen(len(payload))+1+enc.EncodedLen(512))
-	buf = append(buf, header...)
-	buf = enc.AppendEncode(buf, payload)
-	digest := sha256.Sum256(buf)
-	var sig []byte
-	switch key := k.private.(type) {
-	case *ecdsa.PrivateKey:
-		if k.alg != jose.ES256 || key.Curve != elliptic.P256() {
-			return "", fmt.Errorf("oidc: sign: key %s is not a P-256 key for ES256", k.id)
-		}
-		r, s, err := ecdsa.Sign(rand.Reader, key, digest[:])
-		if err != nil {
-			return "", fmt.Errorf("oidc: sign: %w", err)
-		}
-		sig = make([]byte, 64) // r || s, 32 bytes each (RFC 7518 section 3.4)
-		r.FillBytes(sig[:32])
-		s.FillBytes(sig[32:])
-	case *rsa.PrivateKey:
-		if k.alg != jose.RS256 {
-			return "", fmt.Errorf("oidc: sign: key %s is an RSA key, not for %s", k.id, k.alg)
-		}
-		if sig, err = rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:]); err != nil {
-			return "", fmt.Errorf("oidc: sign: %w", err)
-		}
-	}
-	buf = append(buf, '.')
-	buf = enc.AppendEncode(buf, sig)
-	return string(buf), nil
+	return jws.CompactSerialize()
 }
 
 // idToken mints g's ID token with key: expiry and issued-at from the real
