@@ -47,7 +47,11 @@ B=("$BENCH" --progress=false --target "http://127.0.0.1:$PORT" --practice 'bench
 "${B[@]}" --scenario client-credentials --n "$ACCOUNTS" --c "$C" "${setup[@]}" >/dev/null
 mem "after-setups"
 sleep 22; mem "idle-after-setups"
-"${B[@]}" --scenario login --n "$N" --c "$C" | grep -E 'req/s|status|cpu' || true
+cpu() { awk '{print $14 + $15}' /proc/$pid/stat; }
+c0=$(cpu)
+"${B[@]}" --scenario login --n "$N" --c "$C" | grep -E 'req/s|status' || true
+c1=$(cpu)
+echo "server cpu          $(( (c1 - c0) * 1000000 / $(getconf CLK_TCK) / N )) µs per login"
 mem "after-logins"
 sleep 22; mem "idle-after-logins"
 # With a server built with -tags pprof and FDPPROF_ADDR in EXTRA_ENV: what

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
@@ -21,16 +20,13 @@ import (
 // times a second under load (about a tenth of the CPU in the profiles in
 // docs/performance.md). serveGCPercent lets the heap grow further between
 // collections; the soft memory limit then keeps the heap bounded by design:
-// a fixed allowance plus one Argon2id arena per hashing slot (the hasher
-// keeps exactly one arena per slot between logins, identity/password, and
-// never runs more than hash_concurrency hashes at once). Near the limit the
-// collector simply runs more often. 24 MiB beside the arenas kept the peak
-// resident size of 32 concurrent logins on two slots at 86-89 MB (issue 20
-// point 4: at most 100 MB; 32 MiB gave 96 MB, the 48 MiB of before 108 MB).
+// a fixed allowance plus one Argon2id arena per hashing slot (the bounded
+// hasher never runs more than hash_concurrency at once). Near the limit the
+// collector simply runs more often.
 const (
 	serveGCPercent = 400
 	// serveHeapBase is the heap allowed besides the Argon2id arenas.
-	serveHeapBase = 24 << 20
+	serveHeapBase = 48 << 20
 )
 
 // gcSettings returns the GC percent and soft memory limit serve uses for
@@ -84,17 +80,12 @@ type idleRelease struct {
 }
 
 // newIdleRelease returns an idleRelease that, after interval without
-// requests, calls release (which lets go of what a quiet server need not
-// hold: idle database connections, the hasher's arenas) and returns the Go
-// heap's free memory to the system. It collects twice: objects in sync.Pools
-// (net/http's buffers and the like) survive one collection in the pools'
-// victim caches, and now that logins no longer allocate a fresh arena each,
-// collections under load are rare enough that the pools are full when the
-// traffic stops.
+// requests, calls release (which closes what holds memory outside the Go
+// heap, such as idle database connections) and returns the Go heap's free
+// memory to the system.
 func newIdleRelease(interval time.Duration, release func()) *idleRelease {
 	return &idleRelease{interval: interval, freed: true, free: func() {
 		release()
-		runtime.GC()
 		debug.FreeOSMemory()
 	}}
 }
