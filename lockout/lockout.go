@@ -83,6 +83,10 @@ func (e *ThrottledError) Error() string {
 // Is makes errors.Is(err, ErrThrottled) true.
 func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
 
+// RetryAfterSeconds is the wait as an HTTP Retry-After value (whole seconds,
+// at least 1).
+func (e *ThrottledError) RetryAfterSeconds() string { return RetryAfterSeconds(e.RetryAfter) }
+
 // Blocks says which login methods a lock blocks.
 type Blocks string
 

@@ -144,6 +144,7 @@ type Service struct {
 	metrics metrics
 	hooks   deactivationHooks
 	resets  *resetQueue
+	locks   *lockout.Locks
 	// refusals are recent durations of login refusals that evaluated a
 	// password hash.
 	refusals refusalTimes
@@ -153,8 +154,6 @@ type metrics struct {
 	verifications *prometheus.CounterVec
 	logins        prometheus.Counter
 	failures      *prometheus.CounterVec
-	lockouts      prometheus.Counter
-	unlocks       prometheus.Counter
 }
 
 // New returns a Service.
@@ -183,24 +182,25 @@ func New(d Deps, set Settings) (*Service, error) {
 			Name: "frontdesk_login_failures_total",
 			Help: "Refused logins, by reason (malformed, unknown_account, mismatch, inactive, locked, throttled).",
 		}, []string{"reason"}),
-		lockouts: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "frontdesk_lockouts_total",
-			Help: "Accounts locked after too many failed attempts.",
-		}),
-		unlocks: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "frontdesk_unlocks_total",
-			Help: "Locked accounts unlocked by an administrator or the operator.",
-		}),
 	}
 	resets := newResetQueue(set.ResetQueueSize, d.BeforeResetWork)
 	if d.Registry != nil {
-		for _, c := range []prometheus.Collector{m.verifications, m.logins, m.failures, m.lockouts, m.unlocks, resets.dropped} {
+		for _, c := range []prometheus.Collector{m.verifications, m.logins, m.failures, resets.dropped} {
 			if err := d.Registry.Register(c); err != nil {
 				return nil, fmt.Errorf("account: metrics: %w", err)
 			}
 		}
 	}
-	return &Service{d: d, set: set, metrics: m, resets: resets}, nil
+	// The durable lockout (lock, unlock, notices) over this service's store,
+	// guard and mail; its counters join this service's metrics.
+	locks, err := lockout.NewLocks(lockout.LockDeps{Store: d.Store, Guard: d.Guard,
+		Permissions: unlockPermissions{perms: d.Permissions, store: d.Store}, Mail: d.Mail, Mails: d.Mails,
+		Logger: d.Logger, Registry: d.Registry, Now: d.Now, NewID: d.NewID},
+		lockout.LockSettings{PublicURL: set.PublicURL, Default: set.Lockout})
+	if err != nil {
+		return nil, fmt.Errorf("account: %w", err)
+	}
+	return &Service{d: d, set: set, metrics: m, resets: resets, locks: locks}, nil
 }
 
 // MinPasswordLength is the policy's minimum, for pages to show.
