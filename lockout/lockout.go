@@ -114,6 +114,13 @@ type Policy struct {
 	Blocks Blocks
 }
 
+// The bounds of a policy's threshold, for the configuration, a practice's
+// settings and Validate alike.
+const (
+	MinThreshold = 1
+	MaxThreshold = 100
+)
+
 // DefaultPolicy is seed 001's: lock after 3 failed attempts, count until reset,
 // block password login only.
 func DefaultPolicy() Policy { return Policy{Threshold: 3, Blocks: BlocksPassword} }
@@ -121,8 +128,8 @@ func DefaultPolicy() Policy { return Policy{Threshold: 3, Blocks: BlocksPassword
 // Validate reports what is wrong with p.
 func (p Policy) Validate() error {
 	var errs []error
-	if p.Threshold < 1 || p.Threshold > 100 {
-		errs = append(errs, fmt.Errorf("threshold %d must be between 1 and 100", p.Threshold))
+	if p.Threshold < MinThreshold || p.Threshold > MaxThreshold {
+		errs = append(errs, fmt.Errorf("threshold %d must be between %d and %d", p.Threshold, MinThreshold, MaxThreshold))
 	}
 	if p.Window < 0 {
 		errs = append(errs, fmt.Errorf("window %s must not be negative (0 counts until reset)", p.Window))
@@ -146,10 +153,10 @@ func (p Policy) WithSettings(settings map[string]any) (Policy, error) {
 	out := p
 	if v, ok := raw["threshold"]; ok {
 		f, isNum := v.(float64)
-		if n := int(f); isNum && float64(n) == f && n >= 1 && n <= 100 {
+		if n := int(f); isNum && float64(n) == f && n >= MinThreshold && n <= MaxThreshold {
 			out.Threshold = n
 		} else {
-			errs = append(errs, fmt.Errorf("lockout.threshold %v: want a whole number 1..100", v))
+			errs = append(errs, fmt.Errorf("lockout.threshold %v: want a whole number %d..%d", v, MinThreshold, MaxThreshold))
 		}
 	}
 	if v, ok := raw["window"]; ok {
