@@ -1,4 +1,4 @@
-package lockout_test
+package account_test
 
 // Attempts beyond the threshold while others are in flight: answered busy,
 // never "wrong password", counted toward nothing — and the bound on evaluated
