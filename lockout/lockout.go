@@ -1,26 +1,3 @@
-// Package lockout decides whether a password may be evaluated at all. It counts
-// login attempts per account and failed attempts per client address, so that
-// an attacker's guesses stop before they reach the password hash.
-//
-// The account count is taken before the hash is evaluated: Begin atomically
-// increments the account's counter and refuses (ErrLocked) once the count
-// passes the threshold, so with a threshold of 3 at most three passwords are
-// evaluated however many guesses arrive at once, on however many replicas
-// share the counter. A success resets the count (Succeeded); a failure that
-// reaches the threshold tells the caller to write the durable lock (Failed).
-// An attempt past the threshold while too few attempts have failed to lock is
-// held out only by attempts in flight: it gets ErrBusy and is not counted.
-//
-// Redis can lose counts (a restart without persistence, a failover to a
-// replica behind its master). RedisCounter notices a Redis run it has not
-// seen, admits nothing for Settings.RecoveryGrace, and then rebuilds each
-// account's counts from Settings.Durable (the audit trail's failures) the
-// first time the account is counted in the new run.
-//
-// Two counter back ends implement Counter: RedisCounter (scale-out; one Lua
-// script per increment) and SQLCounter (the embedded default, over the
-// database). When the counter cannot be reached, Begin fails and the caller
-// must refuse the login rather than evaluate a password uncounted.
 package lockout
 
 import (
