@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -272,9 +273,22 @@ type Settings struct {
 	// and reach the durable record first. It must exceed the longest a
 	// password attempt takes from Begin to its recorded failure.
 	RecoveryGrace time.Duration
+	// Runs is the durable record of the Redis runs the counter has seen. A
+	// new run the database has never seen one before (a brand-new
+	// deployment) skips RecoveryGrace: no attempt can have been counted in a
+	// lost run. nil: every new run waits out the grace.
+	Runs RunRecord
 	// Now is the clock of the recovery grace and of the durable record's
 	// window; nil means time.Now.
 	Now func() time.Time
+}
+
+// RunRecord is the durable record of the Redis runs the counter has seen;
+// *store.Store implements it.
+type RunRecord interface {
+	// NoteRedisRun records run as the last Redis run seen, at, and reports
+	// whether the database had never seen a Redis run before (first).
+	NoteRedisRun(ctx context.Context, run string, at time.Time) (first bool, err error)
 }
 
 // FailureRecord is the durable record of failed password attempts;
@@ -291,6 +305,9 @@ type FailureRecord interface {
 type Limiter struct {
 	c   Counter
 	set Settings
+	// noted is the Redis run last recorded in Settings.Runs, so that a run
+	// is written once per process, not once per account.
+	noted atomic.Pointer[string]
 }
 
 // New returns a Limiter over c.
@@ -360,6 +377,9 @@ type beginner interface {
 	// account counted in run; it reports false when the counter's run is no
 	// longer run.
 	Seed(ctx context.Context, run, acctKey, failKey string, failures int64, window time.Duration) (bool, error)
+	// EndGrace ends the recovery grace of run; it reports false when the
+	// counter's run is no longer run.
+	EndGrace(ctx context.Context, run string) (bool, error)
 }
 
 // Begin implements Guard.
@@ -411,7 +431,7 @@ func (l *Limiter) beginAtomic(ctx context.Context, b beginner, a Attempt) (Ticke
 		Window: a.Policy.Window, Threshold: int64(threshold(a.Policy)),
 		Recover: l.set.Durable != nil, Grace: l.set.RecoveryGrace}
 	rebuilt := false
-	for range 3 {
+	for range 4 {
 		req.Now = l.set.Now()
 		res, err := b.Begin(ctx, req)
 		if err != nil {
@@ -427,8 +447,13 @@ func (l *Limiter) beginAtomic(ctx context.Context, b beginner, a Attempt) (Ticke
 		case beginThrottled:
 			return Ticket{}, &ThrottledError{RetryAfter: max(res.Wait, time.Second)}
 		case beginRecovering:
-			return Ticket{}, &RecoveringError{RetryAfter: max(res.Wait, time.Second)}
+			if !l.firstRun(ctx, b, res.Run, req.Now) {
+				return Ticket{}, &RecoveringError{RetryAfter: max(res.Wait, time.Second)}
+			}
+			// A brand-new deployment: no attempt was counted in a lost
+			// run, so there is nothing to wait for; count it afresh.
 		case beginSeed:
+			l.noteRun(ctx, res.Run, req.Now)
 			var since time.Time
 			if a.Policy.Window > 0 {
 				since = req.Now.Add(-a.Policy.Window)
@@ -448,6 +473,36 @@ func (l *Limiter) beginAtomic(ctx context.Context, b beginner, a Attempt) (Ticke
 		}
 	}
 	return Ticket{}, errors.New("lockout: count: the counter's run kept changing")
+}
+
+// firstRun reports whether run is the first Redis run the database has seen
+// (it is recorded either way), having ended its grace for every replica. On
+// any error it reports false: the grace stands.
+func (l *Limiter) firstRun(ctx context.Context, b beginner, run string, now time.Time) bool {
+	if l.set.Runs == nil || run == "" {
+		return false
+	}
+	first, err := l.set.Runs.NoteRedisRun(ctx, run, now)
+	if err != nil || !first {
+		return false
+	}
+	l.noted.Store(&run)
+	ended, err := b.EndGrace(ctx, run)
+	return err == nil && ended
+}
+
+// noteRun records run as seen, once per process and run, so that a later run
+// change is known to follow one. A failure is retried on the next rebuild.
+func (l *Limiter) noteRun(ctx context.Context, run string, now time.Time) {
+	if l.set.Runs == nil || run == "" {
+		return
+	}
+	if p := l.noted.Load(); p != nil && *p == run {
+		return
+	}
+	if _, err := l.set.Runs.NoteRedisRun(ctx, run, now); err == nil {
+		l.noted.Store(&run)
+	}
 }
 
 // Failed implements Guard. The lock is decided by the number of failed

@@ -356,7 +356,30 @@ func (s *Store) appendLockoutAudit(ctx context.Context, e lockout.AuditEvent) er
 	return nil
 }
 
+// NoteRedisRun records run as the Redis run the lockout counter last saw, at,
+// and reports whether the database had never seen a Redis run before
+// (lockout.RunRecord). Of replicas noting the first run at once, one is
+// first.
+func (s *Store) NoteRedisRun(ctx context.Context, run string, at time.Time) (bool, error) {
+	res, err := s.exec(ctx, `INSERT INTO lockout_redis_run (id, run_id, seen_at) VALUES (1, $1, $2)
+		ON CONFLICT (id) DO NOTHING`, run, micros(at))
+	if err != nil {
+		return false, fmt.Errorf("store: note redis run: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return false, fmt.Errorf("store: note redis run: %w", err)
+	} else if n == 1 {
+		return true, nil
+	}
+	if _, err := s.exec(ctx, `UPDATE lockout_redis_run SET run_id = $1, seen_at = $2 WHERE id = 1 AND run_id <> $1`,
+		run, micros(at)); err != nil {
+		return false, fmt.Errorf("store: note redis run: %w", err)
+	}
+	return false, nil
+}
+
 var (
 	_ lockout.LockStore     = (*Store)(nil)
 	_ lockout.FailureRecord = (*Store)(nil)
+	_ lockout.RunRecord     = (*Store)(nil)
 )

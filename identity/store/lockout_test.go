@@ -231,3 +231,25 @@ func TestRecentFailures(t *testing.T) {
 		}
 	})
 }
+
+// TestNoteRedisRun: the first Redis run a database sees is first; later
+// notes, of the same run or a new one, are not, and the last run is kept.
+func TestNoteRedisRun(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		tests := []struct {
+			run  string
+			want bool
+		}{
+			{"run-a", true},
+			{"run-a", false},
+			{"run-b", false},
+			{"run-a", false},
+		}
+		for i, tt := range tests {
+			if first, err := s.NoteRedisRun(ctx, tt.run, t0.Add(time.Duration(i)*time.Second)); err != nil || first != tt.want {
+				t.Errorf("note %d (%s) = %v, %v; want first %v", i, tt.run, first, err, tt.want)
+			}
+		}
+	})
+}
