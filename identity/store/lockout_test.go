@@ -253,3 +253,34 @@ func TestNoteRedisRun(t *testing.T) {
 		}
 	})
 }
+
+// TestRedisRunMigrationBackfill: migration 00018 marks a database that
+// already held logins as having seen a Redis run (it was counting before the
+// table existed), and leaves one without logins as brand-new.
+func TestRedisRunMigrationBackfill(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		rerun := func(t *testing.T) {
+			t.Helper()
+			for _, q := range []string{`DROP TABLE lockout_redis_run`, `DELETE FROM goose_db_version WHERE version_id = 18`} {
+				if _, err := s.ExecRawForTest(ctx, q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.Migrate(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rerun(t)
+		if first, err := s.NoteRedisRun(ctx, "run-a", t0); err != nil || !first {
+			t.Errorf("database without logins: first = %v, %v; want true", first, err)
+		}
+		if err := s.AppendAudit(ctx, store.AuditEvent{Action: "login", Outcome: "failure", At: t0}); err != nil {
+			t.Fatal(err)
+		}
+		rerun(t)
+		if first, err := s.NoteRedisRun(ctx, "run-a", t0); err != nil || first {
+			t.Errorf("database with logins: first = %v, %v; want false", first, err)
+		}
+	})
+}
