@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/password"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
@@ -39,11 +40,14 @@ func (c *LiveClock) Now() time.Time {
 // Advance moves the clock forward.
 func (c *LiveClock) Advance(d time.Duration) { c.mu.Lock(); c.offset += d; c.mu.Unlock() }
 
-// Onboarding is an account service wired for onboarding by email: the role
-// model, a real SMTP server (smtptest) and an outbox worker delivering to it
-// over SMTP with short back-offs.
+// Onboarding is an account service and the onboarding service over it, wired
+// for onboarding by email: the role model, a real SMTP server (smtptest) and
+// an outbox worker delivering to it over SMTP with short back-offs.
 type Onboarding struct {
-	Service  *account.Service
+	Service *account.Service
+	// Onboard is the onboarding service (invitations, temporary
+	// passwords, reset links).
+	Onboard  *onboarding.Service
 	Roles    *roles.Service
 	Store    *store.Store
 	Clock    *LiveClock
@@ -70,8 +74,9 @@ type OnboardingOptions struct {
 	AppURLs map[string]string
 	// NoWorker leaves the worker stopped (start it with StartWorker).
 	NoWorker bool
-	// BeforeResetWork and ResetQueueSize are passed to the account service
-	// (account.Deps.BeforeResetWork, account.Settings.ResetQueueSize).
+	// BeforeResetWork and ResetQueueSize are passed to the onboarding
+	// service (onboarding.Deps.BeforeResetWork,
+	// onboarding.Settings.ResetQueueSize).
 	BeforeResetWork func()
 	ResetQueueSize  int
 	// WrapHasher, when set, wraps the hasher (to count evaluations).
@@ -134,13 +139,19 @@ func NewOnboarding(t testing.TB, st *store.Store, opts OnboardingOptions) *Onboa
 	o.Service, err = account.New(account.Deps{
 		Store: st, Hasher: hasher, Policy: policy, Mail: &Outbox{}, Mails: mails,
 		Logger: logger, Registry: o.Registry, Now: o.Clock.Now, NewID: newID, Random: rand.Reader,
-		Permissions: o.Roles, Roles: o.Roles, OutboxNotify: o.Worker.Notify, BeforeResetWork: opts.BeforeResetWork,
+		Permissions: o.Roles, Roles: o.Roles, OutboxNotify: o.Worker.Notify,
 	}, account.Settings{PublicURL: opts.PublicURL, SetupTTL: 72 * time.Hour, IdleTimeout: 15 * time.Minute,
-		AbsoluteLifetime: 12 * time.Hour, AppURLs: opts.AppURLs, ResetQueueSize: opts.ResetQueueSize})
+		AbsoluteLifetime: 12 * time.Hour, AppURLs: opts.AppURLs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	closeResets(t, o.Service)
+	o.Onboard, err = onboarding.New(onboarding.Deps{Accounts: o.Service, Store: st, Roles: o.Roles, Policy: policy,
+		Logger: logger, Registry: o.Registry, Now: o.Clock.Now, NewID: newID, Random: rand.Reader,
+		BeforeResetWork: opts.BeforeResetWork}, onboarding.Settings{ResetQueueSize: opts.ResetQueueSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeResets(t, o.Onboard)
 	if !opts.NoWorker {
 		o.StartWorker()
 	}
