@@ -105,4 +105,3 @@ func (s *Service) AcceptInvitationFederated(ctx context.Context, practiceSlug st
 	}
 	return Accepted{Principal: pr, SessionToken: token, LandingURL: landing(s.acc, inv.App)}, nil
 }
-

@@ -123,4 +123,3 @@ func randomChars(random io.Reader, b []byte, alphabet string) error {
 	}
 	return nil
 }
-

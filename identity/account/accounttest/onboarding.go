@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -214,4 +215,65 @@ func (o *Onboarding) OutboxEmpty(t testing.TB) func() bool {
 		}
 		return n == 0
 	}
+}
+
+// StrongPassword is the password Practice's owner sets; it meets the test
+// policy.
+const StrongPassword = "violet kettle marsh quantum 84"
+
+// Practice creates a practice on the sessions preset with an active owner
+// (owner@<slug>.example.org, password StrongPassword) and an active
+// administrator (admin@<slug>.example.org); it returns their member IDs.
+func (o *Onboarding) Practice(t testing.TB, slug string) (ownerID, adminID string) {
+	t.Helper()
+	ctx := context.Background()
+	created, err := o.Service.CreatePractice(ctx, account.NewPractice{Slug: slug, Name: "Sunrise & <Co>",
+		OwnerEmail: "owner@" + slug + ".example.org", OwnerName: "Olive Owner"}, account.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := created.SetupURL[strings.Index(created.SetupURL, "token=")+len("token="):]
+	if _, _, err := o.Service.CompleteSetup(ctx, slug, token, StrongPassword, StrongPassword, account.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	admin := store.Member{ID: slug + "-admin", PracticeID: created.PracticeID, Email: "admin@" + slug + ".example.org",
+		DisplayName: "Ada Admin", Status: store.StatusActive, Roles: []string{"administrator"}, CreatedAt: o.Clock.Now()}
+	if err := o.Store.CreateMember(ctx, admin); err != nil {
+		t.Fatal(err)
+	}
+	return created.OwnerID, admin.ID
+}
+
+// LinkIn returns the link in a message's text part: the line holding only a
+// URL under https://id.example.org/p/.
+func LinkIn(t testing.TB, m smtptest.Message) string {
+	t.Helper()
+	text, err := m.Part("text/plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(text) {
+		line = strings.TrimRight(line, "\n")
+		if strings.HasPrefix(line, "https://id.example.org/p/") && !strings.Contains(line, " ") {
+			return line
+		}
+	}
+	t.Fatalf("no link alone on a line in:\n%s", text)
+	return ""
+}
+
+// TemporaryIn returns the temporary password in a message's text part.
+func TemporaryIn(t testing.TB, m smtptest.Message) string {
+	t.Helper()
+	text, err := m.Part("text/plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(text) {
+		if v, ok := strings.CutPrefix(strings.TrimRight(line, "\n"), "Temporary password: "); ok {
+			return v
+		}
+	}
+	t.Fatalf("no temporary password line in:\n%s", text)
+	return ""
 }
