@@ -647,3 +647,59 @@ func TestDeactivateMember(t *testing.T) {
 		}
 	})
 }
+
+// TestDeactivationVoidsInvitations: removing an invited member voids their
+// open invitation in the removal's transaction (the step onboarding.New
+// registers with the account service): its link stops working, it shows as
+// revoked, the removal counts it, and mail not yet delivered is withdrawn.
+func TestDeactivationVoidsInvitations(t *testing.T) {
+	tests := []struct {
+		name      string
+		delivered bool // the invitation mail went out before the removal
+	}{
+		{"delivered", true},
+		{"undelivered", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.ForEachEngine(t, func(t *testing.T, st *store.Store) {
+				ctx := context.Background()
+				o := accounttest.NewOnboarding(t, st, accounttest.OnboardingOptions{NoWorker: !tc.delivered})
+				_, adminID := onboardingPractice(t, o, "sunrise")
+				const invitee = "ivy@example.org"
+				inv, err := o.Onboard.Invite(ctx, "sunrise", account.Actor{MemberID: adminID},
+					onboarding.InviteRequest{Email: invitee, Roles: []string{"practitioner"}}, account.Meta{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				token := ""
+				if tc.delivered {
+					token = tokenOf(t, linkIn(t, waitMail(t, o.SMTP, invitee, 1)))
+				}
+				rm, err := o.Service.DeactivateMember(ctx, "sunrise", account.Actor{MemberID: adminID}, inv.MemberID, account.Meta{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rm.InvitationsRevoked != 1 {
+					t.Errorf("removal = %+v, want 1 invitation revoked", rm)
+				}
+				list, err := o.Onboard.Invitations(ctx, "sunrise", account.Operator())
+				if err != nil || len(list) != 1 || list[0].State != store.InvitationRevoked {
+					t.Errorf("invitations after removal = %+v, %v (want one, revoked)", list, err)
+				}
+				if tc.delivered {
+					if _, err := o.Onboard.OpenInvitation(ctx, "sunrise", token); !errors.Is(err, account.ErrLinkInvalid) {
+						t.Errorf("invitation link of a removed member: %v, want ErrLinkInvalid", err)
+					}
+					return
+				}
+				// Proved, not waited for: once the outbox is empty, the
+				// withdrawn message would have been attempted.
+				o.RunPasses(t, o.OutboxEmpty(t))
+				if got := o.SMTP.To(invitee); len(got) != 0 {
+					t.Errorf("%d invitation mails delivered after the removal, want none", len(got))
+				}
+			})
+		})
+	}
+}
