@@ -229,9 +229,8 @@ func (s *Service) voidInvitations(ctx context.Context, tx *store.Store, memberID
 	if err != nil {
 		return err
 	}
-	if _, err := tx.RevokeMemberInvitations(ctx, memberID, now); err != nil {
-		return err
-	}
+	// The outbox rows first, then the invitations: the order the outbox
+	// worker's MarkOutboxSent takes them in, so the two cannot deadlock.
 	for _, i := range open {
 		if i.AcceptedAt.IsZero() && i.RevokedAt.IsZero() {
 			if _, err := tx.CancelOutbox(ctx, i.ID, reason, now); err != nil {
@@ -239,7 +238,8 @@ func (s *Service) voidInvitations(ctx context.Context, tx *store.Store, memberID
 			}
 		}
 	}
-	return nil
+	_, err = tx.RevokeMemberInvitations(ctx, memberID, now)
+	return err
 }
 
 // Invitations lists the practice's invitations with their states. It needs
@@ -326,12 +326,14 @@ func (s *Service) RevokeInvitation(ctx context.Context, practiceSlug string, a a
 	}
 	now := s.d.Now()
 	err = s.d.Store.InTx(ctx, func(tx *store.Store) error {
+		// The outbox row first, then the invitation: the order the outbox
+		// worker's MarkOutboxSent takes them in, so the two cannot deadlock.
+		if _, err := tx.CancelOutbox(ctx, inv.ID, "invitation revoked", now); err != nil {
+			return err
+		}
 		if err := tx.RevokeInvitation(ctx, inv.ID, now); errors.Is(err, store.ErrLinkUnusable) {
 			return ErrInvitationClosed
 		} else if err != nil {
-			return err
-		}
-		if _, err := tx.CancelOutbox(ctx, inv.ID, "invitation revoked", now); err != nil {
 			return err
 		}
 		return s.acc.Audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "invitation.revoke", Outcome: "success",
