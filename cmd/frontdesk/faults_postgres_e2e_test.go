@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/frontdeskhq/frontdesk/internal/testwait"
 )
 
 // TestFaultPostgresRestart stops a (private) PostgreSQL under a running
@@ -121,7 +123,7 @@ func TestFaultPostgresRestart(t *testing.T) {
 		}
 	}
 	// The mail outbox worker notices and keeps retrying.
-	waitFor(t, 15*time.Second, "the outbox worker to report the outage", func() bool {
+	testwait.For(t, 15*time.Second, "the outbox worker to report the outage", func() bool {
 		return p.loggedAny("mail outbox unavailable; will retry")
 	})
 	if p.exited() {
@@ -130,7 +132,7 @@ func TestFaultPostgresRestart(t *testing.T) {
 
 	pg.Start()
 	t.Logf("database was down for %s", time.Since(down).Round(time.Millisecond))
-	waitFor(t, 30*time.Second, "/readyz to recover", func() bool {
+	testwait.For(t, 30*time.Second, "/readyz to recover", func() bool {
 		st, _ := plainGet(t, backend.String()+"/readyz")
 		return st == http.StatusOK
 	})
@@ -166,7 +168,7 @@ func TestFaultPostgresRestart(t *testing.T) {
 		t.Errorf("invitations after recovery: %d, want 1", n)
 	}
 	// The same outbox worker delivers it.
-	waitFor(t, 15*time.Second, "the invitation mail", func() bool {
+	testwait.For(t, 15*time.Second, "the invitation mail", func() bool {
 		return pg.Count(`SELECT count(*) FROM mail_outbox WHERE recipient = $1 AND status = 'sent'`, "pg-outage@example.org") == 1
 	})
 

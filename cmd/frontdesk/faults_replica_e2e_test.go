@@ -17,6 +17,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
+	"github.com/frontdeskhq/frontdesk/internal/testwait"
 	"github.com/frontdeskhq/frontdesk/lockout/lockouttest"
 )
 
@@ -181,7 +182,7 @@ func TestFaultReplicaKilledMidLogin(t *testing.T) {
 	}
 	select {
 	case <-rs.procs[0].done:
-	case <-hangGuard(t): // only a hang guard: it waits for the process to exit
+	case <-testwait.Guard(t): // only a hang guard: it waits for the process to exit
 		t.Fatal("replica 0 did not die")
 	}
 	if st != http.StatusBadGateway {

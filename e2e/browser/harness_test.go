@@ -27,14 +27,14 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	fdapp "github.com/frontdeskhq/frontdesk/identity/app"
 	"github.com/frontdeskhq/frontdesk/identity/config"
+	"github.com/frontdeskhq/frontdesk/internal/testwait"
 	"github.com/frontdeskhq/frontdesk/invites/smtptest"
 )
 
-// Time limit: none of the machine's speed. A test's browser lives until a
-// hang guard a tenth of the remaining time before the test's deadline (go
-// test -timeout), or testTimeout when the test has none, after which
-// Chromium is stopped; a step waits for its event within that.
-const testTimeout = 10 * time.Minute
+// Time limit: none of the machine's speed. A test's browser lives until its
+// hang guard (testwait.At: a tenth of the remaining time before the test's
+// deadline), after which Chromium is stopped; a step waits for its event
+// within that.
 
 // missing skips the test with why, or fails it in CI (CI=true), where the
 // browser tests must run.
@@ -266,11 +266,7 @@ func newTab(t *testing.T, dir, axe string) *tab {
 		// ever visits the test's own loopback servers.
 		opts = append(opts, chromedp.NoSandbox)
 	}
-	end := time.Now().Add(testTimeout)
-	if at, ok := t.Deadline(); ok {
-		end = time.Now().Add(time.Until(at) / 10 * 9)
-	}
-	guard, stop := context.WithDeadline(context.Background(), end)
+	guard, stop := context.WithDeadline(context.Background(), testwait.At(t))
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(guard, opts...)
 	ctx, cancelTab := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() {

@@ -37,22 +37,8 @@ import (
 	fdapp "github.com/frontdeskhq/frontdesk/identity/app"
 	"github.com/frontdeskhq/frontdesk/identity/config"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
+	"github.com/frontdeskhq/frontdesk/internal/testwait"
 )
-
-// noDeadline bounds a test run without -timeout (go test's default has one).
-const noDeadline = 10 * time.Minute
-
-// hangGuard is when a test stops waiting: a tenth of the remaining time
-// before its deadline (go test -timeout), so that it fails with what it was
-// waiting for instead of being killed. It is the only bound of every wait
-// here (a relying party's start, every request): nothing depends on the
-// machine's speed.
-func hangGuard(t *testing.T) time.Time {
-	if at, ok := t.Deadline(); ok {
-		return time.Now().Add(time.Until(at) / 10 * 9)
-	}
-	return time.Now().Add(noDeadline)
-}
 
 // The practice every test logs in to, and its owner.
 const (
@@ -263,7 +249,7 @@ func startProcess(t *testing.T, cmd *exec.Cmd, ready func(line string) bool) *pr
 	case <-isReady:
 	case <-p.exited:
 		t.Fatalf("%s exited before it was ready: %v\n%s", filepath.Base(cmd.Path), cmd.ProcessState, p.logs())
-	case <-time.After(time.Until(hangGuard(t))):
+	case <-time.After(time.Until(testwait.At(t))):
 		t.Fatalf("%s was still not ready near the test's deadline (hang guard)\n%s", filepath.Base(cmd.Path), p.logs())
 	}
 	return p
@@ -290,8 +276,7 @@ func newBrowser(t *testing.T) *browser {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithDeadline(context.Background(), hangGuard(t))
-	t.Cleanup(cancel)
+	ctx := testwait.Context(t)
 	b := &browser{t: t, ctx: ctx}
 	b.c = &http.Client{Jar: jar,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
@@ -554,7 +539,7 @@ func exercise(t *testing.T, f *frontdesk, rp relyingParty) {
 // cl, and returns the status and body of the answer.
 func refreshGrant(t *testing.T, f *frontdesk, cl client, refreshToken string) (int, string) {
 	t.Helper()
-	ctx, cancel := context.WithDeadline(context.Background(), hangGuard(t))
+	ctx, cancel := context.WithDeadline(context.Background(), testwait.At(t))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.issuer+"/oauth2/token",
 		strings.NewReader(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}.Encode()))
