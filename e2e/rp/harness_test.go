@@ -34,7 +34,7 @@ import (
 	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
-	fdapp "github.com/frontdeskhq/frontdesk/identity/app"
+	"github.com/frontdeskhq/frontdesk/identity/app/apptest"
 	"github.com/frontdeskhq/frontdesk/identity/config"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/internal/testwait"
@@ -141,47 +141,20 @@ func startFrontdesk(t *testing.T, ln net.Listener, cl client) *frontdesk {
 		t.Fatalf("testdata/frontdesk.yaml: %v", err)
 	}
 	logBuf := &bytes.Buffer{}
-	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: logBuf}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := fdapp.New(ctx, cfg, logger)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 5 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	f := &frontdesk{issuer: issuer}
 	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		_ = srv.Shutdown(sctx)
-		<-served
-		cancel()
-		_ = a.Close()
 		if t.Failed() {
 			t.Logf("frontdesk's log:\n%s", logBuf)
 		}
 	})
-
-	created, err := a.Accounts.CreatePractice(context.Background(), account.NewPractice{Slug: practiceSlug,
-		Name: "Clinic", OwnerEmail: ownerEmail, OwnerName: "Olive Owner", Preset: "therapynotes"}, account.Meta{})
-	if err != nil {
+	kit := apptest.New(t, apptest.Base(cfg), apptest.Listen(ln), apptest.Log(&lockedWriter{w: logBuf}, slog.LevelDebug))
+	created := kit.CreatePracticeWith(account.NewPractice{Slug: practiceSlug, Name: "Clinic", OwnerEmail: ownerEmail,
+		OwnerName: "Olive Owner", Preset: "therapynotes"}, ownerPassword)
+	ownerID := kit.IDs[ownerEmail]
+	if err := kit.App.Roles.SetMemberRoles(context.Background(), roles.Actor{PracticeID: created.ID,
+		MemberID: ownerID}, ownerID, ownerRoles, roles.Meta{}); err != nil {
 		t.Fatal(err)
 	}
-	su, err := url.Parse(created.SetupURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := a.Accounts.CompleteSetup(context.Background(), practiceSlug, su.Query().Get("token"),
-		ownerPassword, ownerPassword, account.Meta{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Roles.SetMemberRoles(context.Background(), roles.Actor{PracticeID: created.PracticeID,
-		MemberID: created.OwnerID}, created.OwnerID, ownerRoles, roles.Meta{}); err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return &frontdesk{issuer: issuer}
 }
 
 // lockedWriter serialises writes to w.

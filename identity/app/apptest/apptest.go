@@ -58,6 +58,7 @@ type Option func(*options)
 
 type options struct {
 	engine    store.Engine
+	base      *config.Config
 	configure []func(*config.Config)
 	smtp      bool
 	ln        net.Listener
@@ -68,6 +69,11 @@ type options struct {
 // Engine stores data on engine (a fresh database from storetest); the
 // default is SQLite in the test's temporary directory.
 func Engine(engine store.Engine) Option { return func(o *options) { o.engine = engine } }
+
+// Base assembles cfg as it is (a configuration file a test loaded, say)
+// instead of the kit's test configuration: its public URL, data directory,
+// database and clients are the caller's. SMTP, Configure and Log still apply.
+func Base(cfg *config.Config) Option { return func(o *options) { o.base = cfg } }
 
 // Configure edits the configuration after the kit's settings and before
 // validation (add clients, change the lockout threshold, …).
@@ -137,12 +143,13 @@ func New(t testing.TB, opts ...Option) *Frontdesk {
 	f := &Frontdesk{T: t, IDs: map[string]string{}}
 	late := &lateHandler{}
 	client := http.DefaultClient
+	var stopServer func()
 	if o.ln != nil {
 		f.URL = fmt.Sprintf("http://localhost:%d", o.ln.Addr().(*net.TCPAddr).Port)
 		srv := &http.Server{Handler: late, ReadHeaderTimeout: 5 * time.Second}
 		served := make(chan error, 1)
 		go func() { served <- srv.Serve(o.ln) }()
-		t.Cleanup(func() {
+		stopServer = sync.OnceFunc(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			_ = srv.Shutdown(ctx)
@@ -150,26 +157,16 @@ func New(t testing.TB, opts ...Option) *Frontdesk {
 		})
 	} else {
 		f.Server = httptest.NewTLSServer(late)
-		t.Cleanup(f.Server.Close)
+		stopServer = sync.OnceFunc(f.Server.Close)
 		f.URL = f.Server.URL
 		client = f.Server.Client()
 	}
+	t.Cleanup(stopServer)
 
-	cfg := config.Default()
-	cfg.Data.Dir = t.TempDir()
-	if o.engine != store.SQLite {
-		_, dsn := storetest.DSN(t, o.engine)
-		cfg.Database.URL = dsn
+	cfg := o.base
+	if cfg == nil {
+		cfg = testConfig(t, o.engine, f.URL)
 	}
-	cfg.Server.PublicURL = f.URL
-	cfg.Bootstrap.Demo = false
-	cfg.OIDC.MasterKey = MasterKey
-	cfg.Log.Level = "error"
-	cfg.Clients = []config.Client{
-		{ID: ConsoleClient, Secret: ClientSecret, RedirectURIs: []string{RedirectURI}, Scopes: []string{"openid", "offline_access"}},
-		{ID: EHRClient, Secret: ClientSecret, RedirectURIs: []string{RedirectURI}, Scopes: []string{"openid"}},
-	}
-	cfg.AdminAPI.Clients = []string{ConsoleClient}
 	if o.smtp {
 		f.SMTP = smtptest.Start(t, smtptest.Options{})
 		cfg.Mail.Transport, cfg.Mail.SMTPHost, cfg.Mail.SMTPPort, cfg.Mail.SMTPTLS = "smtp", "127.0.0.1", f.SMTP.Port(), "none"
@@ -199,9 +196,10 @@ func New(t testing.TB, opts ...Option) *Frontdesk {
 	} else {
 		close(outboxDone)
 	}
-	// Cleanups run last-in first-out: the server stops (registered above)
-	// after this, so stop the outbox and close the app here.
+	// The server stops first (no request reaches a closed app), then the
+	// outbox worker, then the app.
 	t.Cleanup(func() {
+		stopServer()
 		cancel()
 		<-outboxDone
 		_ = a.Close()
@@ -211,6 +209,27 @@ func New(t testing.TB, opts ...Option) *Frontdesk {
 	late.mu.Unlock()
 	f.Ctx = gooidc.ClientContext(context.Background(), client)
 	return f
+}
+
+// testConfig is the kit's configuration: the defaults with a fresh
+// database, no demo practice, the two registered apps and a quiet log.
+func testConfig(t testing.TB, engine store.Engine, publicURL string) *config.Config {
+	cfg := config.Default()
+	cfg.Data.Dir = t.TempDir()
+	if engine != store.SQLite {
+		_, dsn := storetest.DSN(t, engine)
+		cfg.Database.URL = dsn
+	}
+	cfg.Server.PublicURL = publicURL
+	cfg.Bootstrap.Demo = false
+	cfg.OIDC.MasterKey = MasterKey
+	cfg.Log.Level = "error"
+	cfg.Clients = []config.Client{
+		{ID: ConsoleClient, Secret: ClientSecret, RedirectURIs: []string{RedirectURI}, Scopes: []string{"openid", "offline_access"}},
+		{ID: EHRClient, Secret: ClientSecret, RedirectURIs: []string{RedirectURI}, Scopes: []string{"openid"}},
+	}
+	cfg.AdminAPI.Clients = []string{ConsoleClient}
+	return cfg
 }
 
 // RP is the OpenID provider as a relying party discovers it.
@@ -244,12 +263,12 @@ func (f *Frontdesk) Practice(slug string) store.Practice {
 func (f *Frontdesk) CreatePractice(slug, ownerEmail string) store.Practice {
 	f.T.Helper()
 	return f.CreatePracticeWith(account.NewPractice{Slug: slug, Name: "Practice " + slug, OwnerEmail: ownerEmail,
-		OwnerName: "Owner " + slug})
+		OwnerName: "Owner " + slug}, Password)
 }
 
 // CreatePracticeWith is CreatePractice with every field of the new practice
-// (a role preset, names); the owner completes setup with Password.
-func (f *Frontdesk) CreatePracticeWith(np account.NewPractice) store.Practice {
+// (a role preset, names) and the password the owner chooses at setup.
+func (f *Frontdesk) CreatePracticeWith(np account.NewPractice, ownerPassword string) store.Practice {
 	f.T.Helper()
 	created, err := f.App.Accounts.CreatePractice(f.Ctx, np, account.Meta{})
 	if err != nil {
@@ -259,7 +278,7 @@ func (f *Frontdesk) CreatePracticeWith(np account.NewPractice) store.Practice {
 	if err != nil {
 		f.T.Fatal(err)
 	}
-	if _, _, err := f.App.Accounts.CompleteSetup(f.Ctx, np.Slug, u.Query().Get("token"), Password, Password,
+	if _, _, err := f.App.Accounts.CompleteSetup(f.Ctx, np.Slug, u.Query().Get("token"), ownerPassword, ownerPassword,
 		account.Meta{}); err != nil {
 		f.T.Fatal(err)
 	}
