@@ -50,19 +50,7 @@ func TestLoginBeyondHashCapacityIs503(t *testing.T) {
 		WrapHasher: func(inner account.PasswordHasher) account.PasswordHasher { h.PasswordHasher = inner; return h }})
 	srv.serve(t, httpserver.Deps{
 		Accounts: env.Service, DB: env.Store, Registry: env.Registry})
-	ctx := context.Background()
-	created, err := env.Service.CreatePractice(ctx, account.NewPractice{Slug: "sunrise", Name: "Sunrise Therapy",
-		OwnerEmail: "olive@example.org"}, account.Meta{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hash, err := password.NewHasher(accounttest.FastParams, 1).Hash(ctx, goodPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.SetPassword(ctx, created.OwnerID, hash, env.Clock.Now(), true); err != nil {
-		t.Fatal(err)
-	}
+	seedOwnerWith(t, env)
 	s := &site{t: t, srv: srv.Server, env: env, client: newBrowser(t, srv.Server)}
 	tests := []struct {
 		name, email string

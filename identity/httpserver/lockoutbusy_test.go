@@ -12,7 +12,6 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/account/accounttest"
 	"github.com/frontdeskhq/frontdesk/identity/httpserver"
-	"github.com/frontdeskhq/frontdesk/identity/password"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 	"github.com/frontdeskhq/frontdesk/lockout"
@@ -76,18 +75,7 @@ func TestLoginBusyWhileAttemptsInFlight(t *testing.T) {
 	srv.serve(t, httpserver.Deps{
 		Accounts: env.Service, DB: env.Store, Registry: env.Registry})
 	ctx := context.Background()
-	created, err := env.Service.CreatePractice(ctx, account.NewPractice{Slug: "sunrise", Name: "Sunrise Therapy",
-		OwnerEmail: "olive@example.org"}, account.Meta{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hash, err := password.NewHasher(accounttest.FastParams, 1).Hash(ctx, goodPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.SetPassword(ctx, created.OwnerID, hash, env.Clock.Now(), true); err != nil {
-		t.Fatal(err)
-	}
+	seedOwnerWith(t, env)
 	s := &site{t: t, srv: srv.Server, env: env, client: newBrowser(t, srv.Server)}
 	for _, email := range []string{"olive@example.org", "nobody@example.org"} {
 		t.Run(email, func(t *testing.T) {

@@ -31,8 +31,14 @@ func serveStore(t *testing.T, st *store.Store) *site {
 // seedOwner creates the practice and gives its owner goodPassword.
 func seedOwner(t *testing.T, st *store.Store) {
 	t.Helper()
+	seedOwnerWith(t, accounttest.New(t, st, accounttest.Options{}))
+}
+
+// seedOwnerWith creates the practice sunrise through env's service and
+// gives its owner, olive@example.org, goodPassword (as of env's clock).
+func seedOwnerWith(t *testing.T, env *accounttest.Env) {
+	t.Helper()
 	ctx := context.Background()
-	env := accounttest.New(t, st, accounttest.Options{})
 	created, err := env.Service.CreatePractice(ctx, account.NewPractice{Slug: "sunrise", Name: "Sunrise Therapy",
 		OwnerEmail: "olive@example.org"}, account.Meta{})
 	if err != nil {
@@ -42,7 +48,7 @@ func seedOwner(t *testing.T, st *store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SetPassword(ctx, created.OwnerID, hash, env.Clock.Now(), true); err != nil {
+	if err := env.Store.SetPassword(ctx, created.OwnerID, hash, env.Clock.Now(), true); err != nil {
 		t.Fatal(err)
 	}
 }
