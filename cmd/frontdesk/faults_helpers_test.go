@@ -21,6 +21,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/frontdeskhq/frontdesk/internal/benchclient"
 )
 
 const faultRedirect = "http://127.0.0.1:9/callback"
@@ -42,15 +44,15 @@ func writeClientConfig(t *testing.T, dir string) string {
 	return cfgFile
 }
 
-// appWorker returns a benchWorker acting as the "ehr" app and its user's
+// appWorker returns the load tool's client (benchclient) acting as the "ehr" app and its user's
 // browser against target (redirects are not followed: the worker walks them).
-func appWorker(target string) *benchWorker {
+func appWorker(target string) *benchclient.Client {
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: localhostJar{jar}, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return &benchWorker{o: &benchOptions{target: target, clientID: "ehr", clientSecret: replicaClientSecret,
-		redirect: faultRedirect, scopes: "openid offline_access email", password: ownerPassword},
-		hc: hc, practice: "demo", email: "owner@demo.example"}
+	return &benchclient.Client{Opts: &benchclient.Options{Target: target, ClientID: "ehr", ClientSecret: replicaClientSecret,
+		Redirect: faultRedirect, Scopes: "openid offline_access email", Password: ownerPassword},
+		HTTP: hc, Practice: "demo", Email: "owner@demo.example"}
 }
 
 // failover is a load balancer that sends every request to the first replica

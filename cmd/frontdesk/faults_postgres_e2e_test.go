@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontdeskhq/frontdesk/internal/benchclient"
 	"github.com/frontdeskhq/frontdesk/internal/testwait"
 )
 
@@ -41,7 +42,7 @@ func TestFaultPostgresRestart(t *testing.T) {
 		t.Fatalf("invite page:\n%s", invitePage)
 	}
 	app := appWorker(base)
-	tok, err := app.login(t.Context())
+	tok, err := app.Login(t.Context())
 	if err != nil {
 		t.Fatalf("code flow: %v", err)
 	}
@@ -109,12 +110,12 @@ func TestFaultPostgresRestart(t *testing.T) {
 	// RFC 6749's temporarily_unavailable, not server_error.
 	{
 		w := appWorker(base)
-		verifier := randomString()
+		verifier := benchclient.RandomString()
 		sum := sha256.Sum256([]byte(verifier))
 		q := url.Values{"client_id": {"ehr"}, "redirect_uri": {faultRedirect}, "response_type": {"code"},
 			"scope": {"openid"}, "state": {"outage"}, "practice": {"demo"},
 			"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
-		st, loc, err := w.get(t.Context(), "/oauth2/authorize?"+q.Encode())
+		st, loc, err := w.Get(t.Context(), "/oauth2/authorize?"+q.Encode())
 		u, _ := url.Parse(loc)
 		if err != nil || st/100 != 3 || u == nil || !strings.HasPrefix(loc, faultRedirect) ||
 			u.Query().Get("error") != "temporarily_unavailable" || u.Query().Get("state") != "outage" {
@@ -146,11 +147,11 @@ func TestFaultPostgresRestart(t *testing.T) {
 	}
 	// The refresh token tried during the outage was not used up or revoked:
 	// it works exactly once now.
-	st, next, err := app.token(t.Context(), url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
+	st, next, err := app.Token(t.Context(), url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
 	if err != nil {
 		t.Fatalf("refresh after the database returned: %d %v", st, err)
 	}
-	if st, _, err := app.token(t.Context(), url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}); err == nil || st != http.StatusBadRequest {
+	if st, _, err := app.Token(t.Context(), url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}); err == nil || st != http.StatusBadRequest {
 		t.Errorf("replayed refresh token after recovery: %d %v", st, err)
 	}
 	_ = next

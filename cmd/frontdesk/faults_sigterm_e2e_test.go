@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontdeskhq/frontdesk/internal/benchclient"
 	"github.com/frontdeskhq/frontdesk/internal/testwait"
 )
 
@@ -135,7 +136,7 @@ func TestFaultSIGTERMUnderLoad(t *testing.T) {
 	for i, pe := range ps {
 		wrote.Add(1)
 		loginWG.Go(func() {
-			form := hiddenFields(pe.page)
+			form := benchclient.HiddenFields(pe.page)
 			form.Set("email", "owner@demo.example")
 			form.Set("password", ownerPassword)
 			var once sync.Once

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontdeskhq/frontdesk/internal/benchclient"
 	"github.com/frontdeskhq/frontdesk/internal/testwait"
 	"github.com/frontdeskhq/frontdesk/invites/smtptest"
 )
@@ -238,7 +239,7 @@ func replicaOutboxOnce(t *testing.T, smtp *smtptest.Server, owner *browser, dsn 
 // with it, and accepts tokens signed by every other replica; the key it
 // replaced stays published on every replica, so tokens it signed still
 // verify. fresh is a token set from a login after the rotation.
-func replicaKeysEverywhere(t *testing.T, kid, oldKid, host string, backends []*url.URL, fresh benchTokens) {
+func replicaKeysEverywhere(t *testing.T, kid, oldKid, host string, backends []*url.URL, fresh benchclient.Tokens) {
 	t.Helper()
 	for i, b := range backends {
 		testwait.For(t, 45*time.Second, fmt.Sprintf("replica %d to publish key %s", i, kid), func() bool {
@@ -253,9 +254,9 @@ func replicaKeysEverywhere(t *testing.T, kid, oldKid, host string, backends []*u
 	refresh := fresh.RefreshToken
 	for i, b := range backends {
 		w := appWorker(b.String())
-		var tok benchTokens
+		var tok benchclient.Tokens
 		testwait.For(t, 45*time.Second, fmt.Sprintf("replica %d to sign with key %s", i, kid), func() bool {
-			st, next, err := w.token(context.Background(), url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}})
+			st, next, err := w.Token(context.Background(), url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}})
 			if err != nil {
 				t.Fatalf("refresh on replica %d: %d %v", i, st, err)
 			}

@@ -221,16 +221,13 @@ func (s *Server) Port() int {
 func (s *Server) listen() {
 	s.t.Helper()
 	var l net.Listener
-	var err error
-	for range 50 { // the old socket may linger briefly after Stop
-		if l, err = net.Listen("tcp", s.addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		s.t.Fatalf("smtptest: listen: %v", err)
-	}
+	// The old socket may linger briefly after Stop: try again until the
+	// port is free, bounded only by the test's hang guard.
+	testwait.For(s.t, time.Second, "smtptest's port "+s.addr+" to be free again", func() bool {
+		var err error
+		l, err = net.Listen("tcp", s.addr)
+		return err == nil
+	})
 	s.addr = l.Addr().String()
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
 	srv.Domain = "localhost"
