@@ -49,7 +49,7 @@ func TestLoginBeyondHashCapacityIs503(t *testing.T) {
 	env := accounttest.New(t, st, accounttest.Options{PublicURL: srv.URL,
 		WrapHasher: func(inner account.PasswordHasher) account.PasswordHasher { h.PasswordHasher = inner; return h }})
 	srv.serve(t, httpserver.Deps{
-		Accounts: env.Service, DB: env.Store, Registry: env.Registry})
+		Accounts: env.Service, Onboarding: env.Onboard, DB: env.Store, Registry: env.Registry})
 	seedOwnerWith(t, env)
 	s := &site{t: t, srv: srv.Server, env: env, client: newBrowser(t, srv.Server)}
 	tests := []struct {

@@ -10,6 +10,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/account/accounttest"
 	"github.com/frontdeskhq/frontdesk/identity/httpserver"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 )
@@ -34,7 +35,7 @@ func newOnboardingSiteWith(t *testing.T, engine store.Engine, opts accounttest.O
 	opts.PublicURL = srv.URL
 	ob := accounttest.NewOnboarding(t, storetest.Open(t, engine), opts)
 	srv.serve(t, httpserver.Deps{
-		Accounts: ob.Service, DB: ob.Store, Registry: ob.Registry})
+		Accounts: ob.Service, Onboarding: ob.Onboard, DB: ob.Store, Registry: ob.Registry})
 	ctx := context.Background()
 	for _, slug := range []string{"sunrise", "harbor"} {
 		created, err := ob.Service.CreatePractice(ctx, account.NewPractice{Slug: slug, Name: "Practice " + slug,
@@ -92,7 +93,7 @@ func TestInvitationPagesEndToEnd(t *testing.T) {
 	for _, engine := range storetest.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
 			s := newOnboardingSite(t, engine)
-			if _, err := s.ob.Service.Invite(context.Background(), "sunrise", account.Operator(), account.InviteRequest{
+			if _, err := s.ob.Onboard.Invite(context.Background(), "sunrise", account.Operator(), onboarding.InviteRequest{
 				Email: "nina@example.org", Roles: []string{"practitioner", "supervisor"}}, account.Meta{}); err != nil {
 				t.Fatal(err)
 			}
@@ -119,7 +120,7 @@ func TestInvitationPagesEndToEnd(t *testing.T) {
 func TestTemporaryPasswordPagesEndToEnd(t *testing.T) {
 	s := newOnboardingSite(t, store.SQLite)
 	owner := "owner@sunrise.example.org"
-	if _, err := s.ob.Service.IssueTemporaryPassword(context.Background(), "sunrise", account.Operator(), owner, account.Meta{}); err != nil {
+	if _, err := s.ob.Onboard.IssueTemporaryPassword(context.Background(), "sunrise", account.Operator(), owner, account.Meta{}); err != nil {
 		t.Fatal(err)
 	}
 	temp := ""

@@ -73,7 +73,7 @@ func TestLoginBusyWhileAttemptsInFlight(t *testing.T) {
 		Guard:      lockout.New(lockout.NewSQLCounter(st, clock.Now), lockout.Settings{AddressLimit: 30, AddressWindow: time.Hour}),
 		WrapHasher: func(inner account.PasswordHasher) account.PasswordHasher { h.PasswordHasher = inner; return h }})
 	srv.serve(t, httpserver.Deps{
-		Accounts: env.Service, DB: env.Store, Registry: env.Registry})
+		Accounts: env.Service, Onboarding: env.Onboard, DB: env.Store, Registry: env.Registry})
 	ctx := context.Background()
 	seedOwnerWith(t, env)
 	s := &site{t: t, srv: srv.Server, env: env, client: newBrowser(t, srv.Server)}

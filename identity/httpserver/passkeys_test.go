@@ -33,7 +33,7 @@ func newPasskeySite(t *testing.T, engine store.Engine) *site {
 	env := accounttest.New(t, storetest.Open(t, engine), accounttest.Options{PublicURL: srv.URL})
 	pk := passkeystest.NewService(t, env.Store, env.Service, env.Clock.Now)
 	srv.serve(t, httpserver.Deps{
-		Accounts: env.Service, DB: env.Store, Registry: env.Registry, Passkeys: pk})
+		Accounts: env.Service, Onboarding: env.Onboard, DB: env.Store, Registry: env.Registry, Passkeys: pk})
 	created, err := env.Service.CreatePractice(context.Background(), account.NewPractice{Slug: "sunrise",
 		Name: "Sunrise Therapy", OwnerEmail: "olive@example.org", OwnerName: "Olive Owner"}, account.Meta{})
 	if err != nil {

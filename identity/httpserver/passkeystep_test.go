@@ -11,6 +11,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/account/accounttest"
 	"github.com/frontdeskhq/frontdesk/identity/httpserver"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/passkeys/passkeystest"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
@@ -26,7 +27,7 @@ func newStepSite(t *testing.T, engine store.Engine) *onboardingSite {
 	ob := accounttest.NewOnboarding(t, storetest.Open(t, engine), accounttest.OnboardingOptions{PublicURL: srv.URL,
 		AppURLs: map[string]string{"ehr": stepLanding}})
 	pk := passkeystest.NewService(t, ob.Store, ob.Service, ob.Clock.Now)
-	srv.serve(t, httpserver.Deps{Accounts: ob.Service, DB: ob.Store, Registry: ob.Registry, Passkeys: pk})
+	srv.serve(t, httpserver.Deps{Accounts: ob.Service, Onboarding: ob.Onboard, DB: ob.Store, Registry: ob.Registry, Passkeys: pk})
 	if _, err := ob.Service.CreatePractice(context.Background(), account.NewPractice{Slug: "sunrise", Name: "Practice sunrise",
 		OwnerEmail: "owner@sunrise.example.org"}, account.Meta{}); err != nil {
 		t.Fatal(err)
@@ -49,7 +50,7 @@ func TestPasskeyStepAfterInvitation(t *testing.T) {
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
 					s := newStepSite(t, engine)
-					if _, err := s.ob.Service.Invite(context.Background(), "sunrise", account.Operator(), account.InviteRequest{
+					if _, err := s.ob.Onboard.Invite(context.Background(), "sunrise", account.Operator(), onboarding.InviteRequest{
 						Email: "nina@example.org", Roles: []string{"practitioner"}, App: "ehr"}, account.Meta{}); err != nil {
 						t.Fatal(err)
 					}
@@ -111,7 +112,7 @@ func TestPasskeyStepNeedsSession(t *testing.T) {
 // continues.
 func TestPasskeyStepAfterTheWindow(t *testing.T) {
 	s := newStepSite(t, store.SQLite)
-	if _, err := s.ob.Service.Invite(context.Background(), "sunrise", account.Operator(), account.InviteRequest{
+	if _, err := s.ob.Onboard.Invite(context.Background(), "sunrise", account.Operator(), onboarding.InviteRequest{
 		Email: "nina@example.org", Roles: []string{"practitioner"}}, account.Meta{}); err != nil {
 		t.Fatal(err)
 	}

@@ -92,7 +92,7 @@ func newSite(t *testing.T, engine store.Engine) *site {
 	srv := newTestServer(t)
 	env := accounttest.New(t, storetest.Open(t, engine), accounttest.Options{PublicURL: srv.URL})
 	srv.serve(t, httpserver.Deps{
-		Accounts: env.Service, DB: env.Store, Registry: env.Registry})
+		Accounts: env.Service, Onboarding: env.Onboard, DB: env.Store, Registry: env.Registry})
 	created, err := env.Service.CreatePractice(context.Background(), account.NewPractice{Slug: "sunrise",
 		Name: "Sunrise Therapy", OwnerEmail: "olive@example.org", OwnerName: "Olive Owner"}, account.Meta{})
 	if err != nil {

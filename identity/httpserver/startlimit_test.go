@@ -57,7 +57,7 @@ func newLimitedPasskeySite(t *testing.T, engine store.Engine, counter func(st *s
 	env := accounttest.New(t, st, accounttest.Options{PublicURL: srv.URL})
 	pk := passkeystest.NewService(t, env.Store, env.Service, env.Clock.Now)
 	srv.serve(t, httpserver.Deps{
-		Accounts: env.Service, DB: env.Store, Registry: env.Registry, Passkeys: pk, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		Accounts: env.Service, Onboarding: env.Onboard, DB: env.Store, Registry: env.Registry, Passkeys: pk, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 		StartLimiter: lockout.NewStartLimiter(counter(st, env.Clock.Now), set)})
 	created, err := env.Service.CreatePractice(ctx, account.NewPractice{Slug: "sunrise",
 		Name: "Sunrise Therapy", OwnerEmail: "olive@example.org", OwnerName: "Olive Owner"}, account.Meta{})

@@ -24,7 +24,7 @@ func serveStore(t *testing.T, st *store.Store) *site {
 	t.Helper()
 	srv := newTestServer(t)
 	env := accounttest.New(t, st, accounttest.Options{PublicURL: srv.URL})
-	srv.serve(t, httpserver.Deps{Accounts: env.Service, DB: env.Store, Registry: env.Registry})
+	srv.serve(t, httpserver.Deps{Accounts: env.Service, Onboarding: env.Onboard, DB: env.Store, Registry: env.Registry})
 	return &site{t: t, srv: srv.Server, env: env, client: newBrowser(t, srv.Server)}
 }
 
