@@ -429,8 +429,10 @@ func (s *Server) consoleInvite(w http.ResponseWriter, r *http.Request) {
 		data.Error = "Check the " + invalid.Field + ": " + invalid.Reason + "."
 	case errors.Is(err, account.ErrAlreadyMember):
 		data.Error = "This address already belongs to an active member of the practice. Find them in the members list instead."
+	case errors.Is(err, account.ErrForbidden) && wordedRefusal(err) != "":
+		data.Error = wordedRefusal(err)
 	case errors.Is(err, account.ErrForbidden):
-		data.Error = "You cannot give these roles: " + forbiddenReason(err) + " Choose roles whose permissions you hold, or ask an administrator."
+		data.Error = "You cannot give these roles: " + forbiddenReason(err) + " Ask the practice owner."
 	default:
 		s.internalError(w, r, err)
 		return

@@ -151,9 +151,26 @@ func forbiddenText(err error) string {
 
 func forbiddenReasonOr(err error, fallback string) string {
 	if p, ok := problem.As(err); ok && p.Reason != "" {
+		if strings.HasSuffix(p.Reason, ".") {
+			return p.Reason
+		}
 		return p.Reason + "."
 	}
 	return fallback
+}
+
+// wordedRefusal is a refusal that words itself as a whole sentence (the
+// delegation model's "You can't give the Biller role; ask the practice
+// owner."), or "" when err gives no such sentence.
+func wordedRefusal(err error) string {
+	p, ok := problem.As(err)
+	if !ok || p.Reason == "" {
+		return ""
+	}
+	if r, _ := utf8.DecodeRuneInString(p.Reason); unicode.IsUpper(r) {
+		return p.Reason
+	}
+	return ""
 }
 
 // appReason is why an app registration was refused.
