@@ -23,7 +23,7 @@ import (
 var seedStaffs = map[string]map[string][]string{
 	"therapynotes": {"owner": {"*"},
 		"practice_admin": {"biller", "biller_assigned", "clinical_admin", "clinician", "practice_admin", "scheduler", "supervisor"}},
-	"aba": {"owner": {"*"}, "osa": {"acd", "bt", "cd", "l1", "l2", "l2_5", "os"}, "cd": {"acd", "bt", "l1", "l2", "l2_5"}},
+	"aba":      {"owner": {"*"}, "osa": {"acd", "bt", "cd", "l1", "l2", "l2_5", "os"}, "cd": {"acd", "bt", "l1", "l2", "l2_5"}},
 	"zencare":  {"owner": {"*"}},
 	"sessions": {"owner": {"*"}, "administrator": {"administrator", "biller", "forms_admin", "practitioner", "scheduler", "supervisor"}},
 	"manager-module": {"owner": {"*"}, "office_staff": {"office_staff", "provider_edit_all", "provider_edit_own",
