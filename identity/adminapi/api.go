@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,9 +68,14 @@ type Deps struct {
 
 // API is the admin API's http.Handler.
 type API struct {
-	d   Deps
-	mux *http.ServeMux
+	d        Deps
+	mux      *http.ServeMux
+	patterns []string // registered patterns (Routes)
 }
+
+// Routes lists the pattern of every admin API route, in order: what the
+// route classification test holds to its table of which routes give access.
+func (a *API) Routes() []string { return slices.Clone(a.patterns) }
 
 // Prefix is where the API is mounted.
 const Prefix = "/api/v1/"
@@ -146,6 +152,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, c *caller) error
 // handle registers h behind authentication, the practice check and — when
 // perm is set — a check of the caller's current permissions.
 func (a *API) handle(pattern, perm string, h handlerFunc) {
+	a.patterns = append(a.patterns, pattern)
 	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		c, ok := a.authenticate(w, r)
 		if !ok {

@@ -102,6 +102,8 @@ func (s *Server) consoleFail(w http.ResponseWriter, r *http.Request, pr account.
 	var invalid *account.InvalidInputError
 	p, isProblem := problem.As(err)
 	switch {
+	case isProblem && p.Kind == problem.Forbidden && wordedRefusal(err) != "":
+		s.message(w, r, http.StatusForbidden, pv, "Not allowed", wordedRefusal(err), back)
 	case isProblem && p.Kind == problem.Forbidden:
 		s.message(w, r, http.StatusForbidden, pv, "Not allowed",
 			"Your roles do not allow this: "+forbiddenText(err)+" Ask your practice administrator.", back)
