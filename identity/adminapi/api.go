@@ -331,6 +331,10 @@ func writeProblem(w http.ResponseWriter, p *problem.Error) {
 	switch {
 	case p.Kind == problem.Forbidden && p.Reason == "":
 		msg = "You are not allowed to do this in this practice."
+	case p.Kind == problem.Forbidden && p.Public == p.Reason && startsUpper(p.Reason):
+		// A refusal worded as a whole sentence (the delegation model's "You
+		// can't give the Biller role; ask the practice owner.").
+		msg = p.Reason
 	case p.Kind == problem.Forbidden:
 		// The services explain refusals with permission names, never secrets.
 		msg = "Not allowed: " + p.Reason + "."
@@ -343,6 +347,8 @@ func writeProblem(w http.ResponseWriter, p *problem.Error) {
 	}
 	writeError(w, kindStatus(p.Kind), code, msg)
 }
+
+func startsUpper(s string) bool { return s != "" && s[0] >= 'A' && s[0] <= 'Z' }
 
 // writeError writes {"error": code, "message": text}.
 func writeError(w http.ResponseWriter, status int, code, message string) {

@@ -247,11 +247,19 @@ func (a *API) listRoles(w http.ResponseWriter, r *http.Request, c *caller) error
 	if err != nil {
 		return err
 	}
+	givable, err := a.d.Roles.GivableRoles(r.Context(), c.rolesActor())
+	if err != nil {
+		return err
+	}
 	out := struct {
 		Preset  string          `json:"preset"`
 		Roles   []roles.Role    `json:"roles"`
 		Toggles map[string]bool `json:"toggles"`
-	}{Preset: m.Preset, Roles: m.Roles, Toggles: m.ToggleOn}
+		Givable []string        `json:"givable"`
+	}{Preset: m.Preset, Roles: m.Roles, Toggles: m.ToggleOn, Givable: []string{}}
+	for _, g := range givable {
+		out.Givable = append(out.Givable, g.Key)
+	}
 	if out.Roles == nil {
 		out.Roles = []roles.Role{}
 	}

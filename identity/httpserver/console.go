@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -397,7 +398,18 @@ func (s *Server) renderInvite(w http.ResponseWriter, r *http.Request, pr account
 		s.internalError(w, r, err)
 		return
 	}
-	data.Roles = m.Roles
+	// Offer only the roles this member may give (who staffs whom).
+	givable, err := s.d.Accounts.GrantableRoles(r.Context(), pr.Practice, actorOf(pr))
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	data.Roles = nil
+	for _, role := range m.Roles {
+		if slices.Contains(givable, role.Key) {
+			data.Roles = append(data.Roles, role)
+		}
+	}
 	s.renderAny(w, r, status, "admin_invite", data)
 }
 

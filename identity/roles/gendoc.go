@@ -101,7 +101,7 @@ func Doc() []byte {
 	w("roles, overrides and supervision, `%s` for definitions and toggles, `%s` for emergency access, ", PermDefine, PermGrantElevation)
 	w("`%s` for SSO providers). A test lists every admin API and console route and fails on one that gives ", PermEditSettings)
 	w("access without the model.\n")
-	w("- Forms and the API offer only what the person may give (`GET …/roles` marks each role `givable`).\n")
+	w("- Forms and the API offer only what the person may give (`GET …/roles` lists the keys the caller may give in `givable`).\n")
 	w("- Practices created before delegation (migration 00016) got their preset's `gives` at the first start after it; ")
 	w("nobody's roles, overrides or permissions changed, and one audit event per practice (`%s`) lists, for ", ActionDelegationMigrated)
 	w("each role, what its holders could give before and may give now, and each role whose permissions differ from the ")
