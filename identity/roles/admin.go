@@ -33,7 +33,11 @@ type change struct {
 // A refused change is audited as a failure.
 func (s *Service) administer(ctx context.Context, a Actor, need, action string, meta Meta,
 	fn func(c *change) error) error {
-	ev := store.AuditEvent{PracticeID: a.PracticeID, Action: action, ActorID: a.MemberID,
+	actorID := a.MemberID
+	if actorID == "" {
+		actorID = OperatorActorID // the operator CLI: allowed everything, audited as such
+	}
+	ev := store.AuditEvent{PracticeID: a.PracticeID, Action: action, ActorID: actorID,
 		ClientAddr: meta.ClientAddr, UserAgent: truncate(meta.UserAgent, 256), RequestID: meta.RequestID,
 		Details: map[string]string{}}
 	err := s.d.Store.InTx(ctx, func(tx *store.Store) error {

@@ -47,7 +47,7 @@ func (s *Service) MigrateDelegation(ctx context.Context) (int, error) {
 				return fmt.Errorf("roles: %w", err)
 			}
 			return tx.AppendAudit(ctx, store.AuditEvent{PracticeID: id, At: now, Action: ActionDelegationMigrated,
-				Outcome: "success", ActorID: "", Details: details})
+				Outcome: "success", ActorID: OperatorActorID, Details: details})
 		})
 		if errors.Is(err, store.ErrNotFound) {
 			continue

@@ -71,6 +71,10 @@ type Meta struct {
 	RequestID  string
 }
 
+// OperatorActorID is the audit trail's actor for changes made by the
+// operator (an Actor without MemberID); it equals account.OperatorActorID.
+const OperatorActorID = "operator"
+
 // Actor is the member making an administrative change. An empty MemberID is
 // the operator (the CLI on the server): the operator is trusted with every
 // permission, and still cannot break the practice's constraints.
