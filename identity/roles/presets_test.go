@@ -47,10 +47,10 @@ func runPreset(t *testing.T, key string, cases []presetCase) {
 func roles(k ...string) []string { return k }
 
 // TestPresetsAreConsistent checks what every preset must satisfy: valid role
-// definitions with an "owner" role, owner roles that may be held together, and
-// owner roles that hold every permission any role, toggle or member option of
-// the preset can grant — nobody grants a permission they do not hold, so
-// otherwise the practice's creator could not set the practice up.
+// definitions with an "owner" role and a delegation that meets the
+// invariants, owner roles that may be held together and give every role, and
+// every permission an option or toggle grants included in some role (or the
+// owner's), so that someone may give it.
 func TestPresetsAreConsistent(t *testing.T) {
 	keys := map[string]bool{}
 	for _, p := range Presets() {

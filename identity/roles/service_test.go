@@ -511,8 +511,8 @@ func TestMemberOptions(t *testing.T) {
 		if roles.Allows(f.perms(t, "prac").Permissions, "billing.view:own") {
 			t.Fatal("no_billing did not remove billing")
 		}
-		// The Sessions administrator sees only "limited client information", so
-		// cannot grant full clinical access: nobody grants what they do not hold.
+		// The Sessions administrator sees only "limited client information", and
+		// no role it gives includes full clinical access: only an owner gives it.
 		err := f.svc.ApplyMemberOption(ctx, f.actor("admin"), "prac", "full_clinical_access", true, roles.Meta{})
 		if !errors.Is(err, roles.ErrForbidden) {
 			t.Fatalf("administrator granting full clinical access: %v, want ErrForbidden", err)
