@@ -488,7 +488,8 @@ func (s *Service) SetSupervisors(ctx context.Context, a Actor, memberID string, 
 			return err
 		}
 		// Supervision gives the supervisor the member's clients: the actor
-		// must staff the member and every supervisor.
+		// must staff the member. A supervisor already holds a supervising
+		// role someone was allowed to give, so may be an owner.
 		if err := c.giver.staff(c.model, md.held); err != nil {
 			return err
 		}
@@ -504,9 +505,6 @@ func (s *Service) SetSupervisors(ctx context.Context, a Actor, memberID string, 
 				return ErrInvalid.Withf("supervisor %q is not an active member of this practice", v.SupervisorID)
 			}
 			if err != nil {
-				return err
-			}
-			if err := c.giver.staff(c.model, eff.Roles); err != nil {
 				return err
 			}
 			if !supervises(eff.Permissions) ||

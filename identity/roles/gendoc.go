@@ -91,7 +91,7 @@ func Doc() []byte {
 	w("Changing a role (its permissions or what it gives) needs roles.define and that the changer may give the role and ")
 	w("every role it will give.\n")
 	w("  4. **Only those who staff a member change them.** Changing a member's roles (adding or taking away), overrides, ")
-	w("member options, supervision (for the member and each supervisor), emergency access or reactivating them needs ")
+	w("member options, supervisors, emergency access or reactivating them needs ")
 	w("that the actor may give every role the member holds: an administrator cannot strip, narrow or demote an owner.\n")
 	w("- The paths, each wired through the model: inviting and re-sending an invitation, re-inviting an address with a ")
 	w("pending invitation (which also answers 409 first), assigning and unassigning roles, a single sign-on provider's ")
