@@ -3,6 +3,7 @@ package adminapi
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -198,6 +199,8 @@ func (a *API) createInvitation(w http.ResponseWriter, r *http.Request, c *caller
 		Name  string   `json:"name"`
 		Roles []string `json:"roles"`
 		App   string   `json:"app"`
+		// UpdatePending replaces a pending invitation to the same address.
+		UpdatePending bool `json:"update_pending"`
 	}
 	if err := a.decode(w, r, &body); err != nil {
 		return err
@@ -205,8 +208,17 @@ func (a *API) createInvitation(w http.ResponseWriter, r *http.Request, c *caller
 	if len(body.Roles) > 50 {
 		return badRequest("At most 50 roles.")
 	}
-	inv, err := a.d.Accounts.Invite(r.Context(), c.practice.Slug, c.actor(),
-		account.InviteRequest{Email: body.Email, Name: body.Name, Roles: body.Roles, App: body.App}, c.meta)
+	inv, err := a.d.Accounts.Invite(r.Context(), c.practice.Slug, c.actor(), account.InviteRequest{Email: body.Email,
+		Name: body.Name, Roles: body.Roles, App: body.App, UpdatePending: body.UpdatePending}, c.meta)
+	if pending, ok := errors.AsType[*account.PendingInvitationError](err); ok {
+		// Never replaced silently: the pending invitation comes back, and
+		// update_pending: true replaces it.
+		writeJSON(w, http.StatusConflict, map[string]any{"error": "invitation_pending",
+			"message": "This address already has a pending invitation (below). Send the invitation again with " +
+				`"update_pending": true to replace its roles; its link will stop working and the new email says so.`,
+			"invitation": pending.Invitation})
+		return nil
+	}
 	if err != nil {
 		return err
 	}

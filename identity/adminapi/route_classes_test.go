@@ -1,6 +1,7 @@
 package adminapi_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -357,4 +358,34 @@ func refusalText(page string) string {
 		}
 	}
 	return page
+}
+
+// TestReinviteAnswers409WithThePendingInvitation: the admin API never
+// replaces a pending invitation's roles silently — 409 invitation_pending
+// with the invitation (validated against docs/openapi.yaml), then
+// update_pending replaces it.
+func TestReinviteAnswers409WithThePendingInvitation(t *testing.T) {
+	h := newHarness(t, store.SQLite)
+	tok := h.token("sunrise", "owner@sunrise.example", "console")
+	first := h.call("POST", "/practices/sunrise/invitations", tok, `{"email":"pat@sunrise.example","roles":["practitioner"]}`, nil)
+	if first.status != http.StatusCreated {
+		t.Fatalf("first invitation: %d %s", first.status, first.body)
+	}
+	again := h.call("POST", "/practices/sunrise/invitations", tok, `{"email":"pat@sunrise.example","roles":["biller"]}`, nil)
+	var body struct {
+		Error      string `json:"error"`
+		Invitation struct {
+			ID    string   `json:"invitation_id"`
+			Roles []string `json:"roles"`
+		} `json:"invitation"`
+	}
+	if err := json.Unmarshal(again.body, &body); err != nil || again.status != http.StatusConflict ||
+		body.Error != "invitation_pending" || !slices.Equal(body.Invitation.Roles, []string{"practitioner"}) {
+		t.Fatalf("re-invite: %d %s", again.status, again.body)
+	}
+	updated := h.call("POST", "/practices/sunrise/invitations", tok,
+		`{"email":"pat@sunrise.example","roles":["biller"],"update_pending":true}`, nil)
+	if updated.status != http.StatusCreated || !strings.Contains(string(updated.body), `"biller"`) {
+		t.Fatalf("update: %d %s", updated.status, updated.body)
+	}
 }
