@@ -389,3 +389,38 @@ func TestReinviteAnswers409WithThePendingInvitation(t *testing.T) {
 		t.Fatalf("update: %d %s", updated.status, updated.body)
 	}
 }
+
+// TestConsoleReinviteAsksToUpdate: the console's invite form, given an
+// address with a pending invitation, changes nothing and asks whether to
+// update it; confirming replaces it.
+func TestConsoleReinviteAsksToUpdate(t *testing.T) {
+	h := newHarness(t, store.SQLite)
+	b := h.browser()
+	if st := b.login("sunrise", "owner@sunrise.example", ownerPw); st != http.StatusSeeOther {
+		t.Fatalf("login: %d", st)
+	}
+	invite := func(role string, update bool) (int, string, string) {
+		f := url.Values{"email": {"pat@sunrise.example"}, "role": {role}}
+		if update {
+			f.Set("update_pending", "yes")
+		}
+		return b.do("POST", "/p/sunrise/admin/invite", f, true)
+	}
+	if st, loc, _ := invite("practitioner", false); st != http.StatusSeeOther || !strings.Contains(loc, "done=invited") {
+		t.Fatalf("first invitation: %d %s", st, loc)
+	}
+	st, _, page := invite("biller", false)
+	if st != http.StatusConflict || !strings.Contains(page, "already has a pending invitation as Practitioner") ||
+		!strings.Contains(page, `name="update_pending" value="yes"`) || !strings.Contains(page, "Update the invitation") {
+		t.Fatalf("re-invite: %d\n%s", st, refusalText(page))
+	}
+	if m, err := h.app.Store.MemberByEmail(h.ctx, h.sunrise.ID, "pat@sunrise.example"); err != nil || !slices.Equal(m.Roles, []string{"practitioner"}) {
+		t.Fatalf("roles after the question: %v, %v", m.Roles, err)
+	}
+	if st, loc, _ := invite("biller", true); st != http.StatusSeeOther || !strings.Contains(loc, "done=invited") {
+		t.Fatalf("update: %d %s", st, loc)
+	}
+	if m, err := h.app.Store.MemberByEmail(h.ctx, h.sunrise.ID, "pat@sunrise.example"); err != nil || !slices.Equal(m.Roles, []string{"biller"}) {
+		t.Fatalf("roles after the update: %v, %v", m.Roles, err)
+	}
+}

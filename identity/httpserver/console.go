@@ -69,6 +69,14 @@ type consoleInviteData struct {
 	Roles              []roles.Role
 	Checked            map[string]bool
 	Email, Name, Error string
+	// Pending is the address's pending invitation when re-inviting it: the
+	// form asks whether to update it.
+	Pending *consolePending
+}
+
+// consolePending describes a pending invitation for the update question.
+type consolePending struct {
+	Email, Roles, Sent string
 }
 
 type consoleConfirmData struct {
@@ -431,7 +439,13 @@ func (s *Server) consoleInvite(w http.ResponseWriter, r *http.Request) {
 		data.Checked[k] = true
 	}
 	_, err := s.d.Accounts.Invite(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
-		account.InviteRequest{Email: data.Email, Name: data.Name, Roles: keys}, s.meta(r))
+		account.InviteRequest{Email: data.Email, Name: data.Name, Roles: keys,
+			UpdatePending: r.PostForm.Get("update_pending") == "yes"}, s.meta(r))
+	if pending, ok := errors.AsType[*account.PendingInvitationError](err); ok {
+		data.Pending = s.pendingView(r, pr, pending.Invitation)
+		s.renderInvite(w, r, pr, http.StatusConflict, data)
+		return
+	}
 	var invalid *account.InvalidInputError
 	switch {
 	case err == nil:
@@ -598,4 +612,20 @@ func (s *Server) roleChangeFailed(w http.ResponseWriter, r *http.Request, pr acc
 	default:
 		s.internalError(w, r, err)
 	}
+}
+
+// pendingView words a pending invitation for the update question: role
+// names, not keys.
+func (s *Server) pendingView(r *http.Request, pr account.Principal, inv account.Invitation) *consolePending {
+	names := inv.Roles
+	if m, err := s.d.AdminRoles.Model(r.Context(), pr.Practice.ID); err == nil {
+		names = nil
+		for _, role := range m.Roles {
+			if slices.Contains(inv.Roles, role.Key) {
+				names = append(names, role.Name)
+			}
+		}
+	}
+	return &consolePending{Email: inv.Email, Roles: strings.Join(names, ", "),
+		Sent: inv.CreatedAt.UTC().Format("2 Jan 2006 15:04 UTC")}
 }
