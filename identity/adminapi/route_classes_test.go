@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/sso"
 	"github.com/frontdeskhq/frontdesk/identity/store"
@@ -202,7 +203,7 @@ func TestEveryRouteClassified(t *testing.T) {
 		t.Fatal(err)
 	}
 	invite := func(email string) string {
-		inv, err := h.app.Accounts.Invite(ctx, "sunrise", account.Operator(), account.InviteRequest{Email: email,
+		inv, err := h.app.Onboarding.Invite(ctx, "sunrise", account.Operator(), onboarding.InviteRequest{Email: email,
 			Roles: []string{"owner"}}, account.Meta{})
 		if err != nil {
 			t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/auditexport"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
@@ -275,7 +276,7 @@ func (s *Server) consoleTemporary(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	_, err := s.d.Accounts.IssueTemporaryPassword(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
+	_, err := s.d.Onboarding.IssueTemporaryPassword(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
 		m.Email, s.meta(r))
 	if !s.consoleActionOK(w, r, pr, err) {
 		return
@@ -438,10 +439,10 @@ func (s *Server) consoleInvite(w http.ResponseWriter, r *http.Request) {
 	for _, k := range keys {
 		data.Checked[k] = true
 	}
-	_, err := s.d.Accounts.Invite(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
-		account.InviteRequest{Email: data.Email, Name: data.Name, Roles: keys,
+	_, err := s.d.Onboarding.Invite(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
+		onboarding.InviteRequest{Email: data.Email, Name: data.Name, Roles: keys,
 			UpdatePending: r.PostForm.Get("update_pending") == "yes"}, s.meta(r))
-	if pending, ok := errors.AsType[*account.PendingInvitationError](err); ok {
+	if pending, ok := errors.AsType[*onboarding.PendingInvitationError](err); ok {
 		data.Pending = s.pendingView(r, pr, pending.Invitation)
 		s.renderInvite(w, r, pr, http.StatusConflict, data)
 		return
@@ -453,7 +454,7 @@ func (s *Server) consoleInvite(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.As(err, &invalid):
 		data.Error = "Check the " + invalid.Field + ": " + invalid.Reason + "."
-	case errors.Is(err, account.ErrAlreadyMember):
+	case errors.Is(err, onboarding.ErrAlreadyMember):
 		data.Error = "This address already belongs to an active member of the practice. Find them in the members list instead."
 	case errors.Is(err, account.ErrForbidden) && wordedRefusal(err) != "":
 		data.Error = wordedRefusal(err)
@@ -616,7 +617,7 @@ func (s *Server) roleChangeFailed(w http.ResponseWriter, r *http.Request, pr acc
 
 // pendingView words a pending invitation for the update question: role
 // names, not keys.
-func (s *Server) pendingView(r *http.Request, pr account.Principal, inv account.Invitation) *consolePending {
+func (s *Server) pendingView(r *http.Request, pr account.Principal, inv onboarding.Invitation) *consolePending {
 	names := inv.Roles
 	if m, err := s.d.AdminRoles.Model(r.Context(), pr.Practice.ID); err == nil {
 		names = nil

@@ -44,7 +44,8 @@ var (
 	ErrMemberNotFound = problem.New(problem.NotFound, "not_found", "roles: no such member in this practice",
 		"There is no such member in this practice.")
 	// ErrForbidden: the acting member lacks the permission the change needs,
-	// or would grant a permission they do not hold.
+	// or would give a role or permission the delegation model does not let
+	// them give (then the public text names it in words).
 	ErrForbidden = problem.New(problem.Forbidden, "forbidden", "roles: not allowed", "not allowed")
 	// ErrLastManager: the change would leave the practice without any member
 	// who can manage members and assign roles.

@@ -1,4 +1,4 @@
-package account
+package onboarding
 
 import (
 	"github.com/frontdeskhq/frontdesk/identity/problem"
@@ -10,7 +10,7 @@ import (
 // stops working and the new email says so). Returned as a
 // *PendingInvitationError, which carries the pending invitation.
 var ErrPendingInvitation = problem.New(problem.Conflict, "invitation_pending",
-	"account: the address has a pending invitation",
+	"onboarding: the address has a pending invitation",
 	"This address already has a pending invitation. Update it to change its roles; the earlier link will stop working.")
 
 // PendingInvitationError is ErrPendingInvitation with the pending
