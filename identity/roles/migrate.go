@@ -33,6 +33,7 @@ func (s *Service) MigrateDelegation(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, id := range ids {
+		done := false
 		err := s.d.Store.InTx(ctx, func(tx *store.Store) error {
 			if err := tx.LockPractice(ctx, id); err != nil {
 				return err
@@ -46,6 +47,7 @@ func (s *Service) MigrateDelegation(ctx context.Context) (int, error) {
 			if err := tx.ReplaceRoleDefinitions(ctx, id, toStoreDefs(id, m.defs, now)); err != nil {
 				return fmt.Errorf("roles: %w", err)
 			}
+			done = true
 			return tx.AppendAudit(ctx, store.AuditEvent{PracticeID: id, At: now, Action: ActionDelegationMigrated,
 				Outcome: "success", ActorID: OperatorActorID, Details: details})
 		})
@@ -55,7 +57,9 @@ func (s *Service) MigrateDelegation(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, fmt.Errorf("roles: migrate delegation of practice %s: %w", id, err)
 		}
-		n++
+		if done {
+			n++
+		}
 	}
 	if n > 0 {
 		s.d.Logger.InfoContext(ctx, "role delegation migrated; each practice's audit trail lists what changed", "practices", n)
