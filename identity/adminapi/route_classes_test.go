@@ -397,7 +397,7 @@ func TestReinviteAnswers409WithThePendingInvitation(t *testing.T) {
 func TestConsoleReinviteAsksToUpdate(t *testing.T) {
 	h := newHarness(t, store.SQLite)
 	b := h.browser()
-	if st := b.login("sunrise", "owner@sunrise.example", ownerPw); st != http.StatusSeeOther {
+	if st := b.Login("sunrise", "owner@sunrise.example", ownerPw); st != http.StatusSeeOther {
 		t.Fatalf("login: %d", st)
 	}
 	invite := func(role string, update bool) (int, string, string) {
@@ -405,7 +405,7 @@ func TestConsoleReinviteAsksToUpdate(t *testing.T) {
 		if update {
 			f.Set("update_pending", "yes")
 		}
-		return b.do("POST", "/p/sunrise/admin/invite", f, true)
+		return b.Do("POST", "/p/sunrise/admin/invite", f, true)
 	}
 	if st, loc, _ := invite("practitioner", false); st != http.StatusSeeOther || !strings.Contains(loc, "done=invited") {
 		t.Fatalf("first invitation: %d %s", st, loc)
