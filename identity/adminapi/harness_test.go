@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -83,8 +84,27 @@ func (h *harness) token(slug, email, client string) string {
 	return h.Token(slug, email, client)
 }
 
-// browser is a console user's browser.
-func (h *harness) browser() *apptest.Browser { return h.Browser() }
+// consoleBrowser is a console user's browser (the kit's), with the
+// lower-case names this package's tests were written with.
+type consoleBrowser struct {
+	*apptest.Browser
+	t testing.TB
+}
+
+// browser opens a console user's browser with no cookies.
+func (h *harness) browser() *consoleBrowser { return &consoleBrowser{h.Browser(), h.t} }
+
+// do is apptest.Browser.Do.
+func (b *consoleBrowser) do(method, path string, form url.Values, origin bool) (int, string, string) {
+	b.t.Helper()
+	return b.Do(method, path, form, origin)
+}
+
+// login is apptest.Browser.Login.
+func (b *consoleBrowser) login(slug, email, pw string) int {
+	b.t.Helper()
+	return b.Login(slug, email, pw)
+}
 
 type apiResponse struct {
 	status int
