@@ -85,7 +85,7 @@ func (h *harness) token(slug, email, client string) string {
 }
 
 // consoleBrowser is a console user's browser (the kit's), with the
-// lower-case names this package's tests were written with.
+// lower-case do this package's tests were written with.
 type consoleBrowser struct {
 	*apptest.Browser
 	t testing.TB
@@ -98,12 +98,6 @@ func (h *harness) browser() *consoleBrowser { return &consoleBrowser{h.Browser()
 func (b *consoleBrowser) do(method, path string, form url.Values, origin bool) (int, string, string) {
 	b.t.Helper()
 	return b.Do(method, path, form, origin)
-}
-
-// login is apptest.Browser.Login.
-func (b *consoleBrowser) login(slug, email, pw string) int {
-	b.t.Helper()
-	return b.Login(slug, email, pw)
 }
 
 type apiResponse struct {
