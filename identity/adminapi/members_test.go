@@ -1,7 +1,6 @@
 package adminapi_test
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/adminapi"
 	"github.com/frontdeskhq/frontdesk/identity/enforce"
 	"github.com/frontdeskhq/frontdesk/identity/passkeys"
+	"github.com/frontdeskhq/frontdesk/identity/passkeys/passkeystest"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 )
@@ -103,8 +103,8 @@ func TestMemberProfileSupervisorsReactivation(t *testing.T) {
 				t.Errorf("reactivate without a credential: %d %s", r.status, r.body)
 			}
 
-			// Reactivating is granting: an administrator cannot bring back an
-			// owner whose permissions they do not hold.
+			// Reactivating is giving: an administrator cannot bring back an
+			// owner (only owners give the owner role).
 			h.addMember("sunrise", "boss@sunrise.example", "Bea Boss", []string{"owner"})
 			boss := h.ids["boss@sunrise.example"]
 			if r := h.call("POST", base+boss+"/deactivate", owner, nil, nil); r.status != 200 {
@@ -114,7 +114,7 @@ func TestMemberProfileSupervisorsReactivation(t *testing.T) {
 				t.Fatalf("make an administrator: %d %s", r.status, r.body)
 			}
 			admin := h.token("sunrise", "clin@sunrise.example", "console")
-			if r := h.call("POST", base+boss+"/reactivate", admin, nil, nil); r.status != 403 || !strings.Contains(string(r.body), "restore") {
+			if r := h.call("POST", base+boss+"/reactivate", admin, nil, nil); r.status != 403 || !strings.Contains(string(r.body), "You can't give the Account Owner role; only an owner can.") {
 				t.Errorf("administrator reactivates an owner: %d %s", r.status, r.body)
 			}
 			if m, _ := h.app.Store.MemberByID(h.ctx, h.sunrise.ID, boss); m.Status != store.StatusDeactivated {
@@ -159,12 +159,10 @@ func TestRevokePasskeys(t *testing.T) {
 	h := newHarness(t, store.SQLite)
 	owner := h.token("sunrise", "owner@sunrise.example", "console")
 	clin := h.ids["clin@sunrise.example"]
-	pk, err := passkeys.New(passkeys.Deps{Store: h.app.Store, Accounts: h.app.Accounts, Logger: slog.New(slog.DiscardHandler),
-		Now: time.Now, NewID: func() string { return "x" }, Random: rand.Reader, Permissions: h.app.Roles},
-		passkeys.Config{RPID: "sunrise.example", RPName: "frontdesk", Origins: []string{"https://sunrise.example"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pk := passkeystest.NewService(t, h.app.Store, h.app.Accounts, time.Now, func(d *passkeys.Deps, c *passkeys.Config) {
+		d.NewID, d.Permissions = func() string { return "x" }, h.app.Roles
+		c.RPID, c.Origins = "sunrise.example", []string{"https://sunrise.example"}
+	})
 	for i, id := range []string{"pk1", "pk2"} {
 		if err := h.app.Store.CreatePasskey(h.ctx, store.Passkey{ID: id, CredentialID: []byte{byte(i), 7}, PracticeID: h.sunrise.ID,
 			MemberID: clin, PublicKey: []byte{1}, Name: "Key " + id, CreatedAt: time.Now()}); err != nil {
