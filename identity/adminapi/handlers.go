@@ -263,11 +263,11 @@ func (a *API) listRoles(w http.ResponseWriter, r *http.Request, c *caller) error
 func auditFilter(r *http.Request, practiceID string) (store.AuditFilter, error) {
 	q := r.URL.Query()
 	f := store.AuditFilter{PracticeID: practiceID, Action: q.Get("action"), ActorID: q.Get("actor"),
-		SubjectID: q.Get("subject"), Outcome: q.Get("outcome")}
+		SubjectID: q.Get("subject"), Person: q.Get("person"), Outcome: q.Get("outcome")}
 	if f.Outcome != "" && f.Outcome != "success" && f.Outcome != "failure" {
 		return f, badRequest("outcome must be success or failure.")
 	}
-	for _, v := range []string{f.Action, f.ActorID, f.SubjectID, f.Outcome} {
+	for _, v := range []string{f.Action, f.ActorID, f.SubjectID, f.Person, f.Outcome} {
 		if len(v) > 200 {
 			return f, badRequest("A filter value is too long.")
 		}

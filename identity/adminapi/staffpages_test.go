@@ -1,0 +1,162 @@
+package adminapi_test
+
+import (
+	"encoding/json"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/frontdeskhq/frontdesk/identity/store"
+	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
+)
+
+// TestPracticeSettingsAPI: GET/PATCH /practices/{practice}/settings, checked
+// against docs/openapi.yaml on every answer: the time zone is an IANA name
+// (every other value refused), onboarding one of three values, each change
+// audited, permissions and practice bound.
+func TestPracticeSettingsAPI(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			h := newHarness(t, engine)
+			owner := h.token("sunrise", "owner@sunrise.example", "console")
+			nobody := h.token("sunrise", "nobody@sunrise.example", "console")
+			moon := h.token("moon", "owner@moon.example", "console")
+			const path = "/practices/sunrise/settings"
+			var set struct {
+				TimeZone   string `json:"time_zone"`
+				Onboarding string `json:"onboarding"`
+				Temp       bool   `json:"temporary_password_onboarding"`
+				LoginURL   string `json:"login_url"`
+			}
+			r := h.call("GET", path, owner, nil, nil)
+			if r.status != 200 || json.Unmarshal(r.body, &set) != nil || set.TimeZone != "UTC" || set.Onboarding != "" ||
+				set.Temp || set.LoginURL != h.srv.URL+"/p/sunrise/login" {
+				t.Fatalf("GET: %d %s", r.status, r.body)
+			}
+			for _, tt := range []struct {
+				name, token, body string
+				status            int
+			}{
+				{"no token", "", `{"time_zone":"UTC"}`, 401},
+				{"member without settings.edit", nobody, `{"time_zone":"UTC"}`, 403},
+				{"another practice", moon, `{"time_zone":"UTC"}`, 404},
+				{"empty body", owner, `{}`, 400},
+				{"unknown field", owner, `{"timezone":"UTC"}`, 400},
+				{"unknown zone", owner, `{"time_zone":"Mars/Olympus_Mons"}`, 400},
+				{"server's local zone", owner, `{"time_zone":"Local"}`, 400},
+				{"empty zone", owner, `{"time_zone":""}`, 400},
+				{"path in zone", owner, `{"time_zone":"../../etc/passwd"}`, 400},
+				{"offset, not a name", owner, `{"time_zone":"+05:00"}`, 400},
+				{"too long", owner, `{"time_zone":"` + strings.Repeat("A", 65) + `"}`, 400},
+				{"bad onboarding", owner, `{"onboarding":"fax"}`, 400},
+			} {
+				if r := h.call("PATCH", path, tt.token, tt.body, nil); r.status != tt.status {
+					t.Errorf("%s: %d, want %d: %s", tt.name, r.status, tt.status, r.body)
+				}
+			}
+			r = h.call("PATCH", path, owner, `{"time_zone":"America/Chicago","onboarding":"temporary_password"}`, nil)
+			if r.status != 200 || json.Unmarshal(r.body, &set) != nil || set.TimeZone != "America/Chicago" ||
+				set.Onboarding != "temporary_password" || !set.Temp {
+				t.Fatalf("PATCH: %d %s", r.status, r.body)
+			}
+			if p, _ := h.app.Store.PracticeBySlug(h.ctx, "moon"); p.TimeZone != "UTC" {
+				t.Errorf("moon's zone changed to %s", p.TimeZone)
+			}
+			recs, err := h.app.Store.QueryAudit(h.ctx, store.AuditFilter{PracticeID: h.sunrise.ID, Action: "practice.settings", Outcome: "success"})
+			if err != nil || len(recs) != 2 || !strings.Contains(recs[1].DetailsJSON, `"after":"America/Chicago"`) ||
+				recs[1].ActorID != h.ids["owner@sunrise.example"] {
+				t.Errorf("audit: %+v %v", recs, err)
+			}
+			if ok, err := h.app.Accounts.OnboardsByTemporaryPassword(h.ctx, "sunrise"); err != nil || !ok {
+				t.Errorf("OnboardsByTemporaryPassword = %v, %v", ok, err)
+			}
+		})
+	}
+}
+
+var auditTime = regexp.MustCompile(`<time datetime="(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)" title="([^"]+ UTC)">([^<]+)</time>`)
+
+// TestConsoleAuditReadable: the console's audit trail names people (name,
+// email, roles in words), says what happened in words, shows times in the
+// practice's time zone with UTC in the title, filters by person, and keeps
+// the export in UTC.
+func TestConsoleAuditReadable(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			h := newHarness(t, engine)
+			clin := h.ids["clin@sunrise.example"]
+			for range 3 {
+				h.browser().login("sunrise", "clin@sunrise.example", "wrong password entirely")
+			}
+			owner := h.browser()
+			if st := owner.login("sunrise", "owner@sunrise.example", ownerPw); st != 303 {
+				t.Fatalf("owner login: %d", st)
+			}
+			// The time zone, set in the console's settings form.
+			if st, loc, _ := owner.do("POST", "/p/sunrise/admin/sign-in/settings", url.Values{"time_zone": {"America/Chicago"}, "onboarding": {""}}, true); st != 303 ||
+				!strings.Contains(loc, "done=settings") {
+				t.Fatalf("settings save: %d %s", st, loc)
+			}
+			st, _, page := owner.do("POST", "/p/sunrise/admin/sign-in/settings", url.Values{"time_zone": {"Chicago"}}, true)
+			if st != 400 || !strings.Contains(page, "is not a time zone") || !strings.Contains(page, `value="Chicago"`) {
+				t.Errorf("bad zone in the console: %d\n%s", st, page)
+			}
+			if _, _, page := owner.do("GET", "/p/sunrise/admin/sign-in", nil, false); !strings.Contains(page, h.srv.URL+"/p/sunrise/login") ||
+				!strings.Contains(page, `value="America/Chicago"`) {
+				t.Errorf("sign-in page lacks the login address or zone:\n%s", page)
+			}
+			if st, _, _ := owner.do("POST", "/p/sunrise/admin/members/"+clin+"/unlock", url.Values{}, true); st != 303 {
+				t.Fatalf("unlock: %d", st)
+			}
+			st, _, page = owner.do("GET", "/p/sunrise/admin/audit", nil, false)
+			if st != 200 {
+				t.Fatalf("audit: %d", st)
+			}
+			for _, want := range []string{
+				"Owner sunrise (", ") unlocked the account of Cleo Clinician",
+				"The account of Cleo Clinician was locked after failed password attempts",
+				"A login to the account of Cleo Clinician failed",
+				"changed the practice settings",
+				"owner@sunrise.example", "clin@sunrise.example",
+				"When (America/Chicago)",
+			} {
+				if !strings.Contains(page, want) {
+					t.Errorf("audit page lacks %q", want)
+				}
+			}
+			if strings.Contains(page, "<td>"+clin+"</td>") {
+				t.Errorf("audit page shows a member ID as a person")
+			}
+			m := auditTime.FindStringSubmatch(page)
+			if m == nil {
+				t.Fatalf("no <time> with UTC title:\n%s", page)
+			}
+			at, _ := time.Parse(time.RFC3339, m[1])
+			chicago, _ := time.LoadLocation("America/Chicago")
+			if want := at.In(chicago).Format("Mon 2 Jan 2006, 15:04:05 MST"); m[3] != want || m[2] != at.UTC().Format("2006-01-02 15:04:05 UTC") {
+				t.Errorf("time shown %q title %q, want %q in Chicago", m[3], m[2], want)
+			}
+			// Filter by person: by email, by part of a name, by the link's ID.
+			for _, q := range []string{"clin@sunrise.example", "Cleo", clin} {
+				_, _, page := owner.do("GET", "/p/sunrise/admin/audit?person="+url.QueryEscape(q), nil, false)
+				if !strings.Contains(page, "Audit trail: Cleo Clinician") || strings.Contains(page, "changed the practice settings") ||
+					!strings.Contains(page, "unlocked the account of Cleo Clinician") {
+					t.Errorf("person=%s:\n%s", q, page)
+				}
+			}
+			for _, q := range []string{"zzz-nobody", "sunrise.example"} {
+				_, _, page := owner.do("GET", "/p/sunrise/admin/audit?person="+url.QueryEscape(q), nil, false)
+				if !strings.Contains(page, `role="alert"`) || !strings.Contains(page, "No event matches") {
+					t.Errorf("person=%s should explain and show nothing:\n%s", q, page)
+				}
+			}
+			// Exports keep UTC.
+			_, _, body := owner.do("GET", "/p/sunrise/admin/audit/export?format=jsonl&person="+clin, nil, false)
+			if !strings.Contains(body, `"action":"member.unlock"`) || !strings.Contains(body, "Z\"") || strings.Contains(body, "practice.settings") {
+				t.Errorf("export: %s", body)
+			}
+		})
+	}
+}
