@@ -160,3 +160,89 @@ func TestConsoleAuditReadable(t *testing.T) {
 		})
 	}
 }
+
+// TestStaffHome: after login a member lands on a page that welcomes them to
+// the practice by name and lists the apps they may open (registered apps
+// with a launch URL whose required permission they hold, under their
+// display names), their roles by name, links to passkeys and password; the
+// practice's login address only for administrators. Display name and launch
+// URL are set and checked through the admin API and the console.
+func TestStaffHome(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			h := newHarness(t, engine)
+			owner := h.token("sunrise", "owner@sunrise.example", "console")
+			const base = "/practices/sunrise/apps"
+			for _, body := range []string{
+				`{"name":"X","redirect_uris":["https://a.example/cb"],"confidential":true,"launch_url":"http://ehr.example/"}`,
+				`{"name":"X","redirect_uris":["https://a.example/cb"],"confidential":true,"launch_url":"javascript:alert(1)"}`,
+				`{"name":"X","redirect_uris":["https://a.example/cb"],"confidential":true,"launch_url":"https://u@ehr.example/"}`,
+				`{"name":"X","redirect_uris":["https://a.example/cb"],"confidential":true,"launch_url":"/relative"}`,
+				`{"name":"X","redirect_uris":["https://a.example/cb"],"confidential":true,"display_name":"two\nlines"}`,
+			} {
+				if r := h.call("POST", base, owner, body, nil); r.status != 400 {
+					t.Errorf("register %s: %d %s", body, r.status, r.body)
+				}
+			}
+			register := func(body string) string {
+				r := h.call("POST", base, owner, body, nil)
+				var a struct {
+					ClientID string `json:"client_id"`
+				}
+				if r.status != 201 || json.Unmarshal(r.body, &a) != nil {
+					t.Fatalf("register: %d %s", r.status, r.body)
+				}
+				return a.ClientID
+			}
+			ehr := register(`{"name":"ehr","display_name":"Notes & Scheduling","launch_url":"https://ehr.example/start","redirect_uris":["https://ehr.example/cb"],"confidential":true}`)
+			register(`{"name":"admin-tools","display_name":"Staffing tools","launch_url":"https://tools.example/","redirect_uris":["https://tools.example/cb"],"confidential":true,"require_permission":"members.manage"}`)
+			register(`{"name":"backend","redirect_uris":["https://backend.example/cb"],"confidential":true}`)
+			r := h.call("PATCH", base+"/"+ehr, owner, `{"launch_url":"ftp://ehr.example/"}`, nil)
+			if r.status != 400 {
+				t.Errorf("PATCH bad launch_url: %d %s", r.status, r.body)
+			}
+			r = h.call("PATCH", base+"/"+ehr, owner, `{"display_name":"Clinic EHR"}`, nil)
+			if r.status != 200 || !strings.Contains(string(r.body), `"display_name":"Clinic EHR"`) ||
+				!strings.Contains(string(r.body), `"launch_url":"https://ehr.example/start"`) {
+				t.Errorf("PATCH display_name: %d %s", r.status, r.body)
+			}
+
+			clin := h.browser()
+			if st := clin.login("sunrise", "clin@sunrise.example", ownerPw); st != 303 {
+				t.Fatalf("login: %d", st)
+			}
+			_, _, page := clin.do("GET", "/p/sunrise/?welcome=1", nil, false)
+			for _, want := range []string{"Welcome to Practice sunrise, Cleo Clinician", `id="welcome-notice"`,
+				`href="https://ehr.example/start"`, "Clinic EHR", `id="member-roles"`, `href="/p/sunrise/password"`, "You are signed in"} {
+				if !strings.Contains(page, want) {
+					t.Errorf("clinician's home lacks %q", want)
+				}
+			}
+			for _, not := range []string{"Staffing tools", "backend", `id="login-url"`, ">scheduler<"} {
+				if strings.Contains(page, not) {
+					t.Errorf("clinician's home shows %q:\n%s", not, page)
+				}
+			}
+			own := h.browser()
+			own.login("sunrise", "owner@sunrise.example", ownerPw)
+			_, _, page = own.do("GET", "/p/sunrise/", nil, false)
+			for _, want := range []string{"Staffing tools", "Clinic EHR", `id="login-url"`, h.srv.URL + "/p/sunrise/login"} {
+				if !strings.Contains(page, want) {
+					t.Errorf("owner's home lacks %q", want)
+				}
+			}
+			// The console sets both fields; a bad address is explained.
+			if st, loc, _ := own.do("POST", "/p/sunrise/admin/apps/"+ehr+"/launch", url.Values{"display_name": {"EHR"}, "launch_url": {""}}, true); st != 303 ||
+				!strings.Contains(loc, "done=launch") {
+				t.Fatalf("console launch: %d %s", st, loc)
+			}
+			if _, _, page := clin.do("GET", "/p/sunrise/", nil, false); strings.Contains(page, "ehr.example") || !strings.Contains(page, `id="no-apps"`) {
+				t.Errorf("an app without a launch URL is still on the home page:\n%s", page)
+			}
+			st, _, page := own.do("POST", "/p/sunrise/admin/apps/"+ehr+"/launch", url.Values{"launch_url": {"javascript:alert(1)"}}, true)
+			if st != 400 || !strings.Contains(page, "launch URL") {
+				t.Errorf("console bad launch: %d\n%s", st, page)
+			}
+		})
+	}
+}

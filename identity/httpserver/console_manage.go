@@ -47,6 +47,7 @@ func (s *Server) consoleManageRoutes() {
 		s.handleForm("POST /p/{practice}/admin/apps/{client_id}/remove", http.HandlerFunc(s.consoleAppRemove))
 		s.handleForm("POST /p/{practice}/admin/apps/{client_id}/permission", http.HandlerFunc(s.consoleAppPermission))
 		s.handleForm("POST /p/{practice}/admin/apps/{client_id}/tokens", http.HandlerFunc(s.consoleAppTokens))
+		s.handleForm("POST /p/{practice}/admin/apps/{client_id}/launch", http.HandlerFunc(s.consoleAppLaunch))
 	}
 }
 
@@ -558,6 +559,9 @@ type consoleAppsData struct {
 	// Algorithms lists what may be chosen.
 	IDTokenAlg, AccessTokenAlg string
 	Algorithms                 []string
+	// DisplayName and LaunchURL: how staff open the app from their home
+	// page (console_launch.go).
+	DisplayName, LaunchURL string
 }
 
 type consoleAppSecretData struct {
@@ -602,6 +606,8 @@ func (s *Server) consoleApps(w http.ResponseWriter, r *http.Request) {
 			"and their next token refresh is refused."
 	case "tokens":
 		data.Notice = "The app's back-channel logout URI, access-token lifetime and algorithms were saved. New tokens get the new lifetime and algorithms."
+	case "launch":
+		data.Notice = "How staff open the app from their home page was saved."
 	}
 	s.renderApps(w, r, pr, http.StatusOK, data)
 }
@@ -624,11 +630,14 @@ func (s *Server) consoleAppRegister(w http.ResponseWriter, r *http.Request) {
 		AccessTokenTTL:       trimTo(r.PostForm.Get("access_token_ttl"), 20),
 		IDTokenAlg:           trimTo(r.PostForm.Get("id_token_signed_response_alg"), 10),
 		AccessTokenAlg:       trimTo(r.PostForm.Get("access_token_signing_alg"), 10),
+		DisplayName:          trimTo(r.PostForm.Get("display_name"), 400),
+		LaunchURL:            trimTo(r.PostForm.Get("launch_url"), 2100),
 		Grants:               map[string]bool{}, Confidential: r.PostForm.Get("kind") != "public"}
 	ttl, ttlErr := formTTL(data.AccessTokenTTL)
 	req := oidc.AppRequest{Name: data.Name, Confidential: data.Confidential, RequirePermission: data.RequirePermission,
 		BackchannelLogoutURI: data.BackchannelLogoutURI, AccessTokenTTL: ttl,
-		IDTokenAlg: data.IDTokenAlg, AccessTokenAlg: data.AccessTokenAlg}
+		IDTokenAlg: data.IDTokenAlg, AccessTokenAlg: data.AccessTokenAlg,
+		DisplayName: data.DisplayName, LaunchURL: data.LaunchURL}
 	for line := range strings.SplitSeq(data.RedirectURIs, "\n") {
 		if line = strings.TrimSpace(line); line != "" && len(req.RedirectURIs) < 50 {
 			req.RedirectURIs = append(req.RedirectURIs, line)
