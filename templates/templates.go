@@ -32,18 +32,24 @@ type Pages struct {
 	pages map[string]*htmltemplate.Template
 }
 
-// ParsePages parses every page under pages/ together with the layout.
+// ParsePages parses every page under pages/ together with the layout and
+// the partials (pages/partial_*.html: sections a page includes with
+// {{template "name" .Field}}, each defining its own template).
 func ParsePages() (*Pages, error) {
 	names, err := fs.Glob(files, "pages/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
+	partials, err := fs.Glob(files, "pages/partial_*.html")
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
 	p := &Pages{pages: map[string]*htmltemplate.Template{}}
 	for _, name := range names {
-		if name == "pages/layout.html" {
+		if name == "pages/layout.html" || strings.HasPrefix(name, "pages/partial_") {
 			continue
 		}
-		t, err := htmltemplate.New("layout.html").ParseFS(files, "pages/layout.html", name)
+		t, err := htmltemplate.New("layout.html").ParseFS(files, append([]string{"pages/layout.html", name}, partials...)...)
 		if err != nil {
 			return nil, fmt.Errorf("templates: parse %s: %w", name, err)
 		}

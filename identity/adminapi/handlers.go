@@ -20,6 +20,9 @@ type Member struct {
 	Email       string    `json:"email"`
 	DisplayName string    `json:"display_name"`
 	LegalName   string    `json:"legal_name"`
+	Credentials string    `json:"credentials"`
+	NPI         string    `json:"npi"`
+	Taxonomy    string    `json:"taxonomy"`
 	Status      string    `json:"status"`
 	Roles       []string  `json:"roles"`
 	CreatedAt   time.Time `json:"created_at"`
@@ -32,7 +35,7 @@ func memberView(m store.Member) Member {
 		r = []string{}
 	}
 	return Member{ID: m.ID, Email: m.Email, DisplayName: m.DisplayName, LegalName: m.LegalName,
-		Status: string(m.Status), Roles: r, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
+		Credentials: m.Credentials, NPI: m.NPI, Taxonomy: m.Taxonomy, Status: string(m.Status), Roles: r, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
 }
 
 // memberCursor is the opaque pagination cursor of the member list.

@@ -246,3 +246,79 @@ func TestStaffHome(t *testing.T) {
 		})
 	}
 }
+
+// TestPractitionerProfile: administrators edit a practitioner's legal name,
+// preferred name, credentials, NPI (check digit verified) and taxonomy code
+// in the console's member page section and the admin API; each change is
+// audited; members without members.manage see it read-only.
+func TestPractitionerProfile(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			h := newHarness(t, engine)
+			clin := h.ids["clin@sunrise.example"]
+			owner := h.browser()
+			owner.login("sunrise", "owner@sunrise.example", ownerPw)
+			page := "/p/sunrise/admin/members/" + clin
+			_, _, body := owner.do("GET", page, nil, false)
+			if !strings.Contains(body, `id="practitioner-heading"`) || !strings.Contains(body, `name="npi"`) {
+				t.Fatalf("member page lacks the clinical information form:\n%s", body)
+			}
+			form := url.Values{"preferred_name": {"Cleo Clinician"}, "legal_name": {"Cleopatra Q. Clinician"},
+				"credentials": {"LCSW"}, "npi": {"1234567893"}, "taxonomy": {"1041c0700x"}}
+			for _, tt := range []struct {
+				field, value, words string
+			}{
+				{"npi", "1234567890", "the NPI is not a valid NPI"},
+				{"npi", "12345", "the NPI is not a valid NPI"},
+				{"taxonomy", "1041C0700", "the taxonomy code is not a taxonomy code"},
+				{"legal_name", "Cleo\u202e", "the legal name must be one line"},
+				{"preferred_name", "", "type the name the practitioner goes by"},
+			} {
+				bad := url.Values{}
+				for k, v := range form {
+					bad[k] = v
+				}
+				bad.Set(tt.field, tt.value)
+				st, _, body := owner.do("POST", page+"/practitioner", bad, true)
+				if st != 400 || !strings.Contains(body, tt.words) || !strings.Contains(body, `aria-invalid="true"`) ||
+					strings.Contains(body, "npi:") {
+					t.Errorf("%s=%q: %d, want 400 saying %q", tt.field, tt.value, st, tt.words)
+				}
+			}
+			if m, _ := h.app.Store.MemberByID(h.ctx, h.sunrise.ID, clin); m.NPI != "" || m.LegalName != "" {
+				t.Fatalf("a refused form saved something: %+v", m.Profile())
+			}
+			if st, loc, _ := owner.do("POST", page+"/practitioner", form, false); st != 403 || loc != "" {
+				t.Errorf("cross-origin POST: %d", st)
+			}
+			st, loc, _ := owner.do("POST", page+"/practitioner", form, true)
+			if st != 303 || !strings.Contains(loc, "done=practitioner") {
+				t.Fatalf("save: %d %s", st, loc)
+			}
+			m, _ := h.app.Store.MemberByID(h.ctx, h.sunrise.ID, clin)
+			if want := (store.PractitionerProfile{LegalName: "Cleopatra Q. Clinician", PreferredName: "Cleo Clinician",
+				Credentials: "LCSW", NPI: "1234567893", Taxonomy: "1041C0700X"}); m.Profile() != want {
+				t.Errorf("saved %+v, want %+v", m.Profile(), want)
+			}
+			recs, _ := h.app.Store.QueryAudit(h.ctx, store.AuditFilter{PracticeID: h.sunrise.ID, Action: "member.profile", SubjectID: clin})
+			if len(recs) != 1 || !strings.Contains(recs[0].DetailsJSON, `"npi_after":"1234567893"`) {
+				t.Errorf("audit: %+v", recs)
+			}
+			// The API: the same checks; GET shows the fields.
+			tok := h.token("sunrise", "owner@sunrise.example", "console")
+			if r := h.call("PATCH", "/practices/sunrise/members/"+clin, tok, `{"npi":"1234567894"}`, nil); r.status != 400 {
+				t.Errorf("API bad NPI: %d %s", r.status, r.body)
+			}
+			if r := h.call("PATCH", "/practices/sunrise/members/"+clin, tok, `{"credentials":"LCSW, PhD","npi":""}`, nil); r.status != 200 ||
+				!strings.Contains(string(r.body), `"credentials":"LCSW, PhD"`) || !strings.Contains(string(r.body), `"npi":""`) {
+				t.Errorf("API PATCH: %d %s", r.status, r.body)
+			}
+			// A member without members.manage sees it read-only and cannot post.
+			sched := h.browser()
+			sched.login("sunrise", "clin@sunrise.example", ownerPw)
+			if st, _, _ := sched.do("POST", page+"/practitioner", form, true); st != 403 {
+				t.Errorf("scheduler POST: %d", st)
+			}
+		})
+	}
+}

@@ -29,6 +29,7 @@ func (s *Server) consoleManageRoutes() {
 	s.handle("GET /p/{practice}/admin/members/{id}", http.HandlerFunc(s.consoleMember))
 	s.handleForm("POST /p/{practice}/admin/members/{id}/roles", http.HandlerFunc(s.consoleMemberRoles))
 	s.handleForm("POST /p/{practice}/admin/members/{id}/profile", http.HandlerFunc(s.consoleMemberProfile))
+	s.handleForm("POST /p/{practice}/admin/members/{id}/practitioner", http.HandlerFunc(s.consolePractitionerSave))
 	for _, a := range s.memberActions() {
 		s.handle("GET /p/{practice}/admin/members/{id}/"+a.path, s.memberActionConfirm(a))
 		s.handleForm("POST /p/{practice}/admin/members/{id}/"+a.path, s.memberActionRun(a))
@@ -195,6 +196,9 @@ type consoleMemberData struct {
 	CanReset, CanRevokePasskeys          bool
 	Deactivated, Locked, HasUnknownRoles bool
 	Access                               *consoleAccess // supervisors, overrides, emergency access (console_access.go)
+	// Practitioner is the clinical information section
+	// (console_practitioner.go, partial_practitioner.html).
+	Practitioner *practitionerSection
 }
 
 func (s *Server) consoleMember(w http.ResponseWriter, r *http.Request) {
@@ -218,6 +222,8 @@ func (s *Server) consoleMember(w http.ResponseWriter, r *http.Request) {
 		data.Notice = "The member's passkeys were removed and their sessions ended."
 	case "profile":
 		data.Notice = "The display name was saved."
+	case "practitioner":
+		data.Notice = "The clinical information was saved. Apps see it in the next token they get."
 	}
 	s.renderMember(w, r, pr, m, http.StatusOK, data)
 }
@@ -243,6 +249,9 @@ func (s *Server) renderMember(w http.ResponseWriter, r *http.Request, pr account
 	}
 	data.CanAssign = s.may(r, pr, roles.PermAssign)
 	data.CanManage = s.may(r, pr, roles.PermManageMembers)
+	if data.Practitioner == nil {
+		data.Practitioner = s.practitionerFor(r, pr, m)
+	}
 	data.CanUnlock = s.may(r, pr, roles.PermUnlock)
 	data.CanReset = s.may(r, pr, roles.PermResetPasswords)
 	data.CanRevokePasskeys = s.d.Passkeys != nil && data.CanManage
