@@ -175,15 +175,18 @@ func (s *Server) auditRows(ctx context.Context, p store.Practice, recs []store.A
 		}
 	}
 	person := func(id string) *auditPerson {
-		if id == "" {
-			return nil
+		if id == "" || id == account.OperatorActorID {
+			return nil // the operator reads as "The operator"
 		}
 		n, ok := names[id]
 		if !ok {
 			return &auditPerson{ID: id, Name: "a former member (" + id + ")"}
 		}
 		v := viewMember(store.Member{Email: n.Email, DisplayName: n.DisplayName, LegalName: n.LegalName})
-		ap := &auditPerson{ID: id, Name: v.Name, Email: n.Email}
+		ap := &auditPerson{ID: id, Name: v.Name}
+		if v.Name != n.Email {
+			ap.Email = n.Email
+		}
 		var rs []string
 		for _, k := range n.Roles {
 			if name := roleNames[k]; name != "" {

@@ -27,6 +27,10 @@ type homeView struct {
 	LoginURL string
 	// SignedIn is when this session began, in the practice's time zone.
 	SignedIn string
+	// Name greets the member: their display or legal name, "" when the
+	// practice has none for them (the greeting then names the practice
+	// only).
+	Name string
 }
 
 // homeApp is an app on the staff home.
@@ -41,7 +45,11 @@ const maxHomeApps = 50
 func (s *Server) homeData(r *http.Request, pr account.Principal) *homeView {
 	ctx := r.Context()
 	h := &homeView{Welcome: r.URL.Query().Get("welcome") == "1",
-		SignedIn: pr.Session.AuthTime.In(account.Location(pr.Practice)).Format("Mon 2 Jan 2006, 15:04 MST")}
+		SignedIn: pr.Session.AuthTime.In(account.Location(pr.Practice)).Format("Mon 2 Jan 2006, 15:04 MST"),
+		Name:     pr.Member.DisplayName}
+	if h.Name == "" {
+		h.Name = pr.Member.LegalName
+	}
 	names := map[string]string{}
 	if s.d.AdminRoles != nil {
 		if m, err := s.d.AdminRoles.Model(ctx, pr.Practice.ID); err == nil {
