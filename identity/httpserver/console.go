@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
@@ -255,7 +256,7 @@ func (s *Server) consoleTemporary(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	_, err := s.d.Accounts.IssueTemporaryPassword(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
+	_, err := s.d.Onboarding.IssueTemporaryPassword(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
 		m.Email, s.meta(r))
 	if !s.consoleActionOK(w, r, pr, err) {
 		return
@@ -329,8 +330,8 @@ func (s *Server) consoleInvite(w http.ResponseWriter, r *http.Request) {
 	for _, k := range keys {
 		data.Checked[k] = true
 	}
-	_, err := s.d.Accounts.Invite(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
-		account.InviteRequest{Email: data.Email, Name: data.Name, Roles: keys}, s.meta(r))
+	_, err := s.d.Onboarding.Invite(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
+		onboarding.InviteRequest{Email: data.Email, Name: data.Name, Roles: keys}, s.meta(r))
 	var invalid *account.InvalidInputError
 	switch {
 	case err == nil:
@@ -338,7 +339,7 @@ func (s *Server) consoleInvite(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.As(err, &invalid):
 		data.Error = "Check the " + invalid.Field + ": " + invalid.Reason + "."
-	case errors.Is(err, account.ErrAlreadyMember):
+	case errors.Is(err, onboarding.ErrAlreadyMember):
 		data.Error = "This address already belongs to an active member of the practice. Find them in the members list instead."
 	case errors.Is(err, account.ErrForbidden):
 		data.Error = "You cannot give these roles: " + forbiddenReason(err) + " Choose roles whose permissions you hold, or ask an administrator."

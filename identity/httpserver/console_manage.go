@@ -13,6 +13,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/oidc"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/problem"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
@@ -429,7 +430,7 @@ func (s *Server) memberActionRun(a memberAction) http.Handler {
 type consoleInvitationsData struct {
 	Practice    *practiceView
 	Nav         consoleNav
-	Invitations []account.Invitation
+	Invitations []onboarding.Invitation
 	Notice      string
 }
 
@@ -438,7 +439,7 @@ func (s *Server) consoleInvitations(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	invs, err := s.d.Accounts.Invitations(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID})
+	invs, err := s.d.Onboarding.Invitations(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID})
 	if err != nil {
 		s.consoleFail(w, r, pr, err, s.membersLink(pr))
 		return
@@ -462,7 +463,7 @@ func (s *Server) consoleInvitationResend(w http.ResponseWriter, r *http.Request)
 	if !ok {
 		return
 	}
-	if _, err := s.d.Accounts.ResendInvitation(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
+	if _, err := s.d.Onboarding.ResendInvitation(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
 		r.PathValue("id"), s.meta(r)); err != nil {
 		s.consoleFail(w, r, pr, err, s.invitationsLink(pr))
 		return
@@ -475,14 +476,14 @@ func (s *Server) consoleInvitationRevokeConfirm(w http.ResponseWriter, r *http.R
 	if !ok {
 		return
 	}
-	invs, err := s.d.Accounts.Invitations(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID})
+	invs, err := s.d.Onboarding.Invitations(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID})
 	if err != nil {
 		s.consoleFail(w, r, pr, err, s.invitationsLink(pr))
 		return
 	}
-	i := slices.IndexFunc(invs, func(v account.Invitation) bool { return v.ID == r.PathValue("id") })
+	i := slices.IndexFunc(invs, func(v onboarding.Invitation) bool { return v.ID == r.PathValue("id") })
 	if i < 0 {
-		s.consoleFail(w, r, pr, account.ErrInvitationNotFound, s.invitationsLink(pr))
+		s.consoleFail(w, r, pr, onboarding.ErrInvitationNotFound, s.invitationsLink(pr))
 		return
 	}
 	s.confirmPage(w, r, pr, "Revoke the invitation to "+invs[i].Email+"?",
@@ -496,7 +497,7 @@ func (s *Server) consoleInvitationRevoke(w http.ResponseWriter, r *http.Request)
 	if !ok {
 		return
 	}
-	if err := s.d.Accounts.RevokeInvitation(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
+	if err := s.d.Onboarding.RevokeInvitation(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
 		r.PathValue("id"), s.meta(r)); err != nil {
 		s.consoleFail(w, r, pr, err, s.invitationsLink(pr))
 		return
