@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -201,10 +202,12 @@ func (s *Service) lock(ctx context.Context, p store.Practice, m store.Member, at
 
 func (s *Service) sendLockMails(ctx context.Context, p store.Practice, m store.Member, rec store.MemberLock) {
 	loginURL := s.link("/p/"+p.Slug+"/login", nil)
-	data := templates.LockoutMail{PracticeName: p.Name, MemberEmail: m.Email, Attempts: rec.Attempts,
-		LockedAt: rec.LockedAt.Format("Mon 2 Jan 2006 15:04 MST"), Addresses: rec.Addresses,
+	data := templates.LockoutMail{PracticeName: p.Name, RecipientName: GivenName(m), MemberName: MemberName(m),
+		MemberEmail: m.Email, Attempts: rec.Attempts, LockedAt: FormatTimeIn(rec.LockedAt, p), Addresses: rec.Addresses,
 		LoginURL: loginURL, ToAdmin: false}
 	s.sendMail(ctx, "lockout-"+rec.ID, m.Email, data)
+	// Administrators get a link straight to this member's Unlock.
+	data.UnlockURL = s.ConsoleURL(p, "members/"+url.PathEscape(m.ID)+"/unlock")
 	admins, err := s.unlockers(ctx, p.ID)
 	if err != nil {
 		s.d.Logger.ErrorContext(ctx, "lock notice: administrators unavailable", "err", err)
@@ -215,6 +218,7 @@ func (s *Service) sendLockMails(ctx context.Context, p store.Practice, m store.M
 		if a.ID == m.ID {
 			continue
 		}
+		data.RecipientName = GivenName(a)
 		s.sendMail(ctx, "lockout-"+rec.ID+"-"+a.ID, a.Email, data)
 	}
 }
@@ -332,7 +336,8 @@ func (s *Service) unlock(ctx context.Context, p store.Practice, m store.Member, 
 	if was {
 		s.metrics.unlocks.Inc()
 		s.sendMail(ctx, "unlock-"+s.d.NewID(), m.Email, templates.UnlockMail{PracticeName: p.Name,
-			MemberEmail: m.Email, LoginURL: s.link("/p/"+p.Slug+"/login", nil)})
+			RecipientName: GivenName(m), MemberEmail: m.Email, ActorName: s.PersonLabel(ctx, s.d.Store, p, actor.id()),
+			UnlockedAt: FormatTimeIn(s.d.Now(), p), LoginURL: s.link("/p/"+p.Slug+"/login", nil)})
 	}
 	return UnlockResult{MemberID: m.ID, WasLocked: was}, nil
 }

@@ -2,12 +2,17 @@ package adminapi_test
 
 import (
 	"encoding/json"
+	"io"
+	"mime/quotedprintable"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 )
@@ -321,4 +326,79 @@ func TestPractitionerProfile(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestConsoleLockMails: the lock notice to the member who may unlock greets
+// them by name, names the locked member and links straight to that
+// member's Unlock in the console; the unlock mail says who unlocked, by
+// name and role; times are in the practice's time zone. Read from the .eml
+// files the file transport writes.
+func TestConsoleLockMails(t *testing.T) {
+	h := newHarness(t, store.SQLite)
+	clin := h.ids["clin@sunrise.example"]
+	tz := "America/Chicago"
+	if _, err := h.app.Accounts.SetPracticeSettings(h.ctx, "sunrise", account.Operator(), account.PracticeSettingsUpdate{TimeZone: &tz}, account.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		h.browser().login("sunrise", "clin@sunrise.example", "wrong password entirely")
+	}
+	owner := h.browser()
+	owner.login("sunrise", "owner@sunrise.example", ownerPw)
+	if st, _, _ := owner.do("POST", "/p/sunrise/admin/members/"+clin+"/unlock", url.Values{}, true); st != 303 {
+		t.Fatalf("unlock: %d", st)
+	}
+	mails := readMails(t, h.cfg.MailDir())
+	find := func(to, subject string) string {
+		t.Helper()
+		for _, m := range mails {
+			if strings.Contains(m, "To: <"+to+">") && strings.Contains(m, subject) {
+				return m
+			}
+		}
+		t.Fatalf("no mail to %s about %q among %d:\n%s", to, subject, len(mails), strings.Join(mails, "\n=====\n")[:min(3000, len(strings.Join(mails, "")))])
+		return ""
+	}
+	admin := find("owner@sunrise.example", "Cleo Clinician's Practice sunrise account was locked")
+	for _, want := range []string{"Hello Owner sunrise,", "account of Cleo Clinician (clin@sunrise.example)",
+		h.srv.URL + "/p/sunrise/admin/members/" + clin + "/unlock"} {
+		if !strings.Contains(admin, want) {
+			t.Errorf("lock notice to the owner lacks %q:\n%s", want, admin)
+		}
+	}
+	if !strings.Contains(admin, " CST") && !strings.Contains(admin, " CDT") {
+		t.Errorf("lock notice not in the practice's zone:\n%s", admin)
+	}
+	unlock := find("clin@sunrise.example", "was unlocked")
+	if !strings.Contains(unlock, "Hello Cleo Clinician,") || !strings.Contains(unlock, "Owner sunrise (") ||
+		!strings.Contains(unlock, ") unlocked your") {
+		t.Errorf("unlock mail:\n%s", unlock)
+	}
+}
+
+// readMails reads every .eml file under dir, decoded enough to search: the
+// quoted-printable soft line breaks joined.
+func readMails(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".eml") {
+			continue
+		}
+		raw, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := quotedprintable.NewReader(strings.NewReader(string(raw)))
+		dec, err := io.ReadAll(r)
+		if err != nil {
+			dec = raw
+		}
+		out = append(out, string(dec))
+	}
+	return out
 }

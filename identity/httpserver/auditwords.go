@@ -3,6 +3,8 @@ package httpserver
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/frontdeskhq/frontdesk/identity/roles"
 )
 
 // auditPhrase is an audit action in words: past is what the actor did
@@ -51,7 +53,8 @@ func auditPhrases() map[string]auditPhrase {
 		"role.toggle":            {past: "changed a practice toggle", try: "change a practice toggle"},
 		"role.define":            {past: "changed a role", try: "change a role"},
 		"role.delete":            {past: "deleted a role", try: "delete a role"},
-		"elevation.grant":        {past: "granted emergency access to", try: "grant emergency access to", subject: true},
+		// The action code of a grant is spelled like the permission it needs.
+		roles.PermGrantElevation: {past: "granted emergency access to", try: "grant emergency access to", subject: true},
 		"elevation.end":          {past: "ended the emergency access of", try: "end the emergency access of", subject: true},
 		"practice.create":        {past: "created the practice", try: "create the practice"},
 		"practice.login_policy":  {past: "changed the sign-in policy", try: "change the sign-in policy"},

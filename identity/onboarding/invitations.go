@@ -193,9 +193,11 @@ func (s *Service) enqueueInvitation(ctx context.Context, tx *store.Store, p stor
 	link string, a account.Actor) error {
 	inviter := ""
 	if !a.Operator {
-		if m, err := tx.MemberByID(ctx, p.ID, a.MemberID); err == nil {
-			inviter = displayName(m)
-		}
+		inviter = s.acc.PersonLabel(ctx, tx, p, a.MemberID)
+	}
+	invitee := ""
+	if m, err := tx.MemberByID(ctx, p.ID, inv.MemberID); err == nil {
+		invitee = account.GivenName(m)
 	}
 	model, err := s.d.Roles.Model(ctx, p.ID)
 	if err != nil {
@@ -208,7 +210,8 @@ func (s *Service) enqueueInvitation(ctx context.Context, tx *store.Store, p stor
 		}
 	}
 	return s.acc.Enqueue(ctx, tx, p, "invitation", inv.ID, inv.Email, templates.InvitationMail{PracticeName: p.Name,
-		Link: link, Expires: account.FormatTime(inv.ExpiresAt), InviterName: inviter, RoleNames: names,
+		RecipientName: invitee, Link: link, Expires: account.FormatTimeIn(inv.ExpiresAt, p), InviterName: inviter,
+		RoleNames: names, LoginURL: s.acc.LoginURL(p),
 	}, link)
 }
 
@@ -482,7 +485,8 @@ func (s *Service) AcceptInvitation(ctx context.Context, practiceSlug, token, new
 			return nil // the inviter left meanwhile: nobody to tell
 		}
 		return s.acc.Enqueue(ctx, tx, p, "invitation_accepted", inv.ID+"-accepted", inviter.Email,
-			templates.AcceptedMail{PracticeName: p.Name, MemberEmail: m.Email, AcceptedAt: account.FormatTime(now)})
+			templates.AcceptedMail{PracticeName: p.Name, RecipientName: account.GivenName(inviter), MemberName: account.MemberName(m),
+				MemberEmail: m.Email, AcceptedAt: account.FormatTimeIn(now, p), MemberURL: s.acc.ConsoleURL(p, "members/"+url.PathEscape(m.ID))})
 	})
 	if errors.Is(err, store.ErrLinkUnusable) {
 		return Accepted{}, account.ErrLinkInvalid

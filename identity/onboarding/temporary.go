@@ -77,7 +77,8 @@ func (s *Service) IssueTemporaryPassword(ctx context.Context, practiceSlug strin
 			return err
 		}
 		if err := s.acc.Enqueue(ctx, tx, p, "temporary_password", tp.ID, m.Email, templates.TemporaryPasswordMail{PracticeName: p.Name,
-			Password: pw, Expires: account.FormatTime(tp.ExpiresAt), LoginURL: loginURL, Email: m.Email,
+			RecipientName: account.GivenName(m), ActorName: s.acc.PersonLabel(ctx, tx, p, a.ID()),
+			Password: pw, Expires: account.FormatTimeIn(tp.ExpiresAt, p), LoginURL: loginURL, Email: m.Email,
 		}, loginURL); err != nil {
 			return err
 		}
