@@ -127,7 +127,20 @@ func (s *Service) Invite(ctx context.Context, practiceSlug string, a account.Act
 		if err := tx.CreateInvitation(ctx, inv, hash); err != nil {
 			return err
 		}
-		if err := s.enqueueInvitation(ctx, tx, p, inv, link, a); err != nil {
+		byTemp, err := s.acc.OnboardsByTemporaryPassword(ctx, p.Slug)
+		if err != nil {
+			return err
+		}
+		if byTemp {
+			// Seed 004 (Manager Module): creating access emails a temporary
+			// password to change at first login, not the invitation link.
+			// The invitation stays on record (listed, revocable; its link is
+			// never sent).
+			m.Roles, m.Status = keys, store.StatusInvited
+			if _, err := s.issueTemporary(ctx, tx, p, a, m, meta); err != nil {
+				return err
+			}
+		} else if err := s.enqueueInvitation(ctx, tx, p, inv, link, a); err != nil {
 			return err
 		}
 		return s.acc.Audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "member.invite", Outcome: "success",
