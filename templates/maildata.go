@@ -43,6 +43,9 @@ type InvitationMail struct {
 	Link          string   // the invitation link
 	Expires       string
 	LoginURL      string // the practice's permanent login address, to bookmark (seed 002)
+	// Updated is true when this invitation updates a pending one to the same
+	// address: the mail says the earlier link no longer works.
+	Updated bool
 }
 
 // AcceptedMail tells an inviter that their invitation was accepted.

@@ -22,6 +22,9 @@ func mailCases() []MailData {
 		InvitationMail{PracticeName: "Sunrise Therapy", RecipientName: "Sam Lee", InviterName: "Dana Reyes (Practice Administrator)",
 			RoleNames: []string{"Clinician", "Supervisor"}, Link: "https://id.example.org/p/sunrise/invite?token=invite-token",
 			Expires: "Sat 5 Dec 2026, 10:00 CST", LoginURL: "https://id.example.org/p/sunrise/login"},
+		InvitationMail{PracticeName: "Sunrise Therapy", InviterName: "Dana Reyes (Practice Administrator)", RoleNames: []string{"Biller"},
+			Link: "https://id.example.org/p/sunrise/invite?token=updated-token", Expires: "Sat 5 Dec 2026, 11:00 CST",
+			LoginURL: "https://id.example.org/p/sunrise/login", Updated: true},
 		AcceptedMail{PracticeName: "Sunrise Therapy", RecipientName: "Dana Reyes", MemberName: "Sam Lee", MemberEmail: "new.member@example.org",
 			AcceptedAt: "Sun 6 Dec 2026, 09:00 CST", MemberURL: "https://id.example.org/p/sunrise/admin/members/m-2"},
 		TemporaryPasswordMail{PracticeName: "Sunrise Therapy", RecipientName: "Kim Park", ActorName: "Dana Reyes (Practice Administrator)",
@@ -50,6 +53,15 @@ func mailCases() []MailData {
 // part uses is a field the template forgot), and every template file under
 // mail/ has a case here.
 func TestEveryMailRenders(t *testing.T) {
+	// An updated invitation says the earlier link no longer works.
+	if m, err := mustParse(t).Render(InvitationMail{PracticeName: "P", Link: "https://x/i?t=1", Expires: "e", LoginURL: "https://x/login", Updated: true}); err != nil ||
+		!strings.Contains(m.Text, "no longer works") || !strings.Contains(m.HTML, "no longer works") {
+		t.Errorf("updated invitation: %v\n%s", err, m.Text)
+	}
+	if m, err := mustParse(t).Render(InvitationMail{PracticeName: "P", Link: "https://x/i?t=1", Expires: "e", LoginURL: "https://x/login"}); err != nil ||
+		strings.Contains(m.Text, "no longer works") {
+		t.Errorf("first invitation mentions an earlier one: %v\n%s", err, m.Text)
+	}
 	mails, err := ParseMails()
 	if err != nil {
 		t.Fatal(err)
@@ -249,4 +261,13 @@ func TestMailHTMLIsStyledAndAccessible(t *testing.T) {
 			t.Errorf("%s: a layout table without role=presentation, or a script", data.MailName())
 		}
 	}
+}
+
+func mustParse(t *testing.T) *Mails {
+	t.Helper()
+	m, err := ParseMails()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

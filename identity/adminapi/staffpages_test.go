@@ -359,7 +359,7 @@ func TestConsoleLockMails(t *testing.T) {
 		t.Fatalf("no mail to %s about %q among %d:\n%s", to, subject, len(mails), strings.Join(mails, "\n=====\n")[:min(3000, len(strings.Join(mails, "")))])
 		return ""
 	}
-	admin := find("owner@sunrise.example", "Cleo Clinician's Practice sunrise account was locked")
+	admin := find("owner@sunrise.example", "Account locked at Practice sunrise: Cleo Clinician")
 	for _, want := range []string{"Hello Owner sunrise,", "account of Cleo Clinician (clin@sunrise.example)",
 		h.srv.URL + "/p/sunrise/admin/members/" + clin + "/unlock"} {
 		if !strings.Contains(admin, want) {

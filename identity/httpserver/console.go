@@ -6,12 +6,14 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
+	"github.com/frontdeskhq/frontdesk/lockout"
 )
 
 // The administrator's console: server-rendered pages under /p/{practice}/admin
@@ -67,6 +69,14 @@ type consoleInviteData struct {
 	Roles              []roles.Role
 	Checked            map[string]bool
 	Email, Name, Error string
+	// Pending is the address's pending invitation when re-inviting it: the
+	// form asks whether to update it.
+	Pending *consolePending
+}
+
+// consolePending describes a pending invitation for the update question.
+type consolePending struct {
+	Email, Roles, Sent string
 }
 
 type consoleConfirmData struct {
@@ -222,8 +232,8 @@ func (s *Server) consoleUnlock(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	_, err := s.d.Accounts.UnlockMember(r.Context(), pr.Practice.Slug, r.PathValue("id"),
-		account.Actor{MemberID: pr.Member.ID}, s.meta(r))
+	_, err := s.d.Accounts.Locks().UnlockMember(r.Context(), pr.Practice.Lockout(), r.PathValue("id"),
+		lockout.Actor{MemberID: pr.Member.ID}, lockout.Meta(s.meta(r)))
 	if !s.consoleActionOK(w, r, pr, err) {
 		return
 	}
@@ -309,7 +319,18 @@ func (s *Server) renderInvite(w http.ResponseWriter, r *http.Request, pr account
 		s.internalError(w, r, err)
 		return
 	}
-	data.Roles = m.Roles
+	// Offer only the roles this member may give (who staffs whom).
+	givable, err := s.d.Accounts.GrantableRoles(r.Context(), pr.Practice, actorOf(pr))
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	data.Roles = nil
+	for _, role := range m.Roles {
+		if slices.Contains(givable, role.Key) {
+			data.Roles = append(data.Roles, role)
+		}
+	}
 	s.renderAny(w, r, status, "admin_invite", data)
 }
 
@@ -331,7 +352,13 @@ func (s *Server) consoleInvite(w http.ResponseWriter, r *http.Request) {
 		data.Checked[k] = true
 	}
 	_, err := s.d.Onboarding.Invite(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
-		onboarding.InviteRequest{Email: data.Email, Name: data.Name, Roles: keys}, s.meta(r))
+		onboarding.InviteRequest{Email: data.Email, Name: data.Name, Roles: keys,
+			UpdatePending: r.PostForm.Get("update_pending") == "yes"}, s.meta(r))
+	if pending, ok := errors.AsType[*onboarding.PendingInvitationError](err); ok {
+		data.Pending = s.pendingView(r, pr, pending.Invitation)
+		s.renderInvite(w, r, pr, http.StatusConflict, data)
+		return
+	}
 	var invalid *account.InvalidInputError
 	switch {
 	case err == nil:
@@ -341,8 +368,10 @@ func (s *Server) consoleInvite(w http.ResponseWriter, r *http.Request) {
 		data.Error = "Check the " + invalid.Field + ": " + invalid.Reason + "."
 	case errors.Is(err, onboarding.ErrAlreadyMember):
 		data.Error = "This address already belongs to an active member of the practice. Find them in the members list instead."
+	case errors.Is(err, account.ErrForbidden) && wordedRefusal(err) != "":
+		data.Error = wordedRefusal(err)
 	case errors.Is(err, account.ErrForbidden):
-		data.Error = "You cannot give these roles: " + forbiddenReason(err) + " Choose roles whose permissions you hold, or ask an administrator."
+		data.Error = "You cannot give these roles: " + forbiddenReason(err) + " Ask the practice owner."
 	default:
 		s.internalError(w, r, err)
 		return
@@ -496,4 +525,20 @@ func (s *Server) roleChangeFailed(w http.ResponseWriter, r *http.Request, pr acc
 	default:
 		s.internalError(w, r, err)
 	}
+}
+
+// pendingView words a pending invitation for the update question: role
+// names, not keys.
+func (s *Server) pendingView(r *http.Request, pr account.Principal, inv onboarding.Invitation) *consolePending {
+	names := inv.Roles
+	if m, err := s.d.AdminRoles.Model(r.Context(), pr.Practice.ID); err == nil {
+		names = nil
+		for _, role := range m.Roles {
+			if slices.Contains(inv.Roles, role.Key) {
+				names = append(names, role.Name)
+			}
+		}
+	}
+	return &consolePending{Email: inv.Email, Roles: strings.Join(names, ", "),
+		Sent: inv.CreatedAt.UTC().Format("2 Jan 2006 15:04 UTC")}
 }

@@ -105,6 +105,8 @@ func (s *Server) consoleFail(w http.ResponseWriter, r *http.Request, pr account.
 	var invalid *account.InvalidInputError
 	p, isProblem := problem.As(err)
 	switch {
+	case isProblem && p.Kind == problem.Forbidden && wordedRefusal(err) != "":
+		s.message(w, r, http.StatusForbidden, pv, "Not allowed", wordedRefusal(err), back)
 	case isProblem && p.Kind == problem.Forbidden:
 		s.message(w, r, http.StatusForbidden, pv, "Not allowed",
 			"Your roles do not allow this: "+forbiddenText(err)+" Ask your practice administrator.", back)
@@ -154,9 +156,26 @@ func forbiddenText(err error) string {
 
 func forbiddenReasonOr(err error, fallback string) string {
 	if p, ok := problem.As(err); ok && p.Reason != "" {
+		if strings.HasSuffix(p.Reason, ".") {
+			return p.Reason
+		}
 		return p.Reason + "."
 	}
 	return fallback
+}
+
+// wordedRefusal is a refusal that words itself as a whole sentence (the
+// delegation model's "You can't give the Biller role; ask the practice
+// owner."), or "" when err gives no such sentence.
+func wordedRefusal(err error) string {
+	p, ok := problem.As(err)
+	if !ok || p.Reason == "" {
+		return ""
+	}
+	if r, _ := utf8.DecodeRuneInString(p.Reason); unicode.IsUpper(r) {
+		return p.Reason
+	}
+	return ""
 }
 
 // appReason is why an app registration was refused.
