@@ -269,16 +269,6 @@ func (s *Service) checkPending(ctx context.Context, tx *store.Store, p store.Pra
 	return s.acc.MayGrantRoles(ctx, p, a, m.Roles)
 }
 
-func displayName(m store.Member) string {
-	if m.DisplayName != "" {
-		return m.DisplayName
-	}
-	if m.LegalName != "" {
-		return m.LegalName
-	}
-	return m.Email
-}
-
 // voidInvitations revokes the member's open invitations and withdraws their
 // undelivered mail.
 func (s *Service) voidInvitations(ctx context.Context, tx *store.Store, memberID, reason string, now time.Time) error {
