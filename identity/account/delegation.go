@@ -62,3 +62,23 @@ func (s *Service) GrantableRoles(ctx context.Context, p store.Practice, a Actor)
 	}
 	return out, nil
 }
+
+// MayStaff reports nil when the actor may take away what member m may do
+// (deactivate them, revoke their passkeys): the actor may give every role m
+// holds, as changing m's roles requires (roles.Service's staff rule), so an
+// administrator cannot remove or lock out an owner. The operator always
+// may. action words the refusal ("deactivate", "revoke the passkeys of").
+func (s *Service) MayStaff(ctx context.Context, p store.Practice, a Actor, m store.Member, action string) error {
+	if a.Operator || s.d.Roles == nil || len(m.Roles) == 0 {
+		return nil
+	}
+	err := s.MayGrantRoles(ctx, p, a, m.Roles)
+	if errors.Is(err, ErrForbidden) {
+		who := m.DisplayName
+		if who == "" {
+			who = m.Email
+		}
+		return ErrForbidden.Wrap(err).Sayf("You can't %s %s, who holds a role you can't give; ask the practice owner.", action, who)
+	}
+	return err
+}

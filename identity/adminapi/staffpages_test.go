@@ -93,10 +93,10 @@ func TestConsoleAuditReadable(t *testing.T) {
 			h := newHarness(t, engine)
 			clin := h.ids["clin@sunrise.example"]
 			for range 3 {
-				h.browser().login("sunrise", "clin@sunrise.example", "wrong password entirely")
+				h.browser().Login("sunrise", "clin@sunrise.example", "wrong password entirely")
 			}
 			owner := h.browser()
-			if st := owner.login("sunrise", "owner@sunrise.example", ownerPw); st != 303 {
+			if st := owner.Login("sunrise", "owner@sunrise.example", ownerPw); st != 303 {
 				t.Fatalf("owner login: %d", st)
 			}
 			// The time zone, set in the console's settings form.
@@ -213,7 +213,7 @@ func TestStaffHome(t *testing.T) {
 			}
 
 			clin := h.browser()
-			if st := clin.login("sunrise", "clin@sunrise.example", ownerPw); st != 303 {
+			if st := clin.Login("sunrise", "clin@sunrise.example", ownerPw); st != 303 {
 				t.Fatalf("login: %d", st)
 			}
 			_, _, page := clin.do("GET", "/p/sunrise/?welcome=1", nil, false)
@@ -229,7 +229,7 @@ func TestStaffHome(t *testing.T) {
 				}
 			}
 			own := h.browser()
-			own.login("sunrise", "owner@sunrise.example", ownerPw)
+			own.Login("sunrise", "owner@sunrise.example", ownerPw)
 			_, _, page = own.do("GET", "/p/sunrise/", nil, false)
 			for _, want := range []string{"Staffing tools", "Clinic EHR", `id="login-url"`, h.srv.URL + "/p/sunrise/login"} {
 				if !strings.Contains(page, want) {
@@ -262,7 +262,7 @@ func TestPractitionerProfile(t *testing.T) {
 			h := newHarness(t, engine)
 			clin := h.ids["clin@sunrise.example"]
 			owner := h.browser()
-			owner.login("sunrise", "owner@sunrise.example", ownerPw)
+			owner.Login("sunrise", "owner@sunrise.example", ownerPw)
 			page := "/p/sunrise/admin/members/" + clin
 			_, _, body := owner.do("GET", page, nil, false)
 			if !strings.Contains(body, `id="practitioner-heading"`) || !strings.Contains(body, `name="npi"`) {
@@ -320,7 +320,7 @@ func TestPractitionerProfile(t *testing.T) {
 			}
 			// A member without members.manage sees it read-only and cannot post.
 			sched := h.browser()
-			sched.login("sunrise", "clin@sunrise.example", ownerPw)
+			sched.Login("sunrise", "clin@sunrise.example", ownerPw)
 			if st, _, _ := sched.do("POST", page+"/practitioner", form, true); st != 403 {
 				t.Errorf("scheduler POST: %d", st)
 			}
@@ -341,10 +341,10 @@ func TestConsoleLockMails(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 3 {
-		h.browser().login("sunrise", "clin@sunrise.example", "wrong password entirely")
+		h.browser().Login("sunrise", "clin@sunrise.example", "wrong password entirely")
 	}
 	owner := h.browser()
-	owner.login("sunrise", "owner@sunrise.example", ownerPw)
+	owner.Login("sunrise", "owner@sunrise.example", ownerPw)
 	if st, _, _ := owner.do("POST", "/p/sunrise/admin/members/"+clin+"/unlock", url.Values{}, true); st != 303 {
 		t.Fatalf("unlock: %d", st)
 	}

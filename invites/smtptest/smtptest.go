@@ -28,6 +28,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"github.com/frontdeskhq/frontdesk/internal/testwait"
 )
 
 // Message is one received message.
@@ -153,26 +155,26 @@ func Start(t testing.TB, opts Options) *Server {
 }
 
 // Held waits until a delivery is held (Options.Hold) and returns its
-// message, failing the test after timeout.
-func (s *Server) Held(timeout time.Duration) Message {
+// message; its only bound is the test's hang guard (testwait.Guard).
+func (s *Server) Held() Message {
 	s.t.Helper()
 	select {
 	case m := <-s.held:
 		return m
-	case <-time.After(timeout):
-		s.t.Fatalf("smtptest: no delivery was held within %s", timeout)
+	case <-testwait.Guard(s.t):
+		s.t.Fatal("smtptest: no delivery was held before the test's deadline")
 		return Message{}
 	}
 }
 
 // Release lets one held delivery be accepted. It waits until a held
-// delivery takes it, failing the test after timeout.
-func (s *Server) Release(timeout time.Duration) {
+// delivery takes it; its only bound is the test's hang guard.
+func (s *Server) Release() {
 	s.t.Helper()
 	select {
 	case s.release <- struct{}{}:
-	case <-time.After(timeout):
-		s.t.Fatalf("smtptest: no held delivery to release within %s", timeout)
+	case <-testwait.Guard(s.t):
+		s.t.Fatal("smtptest: no held delivery to release before the test's deadline")
 	}
 }
 
@@ -219,16 +221,13 @@ func (s *Server) Port() int {
 func (s *Server) listen() {
 	s.t.Helper()
 	var l net.Listener
-	var err error
-	for range 50 { // the old socket may linger briefly after Stop
-		if l, err = net.Listen("tcp", s.addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		s.t.Fatalf("smtptest: listen: %v", err)
-	}
+	// The old socket may linger briefly after Stop: try again until the
+	// port is free, bounded only by the test's hang guard.
+	testwait.For(s.t, time.Second, "smtptest's port "+s.addr+" to be free again", func() bool {
+		var err error
+		l, err = net.Listen("tcp", s.addr)
+		return err == nil
+	})
 	s.addr = l.Addr().String()
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
 	srv.Domain = "localhost"
@@ -263,32 +262,12 @@ func (s *Server) Messages() []Message {
 	return append([]Message(nil), s.messages...)
 }
 
-// WaitFor waits until at least n messages have arrived, failing the test
-// after timeout.
-func (s *Server) WaitFor(n int, timeout time.Duration) []Message {
-	s.t.Helper()
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for {
-		msgs, arrived := s.snapshot()
-		if len(msgs) >= n {
-			return msgs
-		}
-		select {
-		case <-arrived:
-		case <-deadline.C:
-			s.t.Fatalf("smtptest: %d of %d messages arrived within %s", len(s.Messages()), n, timeout)
-		}
-	}
-}
-
 // Wait waits until at least n messages have arrived. It wakes at each
 // arrival; its only bound is a hang guard, the test's own deadline (go test
 // -timeout) less a tenth for the report.
 func (s *Server) Wait(n int) []Message {
 	s.t.Helper()
-	guard, stop := s.hangGuard()
-	defer stop()
+	guard := testwait.Guard(s.t)
 	for {
 		msgs, arrived := s.snapshot()
 		if len(msgs) >= n {
@@ -305,8 +284,7 @@ func (s *Server) Wait(n int) []Message {
 // WaitTo waits, as Wait does, for the n-th message to addr and returns it.
 func (s *Server) WaitTo(addr string, n int) Message {
 	s.t.Helper()
-	guard, stop := s.hangGuard()
-	defer stop()
+	guard := testwait.Guard(s.t)
 	for {
 		_, arrived := s.snapshot()
 		msgs := s.To(addr)
@@ -319,21 +297,6 @@ func (s *Server) WaitTo(addr string, n int) Message {
 			s.t.Fatalf("smtptest: %d of %d messages to %s arrived before the test's deadline", len(msgs), n, addr)
 		}
 	}
-}
-
-// hangGuard fires a tenth of the remaining time before the test's
-// deadline, or never when the test has none.
-func (s *Server) hangGuard() (<-chan time.Time, func() bool) {
-	d, ok := s.t.(interface{ Deadline() (time.Time, bool) })
-	if !ok {
-		return nil, func() bool { return false }
-	}
-	at, ok := d.Deadline()
-	if !ok {
-		return nil, func() bool { return false }
-	}
-	timer := time.NewTimer(time.Until(at) * 9 / 10)
-	return timer.C, timer.Stop
 }
 
 // snapshot returns the messages so far and a channel closed at the next
