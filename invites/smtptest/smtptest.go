@@ -104,6 +104,8 @@ type Server struct {
 	tlsConf *tls.Config
 	roots   *x509.CertPool
 
+	port *port // the listening socket, this server's until the test ends
+
 	mu       sync.Mutex
 	srv      *smtp.Server
 	messages []Message
@@ -150,6 +152,7 @@ func Start(t testing.TB, opts Options) *Server {
 	t.Cleanup(func() {
 		close(s.done)
 		s.Stop()
+		_ = s.port.l.Close()
 	})
 	return s
 }
@@ -220,40 +223,122 @@ func (s *Server) Port() int {
 
 func (s *Server) listen() {
 	s.t.Helper()
-	var l net.Listener
-	// The old socket may linger briefly after Stop: try again until the
-	// port is free, bounded only by the test's hang guard.
-	testwait.For(s.t, time.Second, "smtptest's port "+s.addr+" to be free again", func() bool {
-		var err error
-		l, err = net.Listen("tcp", s.addr)
-		return err == nil
-	})
-	s.addr = l.Addr().String()
+	if s.port == nil {
+		l, err := net.Listen("tcp", s.addr)
+		if err != nil {
+			s.t.Fatalf("smtptest: listen: %v", err)
+		}
+		s.addr = l.Addr().String()
+		s.port = &port{l: l}
+		go s.port.accept()
+	}
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = s.tlsConf == nil
 	srv.TLSConfig = s.tlsConf
 	srv.ReadTimeout = 10 * time.Second
 	srv.WriteTimeout = 10 * time.Second
+	v := s.port.open()
 	s.mu.Lock()
 	s.srv = srv
 	s.mu.Unlock()
-	go func() { _ = srv.Serve(l) }()
+	go func() { _ = srv.Serve(v) }()
 }
 
-// Stop closes the server: connections are refused until Restart.
+// Stop takes the server down: sessions in progress end and every new
+// connection is closed before the greeting, so a client fails as it would
+// against a server that is down, until Restart. The port stays this
+// server's, so no other process can take it meanwhile and receive the mail.
 func (s *Server) Stop() {
 	s.mu.Lock()
 	srv := s.srv
 	s.srv = nil
 	s.mu.Unlock()
+	if s.port != nil {
+		s.port.shut()
+	}
 	if srv != nil {
 		_ = srv.Close()
 	}
 }
 
-// Restart starts the server again on the same address.
+// Restart brings the server up again on the same address.
 func (s *Server) Restart() { s.listen() }
+
+// port is the server's listening socket, kept from Start to the end of the
+// test. Its connections go to the open view (the running smtp.Server's
+// listener) or, while the server is down, are closed at once.
+type port struct {
+	l    net.Listener
+	mu   sync.Mutex
+	view *view
+}
+
+func (p *port) accept() {
+	for {
+		c, err := p.l.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		v := p.view
+		p.mu.Unlock()
+		if v == nil {
+			_ = c.Close()
+			continue
+		}
+		select {
+		case v.conns <- c:
+		case <-v.done:
+			_ = c.Close()
+		}
+	}
+}
+
+// open starts a new view for a new smtp.Server.
+func (p *port) open() *view {
+	v := &view{conns: make(chan net.Conn), done: make(chan struct{}), addr: p.l.Addr()}
+	p.mu.Lock()
+	p.view = v
+	p.mu.Unlock()
+	return v
+}
+
+// shut closes the open view: connections are refused until open.
+func (p *port) shut() {
+	p.mu.Lock()
+	v := p.view
+	p.view = nil
+	p.mu.Unlock()
+	if v != nil {
+		_ = v.Close()
+	}
+}
+
+// view is one smtp.Server's listener over the port; closing it leaves the
+// port open.
+type view struct {
+	conns chan net.Conn
+	done  chan struct{}
+	addr  net.Addr
+	once  sync.Once
+}
+
+func (v *view) Accept() (net.Conn, error) {
+	select {
+	case c := <-v.conns:
+		return c, nil
+	case <-v.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (v *view) Close() error {
+	v.once.Do(func() { close(v.done) })
+	return nil
+}
+
+func (v *view) Addr() net.Addr { return v.addr }
 
 // Messages returns every message received so far.
 func (s *Server) Messages() []Message {
