@@ -312,7 +312,9 @@ func (s *Service) Invitations(ctx context.Context, practiceSlug string, a accoun
 
 // ResendInvitation issues a new link for an invitation that was not accepted
 // or revoked (pending, expired or undelivered), with a fresh expiry; the old
-// link stops working and its undelivered mail is withdrawn. The actor needs
+// link stops working and its undelivered mail is withdrawn. In a practice
+// that onboards by temporary password the invitee gets a new temporary
+// password instead of a link. The actor needs
 // members.manage and must be allowed to give the invitation's roles
 // (MayGrantRoles), as when inviting.
 func (s *Service) ResendInvitation(ctx context.Context, practiceSlug string, a account.Actor, invitationID string, meta account.Meta) (Invitation, error) {
@@ -342,7 +344,22 @@ func (s *Service) ResendInvitation(ctx context.Context, practiceSlug string, a a
 		} else if err != nil {
 			return err
 		}
-		if err := s.enqueueInvitation(ctx, tx, p, inv, link, a, false); err != nil {
+		byTemp, err := s.acc.OnboardsByTemporaryPassword(ctx, p.Slug)
+		if err != nil {
+			return err
+		}
+		if byTemp {
+			// A practice that onboards by temporary password resends
+			// access as a new temporary password (the earlier one stops
+			// working), never as the link.
+			m, err := tx.MemberByID(ctx, p.ID, inv.MemberID)
+			if err != nil {
+				return err
+			}
+			if _, err := s.issueTemporary(ctx, tx, p, a, m, meta); err != nil {
+				return err
+			}
+		} else if err := s.enqueueInvitation(ctx, tx, p, inv, link, a, false); err != nil {
 			return err
 		}
 		return s.acc.Audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "invitation.resend", Outcome: "success",

@@ -72,7 +72,20 @@ func TestOnboardingByTemporaryPassword(t *testing.T) {
 			!strings.Contains(text, "as Practitioner") || !strings.Contains(text, "Hello Nina New,") {
 			t.Fatalf("access mail:\n%s", text)
 		}
+		// Resending gives a new temporary password, never the link; the
+		// first one stops working.
+		if _, err := o.Onboard.ResendInvitation(ctx, "sunrise", owner, inv.ID, account.Meta{}); err != nil {
+			t.Fatal(err)
+		}
+		first := temporaryIn(t, msg)
+		msg = waitMail(t, o.SMTP, "nina@example.org", 2)
+		if text, _ := msg.Part("text/plain"); strings.Contains(text, "/invite?token=") || !strings.Contains(text, "has created your access to") {
+			t.Fatalf("resent access mail:\n%s", text)
+		}
 		temp := temporaryIn(t, msg)
+		if _, _, err := o.Service.Login(ctx, "sunrise", "nina@example.org", first, account.Meta{}); err == nil {
+			t.Fatal("the first temporary password still works after a resend")
+		}
 		sunrise, _ := o.Service.Practice(ctx, "sunrise")
 		if m, _ := st.MemberByID(ctx, sunrise.ID, inv.MemberID); m.Status != store.StatusInvited {
 			t.Fatal("active before the first login")
