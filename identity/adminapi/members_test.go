@@ -42,7 +42,10 @@ func TestMemberProfileSupervisorsReactivation(t *testing.T) {
 				{`{"display_name":"` + strings.Repeat("é", 201) + `"}`, 400},
 				{`{"display_name":""}`, 400},
 				{`{}`, 400},
-				{`{"legal_name":"X"}`, 400},
+				{`{"legal_name":"X\nY"}`, 400},
+				{`{"npi":"1234567890"}`, 400},
+				{`{"taxonomy":"101YM0800"}`, 400},
+				{`{"legal_name":"Cleo Q. Clinician","credentials":"LCSW","npi":"1234567893","taxonomy":"101ym0800x"}`, 200},
 			} {
 				r := h.call("PATCH", base+clin, owner, tc.body, nil)
 				if r.status != tc.status {

@@ -68,6 +68,8 @@ var apiRouteClasses = map[string]string{
 	"PUT " + pp + "/toggles/{key}":                    viaModel,
 	"GET " + pp + "/login-policy":                     noAccess,
 	"PUT " + pp + "/login-policy":                     noAccess,
+	"GET " + pp + "/settings":                         noAccess,
+	"PATCH " + pp + "/settings":                       noAccess, // time zone; onboarding changes how access is delivered, not what it gives
 	"GET " + pp + "/members/{id}/overrides":           noAccess,
 	"PUT " + pp + "/members/{id}/overrides":           viaModel,
 	"PUT " + pp + "/members/{id}/options/{option}":    viaModel,
@@ -108,6 +110,7 @@ var consoleFormClasses = map[string]string{
 	"POST " + cp + "/admin/members/{id}/elevations/{elevation}/end": noAccess,
 	"POST " + cp + "/admin/members/{id}/roles":                      viaModel,
 	"POST " + cp + "/admin/members/{id}/profile":                    noAccess,
+	"POST " + cp + "/admin/members/{id}/practitioner":               noAccess,
 	"POST " + cp + "/admin/members/{id}/deactivate":                 takesAway,
 	"POST " + cp + "/admin/members/{id}/reactivate":                 viaModel,
 	"POST " + cp + "/admin/members/{id}/revoke-passkeys":            takesAway,
@@ -120,6 +123,8 @@ var consoleFormClasses = map[string]string{
 	"POST " + cp + "/admin/apps/{client_id}/permission":             noAccess,
 	"POST " + cp + "/admin/apps/{client_id}/tokens":                 noAccess,
 	"POST " + cp + "/admin/sign-in/policy":                          noAccess,
+	"POST " + cp + "/admin/sign-in/settings":                        noAccess,
+	"POST " + cp + "/admin/apps/{client_id}/launch":                 noAccess,
 	"POST " + cp + "/admin/sign-in/providers":                       viaModel, // the join role
 	"POST " + cp + "/admin/sign-in/providers/{id}/remove":           noAccess,
 	"POST " + cp + "/admin/sign-in/requests/{id}/approve":           viaModel,
