@@ -166,10 +166,6 @@ type Provider struct {
 	op        *op.Provider
 	server    *server
 	handler   http.Handler
-	// noFastPath sends every token request through the library (tests
-	// compare the two; token_client.go).
-	noFastPath bool
-	fastServed func() // tests: runs when the fast path serves a request
 }
 
 // New builds the provider and makes sure signing keys exist.
@@ -272,7 +268,7 @@ func New(ctx context.Context, d Deps, set Settings) (*Provider, error) {
 	p.server = &server{LegacyServer: op.NewLegacyServer(p.op, endpoints), p: p}
 	// The library's CORS handler (every origin, with credentials) is
 	// replaced by frontdesk's policy (cors.go).
-	p.handler = p.cors(p.clientCredentialsFast(op.RegisterLegacyServer(p.server, p.callback, op.WithServerCORSOptions(nil))))
+	p.handler = p.cors(op.RegisterLegacyServer(p.server, p.callback, op.WithServerCORSOptions(nil)))
 	return p, nil
 }
 
