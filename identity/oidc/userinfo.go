@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -56,15 +57,9 @@ func (s *storage) fillUserinfo(info *oidc.UserInfo, g *grant) {
 	info.Subject = g.subject
 	extra := g.claims.Userinfo
 	if releases(destUserinfo, ScopeRoles, g.scopes, extra) {
-		pc := g.practiceClaims()
-		info.AppendClaims("practice", pc.Practice)
-		info.AppendClaims("practice_id", pc.PracticeID)
-		info.AppendClaims("roles", pc.Roles)
-		info.AppendClaims("permissions", pc.Permissions)
-		if pc.ElevatedUntil != 0 {
-			// Emergency access is visible to apps, which may show or log it.
-			info.AppendClaims("elevated_until", pc.ElevatedUntil)
-		}
+		// Emergency access (elevated_until) is visible to apps, which may
+		// show or log it.
+		appendClaimsOf(info, g.practiceClaims())
 	}
 	m := g.member
 	if m == nil {
@@ -81,15 +76,23 @@ func (s *storage) fillUserinfo(info *oidc.UserInfo, g *grant) {
 		}
 	}
 	if releases(destUserinfo, ScopePractitioner, g.scopes, extra) {
-		pc := g.practitionerClaims()
-		info.AppendClaims("legal_name", pc.LegalName)
-		info.AppendClaims("preferred_name", pc.PreferredName)
-		info.AppendClaims("credentials", pc.Credentials)
-		info.AppendClaims("npi", pc.NPI)
-		info.AppendClaims("taxonomy", pc.Taxonomy)
-		info.AppendClaims("supervisors", pc.Supervisors)
-		info.AppendClaims("supervisees", pc.Supervisees)
-		info.AppendClaims("cosign_notes", pc.CosignNotes)
-		info.AppendClaims("cosign_treatment_plans", pc.CosignTreatmentPlans)
+		appendClaimsOf(info, g.practitionerClaims())
+	}
+}
+
+// appendClaimsOf adds each claim of v, one of the claims structs the ID
+// token embeds (mint.go), to userinfo: a claim added to the struct reaches
+// both without a second list.
+func appendClaimsOf(info *oidc.UserInfo, v any) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(raw, &claims); err != nil {
+		return
+	}
+	for k, val := range claims {
+		info.AppendClaims(k, val)
 	}
 }
