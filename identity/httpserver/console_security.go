@@ -73,6 +73,8 @@ type consoleSignInData struct {
 	PolicyUpdatedAt, PolicyUpdater string
 	Form                           consoleSSOForm
 	Notice, Error, PolicyError     string
+	// RoleNames names the practice's roles by key (join roles are keys).
+	RoleNames roleNames
 }
 
 // consoleSignInAllowed admits holders of settings.view, or of members.manage
@@ -136,6 +138,7 @@ func (s *Server) renderSignIn(w http.ResponseWriter, r *http.Request, pr account
 		s.internalError(w, r, err)
 		return
 	}
+	data.RoleNames = namesOf(model)
 	if data.SSO && data.CanEdit {
 		// A provider's join role is a grant: offer only roles the member may give.
 		grantable, err := s.d.Accounts.GrantableRoles(ctx, pr.Practice, actorOf(pr))
