@@ -187,6 +187,12 @@ func (s *Server) memberAccess(r *http.Request, pr account.Principal, m store.Mem
 			elev = append(elev, p.Name)
 		}
 		a.ElevationPermissions = groupPermissions(elev)
+		for i := range a.ElevationPermissions {
+			for j := range a.ElevationPermissions[i].Permissions {
+				p := &a.ElevationPermissions[i].Permissions[j]
+				p.Description = strings.TrimSuffix(p.Description, " ("+scopeWords(roles.ScopeAll)+")")
+			}
+		}
 		for _, d := range []int{15, 60, 120, 240, 480, 720} {
 			label := strconv.Itoa(d) + " minutes"
 			if d >= 60 {

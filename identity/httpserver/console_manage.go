@@ -257,8 +257,11 @@ func (s *Server) renderMember(w http.ResponseWriter, r *http.Request, pr account
 	data.Member = rows[0]
 	data.Member.DisplayName = m.DisplayName
 	data.Member.Name = v.Name
+	// A locked account is unlocked first (the service refuses a temporary
+	// password for it); an invited one gets the invitation again, unless the
+	// practice onboards by temporary password.
 	switch m.Status {
-	case store.StatusActive, store.StatusLocked:
+	case store.StatusActive:
 		data.ShowTemporary = data.CanReset && m.ID != pr.Member.ID
 	case store.StatusInvited:
 		data.ShowTemporary = data.CanReset && s.onboardsByTemporaryPassword(r, pr.Practice)
