@@ -11,6 +11,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/app"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 )
 
 // roleList is a repeatable --role flag.
@@ -47,7 +48,7 @@ func cmdAdminInvite(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer a.Close()
-	inv, err := a.Accounts.Invite(ctx, *practice, account.Operator(), account.InviteRequest{Email: *email, Name: *name,
+	inv, err := a.Onboarding.Invite(ctx, *practice, account.Operator(), onboarding.InviteRequest{Email: *email, Name: *name,
 		Roles: roles, App: *appID}, account.Meta{RequestID: "cli"})
 	if err := adminError("admin invite", *practice, err); err != nil {
 		return err
@@ -81,7 +82,7 @@ func cmdAdminTemporaryPassword(ctx context.Context, args []string, stdout, stder
 		return err
 	}
 	defer a.Close()
-	res, err := a.Accounts.IssueTemporaryPassword(ctx, *practice, account.Operator(), *email, account.Meta{RequestID: "cli"})
+	res, err := a.Onboarding.IssueTemporaryPassword(ctx, *practice, account.Operator(), *email, account.Meta{RequestID: "cli"})
 	if err := adminError("admin temporary-password", *practice, err); err != nil {
 		return err
 	}
@@ -117,7 +118,7 @@ func adminError(cmd, practice string, err error) error {
 		return fmt.Errorf("%s: no practice has the slug %q; check --practice", cmd, practice)
 	case errors.Is(err, account.ErrMemberNotFound):
 		return fmt.Errorf("%s: practice %q has no active member with that email; check --email", cmd, practice)
-	case errors.Is(err, account.ErrAlreadyMember):
+	case errors.Is(err, onboarding.ErrAlreadyMember):
 		return fmt.Errorf("%s: that address already belongs to an active member of practice %q; nothing was sent", cmd, practice)
 	}
 	return fmt.Errorf("%s: %w", cmd, err)

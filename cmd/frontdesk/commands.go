@@ -207,7 +207,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, env []string
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	// Forgot-password requests answered but not yet worked.
-	if err := a.Accounts.Close(shutdownCtx); err != nil {
+	if err := a.Onboarding.Close(shutdownCtx); err != nil {
 		logger.Warn("shutdown: queued password reset requests not finished", "err", err)
 	}
 	logger.Info("stopped")

@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 )
 
@@ -121,12 +122,12 @@ func TestConsoleIssue18(t *testing.T) {
 	accept := func(email, pw string) {
 		link := lineWithPrefix(t, fd.mailText(t, email, 1), fd.base+"/p/"+s18Slug+"/invite?token=")
 		token := link[strings.Index(link, "token=")+len("token="):]
-		if _, err := fd.app.Accounts.AcceptInvitation(ctx, s18Slug, token, pw, pw, account.Meta{}); err != nil {
+		if _, err := fd.app.Onboarding.AcceptInvitation(ctx, s18Slug, token, pw, pw, account.Meta{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	invite := func(email, name string, keys ...string) account.Invitation {
-		inv, err := fd.app.Accounts.Invite(ctx, s18Slug, account.Operator(), account.InviteRequest{Email: email, Name: name,
+	invite := func(email, name string, keys ...string) onboarding.Invitation {
+		inv, err := fd.app.Onboarding.Invite(ctx, s18Slug, account.Operator(), onboarding.InviteRequest{Email: email, Name: name,
 			Roles: keys}, account.Meta{})
 		if err != nil {
 			t.Fatal(err)

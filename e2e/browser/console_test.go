@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 )
 
 const (
@@ -49,13 +50,13 @@ func TestConsoleOwnerJourney(t *testing.T) {
 
 	// A clinician who works here (invited and accepted outside the browser).
 	ctx := context.Background()
-	if _, err := fd.app.Accounts.Invite(ctx, slug, account.Operator(), account.InviteRequest{Email: clinicianEmail,
+	if _, err := fd.app.Onboarding.Invite(ctx, slug, account.Operator(), onboarding.InviteRequest{Email: clinicianEmail,
 		Name: "Carl Clinician", Roles: []string{"practitioner"}}, account.Meta{}); err != nil {
 		t.Fatal(err)
 	}
 	link := lineWithPrefix(t, fd.mailText(t, clinicianEmail, 1), fd.base+"/p/"+slug+"/invite?token=")
 	token := link[strings.Index(link, "token=")+len("token="):]
-	if _, err := fd.app.Accounts.AcceptInvitation(ctx, slug, token, clinicianPw, clinicianPw, account.Meta{}); err != nil {
+	if _, err := fd.app.Onboarding.AcceptInvitation(ctx, slug, token, clinicianPw, clinicianPw, account.Meta{}); err != nil {
 		t.Fatal(err)
 	}
 

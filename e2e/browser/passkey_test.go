@@ -16,6 +16,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/config"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 )
 
 const (
@@ -150,7 +151,7 @@ func TestPasskeyJourneyIntoPracticeDemo(t *testing.T) {
 	fd.createPractice(t, slug, "Sunrise Therapy", ownerEmail, "Olive Owner", ownerPassword)
 	startPracticeDemo(t, dir, fd.base, demoPort)
 
-	if _, err := fd.app.Accounts.Invite(context.Background(), slug, account.Operator(), account.InviteRequest{
+	if _, err := fd.app.Onboarding.Invite(context.Background(), slug, account.Operator(), onboarding.InviteRequest{
 		Email: ninaEmail, Name: "Nina Practitioner", Roles: []string{"practitioner"}}, account.Meta{}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,10 @@
 // Package account is frontdesk's core domain service: it creates practices and
-// their owners, issues and redeems setup links, logs members in with passwords,
-// keeps their browser sessions, changes passwords, and writes every
-// security-relevant event to the audit trail.
+// their owners, issues and redeems setup links, logs members in (with
+// passwords, temporary passwords, passkeys and single sign-on), keeps their
+// browser sessions, changes passwords, removes members, applies the practice's
+// login policy, and writes every security-relevant event to the audit trail.
+// Invitations, issuing temporary passwords and reset links are
+// identity/onboarding's, built on the small core exported in actor.go.
 //
 // It does not import net/http: handlers translate requests into calls here and
 // errors from here into pages.
@@ -84,19 +87,9 @@ type Settings struct {
 	// Lockout is the default lockout policy; a practice's settings override
 	// it. The zero value means lockout.DefaultPolicy().
 	Lockout lockout.Policy
-	// InvitationTTL, ResetTTL and TemporaryPasswordTTL are how long an
-	// invitation link, a password-reset link and a temporary password work;
-	// zero means 7 days, 1 hour and 24 hours.
-	InvitationTTL        time.Duration
-	ResetTTL             time.Duration
-	TemporaryPasswordTTL time.Duration
 	// AppURLs maps a practice app's client ID to the URL an invitee lands on
-	// after accepting an invitation to it.
+	// after accepting an invitation to it (AppURL, IsLandingURL).
 	AppURLs map[string]string
-	// ResetQueueSize is how many "forgot password" requests may wait for the
-	// background worker (QueuePasswordReset); zero means
-	// DefaultResetQueueSize.
-	ResetQueueSize int
 }
 
 // Deps are the service's collaborators.
@@ -116,7 +109,7 @@ type Deps struct {
 	// model, *roles.Service); nil means only active members holding the owner
 	// role may unlock accounts.
 	Permissions Permissions
-	// Roles is the role model, which invitations, temporary passwords and
+	// Roles is the role model, which administrative actions (Require) and
 	// removal consult; invitations are refused without it.
 	Roles *roles.Service
 	// OnDeactivate hooks run after a member is deactivated (for example to
@@ -131,10 +124,6 @@ type Deps struct {
 	// password hash took (refusaltime.go). nil means a real timer; tests
 	// inject one they control.
 	Wait func(ctx context.Context, d time.Duration) error
-	// BeforeResetWork, when set, runs on the background worker before each
-	// queued "forgot password" request is worked. Tests use it to hold the
-	// worker; it is nil in production.
-	BeforeResetWork func()
 }
 
 // Service is the account domain service. It is safe for concurrent use.
@@ -143,7 +132,6 @@ type Service struct {
 	set     Settings
 	metrics metrics
 	hooks   deactivationHooks
-	resets  *resetQueue
 	// refusals are recent durations of login refusals that evaluated a
 	// password hash.
 	refusals refusalTimes
@@ -169,7 +157,6 @@ func New(d Deps, set Settings) (*Service, error) {
 		set.Lockout = lockout.DefaultPolicy()
 	}
 	set.PublicURL = strings.TrimRight(set.PublicURL, "/")
-	set = onboardingDefaults(set)
 	m := metrics{
 		verifications: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "frontdesk_password_verifications_total",
@@ -192,15 +179,14 @@ func New(d Deps, set Settings) (*Service, error) {
 			Help: "Locked accounts unlocked by an administrator or the operator.",
 		}),
 	}
-	resets := newResetQueue(set.ResetQueueSize, d.BeforeResetWork)
 	if d.Registry != nil {
-		for _, c := range []prometheus.Collector{m.verifications, m.logins, m.failures, m.lockouts, m.unlocks, resets.dropped} {
+		for _, c := range []prometheus.Collector{m.verifications, m.logins, m.failures, m.lockouts, m.unlocks} {
 			if err := d.Registry.Register(c); err != nil {
 				return nil, fmt.Errorf("account: metrics: %w", err)
 			}
 		}
 	}
-	return &Service{d: d, set: set, metrics: m, resets: resets}, nil
+	return &Service{d: d, set: set, metrics: m}, nil
 }
 
 // MinPasswordLength is the policy's minimum, for pages to show.

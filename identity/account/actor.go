@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/problem"
@@ -135,3 +136,90 @@ func (s *Service) refuseAudit(ctx context.Context, p store.Practice, a Actor, ac
 }
 
 func formatTime(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006 15:04 MST") }
+
+// The exported core below is what identity/onboarding (invitations,
+// temporary passwords, reset links) builds on: it sits above this package
+// and does its work through these names, so a change to how an action is
+// authorised, audited, mailed or signed in is made here once.
+
+// ID is the actor's ID for audit rows and invitation records: the member's
+// ID, or OperatorActorID.
+func (a Actor) ID() string { return a.id() }
+
+// Require checks that the actor holds perm in the practice (the operator
+// holds every permission; a member must be active) and returns the actor's
+// permissions. A refusal is ErrForbidden.
+func (s *Service) Require(ctx context.Context, p store.Practice, a Actor, perm string) ([]string, error) {
+	return s.require(ctx, p, a, perm)
+}
+
+// RefuseAudit records a refused administrative action (outcome "failure",
+// err's text as the reason); a failure to write it is logged.
+func (s *Service) RefuseAudit(ctx context.Context, p store.Practice, a Actor, action, subject string, err error, meta Meta) {
+	s.refuseAudit(ctx, p, a, action, subject, err, meta)
+}
+
+// Enqueue renders the mail data, which must name practice p, and writes it
+// to the outbox inside tx, from the practice's name; links are the message's
+// links (for the file transport's log). Call Queued after tx commits.
+func (s *Service) Enqueue(ctx context.Context, tx *store.Store, p store.Practice, kind, refID, to string,
+	data templates.MailData, links ...string) error {
+	return s.enqueue(ctx, tx, p, kind, refID, to, data, links...)
+}
+
+// Queued wakes the outbox worker after a transaction queued mail.
+func (s *Service) Queued() { s.queued() }
+
+// FormatTime is how mails show a time (UTC, e.g. "Mon 2 Jan 2006 15:04 UTC").
+func FormatTime(t time.Time) string { return formatTime(t) }
+
+// Link is an absolute URL under the configured public URL (never a request's
+// Host header) with the query q.
+func (s *Service) Link(path string, q url.Values) string { return s.link(path, q) }
+
+// AppURL is the landing URL of the practice app with client ID app, and
+// whether app is configured (Settings.AppURLs).
+func (s *Service) AppURL(app string) (string, bool) {
+	u, ok := s.set.AppURLs[app]
+	return u, ok
+}
+
+// CleanName checks a human-readable name given for field: trimmed, at most
+// 200 characters, no control characters; required refuses an empty one.
+// Errors are *InvalidInputError.
+func CleanName(field, v string, required bool) (string, error) { return cleanName(field, v, required) }
+
+// NewPasswordHash checks a chosen password (its confirmation, the policy
+// with the practice and the member's email as context) and hashes it.
+// Errors are ErrPasswordMismatch, the policy's, or a hashing failure.
+func (s *Service) NewPasswordHash(ctx context.Context, p store.Practice, m store.Member, newPw, confirm string) (string, error) {
+	return s.newPasswordHash(ctx, p, m, newPw, confirm)
+}
+
+// StartSession starts a new session for the active member m (a fresh token)
+// with the authentication methods amr, records the login, and returns the
+// principal and the session's cookie value. A member locked or deactivated
+// meanwhile gets ErrNotActive.
+func (s *Service) StartSession(ctx context.Context, p store.Practice, m store.Member, amr []string, meta Meta) (Principal, string, error) {
+	return s.startSession(ctx, p, m, amr, meta)
+}
+
+// ErrNotActive: the member was locked (under a policy that blocks the
+// method) or deactivated before their session could start.
+var ErrNotActive = errNotActive
+
+// StartSessionAfter starts a session for member m, who proved who they are by
+// method (never a password), in one transaction with before, which runs
+// first: the session exists if and only if before succeeded. The member is
+// re-checked under its row lock (ErrNotActive); details (no secrets) go to
+// the login's audit row. A started session counts as a login in the
+// metrics.
+func (s *Service) StartSessionAfter(ctx context.Context, p store.Practice, m store.Member, method string, amr []string,
+	details map[string]string, meta Meta, before func(tx *store.Store) error) (Principal, string, error) {
+	pr, token, err := s.methodSession(ctx, p, m, method, amr, details, meta, before)
+	if err != nil {
+		return Principal{}, "", err
+	}
+	s.metrics.logins.Inc()
+	return pr, token, nil
+}

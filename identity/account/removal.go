@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
@@ -37,8 +38,9 @@ var ErrLastManager = roles.ErrLastManager
 
 // DeactivateMember removes a member's access and keeps every record: in one
 // transaction the member is deactivated, their sessions end, and their
-// pending invitations, reset links and temporary passwords are voided (their
-// undelivered mail withdrawn). The actor needs members.manage; the practice
+// reset links and temporary passwords are voided, and the registered
+// deactivation steps run (identity/onboarding's voids their pending
+// invitations and withdraws the undelivered mail). The actor needs members.manage; the practice
 // must keep a member who can manage members and assign roles. Then the
 // OnDeactivate hooks run (refresh-token revocation, back-channel logout) and
 // the answer lists what the practice must reassign in its apps.
@@ -85,8 +87,10 @@ func (s *Service) DeactivateMember(ctx context.Context, practiceSlug string, a A
 				out.InvitationsRevoked++
 			}
 		}
-		if err := s.voidInvitations(ctx, tx, m.ID, "member deactivated", now); err != nil {
-			return err
+		for _, step := range s.hooks.txSteps() {
+			if err := step(ctx, tx, m.ID, now); err != nil {
+				return err
+			}
 		}
 		if out.LinksVoided, err = tx.VoidMemberLinks(ctx, m.ID, now); err != nil {
 			return err
@@ -128,9 +132,31 @@ func (s *Service) DeactivateMember(ctx context.Context, practiceSlug string, a A
 // DeactivationHook runs after a member is deactivated.
 type DeactivationHook func(ctx context.Context, practiceID, memberID string) error
 
+// DeactivationStep runs inside the transaction that deactivates a member,
+// after their sessions ended and before the audit row is written; its error
+// rolls the deactivation back. Steps see the transaction (tx), so what they
+// void is voided if and only if the member is removed.
+type DeactivationStep func(ctx context.Context, tx *store.Store, memberID string, now time.Time) error
+
 type deactivationHooks struct {
 	mu    sync.Mutex
 	extra []func(ctx context.Context, practiceID, memberID string) error
+	steps []DeactivationStep
+}
+
+func (h *deactivationHooks) txSteps() []DeactivationStep {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.steps)
+}
+
+// RegisterDeactivationStep adds a step run inside every deactivation's
+// transaction (DeactivationStep); identity/onboarding registers the voiding
+// of the member's open invitations with it when it is built.
+func (s *Service) RegisterDeactivationStep(fn DeactivationStep) {
+	s.hooks.mu.Lock()
+	defer s.hooks.mu.Unlock()
+	s.hooks.steps = append(s.hooks.steps, fn)
 }
 
 func (h *deactivationHooks) all(fromDeps []func(ctx context.Context, practiceID, memberID string) error) []func(ctx context.Context, practiceID, memberID string) error {

@@ -16,8 +16,9 @@ import (
 // temporary password (the time of the answer does not tell).
 const temporaryDigestPrefix = "sha256:"
 
-// temporaryDigest is the stored form of a new temporary password.
-func temporaryDigest(pw string) string {
+// TemporaryDigest is the stored form of a new temporary password; the
+// onboarding service stores it when it issues one, login matches against it.
+func TemporaryDigest(pw string) string {
 	d := sha256.Sum256([]byte(pw))
 	return temporaryDigestPrefix + hex.EncodeToString(d[:])
 }

@@ -53,7 +53,7 @@ func TestTemporaryPasswordOneHashPerAttempt(t *testing.T) {
 		if _, n, err := attempt("wrong wrong wrong wrong 1"); !errors.Is(err, account.ErrInvalidCredentials) || n != 1 {
 			t.Errorf("wrong password without a temporary one: %v, %d hashes", err, n)
 		}
-		if _, err := o.Service.IssueTemporaryPassword(ctx, "sunrise", account.Operator(), owner, account.Meta{}); err != nil {
+		if _, err := o.Onboard.IssueTemporaryPassword(ctx, "sunrise", account.Operator(), owner, account.Meta{}); err != nil {
 			t.Fatal(err)
 		}
 		temp := temporaryIn(t, waitMail(t, o.SMTP, owner, 1))

@@ -29,6 +29,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/enforce"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/problem"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/sso"
@@ -44,7 +45,9 @@ type Verifier interface {
 type Deps struct {
 	Store    *store.Store
 	Accounts *account.Service
-	Roles    *roles.Service
+	// Onboarding invites members and issues temporary passwords.
+	Onboarding *onboarding.Service
+	Roles      *roles.Service
 	// Verifiers accept the access tokens of the clients allowed to call the
 	// API (one per audience); a token any of them accepts is authenticated.
 	Verifiers []Verifier
@@ -76,8 +79,8 @@ const Prefix = "/api/v1/"
 
 // New returns the API.
 func New(d Deps) (*API, error) {
-	if d.Store == nil || d.Accounts == nil || d.Roles == nil || d.Logger == nil || d.Meta == nil {
-		return nil, errors.New("adminapi: Store, Accounts, Roles, Logger and Meta are required")
+	if d.Store == nil || d.Accounts == nil || d.Onboarding == nil || d.Roles == nil || d.Logger == nil || d.Meta == nil {
+		return nil, errors.New("adminapi: Store, Accounts, Onboarding, Roles, Logger and Meta are required")
 	}
 	if d.Now == nil {
 		d.Now = time.Now

@@ -16,6 +16,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/adminapi"
 	"github.com/frontdeskhq/frontdesk/identity/enforce"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 )
@@ -148,7 +149,7 @@ func TestExpiredTokenIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api, err := adminapi.New(adminapi.Deps{Store: h.app.Store, Accounts: h.app.Accounts, Roles: h.app.Roles,
+	api, err := adminapi.New(adminapi.Deps{Store: h.app.Store, Accounts: h.app.Accounts, Onboarding: h.app.Onboarding, Roles: h.app.Roles,
 		Verifiers: []adminapi.Verifier{v}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Meta: func(*http.Request) account.Meta { return account.Meta{} }})
 	if err != nil {
@@ -300,7 +301,7 @@ func TestAdminAPI(t *testing.T) {
 			if r.status != 201 {
 				t.Fatalf("invite: %d %s", r.status, r.body)
 			}
-			var inv account.Invitation
+			var inv onboarding.Invitation
 			_ = json.Unmarshal(r.body, &inv)
 			if r := h.call("GET", base+"/invitations", owner, nil, nil); r.status != 200 || !bytes.Contains(r.body, []byte(inv.ID)) {
 				t.Errorf("list invitations: %d %s", r.status, r.body)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/oidc"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/problem"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 )
@@ -71,11 +72,11 @@ func TestFailDomainErrors(t *testing.T) {
 			403, "forbidden", "Not allowed: you cannot restore a.b to this member because you do not hold it."},
 		{"account member", account.ErrMemberNotFound, 404, "not_found", "There is no such member in this practice."},
 		{"roles member", roles.ErrMemberNotFound, 404, "not_found", "There is no such member in this practice."},
-		{"invitation", account.ErrInvitationNotFound, 404, "not_found", "There is no such invitation in this practice."},
+		{"invitation", onboarding.ErrInvitationNotFound, 404, "not_found", "There is no such invitation in this practice."},
 		{"last manager", roles.ErrLastManager, 409, "last_manager",
 			"The practice must keep at least one member who can manage members and assign roles. Give someone else those roles first."},
-		{"already member", account.ErrAlreadyMember, 409, "already_member", "This address already belongs to an active member of the practice."},
-		{"invitation closed", account.ErrInvitationClosed, 409, "invitation_closed",
+		{"already member", onboarding.ErrAlreadyMember, 409, "already_member", "This address already belongs to an active member of the practice."},
+		{"invitation closed", onboarding.ErrInvitationClosed, 409, "invitation_closed",
 			"The invitation was already accepted or revoked. Invite the person again if they still need access."},
 		{"not deactivated", account.ErrNotDeactivated, 409, "not_deactivated", "The member is not deactivated; there is nothing to reactivate."},
 		{"no credential", account.ErrNoCredential, 409, "no_credential",

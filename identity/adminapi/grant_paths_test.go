@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/sso"
 	"github.com/frontdeskhq/frontdesk/identity/store"
@@ -57,7 +58,7 @@ func TestNobodyGrantsWhatTheyDoNotHold(t *testing.T) {
 			// invitations and join providers offering owner and forms_admin,
 			// and pending join requests for each.
 			invite := func(email, role string) string {
-				inv, err := h.app.Accounts.Invite(ctx, "sunrise", account.Operator(), account.InviteRequest{Email: email,
+				inv, err := h.app.Onboarding.Invite(ctx, "sunrise", account.Operator(), onboarding.InviteRequest{Email: email,
 					Roles: []string{role}}, account.Meta{})
 				if err != nil {
 					t.Fatal(err)
@@ -158,7 +159,7 @@ func TestNobodyGrantsWhatTheyDoNotHold(t *testing.T) {
 				}, true},
 				// Invitations: a new one, and a fresh link for one an owner made.
 				{"invite as owner (service)", func() error {
-					_, err := h.app.Accounts.Invite(ctx, "sunrise", carol, account.InviteRequest{Email: "x1@sunrise.example",
+					_, err := h.app.Onboarding.Invite(ctx, "sunrise", carol, onboarding.InviteRequest{Email: "x1@sunrise.example",
 						Roles: []string{"owner"}}, account.Meta{})
 					return err
 				}, false},
@@ -166,7 +167,7 @@ func TestNobodyGrantsWhatTheyDoNotHold(t *testing.T) {
 					return api("POST", "/invitations", `{"email":"x2@sunrise.example","roles":["owner"]}`)
 				}, false},
 				{"resend an owner's invitation (service)", func() error {
-					_, err := h.app.Accounts.ResendInvitation(ctx, "sunrise", carol, ownerInv, account.Meta{})
+					_, err := h.app.Onboarding.ResendInvitation(ctx, "sunrise", carol, ownerInv, account.Meta{})
 					return err
 				}, false},
 				{"resend an owner's invitation (admin API)", func() error {

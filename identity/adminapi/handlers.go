@@ -10,6 +10,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/auditexport"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
@@ -160,7 +161,7 @@ func (a *API) temporaryPassword(w http.ResponseWriter, r *http.Request, c *calle
 	if err != nil {
 		return err
 	}
-	res, err := a.d.Accounts.IssueTemporaryPassword(r.Context(), c.practice.Slug, c.actor(), m.Email, c.meta)
+	res, err := a.d.Onboarding.IssueTemporaryPassword(r.Context(), c.practice.Slug, c.actor(), m.Email, c.meta)
 	if err != nil {
 		return err
 	}
@@ -181,12 +182,12 @@ func (a *API) deactivateMember(w http.ResponseWriter, r *http.Request, c *caller
 }
 
 func (a *API) listInvitations(w http.ResponseWriter, r *http.Request, c *caller) error {
-	invs, err := a.d.Accounts.Invitations(r.Context(), c.practice.Slug, c.actor())
+	invs, err := a.d.Onboarding.Invitations(r.Context(), c.practice.Slug, c.actor())
 	if err != nil {
 		return err
 	}
 	if invs == nil {
-		invs = []account.Invitation{}
+		invs = []onboarding.Invitation{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"invitations": invs})
 	return nil
@@ -205,8 +206,8 @@ func (a *API) createInvitation(w http.ResponseWriter, r *http.Request, c *caller
 	if len(body.Roles) > 50 {
 		return badRequest("At most 50 roles.")
 	}
-	inv, err := a.d.Accounts.Invite(r.Context(), c.practice.Slug, c.actor(),
-		account.InviteRequest{Email: body.Email, Name: body.Name, Roles: body.Roles, App: body.App}, c.meta)
+	inv, err := a.d.Onboarding.Invite(r.Context(), c.practice.Slug, c.actor(),
+		onboarding.InviteRequest{Email: body.Email, Name: body.Name, Roles: body.Roles, App: body.App}, c.meta)
 	if err != nil {
 		return err
 	}
@@ -215,7 +216,7 @@ func (a *API) createInvitation(w http.ResponseWriter, r *http.Request, c *caller
 }
 
 func (a *API) resendInvitation(w http.ResponseWriter, r *http.Request, c *caller) error {
-	inv, err := a.d.Accounts.ResendInvitation(r.Context(), c.practice.Slug, c.actor(), r.PathValue("id"), c.meta)
+	inv, err := a.d.Onboarding.ResendInvitation(r.Context(), c.practice.Slug, c.actor(), r.PathValue("id"), c.meta)
 	if err != nil {
 		return err
 	}
@@ -224,7 +225,7 @@ func (a *API) resendInvitation(w http.ResponseWriter, r *http.Request, c *caller
 }
 
 func (a *API) revokeInvitation(w http.ResponseWriter, r *http.Request, c *caller) error {
-	if err := a.d.Accounts.RevokeInvitation(r.Context(), c.practice.Slug, c.actor(), r.PathValue("id"), c.meta); err != nil {
+	if err := a.d.Onboarding.RevokeInvitation(r.Context(), c.practice.Slug, c.actor(), r.PathValue("id"), c.meta); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"invitation_id": r.PathValue("id"), "state": "revoked"})

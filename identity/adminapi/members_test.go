@@ -175,7 +175,7 @@ func TestRevokePasskeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api, err := adminapi.New(adminapi.Deps{Store: h.app.Store, Accounts: h.app.Accounts, Roles: h.app.Roles,
+	api, err := adminapi.New(adminapi.Deps{Store: h.app.Store, Accounts: h.app.Accounts, Onboarding: h.app.Onboarding, Roles: h.app.Roles,
 		Verifiers: []adminapi.Verifier{v}, Logger: slog.New(slog.DiscardHandler), Passkeys: pk,
 		Meta: func(*http.Request) account.Meta { return account.Meta{} }})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/config"
 	"github.com/frontdeskhq/frontdesk/identity/enforce"
 	"github.com/frontdeskhq/frontdesk/identity/oidc"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/passkeys"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/sso"
@@ -33,7 +34,7 @@ func (t inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
 // adminAPIFactory returns the constructor httpserver calls to mount the admin
 // API: one enforce.Verifier per client in admin_api.clients, all reading the
 // provider's keys in-process.
-func adminAPIFactory(cfg *config.Config, st *store.Store, accounts *account.Service, rolesSvc *roles.Service,
+func adminAPIFactory(cfg *config.Config, st *store.Store, accounts *account.Service, onboard *onboarding.Service, rolesSvc *roles.Service,
 	provider *oidc.Provider, ssoSvc *sso.Service, passkeySvc *passkeys.Service, logger *slog.Logger) func(func(*http.Request) account.Meta) (http.Handler, error) {
 	return func(meta func(*http.Request) account.Meta) (http.Handler, error) {
 		client := &http.Client{Transport: inProcess{handler: provider}, Timeout: 10 * time.Second}
@@ -46,7 +47,7 @@ func adminAPIFactory(cfg *config.Config, st *store.Store, accounts *account.Serv
 			}
 			verifiers = append(verifiers, v)
 		}
-		d := adminapi.Deps{Store: st, Accounts: accounts, Roles: rolesSvc, Verifiers: verifiers,
+		d := adminapi.Deps{Store: st, Accounts: accounts, Onboarding: onboard, Roles: rolesSvc, Verifiers: verifiers,
 			Logger: logger, Meta: meta, Now: provider.Now, MaxBodyBytes: cfg.Server.MaxBodyBytes, Apps: provider, SSO: ssoSvc}
 		if passkeySvc != nil {
 			d.Passkeys = passkeySvc

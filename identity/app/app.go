@@ -24,6 +24,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/config"
 	"github.com/frontdeskhq/frontdesk/identity/httpserver"
 	"github.com/frontdeskhq/frontdesk/identity/oidc"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/outbound"
 	"github.com/frontdeskhq/frontdesk/identity/password"
 	"github.com/frontdeskhq/frontdesk/identity/requestid"
@@ -40,8 +41,12 @@ type App struct {
 	Logger   *slog.Logger
 	Store    *store.Store
 	Accounts *account.Service
-	Registry *prometheus.Registry
-	Handler  *httpserver.Server
+	// Onboarding invites members, issues temporary passwords and reset
+	// links; Close it at shutdown (after the HTTP server) to finish queued
+	// "forgot password" requests.
+	Onboarding *onboarding.Service
+	Registry   *prometheus.Registry
+	Handler    *httpserver.Server
 	// Roles computes effective permissions (for tokens) and makes every
 	// administrative change to the role model.
 	Roles *roles.Service
@@ -169,7 +174,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		Guard:       guard,
 		Permissions: rolesSvc,
 
-		// Onboarding: invitations check roles; queued mail wakes the outbox.
+		// Administrative actions check roles; queued mail wakes the outbox.
 		Roles:        rolesSvc,
 		OutboxNotify: outbox.Notify,
 
@@ -181,12 +186,18 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		IdleTimeout:      cfg.Sessions.IdleTimeout,
 		AbsoluteLifetime: cfg.Sessions.AbsoluteLifetime,
 		Lockout:          lockoutPolicy(cfg.Lockout),
-
-		InvitationTTL:        cfg.Links.InvitationTTL,
-		ResetTTL:             cfg.Links.ResetTTL,
-		TemporaryPasswordTTL: cfg.Links.TemporaryPasswordTTL,
-		AppURLs:              appURLs(cfg.Clients),
+		AppURLs:          appURLs(cfg.Clients),
 	})
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	// Invitations, temporary passwords and reset links, over the account
+	// core; it registers the voiding of a removed member's invitations.
+	onboard, err := onboarding.New(onboarding.Deps{Accounts: accounts, Store: st, Roles: rolesSvc, Policy: policy,
+		Logger: logger, Registry: reg, Now: time.Now, NewID: newID, Random: rand.Reader},
+		onboarding.Settings{InvitationTTL: cfg.Links.InvitationTTL, ResetTTL: cfg.Links.ResetTTL,
+			TemporaryPasswordTTL: cfg.Links.TemporaryPasswordTTL})
 	if err != nil {
 		_ = st.Close()
 		return nil, err
@@ -205,7 +216,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		return nil, err
 	}
 	hook.p = provider
-	ssoSvc, err := newSSO(cfg, st, accounts, rolesSvc, outGuard, logger)
+	ssoSvc, err := newSSO(cfg, st, accounts, onboard, rolesSvc, outGuard, logger)
 	if err != nil {
 		_ = st.Close()
 		return nil, err
@@ -213,6 +224,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	passkeySvc := newPasskeys(cfg, st, accounts, rolesSvc, redisClient, logger)
 	handler, err := httpserver.New(httpserver.Deps{
 		Accounts:        accounts,
+		Onboarding:      onboard,
 		DB:              st,
 		Pages:           pages,
 		Logger:          logger,
@@ -223,7 +235,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		SessionLifetime: cfg.Sessions.AbsoluteLifetime,
 		OIDC:            provider,
 		Passkeys:        passkeySvc,
-		AdminAPI:        adminAPIFactory(cfg, st, accounts, rolesSvc, provider, ssoSvc, passkeySvc, logger),
+		AdminAPI:        adminAPIFactory(cfg, st, accounts, onboard, rolesSvc, provider, ssoSvc, passkeySvc, logger),
 		AdminStore:      st,
 		AdminRoles:      rolesSvc,
 		SSO:             ssoSvc,
@@ -233,7 +245,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		_ = st.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, Logger: logger, Store: st, Accounts: accounts, Registry: reg, Handler: handler,
+	return &App{Config: cfg, Logger: logger, Store: st, Accounts: accounts, Onboarding: onboard, Registry: reg, Handler: handler,
 		redis: redisClient, auditHead: auditHead, Roles: rolesSvc, OIDC: provider, Outbox: outbox, SSO: ssoSvc}, nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/config"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/outbound"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/sso"
@@ -21,7 +22,7 @@ import (
 // newSSO builds the single sign-on service from sso.*: upstream calls go
 // through the outbound guard (outbound.allowed_ranges), bounded by
 // sso.timeout, trusting the system roots plus sso.ca_file. Client secrets are sealed under the OpenID master key.
-func newSSO(cfg *config.Config, st *store.Store, accounts *account.Service, rolesSvc *roles.Service,
+func newSSO(cfg *config.Config, st *store.Store, accounts *account.Service, onboard *onboarding.Service, rolesSvc *roles.Service,
 	guard *outbound.Guard, logger *slog.Logger) (*sso.Service, error) {
 	key, err := masterKey(cfg, logger)
 	if err != nil {
@@ -31,7 +32,7 @@ func newSSO(cfg *config.Config, st *store.Store, accounts *account.Service, role
 	if err != nil {
 		return nil, err
 	}
-	return sso.New(sso.Deps{Store: st, Accounts: accounts, Logger: logger, Now: time.Now, NewID: newID,
+	return sso.New(sso.Deps{Store: st, Accounts: accounts, Onboarding: onboard, Logger: logger, Now: time.Now, NewID: newID,
 		Random: rand.Reader, MasterKey: key, Outbound: guard, TLS: tlsCfg, Permissions: rolesSvc,
 		RoleKeys: func(ctx context.Context, practiceID string) ([]string, error) {
 			m, err := rolesSvc.Model(ctx, practiceID)

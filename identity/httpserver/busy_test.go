@@ -60,7 +60,7 @@ func TestLoginBeyondHashCapacityIs503(t *testing.T) {
 		t.Fatal(err)
 	}
 	handler, err := httpserver.New(httpserver.Deps{
-		Accounts: env.Service, DB: env.Store, Pages: pages,
+		Accounts: env.Service, Onboarding: env.Onboard, DB: env.Store, Pages: pages,
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Registry: env.Registry, PublicURL: srv.URL, MaxBodyBytes: 64 << 10, SessionLifetime: 12 * time.Hour,
 	})

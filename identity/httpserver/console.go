@@ -12,6 +12,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/auditexport"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
@@ -291,9 +292,9 @@ func (s *Server) consoleMembers(w http.ResponseWriter, r *http.Request) {
 // members.
 func (s *Server) memberRows(r *http.Request, pr account.Principal, ms []store.Member, names roleNames, invitations bool) ([]consoleMember, error) {
 	ctx := r.Context()
-	open := map[string]account.Invitation{}
+	open := map[string]onboarding.Invitation{}
 	if invitations && slices.ContainsFunc(ms, func(m store.Member) bool { return m.Status == store.StatusInvited }) {
-		invs, err := s.d.Accounts.Invitations(ctx, pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID})
+		invs, err := s.d.Onboarding.Invitations(ctx, pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID})
 		if err != nil {
 			return nil, err
 		}
@@ -429,7 +430,7 @@ func (s *Server) consoleTemporary(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	_, err := s.d.Accounts.IssueTemporaryPassword(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
+	_, err := s.d.Onboarding.IssueTemporaryPassword(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
 		m.Email, s.meta(r))
 	if !s.consoleActionOK(w, r, pr, err) {
 		return
@@ -594,7 +595,7 @@ func (s *Server) consoleInvite(w http.ResponseWriter, r *http.Request) {
 	for _, k := range keys {
 		data.Checked[k] = true
 	}
-	req := account.InviteRequest{Email: data.Email, Name: data.Name, Roles: keys}
+	req := onboarding.InviteRequest{Email: data.Email, Name: data.Name, Roles: keys}
 	if data.Supervisor != "" {
 		// The supervisor must be one the form offers, able to co-sign what
 		// is asked: checked here, before the invitation goes out.
@@ -622,7 +623,7 @@ func (s *Server) consoleInvite(w http.ResponseWriter, r *http.Request) {
 		req.Supervisors = []roles.SupervisorLink{{SupervisorID: data.Supervisor, CosignNotes: data.CosignNotes,
 			CosignTreatmentPlans: data.CosignPlans}}
 	}
-	inv, err := s.d.Accounts.Invite(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID}, req, s.meta(r))
+	inv, err := s.d.Onboarding.Invite(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID}, req, s.meta(r))
 	var invalid *account.InvalidInputError
 	switch {
 	case err == nil:
@@ -638,7 +639,7 @@ func (s *Server) consoleInvite(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.As(err, &invalid):
 		data.Error, data.ErrorField = inputSentence(invalid), invalid.Field
-	case errors.Is(err, account.ErrAlreadyMember):
+	case errors.Is(err, onboarding.ErrAlreadyMember):
 		data.Error, data.ErrorField = "This address already belongs to a member of the practice. Find them in the members list instead.", "email"
 	case errors.Is(err, account.ErrForbidden):
 		data.Error, data.ErrorField = "You can only give roles whose access you hold yourself; the roles listed here are those. "+
@@ -659,12 +660,6 @@ func cosignWords(notes, plans bool) string {
 		return "progress notes"
 	}
 	return "treatment plans"
-}
-
-// forbiddenReason is the explanatory part of an account.ErrForbidden error
-// (which names permissions, never secrets).
-func forbiddenReason(err error) string {
-	return forbiddenReasonOr(err, "your roles do not allow this.")
 }
 
 type consoleToggle struct {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/oidc"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/problem"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
@@ -494,7 +495,7 @@ type consoleInvitationsData struct {
 // consoleInvitation is an invitation row: role names, sends in words,
 // whether it may still be resent or revoked.
 type consoleInvitation struct {
-	account.Invitation
+	onboarding.Invitation
 	RoleNames  []string
 	Sent       string
 	Open       bool
@@ -506,7 +507,7 @@ func (s *Server) consoleInvitations(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	invs, err := s.d.Accounts.Invitations(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID})
+	invs, err := s.d.Onboarding.Invitations(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID})
 	if err != nil {
 		s.consoleFail(w, r, pr, err, s.membersLink(pr))
 		return
@@ -554,7 +555,7 @@ func (s *Server) consoleInvitationResend(w http.ResponseWriter, r *http.Request)
 	if !s.parseForm(w, r, viewPractice(pr.Practice)) {
 		return
 	}
-	inv, err := s.d.Accounts.ResendInvitation(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
+	inv, err := s.d.Onboarding.ResendInvitation(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
 		r.PathValue("id"), s.meta(r))
 	if err != nil {
 		s.consoleFail(w, r, pr, err, s.invitationsLink(pr))
@@ -577,14 +578,14 @@ func (s *Server) consoleInvitationRevokeConfirm(w http.ResponseWriter, r *http.R
 	if !ok {
 		return
 	}
-	invs, err := s.d.Accounts.Invitations(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID})
+	invs, err := s.d.Onboarding.Invitations(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID})
 	if err != nil {
 		s.consoleFail(w, r, pr, err, s.invitationsLink(pr))
 		return
 	}
-	i := slices.IndexFunc(invs, func(v account.Invitation) bool { return v.ID == r.PathValue("id") })
+	i := slices.IndexFunc(invs, func(v onboarding.Invitation) bool { return v.ID == r.PathValue("id") })
 	if i < 0 {
-		s.consoleFail(w, r, pr, account.ErrInvitationNotFound, s.invitationsLink(pr))
+		s.consoleFail(w, r, pr, onboarding.ErrInvitationNotFound, s.invitationsLink(pr))
 		return
 	}
 	s.confirmPage(w, r, pr, "Revoke the invitation to "+invs[i].Email+"?",
@@ -598,7 +599,7 @@ func (s *Server) consoleInvitationRevoke(w http.ResponseWriter, r *http.Request)
 	if !ok {
 		return
 	}
-	if err := s.d.Accounts.RevokeInvitation(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
+	if err := s.d.Onboarding.RevokeInvitation(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
 		r.PathValue("id"), s.meta(r)); err != nil {
 		s.consoleFail(w, r, pr, err, s.invitationsLink(pr))
 		return

@@ -12,6 +12,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/oidc"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/problem"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
@@ -41,7 +42,7 @@ func TestConsoleFailMapsEveryKind(t *testing.T) {
 			"Your roles do not allow this: this needs the “Change members' roles"},
 		{"forbidden bare", account.ErrForbidden, 403, "Your roles do not allow this: your roles do not include it."},
 		{"not found", roles.ErrMemberNotFound, 404, "There is no such member in this practice. Go back and pick another one."},
-		{"conflict", account.ErrInvitationClosed, 409,
+		{"conflict", onboarding.ErrInvitationClosed, 409,
 			"The invitation was already accepted or revoked. Invite the person again if they still need access."},
 		{"conflict last manager", roles.ErrLastManager, 409, "Give someone else those roles first."},
 		{"unavailable", account.ErrBusy, 500, "Something went wrong on our side"},

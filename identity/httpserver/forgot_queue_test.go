@@ -75,7 +75,7 @@ func TestForgotPasswordRequestPathIsTheSame(t *testing.T) {
 			open()
 			wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
-			if err := s.ob.Service.WaitPasswordResets(wctx); err != nil {
+			if err := s.ob.Onboard.WaitPasswordResets(wctx); err != nil {
 				t.Fatal(err)
 			}
 			if n := audit(); n != before+3 {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/password"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
@@ -56,7 +57,7 @@ func (s *Server) linkRefused(w http.ResponseWriter, r *http.Request, p store.Pra
 		return false
 	case errors.Is(err, account.ErrLinkInvalid):
 		s.message(w, r, http.StatusGone, viewPractice(p), "This link can't be used", msg, next)
-	case errors.Is(err, account.ErrPasskeyRequired):
+	case errors.Is(err, onboarding.ErrPasskeyRequired):
 		s.message(w, r, http.StatusForbidden, viewPractice(p), "Log in with your passkey",
 			"Your account has a passkey, so an emailed link cannot replace it. Log in with your passkey; "+
 				"if you no longer have it, ask your practice administrator for a temporary password.", loginLink(p.Slug))
@@ -86,7 +87,7 @@ func (s *Server) forgotSubmit(w http.ResponseWriter, r *http.Request) {
 	email := r.PostForm.Get("email")
 	// Queued: the answer is sent before any member is looked up, so its time
 	// does not tell whether the address belongs to one.
-	err := s.d.Accounts.QueuePasswordReset(r.Context(), p.Slug, email, s.meta(r))
+	err := s.d.Onboarding.QueuePasswordReset(r.Context(), p.Slug, email, s.meta(r))
 	var invalid *account.InvalidInputError
 	switch {
 	case err == nil:

@@ -14,6 +14,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/account/accounttest"
 	"github.com/frontdeskhq/frontdesk/identity/httpserver"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 	"github.com/frontdeskhq/frontdesk/templates"
@@ -45,7 +46,7 @@ func newOnboardingSiteWith(t *testing.T, engine store.Engine, opts accounttest.O
 		t.Fatal(err)
 	}
 	h, err := httpserver.New(httpserver.Deps{
-		Accounts: ob.Service, DB: ob.Store, Pages: pages,
+		Accounts: ob.Service, Onboarding: ob.Onboard, DB: ob.Store, Pages: pages,
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Registry: ob.Registry, PublicURL: srv.URL, MaxBodyBytes: 64 << 10, SessionLifetime: 12 * time.Hour,
 	})
@@ -112,7 +113,7 @@ func TestInvitationPagesEndToEnd(t *testing.T) {
 	for _, engine := range storetest.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
 			s := newOnboardingSite(t, engine)
-			if _, err := s.ob.Service.Invite(context.Background(), "sunrise", account.Operator(), account.InviteRequest{
+			if _, err := s.ob.Onboard.Invite(context.Background(), "sunrise", account.Operator(), onboarding.InviteRequest{
 				Email: "nina@example.org", Roles: []string{"practitioner", "supervisor"}}, account.Meta{}); err != nil {
 				t.Fatal(err)
 			}
@@ -139,7 +140,7 @@ func TestInvitationPagesEndToEnd(t *testing.T) {
 func TestTemporaryPasswordPagesEndToEnd(t *testing.T) {
 	s := newOnboardingSite(t, store.SQLite)
 	owner := "owner@sunrise.example.org"
-	if _, err := s.ob.Service.IssueTemporaryPassword(context.Background(), "sunrise", account.Operator(), owner, account.Meta{}); err != nil {
+	if _, err := s.ob.Onboard.IssueTemporaryPassword(context.Background(), "sunrise", account.Operator(), owner, account.Meta{}); err != nil {
 		t.Fatal(err)
 	}
 	temp := ""

@@ -108,12 +108,12 @@ func (s *Server) setupForm() linkForm {
 func (s *Server) inviteForm() linkForm {
 	return linkForm{page: "invite", invalid: msgInviteInvalid, next: loginLink,
 		open: func(ctx context.Context, slug, token string) (pageData, error) {
-			v, err := s.d.Accounts.OpenInvitation(ctx, slug, token)
+			v, err := s.d.Onboarding.OpenInvitation(ctx, slug, token)
 			return pageData{Practice: viewPractice(v.Practice), Email: v.Email,
 				Member: &memberView{Email: v.Email, Roles: v.RoleNames}}, err
 		},
 		redeem: func(ctx context.Context, slug, token, newPw, confirm string, meta account.Meta) (string, string, error) {
-			acc, err := s.d.Accounts.AcceptInvitation(ctx, slug, token, newPw, confirm, meta)
+			acc, err := s.d.Onboarding.AcceptInvitation(ctx, slug, token, newPw, confirm, meta)
 			dest := acc.LandingURL
 			if dest == "" {
 				dest = "/p/" + slug + "/?welcome=1"
@@ -132,11 +132,11 @@ const msgResetDone = "Your password was changed. Sign in with your new password.
 func (s *Server) resetForm() linkForm {
 	return linkForm{page: "reset", invalid: msgResetInvalid, next: forgotLink,
 		open: func(ctx context.Context, slug, token string) (pageData, error) {
-			v, err := s.d.Accounts.OpenResetLink(ctx, slug, token)
+			v, err := s.d.Onboarding.OpenResetLink(ctx, slug, token)
 			return pageData{Practice: viewPractice(v.Practice), Email: v.Email}, err
 		},
 		redeem: func(ctx context.Context, slug, token, newPw, confirm string, meta account.Meta) (string, string, error) {
-			err := s.d.Accounts.CompleteReset(ctx, slug, token, newPw, confirm, meta)
+			err := s.d.Onboarding.CompleteReset(ctx, slug, token, newPw, confirm, meta)
 			return "", "/p/" + slug + "/login?reset=1", err
 		}}
 }

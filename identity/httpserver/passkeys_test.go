@@ -51,7 +51,7 @@ func newPasskeySite(t *testing.T, engine store.Engine) *site {
 		t.Fatal(err)
 	}
 	h, err := httpserver.New(httpserver.Deps{
-		Accounts: env.Service, DB: env.Store, Pages: pages, Logger: logger,
+		Accounts: env.Service, Onboarding: env.Onboard, DB: env.Store, Pages: pages, Logger: logger,
 		Registry: env.Registry, PublicURL: srv.URL, MaxBodyBytes: 64 << 10, SessionLifetime: 12 * time.Hour,
 		Passkeys: pk,
 	})

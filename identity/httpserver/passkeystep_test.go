@@ -17,6 +17,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/account/accounttest"
 	"github.com/frontdeskhq/frontdesk/identity/httpserver"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/passkeys"
 	"github.com/frontdeskhq/frontdesk/identity/passkeys/passkeystest"
 	"github.com/frontdeskhq/frontdesk/identity/store"
@@ -45,7 +46,7 @@ func newStepSite(t *testing.T, engine store.Engine) *onboardingSite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := httpserver.New(httpserver.Deps{Accounts: ob.Service, DB: ob.Store, Pages: pages, Logger: logger,
+	h, err := httpserver.New(httpserver.Deps{Accounts: ob.Service, Onboarding: ob.Onboard, DB: ob.Store, Pages: pages, Logger: logger,
 		Registry: ob.Registry, PublicURL: srv.URL, MaxBodyBytes: 64 << 10, SessionLifetime: 12 * time.Hour, Passkeys: pk})
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +76,7 @@ func TestPasskeyStepAfterInvitation(t *testing.T) {
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
 					s := newStepSite(t, engine)
-					if _, err := s.ob.Service.Invite(context.Background(), "sunrise", account.Operator(), account.InviteRequest{
+					if _, err := s.ob.Onboard.Invite(context.Background(), "sunrise", account.Operator(), onboarding.InviteRequest{
 						Email: "nina@example.org", Roles: []string{"practitioner"}, App: "ehr"}, account.Meta{}); err != nil {
 						t.Fatal(err)
 					}
@@ -137,7 +138,7 @@ func TestPasskeyStepNeedsSession(t *testing.T) {
 // continues.
 func TestPasskeyStepAfterTheWindow(t *testing.T) {
 	s := newStepSite(t, store.SQLite)
-	if _, err := s.ob.Service.Invite(context.Background(), "sunrise", account.Operator(), account.InviteRequest{
+	if _, err := s.ob.Onboard.Invite(context.Background(), "sunrise", account.Operator(), onboarding.InviteRequest{
 		Email: "nina@example.org", Roles: []string{"practitioner"}}, account.Meta{}); err != nil {
 		t.Fatal(err)
 	}

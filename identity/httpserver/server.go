@@ -26,6 +26,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/oidc"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/passkeys"
 	"github.com/frontdeskhq/frontdesk/identity/requestid"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
@@ -48,9 +49,12 @@ type Pinger interface {
 // Deps are what the server needs.
 type Deps struct {
 	Accounts *account.Service
-	DB       Pinger
-	Pages    *templates.Pages
-	Logger   *slog.Logger
+	// Onboarding serves invitations, reset links and the console's
+	// invitation and temporary-password actions.
+	Onboarding *onboarding.Service
+	DB         Pinger
+	Pages      *templates.Pages
+	Logger     *slog.Logger
 	// Registry receives the HTTP metrics and is served at /metrics.
 	Registry *prometheus.Registry
 	// PublicURL is the externally visible base URL (its origin is trusted for

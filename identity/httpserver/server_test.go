@@ -58,7 +58,7 @@ func newSite(t *testing.T, engine store.Engine) *site {
 		t.Fatal(err)
 	}
 	h, err := httpserver.New(httpserver.Deps{
-		Accounts: env.Service, DB: env.Store, Pages: pages,
+		Accounts: env.Service, Onboarding: env.Onboard, DB: env.Store, Pages: pages,
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Registry: env.Registry, PublicURL: srv.URL, MaxBodyBytes: 64 << 10, SessionLifetime: 12 * time.Hour,
 	})

@@ -76,7 +76,7 @@ func newLimitedPasskeySite(t *testing.T, engine store.Engine, counter func(st *s
 		t.Fatal(err)
 	}
 	h, err := httpserver.New(httpserver.Deps{
-		Accounts: env.Service, DB: env.Store, Pages: pages, Logger: logger,
+		Accounts: env.Service, Onboarding: env.Onboard, DB: env.Store, Pages: pages, Logger: logger,
 		Registry: env.Registry, PublicURL: srv.URL, MaxBodyBytes: 64 << 10, SessionLifetime: 12 * time.Hour,
 		Passkeys: pk, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 		StartLimiter: lockout.NewStartLimiter(counter(st, env.Clock.Now), set),

@@ -34,7 +34,7 @@ func serveStore(t *testing.T, st *store.Store) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := httpserver.New(httpserver.Deps{Accounts: env.Service, DB: env.Store, Pages: pages,
+	h, err := httpserver.New(httpserver.Deps{Accounts: env.Service, Onboarding: env.Onboard, DB: env.Store, Pages: pages,
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Registry: env.Registry, PublicURL: srv.URL, MaxBodyBytes: 64 << 10, SessionLifetime: 12 * time.Hour})
 	if err != nil {

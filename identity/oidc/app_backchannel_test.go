@@ -1,8 +1,11 @@
 package oidc_test
 
 import (
+	"context"
 	"errors"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +16,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/account/accounttest"
 	fdoidc "github.com/frontdeskhq/frontdesk/identity/oidc"
 	"github.com/frontdeskhq/frontdesk/identity/outbound"
+	"github.com/frontdeskhq/frontdesk/identity/problem"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
 
@@ -79,9 +83,18 @@ func registerLogoutApp(t *testing.T, e *env, ttl time.Duration) (store.App, *oau
 	}
 	const cb = "https://registered.example/cb"
 	app, secret, err := e.provider.RegisterApp(e.ctx, p.ID, e.ownerID, fdoidc.AppRequest{Name: "Registered EHR",
-		RedirectURIs: []string{cb}, Confidential: true, BackchannelLogoutURI: e.logouts.srv.URL + "/app-bcl",
+		RedirectURIs: []string{cb}, Confidential: true, BackchannelLogoutURI: "https://bcl.example/app-bcl",
 		AccessTokenTTL: ttl}, account.Meta{})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// The receiver listens on loopback, which registration refuses unless
+	// the operator allows it (TestBackchannelLogoutURIRefusedWhenUnreachable):
+	// it is written straight to the store, as an app registered before
+	// registration checked addresses would hold it, so that delivery's own
+	// check on connecting is what these tests see.
+	app.BackchannelLogoutURI = e.logouts.srv.URL + "/app-bcl"
+	if err := e.store.SetAppBackchannelLogoutURI(e.ctx, p.ID, app.ClientID, app.BackchannelLogoutURI, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if app.BackchannelLogoutURI != e.logouts.srv.URL+"/app-bcl" || app.AccessTokenTTL != ttl {
@@ -227,4 +240,84 @@ func TestUpdateAppLogoutAndTTL(t *testing.T) {
 		d["after"] != "backchannel_logout_uri=https://ok.example/bcl access_token_ttl=10m0s" || d["client_id"] != app.ClientID {
 		t.Errorf("audit details = %v", d)
 	}
+}
+
+// fixedResolver answers every name with the same addresses.
+type fixedResolver map[string][]netip.Addr
+
+func (r fixedResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	if a, ok := r[host]; ok {
+		return a, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
+
+// A back-channel logout URI that delivery would refuse (identity/outbound)
+// is refused when the app is registered or changed, with what to do, as an
+// SSO issuer's host is: a literal loopback, private or link-local address,
+// or a name whose every address is one; a name that does not resolve now
+// is accepted (each delivery is checked when it connects), and so is an
+// address in the operator's outbound.allowed_ranges.
+func TestBackchannelLogoutURIRefusedWhenUnreachable(t *testing.T) {
+	guard, err := outbound.New([]string{"10.20.0.0/16"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := fixedResolver{
+		"intranet.example": {netip.MustParseAddr("192.168.1.5")},
+		"mixed.example":    {netip.MustParseAddr("192.168.1.5"), netip.MustParseAddr("1.1.1.1")},
+		"onprem.example":   {netip.MustParseAddr("10.20.3.4")},
+		"public.example":   {netip.MustParseAddr("1.1.1.1")},
+	}
+	e := newEnvDeps(t, store.SQLite, accounttest.NewClock(time.Now()), func(d *fdoidc.Deps) {
+		d.Outbound, d.Resolver = guard, res
+	})
+	p, err := e.store.PracticeBySlug(e.ctx, "sunrise")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		uri string
+		ok  bool
+	}{
+		{"http://127.0.0.1:9000/bcl", false},         // loopback
+		{"http://[::1]:9000/bcl", false},             // loopback
+		{"https://192.168.1.5/bcl", false},           // private
+		{"https://169.254.169.254/bcl", false},       // link-local (cloud metadata)
+		{"https://intranet.example/bcl", false},      // a name resolving only to a private address
+		{"https://mixed.example/bcl", true},          // one public address: the dialer decides per connection
+		{"https://onprem.example/bcl", true},         // in outbound.allowed_ranges
+		{"https://10.20.0.9/bcl", true},              // in outbound.allowed_ranges
+		{"https://public.example/bcl", true},         // public
+		{"https://not-yet-in-dns.example/bcl", true}, // does not resolve now
+	} {
+		t.Run(tc.uri, func(t *testing.T) {
+			app, _, err := e.provider.RegisterApp(e.ctx, p.ID, e.ownerID, fdoidc.AppRequest{Name: "Billing",
+				RedirectURIs: []string{"https://billing.example/cb"}, Confidential: true, BackchannelLogoutURI: tc.uri},
+				account.Meta{})
+			if (err == nil) != tc.ok {
+				t.Fatalf("RegisterApp with %s: %v, want ok=%v", tc.uri, err, tc.ok)
+			}
+			if err != nil {
+				if !errors.Is(err, fdoidc.ErrInvalidApp) || !strings.Contains(publicText(err), "outbound.allowed_ranges") {
+					t.Errorf("RegisterApp with %s: %v (public %q), want ErrInvalidApp saying what to do", tc.uri, err, publicText(err))
+				}
+				return
+			}
+			// Changing a registered app's URI is checked the same way.
+			loopback := "http://127.0.0.1:9/bcl"
+			_, err = e.provider.UpdateApp(e.ctx, p.ID, app.ClientID, e.ownerID,
+				fdoidc.AppUpdate{BackchannelLogoutURI: &loopback}, account.Meta{})
+			if !errors.Is(err, fdoidc.ErrInvalidApp) {
+				t.Errorf("UpdateApp to a loopback URI: %v, want ErrInvalidApp", err)
+			}
+		})
+	}
+}
+
+func publicText(err error) string {
+	if p, ok := problem.As(err); ok {
+		return p.Public
+	}
+	return ""
 }

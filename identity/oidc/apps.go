@@ -204,10 +204,11 @@ func CheckRedirectURI(raw string) error {
 
 // CheckBackchannelLogoutURI checks an app's back-channel logout URI by the
 // rules of CheckRedirectURI; "" (none) is accepted. The URI passing does not
-// make every address reachable: delivery to a registered app refuses
-// loopback, private and link-local addresses when it connects
-// (identity/outbound), so http on a loopback address is accepted here but not
-// delivered to unless the operator allows loopback in
+// make every address reachable: registering an app refuses an address
+// outside the public internet and outbound.allowed_ranges
+// (Provider.checkBackchannelReachable), and delivery checks again on every
+// connection (identity/outbound), so http on a loopback address passes here
+// but is accepted for an app only when the operator allows loopback in
 // outbound.allowed_ranges. An app on a developer's own computer is better
 // configured in the configuration file (clients:), whose URIs the operator
 // vouches for and which are not guarded.
@@ -216,6 +217,29 @@ func CheckBackchannelLogoutURI(raw string) error {
 		return nil
 	}
 	return checkAppURI("back-channel logout URI", raw)
+}
+
+// checkBackchannelReachable refuses, when the app is registered or changed,
+// a back-channel logout URI that delivery would refuse anyway: a literal
+// address, or a name all of whose addresses are, outside the public
+// internet and the operator's outbound.allowed_ranges (the same early check
+// as an SSO issuer's, outbound.Guard.CheckHost). A name that does not
+// resolve now is accepted; every delivery is checked again when it connects.
+func (p *Provider) checkBackchannelReachable(ctx context.Context, raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ErrInvalidApp.Withf("back-channel logout URI: %w", err)
+	}
+	if err := p.d.Outbound.CheckHost(ctx, p.d.Resolver, u.Hostname()); err != nil {
+		p.d.Logger.InfoContext(ctx, "back-channel logout URI refused", "host", u.Hostname(), "err", err)
+		return ErrInvalidApp.Withf("back-channel logout URI %s: its host is not on the public internet (loopback, "+
+			"private or link-local), so frontdesk would not deliver to it; use a public address, or ask your operator "+
+			"to allow the range (outbound.allowed_ranges)", truncateURI(raw))
+	}
+	return nil
 }
 
 // CheckAccessTokenTTL checks an app's access-token lifetime: 0 (the
@@ -413,6 +437,9 @@ func (p *Provider) RegisterApp(ctx context.Context, practiceID, actorID string, 
 	if err != nil {
 		return store.App{}, "", err
 	}
+	if err := p.checkBackchannelReachable(ctx, req.BackchannelLogoutURI); err != nil {
+		return store.App{}, "", err
+	}
 	now := p.d.Now()
 	a := store.App{ClientID: AppClientPrefix + p.randomToken(16), PracticeID: practiceID, Name: req.Name,
 		RedirectURIs: req.RedirectURIs, GrantTypes: req.GrantTypes, Confidential: req.Confidential,
@@ -507,6 +534,9 @@ func (p *Provider) UpdateApp(ctx context.Context, practiceID, clientID, actorID 
 	}
 	if upd.BackchannelLogoutURI != nil {
 		if err := CheckBackchannelLogoutURI(*upd.BackchannelLogoutURI); err != nil {
+			return store.App{}, err
+		}
+		if err := p.checkBackchannelReachable(ctx, *upd.BackchannelLogoutURI); err != nil {
 			return store.App{}, err
 		}
 	}

@@ -6,6 +6,8 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/frontdeskhq/frontdesk/identity/store"
 )
 
 // Introspect answers RFC 7662 for an authenticated confidential client about
@@ -24,7 +26,13 @@ func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 		return nil, op.NewStatusError(oidc.ErrInvalidClient().WithDescription("client authentication failed"), 401)
 	}
 	resp := &oidc.IntrospectionResponse{}
-	if claims, err := p.verifyAccessToken(ctx, r.Data.Token); err == nil {
+	claims, err := p.verifyAccessToken(ctx, r.Data.Token)
+	if store.IsUnavailable(err) {
+		// "Inactive" would be a false answer that logs people out of the
+		// app; the app retries on 503 (identity/enforce fails closed).
+		return nil, serverError(err)
+	}
+	if err == nil {
 		if claims.ClientID == cl.cfg.ID || slices.Contains(claims.Audience, cl.cfg.ID) {
 			resp.Active, resp.Scope, resp.ClientID, resp.TokenType = true, claims.Scopes, claims.ClientID, oidc.BearerToken
 			resp.Expiration, resp.IssuedAt, resp.NotBefore = claims.Expiration, claims.IssuedAt, claims.NotBefore
@@ -34,7 +42,11 @@ func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 		}
 		return op.NewResponse(resp), nil
 	}
-	if t, err := p.d.Store.RefreshTokenByHash(ctx, hashToken(r.Data.Token)); err == nil {
+	t, err := p.d.Store.RefreshTokenByHash(ctx, hashToken(r.Data.Token))
+	if store.IsUnavailable(err) {
+		return nil, serverError(err)
+	}
+	if err == nil {
 		now := p.d.Now()
 		if t.ClientID == cl.cfg.ID && t.UsedAt.IsZero() && t.RevokedAt.IsZero() && now.Before(t.ExpiresAt) {
 			resp.Active, resp.Scope, resp.ClientID, resp.TokenType = true, t.Scopes, t.ClientID, "refresh_token"

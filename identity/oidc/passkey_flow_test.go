@@ -45,7 +45,7 @@ func TestPasskeyLoginContinuesAuthRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := httpserver.New(httpserver.Deps{Accounts: e.acc.Service, DB: e.store, Pages: pages, Logger: logger,
+	h, err := httpserver.New(httpserver.Deps{Accounts: e.acc.Service, Onboarding: e.acc.Onboard, DB: e.store, Pages: pages, Logger: logger,
 		Registry: prometheus.NewRegistry(), PublicURL: e.srv.URL, MaxBodyBytes: 64 << 10, SessionLifetime: 12 * time.Hour,
 		OIDC: e.provider, Passkeys: pk})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -83,6 +84,9 @@ type Deps struct {
 	// nil means public addresses only. HTTPClient, for the clients of the
 	// configuration file (which the operator vouches for), is not guarded.
 	Outbound *outbound.Guard
+	// Resolver resolves a registered app's back-channel logout host when
+	// the app is registered or changed; nil means net.DefaultResolver.
+	Resolver outbound.Resolver
 }
 
 // Settings configure the provider.
@@ -177,6 +181,9 @@ func New(ctx context.Context, d Deps, set Settings) (*Provider, error) {
 	}
 	if d.HTTPClient == nil {
 		d.HTTPClient = &http.Client{Timeout: 5 * time.Second}
+	}
+	if d.Resolver == nil {
+		d.Resolver = net.DefaultResolver
 	}
 	if d.Claims == nil {
 		d.Claims = storedRoles{d.Store}

@@ -98,7 +98,7 @@ func newRolesEnv(t *testing.T, engine store.Engine, preset string) *rolesEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := httpserver.New(httpserver.Deps{Accounts: acc.Service, DB: st, Pages: pages,
+	h, err := httpserver.New(httpserver.Deps{Accounts: acc.Service, Onboarding: acc.Onboard, DB: st, Pages: pages,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: acc.Registry, PublicURL: srv.URL,
 		MaxBodyBytes: 64 << 10, SessionLifetime: 12 * time.Hour, OIDC: provider})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 	"github.com/frontdeskhq/frontdesk/invites"
@@ -120,7 +121,7 @@ func TestInvitationExpiresWithoutCleanup(t *testing.T) {
 		email = "ivy@example.org"
 		pw    = "harbor quiet lantern 42 amber"
 	)
-	ttl := account.DefaultInvitationTTL
+	ttl := onboarding.DefaultInvitationTTL
 	tests := []struct {
 		name  string
 		at    time.Duration // after the invitation was sent
@@ -168,7 +169,7 @@ func TestInvitationExpiresWithoutCleanup(t *testing.T) {
 							"new_password": {pw}, "confirm_password": {pw}})
 						status, body = resp.StatusCode, readBody(resp)
 					case "sso":
-						_, err := e.acc.Service.AcceptInvitationFederated(ctx, "sunrise", invites.HashToken(token),
+						_, err := e.acc.Onboard.AcceptInvitationFederated(ctx, "sunrise", invites.HashToken(token),
 							func(string) error { return nil },
 							func(context.Context, *store.Store, store.Member) error { return nil }, nil, account.Meta{})
 						if tt.works != (err == nil) || (!tt.works && !errors.Is(err, account.ErrLinkInvalid)) {

@@ -5,12 +5,19 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/frontdeskhq/frontdesk/identity/store"
 )
 
 // UserInfo answers with the member's current claims for a valid access token.
 func (s *server) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoRequest]) (*op.Response, error) {
 	p := s.p
 	claims, err := p.verifyAccessToken(ctx, r.Data.AccessToken)
+	if store.IsUnavailable(err) {
+		// Whether the token is still live cannot be read: say so (503, try
+		// again) rather than calling a good token invalid.
+		return nil, serverError(err)
+	}
 	if err != nil {
 		return nil, op.NewStatusError(oidc.ErrAccessDenied().WithDescription("access token invalid"), 401)
 	}
@@ -23,6 +30,9 @@ func (s *server) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoReques
 		return nil, op.NewStatusError(oidc.ErrAccessDenied().WithDescription("the token does not name a member"), 403)
 	}
 	g, err := p.memberGrant(ctx, cl, practiceID, claims.Subject)
+	if err != nil && !refusedGrant(err) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, op.NewStatusError(oidc.ErrAccessDenied().WithDescription("access token invalid"), 401)
 	}

@@ -38,6 +38,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/app"
 	"github.com/frontdeskhq/frontdesk/identity/config"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/sso"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
@@ -311,7 +312,7 @@ func (w *world) practice(in *instance, slug, owner string) {
 // (read from the mail outbox, as the mail would carry it).
 func (w *world) invite(in *instance, slug, email string) string {
 	w.t.Helper()
-	if _, err := in.app.Accounts.Invite(w.ctx, slug, account.Operator(), account.InviteRequest{Email: email,
+	if _, err := in.app.Onboarding.Invite(w.ctx, slug, account.Operator(), onboarding.InviteRequest{Email: email,
 		Roles: []string{w.role(in, slug)}}, account.Meta{}); err != nil {
 		w.t.Fatal(err)
 	}
@@ -335,7 +336,7 @@ func (w *world) invite(in *instance, slug, email string) string {
 
 func (w *world) member(in *instance, slug, email string) {
 	w.t.Helper()
-	if _, err := in.app.Accounts.AcceptInvitation(w.ctx, slug, w.invite(in, slug, email), password, password, account.Meta{}); err != nil {
+	if _, err := in.app.Onboarding.AcceptInvitation(w.ctx, slug, w.invite(in, slug, email), password, password, account.Meta{}); err != nil {
 		w.t.Fatal(err)
 	}
 }

@@ -126,7 +126,7 @@ func (s *Service) Begin(ctx context.Context, req BeginRequest) (string, error) {
 	case PurposeLogin:
 		f.AuthRequest = req.AuthRequest
 	case PurposeInvite:
-		if _, err := s.d.Accounts.OpenInvitation(ctx, pr.Slug, req.InvitationToken); err != nil {
+		if _, err := s.d.Onboarding.OpenInvitation(ctx, pr.Slug, req.InvitationToken); err != nil {
 			return "", err
 		}
 		f.InvitationTokenHash = invites.HashToken(req.InvitationToken)
@@ -472,7 +472,7 @@ func (s *Service) finishInvite(ctx context.Context, out Outcome, p store.SSOProv
 		}
 		return nil
 	}
-	acc, err := s.d.Accounts.AcceptInvitationFederated(ctx, out.Practice.Slug, f.InvitationTokenHash, check, link, details, meta)
+	acc, err := s.d.Onboarding.AcceptInvitationFederated(ctx, out.Practice.Slug, f.InvitationTokenHash, check, link, details, meta)
 	switch {
 	case errors.Is(err, ErrEmailMismatch):
 		s.auditFailure(ctx, out.Practice.ID, p.ID, "", "invitation_email_mismatch", meta)

@@ -51,6 +51,7 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/outbound"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
@@ -133,10 +134,13 @@ type Config struct {
 type Deps struct {
 	Store    *store.Store
 	Accounts *account.Service
-	Logger   *slog.Logger
-	Now      func() time.Time
-	NewID    func() string
-	Random   io.Reader // crypto/rand.Reader in production
+	// Onboarding checks and redeems invitations accepted through single
+	// sign-on.
+	Onboarding *onboarding.Service
+	Logger     *slog.Logger
+	Now        func() time.Time
+	NewID      func() string
+	Random     io.Reader // crypto/rand.Reader in production
 	// MasterKey (32 bytes) derives the client-secret encryption key.
 	MasterKey []byte
 	// Outbound guards every call to an upstream provider — discovery and
@@ -180,8 +184,8 @@ type cachedUpstream struct {
 
 // New returns a Service.
 func New(d Deps, cfg Config) (*Service, error) {
-	if d.Store == nil || d.Accounts == nil || d.Logger == nil || d.Now == nil || d.NewID == nil || d.Random == nil {
-		return nil, errors.New("sso: Store, Accounts, Logger, Now, NewID and Random are required")
+	if d.Store == nil || d.Accounts == nil || d.Onboarding == nil || d.Logger == nil || d.Now == nil || d.NewID == nil || d.Random == nil {
+		return nil, errors.New("sso: Store, Accounts, Onboarding, Logger, Now, NewID and Random are required")
 	}
 	if len(d.MasterKey) != 32 {
 		return nil, fmt.Errorf("sso: master key must be 32 bytes, got %d", len(d.MasterKey))

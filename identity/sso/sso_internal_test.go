@@ -26,7 +26,7 @@ func newTestService(t *testing.T, master []byte) *Service {
 	st := storetest.Open(t, store.SQLite)
 	acc := accounttest.New(t, st, accounttest.Options{PublicURL: "https://id.example", Clock: accounttest.NewClock(time.Now())})
 	n := 0
-	s, err := New(Deps{Store: st, Accounts: acc.Service, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now,
+	s, err := New(Deps{Store: st, Accounts: acc.Service, Onboarding: acc.Onboard, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now,
 		NewID: func() string { n++; return "id-" + string(rune('a'+n)) }, Random: rand.Reader, MasterKey: master,
 		RoleKeys: func(context.Context, string) ([]string, error) { return []string{"owner", "staff"}, nil }},
 		Config{PublicURL: "https://id.example/"})

@@ -1,5 +1,7 @@
-// Package accounttest builds an account.Service for tests: real storage, fast
-// password hashing, a settable clock and a recording mail sender.
+// Package accounttest builds an account.Service and the onboarding.Service
+// over it for tests: real storage, fast password hashing, a settable clock and
+// a recording mail sender (New), or the role model, a real SMTP server and an
+// outbox worker (NewOnboarding).
 package accounttest
 
 import (
@@ -16,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/password"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/invites"
@@ -69,7 +72,11 @@ func (o *Outbox) Messages() []invites.Message {
 
 // Env is a service with its collaborators exposed to the test.
 type Env struct {
-	Service  *account.Service
+	Service *account.Service
+	// Onboard is the onboarding service over Service (invitations,
+	// temporary passwords, reset links); it voids a removed member's
+	// invitations.
+	Onboard  *onboarding.Service
 	Store    *store.Store
 	Clock    *Clock
 	Mail     *Outbox
@@ -155,18 +162,24 @@ func New(t testing.TB, st *store.Store, opts Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	closeResets(t, e.Service)
+	e.Onboard, err = onboarding.New(onboarding.Deps{Accounts: e.Service, Store: st, Policy: policy,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: e.Registry, Now: now,
+		NewID: func() string { return fmt.Sprintf("%s%04d", idPrefix, ids.Add(1)) }, Random: rand.Reader}, onboarding.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeResets(t, e.Onboard)
 	return e
 }
 
 // closeResets makes the test wait, when it ends, for the service's queued
 // "forgot password" work (before the store closes).
-func closeResets(t testing.TB, svc *account.Service) {
+func closeResets(t testing.TB, svc *onboarding.Service) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := svc.Close(ctx); err != nil {
-			t.Errorf("account service close: %v", err)
+			t.Errorf("onboarding service close: %v", err)
 		}
 	})
 }

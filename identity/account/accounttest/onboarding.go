@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/password"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
@@ -39,11 +41,14 @@ func (c *LiveClock) Now() time.Time {
 // Advance moves the clock forward.
 func (c *LiveClock) Advance(d time.Duration) { c.mu.Lock(); c.offset += d; c.mu.Unlock() }
 
-// Onboarding is an account service wired for onboarding by email: the role
-// model, a real SMTP server (smtptest) and an outbox worker delivering to it
-// over SMTP with short back-offs.
+// Onboarding is an account service and the onboarding service over it, wired
+// for onboarding by email: the role model, a real SMTP server (smtptest) and
+// an outbox worker delivering to it over SMTP with short back-offs.
 type Onboarding struct {
-	Service  *account.Service
+	Service *account.Service
+	// Onboard is the onboarding service (invitations, temporary
+	// passwords, reset links).
+	Onboard  *onboarding.Service
 	Roles    *roles.Service
 	Store    *store.Store
 	Clock    *LiveClock
@@ -70,8 +75,9 @@ type OnboardingOptions struct {
 	AppURLs map[string]string
 	// NoWorker leaves the worker stopped (start it with StartWorker).
 	NoWorker bool
-	// BeforeResetWork and ResetQueueSize are passed to the account service
-	// (account.Deps.BeforeResetWork, account.Settings.ResetQueueSize).
+	// BeforeResetWork and ResetQueueSize are passed to the onboarding
+	// service (onboarding.Deps.BeforeResetWork,
+	// onboarding.Settings.ResetQueueSize).
 	BeforeResetWork func()
 	ResetQueueSize  int
 	// WrapHasher, when set, wraps the hasher (to count evaluations).
@@ -134,13 +140,19 @@ func NewOnboarding(t testing.TB, st *store.Store, opts OnboardingOptions) *Onboa
 	o.Service, err = account.New(account.Deps{
 		Store: st, Hasher: hasher, Policy: policy, Mail: &Outbox{}, Mails: mails,
 		Logger: logger, Registry: o.Registry, Now: o.Clock.Now, NewID: newID, Random: rand.Reader,
-		Permissions: o.Roles, Roles: o.Roles, OutboxNotify: o.Worker.Notify, BeforeResetWork: opts.BeforeResetWork,
+		Permissions: o.Roles, Roles: o.Roles, OutboxNotify: o.Worker.Notify,
 	}, account.Settings{PublicURL: opts.PublicURL, SetupTTL: 72 * time.Hour, IdleTimeout: 15 * time.Minute,
-		AbsoluteLifetime: 12 * time.Hour, AppURLs: opts.AppURLs, ResetQueueSize: opts.ResetQueueSize})
+		AbsoluteLifetime: 12 * time.Hour, AppURLs: opts.AppURLs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	closeResets(t, o.Service)
+	o.Onboard, err = onboarding.New(onboarding.Deps{Accounts: o.Service, Store: st, Roles: o.Roles, Policy: policy,
+		Logger: logger, Registry: o.Registry, Now: o.Clock.Now, NewID: newID, Random: rand.Reader,
+		BeforeResetWork: opts.BeforeResetWork}, onboarding.Settings{ResetQueueSize: opts.ResetQueueSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeResets(t, o.Onboard)
 	if !opts.NoWorker {
 		o.StartWorker()
 	}
@@ -203,4 +215,65 @@ func (o *Onboarding) OutboxEmpty(t testing.TB) func() bool {
 		}
 		return n == 0
 	}
+}
+
+// StrongPassword is the password Practice's owner sets; it meets the test
+// policy.
+const StrongPassword = "violet kettle marsh quantum 84"
+
+// Practice creates a practice on the sessions preset with an active owner
+// (owner@<slug>.example.org, password StrongPassword) and an active
+// administrator (admin@<slug>.example.org); it returns their member IDs.
+func (o *Onboarding) Practice(t testing.TB, slug string) (ownerID, adminID string) {
+	t.Helper()
+	ctx := context.Background()
+	created, err := o.Service.CreatePractice(ctx, account.NewPractice{Slug: slug, Name: "Sunrise & <Co>",
+		OwnerEmail: "owner@" + slug + ".example.org", OwnerName: "Olive Owner"}, account.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := created.SetupURL[strings.Index(created.SetupURL, "token=")+len("token="):]
+	if _, _, err := o.Service.CompleteSetup(ctx, slug, token, StrongPassword, StrongPassword, account.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	admin := store.Member{ID: slug + "-admin", PracticeID: created.PracticeID, Email: "admin@" + slug + ".example.org",
+		DisplayName: "Ada Admin", Status: store.StatusActive, Roles: []string{"administrator"}, CreatedAt: o.Clock.Now()}
+	if err := o.Store.CreateMember(ctx, admin); err != nil {
+		t.Fatal(err)
+	}
+	return created.OwnerID, admin.ID
+}
+
+// LinkIn returns the link in a message's text part: the line holding only a
+// URL under https://id.example.org/p/.
+func LinkIn(t testing.TB, m smtptest.Message) string {
+	t.Helper()
+	text, err := m.Part("text/plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(text) {
+		line = strings.TrimRight(line, "\n")
+		if strings.HasPrefix(line, "https://id.example.org/p/") && !strings.Contains(line, " ") {
+			return line
+		}
+	}
+	t.Fatalf("no link alone on a line in:\n%s", text)
+	return ""
+}
+
+// TemporaryIn returns the temporary password in a message's text part.
+func TemporaryIn(t testing.TB, m smtptest.Message) string {
+	t.Helper()
+	text, err := m.Part("text/plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(text) {
+		if v, ok := strings.CutPrefix(strings.TrimRight(line, "\n"), "Temporary password: "); ok {
+			return v
+		}
+	}
+	t.Fatalf("no temporary password line in:\n%s", text)
+	return ""
 }

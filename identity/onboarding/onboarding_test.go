@@ -1,9 +1,10 @@
-package account_test
+package onboarding_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -11,34 +12,20 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/account/accounttest"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 	"github.com/frontdeskhq/frontdesk/invites/smtptest"
 )
 
-const strongPw = "violet kettle marsh quantum 84"
+const strongPw = accounttest.StrongPassword
 
-// onboardingPractice creates a practice on the sessions preset with an active
-// owner and an active administrator; it returns their member IDs.
+// onboardingPractice creates a practice with an active owner and an active
+// administrator (accounttest.Onboarding.Practice); it returns their IDs.
 func onboardingPractice(t *testing.T, o *accounttest.Onboarding, slug string) (ownerID, adminID string) {
 	t.Helper()
-	ctx := context.Background()
-	created, err := o.Service.CreatePractice(ctx, account.NewPractice{Slug: slug, Name: "Sunrise & <Co>",
-		OwnerEmail: "owner@" + slug + ".example.org", OwnerName: "Olive Owner"}, account.Meta{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	token := created.SetupURL[strings.Index(created.SetupURL, "token=")+len("token="):]
-	if _, _, err := o.Service.CompleteSetup(ctx, slug, token, strongPw, strongPw, account.Meta{}); err != nil {
-		t.Fatal(err)
-	}
-	admin := store.Member{ID: slug + "-admin", PracticeID: created.PracticeID, Email: "admin@" + slug + ".example.org",
-		DisplayName: "Ada Admin", Status: store.StatusActive, Roles: []string{"administrator"}, CreatedAt: o.Clock.Now()}
-	if err := o.Store.CreateMember(ctx, admin); err != nil {
-		t.Fatal(err)
-	}
-	return created.OwnerID, admin.ID
+	return o.Practice(t, slug)
 }
 
 // waitMail waits for the n-th message to addr and returns it: it wakes at
@@ -48,22 +35,21 @@ func waitMail(t *testing.T, srv *smtptest.Server, addr string, n int) smtptest.M
 	return srv.WaitTo(addr, n)
 }
 
-// linkIn returns the link in a message's text part: the line holding only a
-// URL under the public URL.
-func linkIn(t *testing.T, m smtptest.Message) string {
+func linkIn(t *testing.T, m smtptest.Message) string { t.Helper(); return accounttest.LinkIn(t, m) }
+
+func temporaryIn(t *testing.T, m smtptest.Message) string {
 	t.Helper()
-	text, err := m.Part("text/plain")
+	return accounttest.TemporaryIn(t, m)
+}
+
+// tokenOf returns a link's token parameter.
+func tokenOf(t testing.TB, link string) string {
+	t.Helper()
+	u, err := url.Parse(link)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for line := range strings.Lines(text) {
-		line = strings.TrimRight(line, "\n")
-		if strings.HasPrefix(line, "https://id.example.org/p/") && !strings.Contains(line, " ") {
-			return line
-		}
-	}
-	t.Fatalf("no link alone on a line in:\n%s", text)
-	return ""
+	return u.Query().Get("token")
 }
 
 func TestInvitationEndToEnd(t *testing.T) {
@@ -71,7 +57,7 @@ func TestInvitationEndToEnd(t *testing.T) {
 		ctx := context.Background()
 		o := accounttest.NewOnboarding(t, st, accounttest.OnboardingOptions{AppURLs: map[string]string{"ehr": "https://ehr.example.org/"}})
 		ownerID, adminID := onboardingPractice(t, o, "sunrise")
-		inv, err := o.Service.Invite(ctx, "sunrise", account.Actor{MemberID: ownerID}, account.InviteRequest{
+		inv, err := o.Onboard.Invite(ctx, "sunrise", account.Actor{MemberID: ownerID}, onboarding.InviteRequest{
 			Email: "Nina.New@example.org", Name: "Nina", Roles: []string{"practitioner", "scheduler"}, App: "ehr"}, account.Meta{})
 		if err != nil {
 			t.Fatal(err)
@@ -94,15 +80,15 @@ func TestInvitationEndToEnd(t *testing.T) {
 		token := tokenOf(t, link)
 		// Opening the link (mail scanners) consumes nothing.
 		for range 3 {
-			v, err := o.Service.OpenInvitation(ctx, "sunrise", token)
+			v, err := o.Onboard.OpenInvitation(ctx, "sunrise", token)
 			if err != nil || v.Email != "Nina.New@example.org" || len(v.RoleNames) != 2 {
 				t.Fatalf("OpenInvitation = %+v, %v", v, err)
 			}
 		}
-		if _, err := o.Service.AcceptInvitation(ctx, "sunrise", token, "short", "short", account.Meta{}); err == nil {
+		if _, err := o.Onboard.AcceptInvitation(ctx, "sunrise", token, "short", "short", account.Meta{}); err == nil {
 			t.Fatal("a password under the policy was accepted")
 		}
-		acc, err := o.Service.AcceptInvitation(ctx, "sunrise", token, strongPw, strongPw, account.Meta{})
+		acc, err := o.Onboard.AcceptInvitation(ctx, "sunrise", token, strongPw, strongPw, account.Meta{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,16 +111,16 @@ func TestInvitationEndToEnd(t *testing.T) {
 			t.Error("someone other than the inviter was notified")
 		}
 		// Replayed: refused.
-		if _, err := o.Service.OpenInvitation(ctx, "sunrise", token); !errors.Is(err, account.ErrLinkInvalid) {
+		if _, err := o.Onboard.OpenInvitation(ctx, "sunrise", token); !errors.Is(err, account.ErrLinkInvalid) {
 			t.Errorf("replayed link opened: %v", err)
 		}
 		// The address is now an active member.
-		_, err = o.Service.Invite(ctx, "sunrise", account.Operator(), account.InviteRequest{Email: "nina.new@EXAMPLE.org",
+		_, err = o.Onboard.Invite(ctx, "sunrise", account.Operator(), onboarding.InviteRequest{Email: "nina.new@EXAMPLE.org",
 			Roles: []string{"practitioner"}}, account.Meta{})
-		if !errors.Is(err, account.ErrAlreadyMember) {
+		if !errors.Is(err, onboarding.ErrAlreadyMember) {
 			t.Errorf("inviting an active member: %v", err)
 		}
-		list, err := o.Service.Invitations(ctx, "sunrise", account.Actor{MemberID: adminID})
+		list, err := o.Onboard.Invitations(ctx, "sunrise", account.Actor{MemberID: adminID})
 		if err != nil || len(list) != 1 || list[0].State != store.InvitationAccepted {
 			t.Errorf("Invitations = %+v, %v", list, err)
 		}
@@ -154,28 +140,28 @@ func TestInviteRules(t *testing.T) {
 	tests := []struct {
 		name  string
 		actor account.Actor
-		req   account.InviteRequest
+		req   onboarding.InviteRequest
 		check func(error) bool
 	}{
-		{"no role", account.Operator(), account.InviteRequest{Email: "x@example.org"}, func(err error) bool { return errors.As(err, &invalid) }},
-		{"unknown role", account.Operator(), account.InviteRequest{Email: "x@example.org", Roles: []string{"wizard"}},
+		{"no role", account.Operator(), onboarding.InviteRequest{Email: "x@example.org"}, func(err error) bool { return errors.As(err, &invalid) }},
+		{"unknown role", account.Operator(), onboarding.InviteRequest{Email: "x@example.org", Roles: []string{"wizard"}},
 			func(err error) bool { return errors.As(err, &invalid) && strings.Contains(err.Error(), "practitioner") }},
-		{"bad address", account.Operator(), account.InviteRequest{Email: "x@example.org\r\nBcc: y@example.org", Roles: []string{"biller"}},
+		{"bad address", account.Operator(), onboarding.InviteRequest{Email: "x@example.org\r\nBcc: y@example.org", Roles: []string{"biller"}},
 			func(err error) bool { return errors.As(err, &invalid) }},
-		{"name with a line break", account.Operator(), account.InviteRequest{Email: "x@example.org", Name: "A\nBcc: b", Roles: []string{"biller"}},
+		{"name with a line break", account.Operator(), onboarding.InviteRequest{Email: "x@example.org", Name: "A\nBcc: b", Roles: []string{"biller"}},
 			func(err error) bool { return errors.As(err, &invalid) }},
-		{"unknown app", account.Operator(), account.InviteRequest{Email: "x@example.org", Roles: []string{"biller"}, App: "nope"},
+		{"unknown app", account.Operator(), onboarding.InviteRequest{Email: "x@example.org", Roles: []string{"biller"}, App: "nope"},
 			func(err error) bool { return errors.As(err, &invalid) }},
-		{"without members.manage", account.Actor{MemberID: "prac"}, account.InviteRequest{Email: "x@example.org", Roles: []string{"biller"}},
+		{"without members.manage", account.Actor{MemberID: "prac"}, onboarding.InviteRequest{Email: "x@example.org", Roles: []string{"biller"}},
 			func(err error) bool { return errors.Is(err, account.ErrForbidden) }},
-		{"granting what the actor lacks", account.Actor{MemberID: adminID}, account.InviteRequest{Email: "x@example.org", Roles: []string{"owner"}},
+		{"granting what the actor lacks", account.Actor{MemberID: adminID}, onboarding.InviteRequest{Email: "x@example.org", Roles: []string{"owner"}},
 			func(err error) bool {
 				return errors.Is(err, account.ErrForbidden) && strings.Contains(err.Error(), "do not hold")
 			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := o.Service.Invite(ctx, "sunrise", tt.actor, tt.req, account.Meta{}); !tt.check(err) {
+			if _, err := o.Onboard.Invite(ctx, "sunrise", tt.actor, tt.req, account.Meta{}); !tt.check(err) {
 				t.Errorf("err = %v", err)
 			}
 		})
@@ -192,9 +178,9 @@ func TestInvitationLinksRefused(t *testing.T) {
 		_, adminID := onboardingPractice(t, o, "sunrise")
 		onboardingPractice(t, o, "harbor")
 		admin := account.Actor{MemberID: adminID}
-		invite := func(email string) (account.Invitation, string) {
+		invite := func(email string) (onboarding.Invitation, string) {
 			t.Helper()
-			inv, err := o.Service.Invite(ctx, "sunrise", admin, account.InviteRequest{Email: email, Roles: []string{"practitioner"}}, account.Meta{})
+			inv, err := o.Onboard.Invite(ctx, "sunrise", admin, onboarding.InviteRequest{Email: email, Roles: []string{"practitioner"}}, account.Meta{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -202,22 +188,22 @@ func TestInvitationLinksRefused(t *testing.T) {
 		}
 		refused := func(what, slug, token string) {
 			t.Helper()
-			if _, err := o.Service.OpenInvitation(ctx, slug, token); !errors.Is(err, account.ErrLinkInvalid) {
+			if _, err := o.Onboard.OpenInvitation(ctx, slug, token); !errors.Is(err, account.ErrLinkInvalid) {
 				t.Errorf("%s: open: %v", what, err)
 			}
-			if _, err := o.Service.AcceptInvitation(ctx, slug, token, strongPw, strongPw, account.Meta{}); !errors.Is(err, account.ErrLinkInvalid) {
+			if _, err := o.Onboard.AcceptInvitation(ctx, slug, token, strongPw, strongPw, account.Meta{}); !errors.Is(err, account.ErrLinkInvalid) {
 				t.Errorf("%s: accept: %v", what, err)
 			}
 		}
 
 		// Resent: the old link is void, the new one works.
 		inv, oldToken := invite("resent@example.org")
-		if _, err := o.Service.ResendInvitation(ctx, "sunrise", admin, inv.ID, account.Meta{}); err != nil {
+		if _, err := o.Onboard.ResendInvitation(ctx, "sunrise", admin, inv.ID, account.Meta{}); err != nil {
 			t.Fatal(err)
 		}
 		newToken := tokenOf(t, linkIn(t, waitMail(t, o.SMTP, "resent@example.org", 2)))
 		refused("resent (old link)", "sunrise", oldToken)
-		if _, err := o.Service.OpenInvitation(ctx, "sunrise", newToken); err != nil {
+		if _, err := o.Onboard.OpenInvitation(ctx, "sunrise", newToken); err != nil {
 			t.Errorf("new link after resend: %v", err)
 		}
 		// Cross-practice: a sunrise link at harbor.
@@ -225,11 +211,11 @@ func TestInvitationLinksRefused(t *testing.T) {
 
 		// Revoked.
 		inv, token := invite("revoked@example.org")
-		if err := o.Service.RevokeInvitation(ctx, "sunrise", admin, inv.ID, account.Meta{}); err != nil {
+		if err := o.Onboard.RevokeInvitation(ctx, "sunrise", admin, inv.ID, account.Meta{}); err != nil {
 			t.Fatal(err)
 		}
 		refused("revoked", "sunrise", token)
-		if err := o.Service.RevokeInvitation(ctx, "sunrise", admin, inv.ID, account.Meta{}); !errors.Is(err, account.ErrInvitationClosed) {
+		if err := o.Onboard.RevokeInvitation(ctx, "sunrise", admin, inv.ID, account.Meta{}); !errors.Is(err, onboarding.ErrInvitationClosed) {
 			t.Errorf("revoked twice: %v", err)
 		}
 
@@ -239,7 +225,7 @@ func TestInvitationLinksRefused(t *testing.T) {
 		results := make([]error, 2)
 		for i := range results {
 			wg.Go(func() {
-				_, results[i] = o.Service.AcceptInvitation(ctx, "sunrise", token, strongPw, strongPw, account.Meta{})
+				_, results[i] = o.Onboard.AcceptInvitation(ctx, "sunrise", token, strongPw, strongPw, account.Meta{})
 			})
 		}
 		wg.Wait()
@@ -266,7 +252,7 @@ func TestInvitationLinksRefused(t *testing.T) {
 		_, token = invite("late@example.org")
 		o.Clock.Advance(7*24*time.Hour + time.Second)
 		refused("expired", "sunrise", token)
-		list, _ := o.Service.Invitations(ctx, "sunrise", admin)
+		list, _ := o.Onboard.Invitations(ctx, "sunrise", admin)
 		states := map[string]store.InvitationState{}
 		for _, i := range list {
 			states[i.Email] = i.State
@@ -292,10 +278,10 @@ func TestTemporaryPasswordEndToEnd(t *testing.T) {
 			Status: store.StatusActive, Roles: []string{"scheduler"}, CreatedAt: o.Clock.Now()}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := o.Service.IssueTemporaryPassword(ctx, "sunrise", account.Actor{MemberID: "sched"}, owner, account.Meta{}); !errors.Is(err, account.ErrForbidden) {
+		if _, err := o.Onboard.IssueTemporaryPassword(ctx, "sunrise", account.Actor{MemberID: "sched"}, owner, account.Meta{}); !errors.Is(err, account.ErrForbidden) {
 			t.Fatalf("scheduler issued a temporary password: %v", err)
 		}
-		issued, err := o.Service.IssueTemporaryPassword(ctx, "sunrise", account.Actor{MemberID: adminID}, owner, account.Meta{})
+		issued, err := o.Onboard.IssueTemporaryPassword(ctx, "sunrise", account.Actor{MemberID: adminID}, owner, account.Meta{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -342,11 +328,11 @@ func TestTemporaryPasswordEndToEnd(t *testing.T) {
 		}
 
 		// A new temporary password voids the old; expiry holds.
-		if _, err := o.Service.IssueTemporaryPassword(ctx, "sunrise", account.Operator(), owner, account.Meta{}); err != nil {
+		if _, err := o.Onboard.IssueTemporaryPassword(ctx, "sunrise", account.Operator(), owner, account.Meta{}); err != nil {
 			t.Fatal(err)
 		}
 		first := temporaryIn(t, waitMail(t, o.SMTP, owner, 2))
-		if _, err := o.Service.IssueTemporaryPassword(ctx, "sunrise", account.Operator(), owner, account.Meta{}); err != nil {
+		if _, err := o.Onboard.IssueTemporaryPassword(ctx, "sunrise", account.Operator(), owner, account.Meta{}); err != nil {
 			t.Fatal(err)
 		}
 		second := temporaryIn(t, waitMail(t, o.SMTP, owner, 3))
@@ -360,21 +346,6 @@ func TestTemporaryPasswordEndToEnd(t *testing.T) {
 	})
 }
 
-func temporaryIn(t *testing.T, m smtptest.Message) string {
-	t.Helper()
-	text, err := m.Part("text/plain")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for line := range strings.Lines(text) {
-		if v, ok := strings.CutPrefix(strings.TrimRight(line, "\n"), "Temporary password: "); ok {
-			return v
-		}
-	}
-	t.Fatalf("no temporary password line in:\n%s", text)
-	return ""
-}
-
 func TestForgotPasswordEndToEnd(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
@@ -386,10 +357,10 @@ func TestForgotPasswordEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Same answer for an unknown address; nothing is sent.
-		if err := o.Service.RequestPasswordReset(ctx, "sunrise", "nobody@example.org", account.Meta{}); err != nil {
+		if err := o.Onboard.RequestPasswordReset(ctx, "sunrise", "nobody@example.org", account.Meta{}); err != nil {
 			t.Errorf("unknown address: %v", err)
 		}
-		if err := o.Service.RequestPasswordReset(ctx, "sunrise", owner, account.Meta{}); err != nil {
+		if err := o.Onboard.RequestPasswordReset(ctx, "sunrise", owner, account.Meta{}); err != nil {
 			t.Fatal(err)
 		}
 		link := linkIn(t, waitMail(t, o.SMTP, owner, 1))
@@ -400,11 +371,11 @@ func TestForgotPasswordEndToEnd(t *testing.T) {
 			t.Error("mail sent to an unknown address")
 		}
 		token := tokenOf(t, link)
-		if _, err := o.Service.OpenResetLink(ctx, "sunrise", token); err != nil {
+		if _, err := o.Onboard.OpenResetLink(ctx, "sunrise", token); err != nil {
 			t.Fatal(err)
 		}
 		const next = "copper meadow sprocket tide 52"
-		if err := o.Service.CompleteReset(ctx, "sunrise", token, next, next, account.Meta{}); err != nil {
+		if err := o.Onboard.CompleteReset(ctx, "sunrise", token, next, next, account.Meta{}); err != nil {
 			t.Fatalf("CompleteReset: %v", err)
 		}
 		// No session is started (F8): the person logs in with the new password.
@@ -414,21 +385,21 @@ func TestForgotPasswordEndToEnd(t *testing.T) {
 		if _, err := o.Service.Authenticate(ctx, "sunrise", oldSession); !errors.Is(err, account.ErrNoSession) {
 			t.Errorf("old session survived the reset: %v", err)
 		}
-		if err := o.Service.CompleteReset(ctx, "sunrise", token, next, next, account.Meta{}); !errors.Is(err, account.ErrLinkInvalid) {
+		if err := o.Onboard.CompleteReset(ctx, "sunrise", token, next, next, account.Meta{}); !errors.Is(err, account.ErrLinkInvalid) {
 			t.Errorf("reset link replayed: %v", err)
 		}
 		// Short-lived: a second link expires after an hour.
 		o.Clock.Advance(2 * time.Minute)
-		if err := o.Service.RequestPasswordReset(ctx, "sunrise", owner, account.Meta{}); err != nil {
+		if err := o.Onboard.RequestPasswordReset(ctx, "sunrise", owner, account.Meta{}); err != nil {
 			t.Fatal(err)
 		}
 		token = tokenOf(t, linkIn(t, waitMail(t, o.SMTP, owner, 2)))
 		o.Clock.Advance(time.Hour + time.Second)
-		if _, err := o.Service.OpenResetLink(ctx, "sunrise", token); !errors.Is(err, account.ErrLinkInvalid) {
+		if _, err := o.Onboard.OpenResetLink(ctx, "sunrise", token); !errors.Is(err, account.ErrLinkInvalid) {
 			t.Errorf("expired reset link: %v", err)
 		}
 		// A reset link is not an invitation link, nor valid in another practice.
-		if _, err := o.Service.OpenInvitation(ctx, "sunrise", token); !errors.Is(err, account.ErrLinkInvalid) {
+		if _, err := o.Onboard.OpenInvitation(ctx, "sunrise", token); !errors.Is(err, account.ErrLinkInvalid) {
 			t.Errorf("reset link as invitation: %v", err)
 		}
 	})
@@ -448,7 +419,7 @@ func TestOutboxSurvivesSMTPOutage(t *testing.T) {
 		o.SMTP.Stop()
 		const n = 200
 		for i := range n {
-			if _, err := o.Service.Invite(ctx, "sunrise", account.Operator(), account.InviteRequest{
+			if _, err := o.Onboard.Invite(ctx, "sunrise", account.Operator(), onboarding.InviteRequest{
 				Email: fmt.Sprintf("staff%03d@example.org", i), Roles: []string{"practitioner"}}, account.Meta{}); err != nil {
 				t.Fatal(err)
 			}
@@ -472,7 +443,7 @@ func TestOutboxSurvivesSMTPOutage(t *testing.T) {
 		if len(msgs) != n || len(ids) != n {
 			t.Fatalf("%d messages with %d distinct Message-IDs; want %d of each", len(msgs), len(ids), n)
 		}
-		list, err := o.Service.Invitations(ctx, "sunrise", account.Operator())
+		list, err := o.Onboard.Invitations(ctx, "sunrise", account.Operator())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -514,11 +485,11 @@ func TestTwoReplicasShareTheOutbox(t *testing.T) {
 	onboardingPractice(t, a, "sunrise")
 	const n = 120
 	for i := range n {
-		svc := a.Service
+		svc := a.Onboard
 		if i%2 == 1 {
-			svc = b.Service // invitations made through either replica
+			svc = b.Onboard // invitations made through either replica
 		}
-		if _, err := svc.Invite(ctx, "sunrise", account.Operator(), account.InviteRequest{
+		if _, err := svc.Invite(ctx, "sunrise", account.Operator(), onboarding.InviteRequest{
 			Email: fmt.Sprintf("staff%03d@example.org", i), Roles: []string{"practitioner"}}, account.Meta{}); err != nil {
 			t.Fatal(err)
 		}
@@ -561,7 +532,7 @@ func TestDeliveryFailureIsVisible(t *testing.T) {
 	o := accounttest.NewOnboarding(t, st, accounttest.OnboardingOptions{MaxAttempts: 3, NoWorker: true})
 	onboardingPractice(t, o, "sunrise")
 	o.SMTP.Stop()
-	inv, err := o.Service.Invite(ctx, "sunrise", account.Operator(), account.InviteRequest{Email: "x@example.org",
+	inv, err := o.Onboard.Invite(ctx, "sunrise", account.Operator(), onboarding.InviteRequest{Email: "x@example.org",
 		Roles: []string{"practitioner"}}, account.Meta{})
 	if err != nil {
 		t.Fatal(err)
@@ -570,7 +541,7 @@ func TestDeliveryFailureIsVisible(t *testing.T) {
 	if got := metric(t, o, "frontdesk_mail_attempt_failures_total"); got != 2 {
 		t.Errorf("%v attempts retried before giving up, want 2 (the retry limit is 3)", got)
 	}
-	list, err := o.Service.Invitations(ctx, "sunrise", account.Operator())
+	list, err := o.Onboard.Invitations(ctx, "sunrise", account.Operator())
 	if err != nil || len(list) != 1 || list[0].State != store.InvitationDeliveryFailed || list[0].DeliveryError == "" {
 		t.Fatalf("Invitations = %+v, %v", list, err)
 	}
@@ -579,14 +550,14 @@ func TestDeliveryFailureIsVisible(t *testing.T) {
 	}
 	o.SMTP.Restart()
 	o.StartWorker()
-	if _, err := o.Service.ResendInvitation(ctx, "sunrise", account.Operator(), inv.ID, account.Meta{}); err != nil {
+	if _, err := o.Onboard.ResendInvitation(ctx, "sunrise", account.Operator(), inv.ID, account.Meta{}); err != nil {
 		t.Fatal(err)
 	}
 	msg := waitMail(t, o.SMTP, "x@example.org", 1)
-	if _, err := o.Service.OpenInvitation(ctx, "sunrise", tokenOf(t, linkIn(t, msg))); err != nil {
+	if _, err := o.Onboard.OpenInvitation(ctx, "sunrise", tokenOf(t, linkIn(t, msg))); err != nil {
 		t.Errorf("resent link: %v", err)
 	}
-	list, _ = o.Service.Invitations(ctx, "sunrise", account.Operator())
+	list, _ = o.Onboard.Invitations(ctx, "sunrise", account.Operator())
 	if list[0].State != store.InvitationPending || list[0].Sends != 2 {
 		t.Errorf("after resend: %+v", list[0])
 	}
@@ -625,7 +596,7 @@ func TestDeactivateMember(t *testing.T) {
 		if err := st.SetMemberStatus(ctx, "sup", store.StatusActive, o.Clock.Now()); err != nil {
 			t.Fatal(err)
 		}
-		if err := o.Service.RequestPasswordReset(ctx, "sunrise", "sup@example.org", account.Meta{}); err != nil {
+		if err := o.Onboard.RequestPasswordReset(ctx, "sunrise", "sup@example.org", account.Meta{}); err != nil {
 			t.Fatal(err)
 		}
 		resetToken := tokenOf(t, linkIn(t, waitMail(t, o.SMTP, "sup@example.org", 1)))
@@ -649,7 +620,7 @@ func TestDeactivateMember(t *testing.T) {
 		if len(hooked) != 1 || hooked[0] != pid+"/sup" {
 			t.Errorf("hooks ran for %v", hooked)
 		}
-		if _, err := o.Service.OpenResetLink(ctx, "sunrise", resetToken); !errors.Is(err, account.ErrLinkInvalid) {
+		if _, err := o.Onboard.OpenResetLink(ctx, "sunrise", resetToken); !errors.Is(err, account.ErrLinkInvalid) {
 			t.Errorf("reset link of a removed member: %v", err)
 		}
 		m, err := st.MemberByID(ctx, pid, "sup")
@@ -670,9 +641,65 @@ func TestDeactivateMember(t *testing.T) {
 			t.Errorf("last manager removed: %v", err)
 		}
 		// A former member can be invited back.
-		if _, err := o.Service.Invite(ctx, "sunrise", account.Operator(), account.InviteRequest{Email: "sup@example.org",
+		if _, err := o.Onboard.Invite(ctx, "sunrise", account.Operator(), onboarding.InviteRequest{Email: "sup@example.org",
 			Roles: []string{"practitioner"}}, account.Meta{}); err != nil {
 			t.Errorf("re-inviting a former member: %v", err)
 		}
 	})
+}
+
+// TestDeactivationVoidsInvitations: removing an invited member voids their
+// open invitation in the removal's transaction (the step onboarding.New
+// registers with the account service): its link stops working, it shows as
+// revoked, the removal counts it, and mail not yet delivered is withdrawn.
+func TestDeactivationVoidsInvitations(t *testing.T) {
+	tests := []struct {
+		name      string
+		delivered bool // the invitation mail went out before the removal
+	}{
+		{"delivered", true},
+		{"undelivered", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.ForEachEngine(t, func(t *testing.T, st *store.Store) {
+				ctx := context.Background()
+				o := accounttest.NewOnboarding(t, st, accounttest.OnboardingOptions{NoWorker: !tc.delivered})
+				_, adminID := onboardingPractice(t, o, "sunrise")
+				const invitee = "ivy@example.org"
+				inv, err := o.Onboard.Invite(ctx, "sunrise", account.Actor{MemberID: adminID},
+					onboarding.InviteRequest{Email: invitee, Roles: []string{"practitioner"}}, account.Meta{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				token := ""
+				if tc.delivered {
+					token = tokenOf(t, linkIn(t, waitMail(t, o.SMTP, invitee, 1)))
+				}
+				rm, err := o.Service.DeactivateMember(ctx, "sunrise", account.Actor{MemberID: adminID}, inv.MemberID, account.Meta{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rm.InvitationsRevoked != 1 {
+					t.Errorf("removal = %+v, want 1 invitation revoked", rm)
+				}
+				list, err := o.Onboard.Invitations(ctx, "sunrise", account.Operator())
+				if err != nil || len(list) != 1 || list[0].State != store.InvitationRevoked {
+					t.Errorf("invitations after removal = %+v, %v (want one, revoked)", list, err)
+				}
+				if tc.delivered {
+					if _, err := o.Onboard.OpenInvitation(ctx, "sunrise", token); !errors.Is(err, account.ErrLinkInvalid) {
+						t.Errorf("invitation link of a removed member: %v, want ErrLinkInvalid", err)
+					}
+					return
+				}
+				// Proved, not waited for: once the outbox is empty, the
+				// withdrawn message would have been attempted.
+				o.RunPasses(t, o.OutboxEmpty(t))
+				if got := o.SMTP.To(invitee); len(got) != 0 {
+					t.Errorf("%d invitation mails delivered after the removal, want none", len(got))
+				}
+			})
+		})
+	}
 }

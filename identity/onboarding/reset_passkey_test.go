@@ -1,4 +1,4 @@
-package account_test
+package onboarding_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/account/accounttest"
+	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 )
@@ -21,7 +22,7 @@ func TestResetLinkDoesNotBypassPasskey(t *testing.T) {
 		o := accounttest.NewOnboarding(t, st, accounttest.OnboardingOptions{})
 		onboardingPractice(t, o, "sunrise")
 		owner := "owner@sunrise.example.org"
-		if err := o.Service.RequestPasswordReset(ctx, "sunrise", owner, account.Meta{}); err != nil {
+		if err := o.Onboard.RequestPasswordReset(ctx, "sunrise", owner, account.Meta{}); err != nil {
 			t.Fatal(err)
 		}
 		token := tokenOf(t, linkIn(t, waitMail(t, o.SMTP, owner, 1)))
@@ -36,11 +37,11 @@ func TestResetLinkDoesNotBypassPasskey(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		if _, err := o.Service.OpenResetLink(ctx, "sunrise", token); !errors.Is(err, account.ErrPasskeyRequired) {
+		if _, err := o.Onboard.OpenResetLink(ctx, "sunrise", token); !errors.Is(err, onboarding.ErrPasskeyRequired) {
 			t.Errorf("OpenResetLink = %v, want ErrPasskeyRequired", err)
 		}
 		const next = "copper meadow sprocket tide 52"
-		if err := o.Service.CompleteReset(ctx, "sunrise", token, next, next, account.Meta{}); !errors.Is(err, account.ErrPasskeyRequired) {
+		if err := o.Onboard.CompleteReset(ctx, "sunrise", token, next, next, account.Meta{}); !errors.Is(err, onboarding.ErrPasskeyRequired) {
 			t.Errorf("CompleteReset = %v, want ErrPasskeyRequired", err)
 		}
 		if _, _, err := o.Service.Login(ctx, "sunrise", owner, strongPw, account.Meta{}); err != nil {
@@ -49,7 +50,7 @@ func TestResetLinkDoesNotBypassPasskey(t *testing.T) {
 		// Past the one-link-per-minute rule, so that only the passkey can
 		// keep this request from sending a link.
 		o.Clock.Advance(2 * time.Minute)
-		if err := o.Service.RequestPasswordReset(ctx, "sunrise", owner, account.Meta{}); err != nil {
+		if err := o.Onboard.RequestPasswordReset(ctx, "sunrise", owner, account.Meta{}); err != nil {
 			t.Fatal(err)
 		}
 		// Proved, not waited for: once the outbox is empty, whatever the

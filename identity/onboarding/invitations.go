@@ -1,4 +1,4 @@
-package account
+package onboarding
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/invites"
@@ -68,37 +69,37 @@ func (s *Service) viewInvitation(ctx context.Context, i store.Invitation) Invita
 // replaced (its link voided); a former (deactivated) member is invited back,
 // keeping their records. One transaction writes the member, the invitation
 // (token stored hashed) and the outbox message; the worker delivers it.
-func (s *Service) Invite(ctx context.Context, practiceSlug string, a Actor, req InviteRequest, meta Meta) (Invitation, error) {
-	p, err := s.Practice(ctx, practiceSlug)
+func (s *Service) Invite(ctx context.Context, practiceSlug string, a account.Actor, req InviteRequest, meta account.Meta) (Invitation, error) {
+	p, err := s.acc.Practice(ctx, practiceSlug)
 	if err != nil {
 		return Invitation{}, err
 	}
-	email, err := ParseEmail(req.Email)
+	email, err := account.ParseEmail(req.Email)
 	if err != nil {
 		return Invitation{}, err
 	}
-	name, err := cleanName("name", req.Name, false)
+	name, err := account.CleanName("name", req.Name, false)
 	if err != nil {
 		return Invitation{}, err
 	}
 	if req.App != "" {
-		if _, ok := s.set.AppURLs[req.App]; !ok {
-			return Invitation{}, &InvalidInputError{Field: "app", Reason: "is not a configured app (see clients in the configuration)"}
+		if _, ok := s.acc.AppURL(req.App); !ok {
+			return Invitation{}, &account.InvalidInputError{Field: "app", Reason: "is not a configured app (see clients in the configuration)"}
 		}
 	}
 	keys, err := s.checkInviteRoles(ctx, p, a, req.Roles)
 	if err != nil {
-		s.refuseAudit(ctx, p, a, "member.invite", "", err, meta)
+		s.acc.RefuseAudit(ctx, p, a, "member.invite", "", err, meta)
 		return Invitation{}, err
 	}
 	token, hash, err := invites.NewToken(s.d.Random)
 	if err != nil {
-		return Invitation{}, fmt.Errorf("account: %w", err)
+		return Invitation{}, fmt.Errorf("onboarding: %w", err)
 	}
 	now := s.d.Now()
 	inv := store.Invitation{ID: s.d.NewID(), PracticeID: p.ID, Email: email, Roles: keys, App: req.App,
-		InvitedBy: a.id(), CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(s.set.InvitationTTL), Sends: 1}
-	link := s.link("/p/"+p.Slug+"/invite", url.Values{"token": {token}})
+		InvitedBy: a.ID(), CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(s.set.InvitationTTL), Sends: 1}
+	link := s.acc.Link("/p/"+p.Slug+"/invite", url.Values{"token": {token}})
 	err = s.d.Store.InTx(ctx, func(tx *store.Store) error {
 		m, err := tx.MemberByEmail(ctx, p.ID, email)
 		switch {
@@ -129,22 +130,22 @@ func (s *Service) Invite(ctx context.Context, practiceSlug string, a Actor, req 
 		if err := s.enqueueInvitation(ctx, tx, p, inv, link, a); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "member.invite", Outcome: "success",
-			ActorID: a.id(), SubjectID: m.ID, Details: map[string]string{"invitation": inv.ID, "email": email,
+		return s.acc.Audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "member.invite", Outcome: "success",
+			ActorID: a.ID(), SubjectID: m.ID, Details: map[string]string{"invitation": inv.ID, "email": email,
 				"roles": strings.Join(keys, ","), "expires_at": inv.ExpiresAt.Format(time.RFC3339)}}, meta)
 	})
 	if errors.Is(err, ErrAlreadyMember) {
-		s.refuseAudit(ctx, p, a, "member.invite", "", err, meta)
+		s.acc.RefuseAudit(ctx, p, a, "member.invite", "", err, meta)
 		return Invitation{}, err
 	}
 	if err != nil {
-		return Invitation{}, fmt.Errorf("account: invite: %w", err)
+		return Invitation{}, fmt.Errorf("onboarding: invite: %w", err)
 	}
-	s.queued()
+	s.acc.Queued()
 	if len(req.Supervisors) > 0 {
 		if err := s.d.Roles.SetSupervisors(ctx, roles.Actor{PracticeID: p.ID, MemberID: a.MemberID}, inv.MemberID,
 			req.Supervisors, roles.Meta(meta)); err != nil {
-			return s.viewInvitation(ctx, inv), fmt.Errorf("account: the invitation was sent, but the supervisors were not set: %w", err)
+			return s.viewInvitation(ctx, inv), fmt.Errorf("onboarding: the invitation was sent, but the supervisors were not set: %w", err)
 		}
 	}
 	return s.viewInvitation(ctx, inv), nil
@@ -152,21 +153,20 @@ func (s *Service) Invite(ctx context.Context, practiceSlug string, a Actor, req 
 
 // checkInviteRoles validates the role keys against the practice's model and
 // checks the actor may grant them; it returns the sorted keys.
-func (s *Service) checkInviteRoles(ctx context.Context, p store.Practice, a Actor, keys []string) ([]string, error) {
+func (s *Service) checkInviteRoles(ctx context.Context, p store.Practice, a account.Actor, keys []string) ([]string, error) {
 	if s.d.Roles == nil {
-		return nil, errors.New("account: invitations need the role model")
+		return nil, errors.New("onboarding: invitations need the role model")
 	}
-	actor, err := s.require(ctx, p, a, roles.PermManageMembers)
-	if err != nil {
+	if _, err := s.acc.Require(ctx, p, a, roles.PermManageMembers); err != nil {
 		return nil, err
 	}
 	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
 	if len(keys) == 0 || keys[0] == "" {
-		return nil, &InvalidInputError{Field: "role", Reason: "give at least one role"}
+		return nil, &account.InvalidInputError{Field: "role", Reason: "give at least one role"}
 	}
 	model, err := s.d.Roles.Model(ctx, p.ID)
 	if err != nil {
-		return nil, fmt.Errorf("account: role model: %w", err)
+		return nil, fmt.Errorf("onboarding: role model: %w", err)
 	}
 	var known []string
 	for _, r := range model.Roles {
@@ -174,92 +174,23 @@ func (s *Service) checkInviteRoles(ctx context.Context, p store.Practice, a Acto
 	}
 	for _, k := range keys {
 		if !slices.Contains(known, k) {
-			return nil, &InvalidInputError{Field: "role", Reason: fmt.Sprintf("%q is not a role of this practice; use one of %s",
+			return nil, &account.InvalidInputError{Field: "role", Reason: fmt.Sprintf("%q is not a role of this practice; use one of %s",
 				truncate(k, 64), strings.Join(known, ", "))}
 		}
 	}
 	if err := roles.CheckHeld(model.Roles, keys); err != nil {
-		return nil, &InvalidInputError{Field: "role", Reason: err.Error()}
+		return nil, &account.InvalidInputError{Field: "role", Reason: err.Error()}
 	}
-	if err := holdsGrant(a, actor, model, keys); err != nil {
+	// Who may give which role is account's rule (MayGrantRoles), the same
+	// for every path that ends with someone holding a role.
+	if err := s.acc.MayGrantRoles(ctx, p, a, keys); err != nil {
 		return nil, err
 	}
 	return keys, nil
 }
 
-// holdsGrant is the rule "nobody grants a permission they do not hold" for
-// giving someone the roles keys: the actor (whose permissions are actor)
-// must hold every permission the roles give under the practice's model,
-// toggles included. The operator may give any role.
-func holdsGrant(a Actor, actor []string, model roles.Model, keys []string) error {
-	if a.Operator {
-		return nil
-	}
-	granted := roles.Compute(roles.Input{Defs: model.Roles, Held: keys, Toggles: model.Toggles, ToggleOn: model.ToggleOn})
-	what := "the role " + strings.Join(keys, "")
-	if len(keys) > 1 {
-		what = "the roles " + strings.Join(keys, ", ")
-	}
-	for _, perm := range granted.Permissions {
-		if !roles.Allows(actor, perm) {
-			return ErrForbidden.Withf("you cannot give %s: it grants %s, which you do not hold", what, perm)
-		}
-	}
-	return nil
-}
-
-// MayGrantRoles reports ErrForbidden unless the actor may give someone the
-// roles keys of the practice: an active member must hold every permission
-// the roles grant (holdsGrant, the check invitations use); the operator
-// always may. Paths outside this package that end with someone holding a
-// role — a single sign-on provider's join role, approving a join request —
-// call it, so they follow the same rule as invitations and role assignment.
-func (s *Service) MayGrantRoles(ctx context.Context, p store.Practice, a Actor, keys []string) error {
-	if a.Operator {
-		return nil
-	}
-	if s.d.Roles == nil {
-		return ErrForbidden.Withf("giving roles needs the role model")
-	}
-	actor, err := s.actorPermissions(ctx, p, a)
-	if err != nil {
-		return err
-	}
-	model, err := s.d.Roles.Model(ctx, p.ID)
-	if err != nil {
-		return fmt.Errorf("account: role model: %w", err)
-	}
-	return holdsGrant(a, actor, model, keys)
-}
-
-// GrantableRoles lists the keys of the practice's roles the actor may give
-// (MayGrantRoles for each), for forms that offer only those.
-func (s *Service) GrantableRoles(ctx context.Context, p store.Practice, a Actor) ([]string, error) {
-	if s.d.Roles == nil {
-		return nil, nil
-	}
-	var actor []string
-	if !a.Operator {
-		var err error
-		if actor, err = s.actorPermissions(ctx, p, a); err != nil {
-			return nil, err
-		}
-	}
-	model, err := s.d.Roles.Model(ctx, p.ID)
-	if err != nil {
-		return nil, fmt.Errorf("account: role model: %w", err)
-	}
-	var out []string
-	for _, r := range model.Roles {
-		if holdsGrant(a, actor, model, []string{r.Key}) == nil {
-			out = append(out, r.Key)
-		}
-	}
-	return out, nil
-}
-
 func (s *Service) enqueueInvitation(ctx context.Context, tx *store.Store, p store.Practice, inv store.Invitation,
-	link string, a Actor) error {
+	link string, a account.Actor) error {
 	inviter := ""
 	if !a.Operator {
 		if m, err := tx.MemberByID(ctx, p.ID, a.MemberID); err == nil {
@@ -268,7 +199,7 @@ func (s *Service) enqueueInvitation(ctx context.Context, tx *store.Store, p stor
 	}
 	model, err := s.d.Roles.Model(ctx, p.ID)
 	if err != nil {
-		return fmt.Errorf("account: role model: %w", err)
+		return fmt.Errorf("onboarding: role model: %w", err)
 	}
 	var names []string
 	for _, r := range model.Roles {
@@ -276,8 +207,8 @@ func (s *Service) enqueueInvitation(ctx context.Context, tx *store.Store, p stor
 			names = append(names, r.Name)
 		}
 	}
-	return s.enqueue(ctx, tx, p, "invitation", inv.ID, inv.Email, templates.InvitationMail{PracticeName: p.Name,
-		Link: link, Expires: formatTime(inv.ExpiresAt), InviterName: inviter, RoleNames: names,
+	return s.acc.Enqueue(ctx, tx, p, "invitation", inv.ID, inv.Email, templates.InvitationMail{PracticeName: p.Name,
+		Link: link, Expires: account.FormatTime(inv.ExpiresAt), InviterName: inviter, RoleNames: names,
 	}, link)
 }
 
@@ -298,9 +229,8 @@ func (s *Service) voidInvitations(ctx context.Context, tx *store.Store, memberID
 	if err != nil {
 		return err
 	}
-	if _, err := tx.RevokeMemberInvitations(ctx, memberID, now); err != nil {
-		return err
-	}
+	// The outbox rows first, then the invitations: the order the outbox
+	// worker's MarkOutboxSent takes them in, so the two cannot deadlock.
 	for _, i := range open {
 		if i.AcceptedAt.IsZero() && i.RevokedAt.IsZero() {
 			if _, err := tx.CancelOutbox(ctx, i.ID, reason, now); err != nil {
@@ -308,22 +238,23 @@ func (s *Service) voidInvitations(ctx context.Context, tx *store.Store, memberID
 			}
 		}
 	}
-	return nil
+	_, err = tx.RevokeMemberInvitations(ctx, memberID, now)
+	return err
 }
 
 // Invitations lists the practice's invitations with their states. It needs
 // members.manage.
-func (s *Service) Invitations(ctx context.Context, practiceSlug string, a Actor) ([]Invitation, error) {
-	p, err := s.Practice(ctx, practiceSlug)
+func (s *Service) Invitations(ctx context.Context, practiceSlug string, a account.Actor) ([]Invitation, error) {
+	p, err := s.acc.Practice(ctx, practiceSlug)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.require(ctx, p, a, roles.PermManageMembers); err != nil {
+	if _, err := s.acc.Require(ctx, p, a, roles.PermManageMembers); err != nil {
 		return nil, err
 	}
 	list, err := s.d.Store.ListInvitations(ctx, p.ID)
 	if err != nil {
-		return nil, fmt.Errorf("account: invitations: %w", err)
+		return nil, fmt.Errorf("onboarding: invitations: %w", err)
 	}
 	out := make([]Invitation, 0, len(list))
 	for _, i := range list {
@@ -337,24 +268,24 @@ func (s *Service) Invitations(ctx context.Context, practiceSlug string, a Actor)
 // link stops working and its undelivered mail is withdrawn. The actor needs
 // members.manage and must be allowed to give the invitation's roles
 // (MayGrantRoles), as when inviting.
-func (s *Service) ResendInvitation(ctx context.Context, practiceSlug string, a Actor, invitationID string, meta Meta) (Invitation, error) {
+func (s *Service) ResendInvitation(ctx context.Context, practiceSlug string, a account.Actor, invitationID string, meta account.Meta) (Invitation, error) {
 	p, inv, err := s.adminInvitation(ctx, practiceSlug, a, invitationID, "invitation.resend", meta)
 	if err != nil {
 		return Invitation{}, err
 	}
 	// A fresh link is a new grant of the invitation's roles: the one who
 	// resends must be allowed to give them, whoever invited first.
-	if err := s.MayGrantRoles(ctx, p, a, inv.Roles); err != nil {
-		s.refuseAudit(ctx, p, a, "invitation.resend", inv.MemberID, err, meta)
+	if err := s.acc.MayGrantRoles(ctx, p, a, inv.Roles); err != nil {
+		s.acc.RefuseAudit(ctx, p, a, "invitation.resend", inv.MemberID, err, meta)
 		return Invitation{}, err
 	}
 	token, hash, err := invites.NewToken(s.d.Random)
 	if err != nil {
-		return Invitation{}, fmt.Errorf("account: %w", err)
+		return Invitation{}, fmt.Errorf("onboarding: %w", err)
 	}
 	now := s.d.Now()
 	inv.ExpiresAt = now.Add(s.set.InvitationTTL)
-	link := s.link("/p/"+p.Slug+"/invite", url.Values{"token": {token}})
+	link := s.acc.Link("/p/"+p.Slug+"/invite", url.Values{"token": {token}})
 	err = s.d.Store.InTx(ctx, func(tx *store.Store) error {
 		if _, err := tx.CancelOutbox(ctx, inv.ID, "replaced by a resent invitation", now); err != nil {
 			return err
@@ -367,20 +298,20 @@ func (s *Service) ResendInvitation(ctx context.Context, practiceSlug string, a A
 		if err := s.enqueueInvitation(ctx, tx, p, inv, link, a); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "invitation.resend", Outcome: "success",
-			ActorID: a.id(), SubjectID: inv.MemberID, Details: map[string]string{"invitation": inv.ID,
+		return s.acc.Audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "invitation.resend", Outcome: "success",
+			ActorID: a.ID(), SubjectID: inv.MemberID, Details: map[string]string{"invitation": inv.ID,
 				"expires_at": inv.ExpiresAt.Format(time.RFC3339)}}, meta)
 	})
 	if errors.Is(err, ErrInvitationClosed) {
 		return Invitation{}, err
 	}
 	if err != nil {
-		return Invitation{}, fmt.Errorf("account: resend invitation: %w", err)
+		return Invitation{}, fmt.Errorf("onboarding: resend invitation: %w", err)
 	}
-	s.queued()
+	s.acc.Queued()
 	inv, err = s.d.Store.InvitationByID(ctx, p.ID, inv.ID)
 	if err != nil {
-		return Invitation{}, fmt.Errorf("account: resend invitation: %w", err)
+		return Invitation{}, fmt.Errorf("onboarding: resend invitation: %w", err)
 	}
 	return s.viewInvitation(ctx, inv), nil
 }
@@ -388,40 +319,42 @@ func (s *Service) ResendInvitation(ctx context.Context, practiceSlug string, a A
 // RevokeInvitation voids an invitation that was not accepted; its link stops
 // working and its undelivered mail is withdrawn. The invited member record
 // stays (status invited) for the audit trail.
-func (s *Service) RevokeInvitation(ctx context.Context, practiceSlug string, a Actor, invitationID string, meta Meta) error {
+func (s *Service) RevokeInvitation(ctx context.Context, practiceSlug string, a account.Actor, invitationID string, meta account.Meta) error {
 	p, inv, err := s.adminInvitation(ctx, practiceSlug, a, invitationID, "invitation.revoke", meta)
 	if err != nil {
 		return err
 	}
 	now := s.d.Now()
 	err = s.d.Store.InTx(ctx, func(tx *store.Store) error {
+		// The outbox row first, then the invitation: the order the outbox
+		// worker's MarkOutboxSent takes them in, so the two cannot deadlock.
+		if _, err := tx.CancelOutbox(ctx, inv.ID, "invitation revoked", now); err != nil {
+			return err
+		}
 		if err := tx.RevokeInvitation(ctx, inv.ID, now); errors.Is(err, store.ErrLinkUnusable) {
 			return ErrInvitationClosed
 		} else if err != nil {
 			return err
 		}
-		if _, err := tx.CancelOutbox(ctx, inv.ID, "invitation revoked", now); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "invitation.revoke", Outcome: "success",
-			ActorID: a.id(), SubjectID: inv.MemberID, Details: map[string]string{"invitation": inv.ID}}, meta)
+		return s.acc.Audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "invitation.revoke", Outcome: "success",
+			ActorID: a.ID(), SubjectID: inv.MemberID, Details: map[string]string{"invitation": inv.ID}}, meta)
 	})
 	if errors.Is(err, ErrInvitationClosed) {
 		return err
 	}
 	if err != nil {
-		return fmt.Errorf("account: revoke invitation: %w", err)
+		return fmt.Errorf("onboarding: revoke invitation: %w", err)
 	}
 	return nil
 }
 
-func (s *Service) adminInvitation(ctx context.Context, practiceSlug string, a Actor, id, action string, meta Meta) (store.Practice, store.Invitation, error) {
-	p, err := s.Practice(ctx, practiceSlug)
+func (s *Service) adminInvitation(ctx context.Context, practiceSlug string, a account.Actor, id, action string, meta account.Meta) (store.Practice, store.Invitation, error) {
+	p, err := s.acc.Practice(ctx, practiceSlug)
 	if err != nil {
 		return store.Practice{}, store.Invitation{}, err
 	}
-	if _, err := s.require(ctx, p, a, roles.PermManageMembers); err != nil {
-		s.refuseAudit(ctx, p, a, action, "", err, meta)
+	if _, err := s.acc.Require(ctx, p, a, roles.PermManageMembers); err != nil {
+		s.acc.RefuseAudit(ctx, p, a, action, "", err, meta)
 		return store.Practice{}, store.Invitation{}, err
 	}
 	inv, err := s.d.Store.InvitationByID(ctx, p.ID, id)
@@ -429,7 +362,7 @@ func (s *Service) adminInvitation(ctx context.Context, practiceSlug string, a Ac
 		return store.Practice{}, store.Invitation{}, ErrInvitationNotFound
 	}
 	if err != nil {
-		return store.Practice{}, store.Invitation{}, fmt.Errorf("account: invitation: %w", err)
+		return store.Practice{}, store.Invitation{}, fmt.Errorf("onboarding: invitation: %w", err)
 	}
 	if !inv.AcceptedAt.IsZero() || !inv.RevokedAt.IsZero() {
 		return store.Practice{}, store.Invitation{}, ErrInvitationClosed
@@ -448,7 +381,7 @@ type InvitationView struct {
 // OpenInvitation checks an invitation link without consuming it: opening it
 // any number of times (as mail scanners do) changes nothing. An unknown,
 // replaced, revoked, accepted, expired or other practice's link yields
-// ErrLinkInvalid.
+// account.ErrLinkInvalid.
 func (s *Service) OpenInvitation(ctx context.Context, practiceSlug, token string) (InvitationView, error) {
 	p, inv, m, err := s.checkInvitation(ctx, practiceSlug, token)
 	if err != nil {
@@ -468,36 +401,36 @@ func (s *Service) OpenInvitation(ctx context.Context, practiceSlug, token string
 }
 
 func (s *Service) checkInvitation(ctx context.Context, practiceSlug, token string) (store.Practice, store.Invitation, store.Member, error) {
-	p, err := s.Practice(ctx, practiceSlug)
+	p, err := s.acc.Practice(ctx, practiceSlug)
 	if err != nil {
 		return store.Practice{}, store.Invitation{}, store.Member{}, err
 	}
 	if token == "" {
-		return store.Practice{}, store.Invitation{}, store.Member{}, ErrLinkInvalid
+		return store.Practice{}, store.Invitation{}, store.Member{}, account.ErrLinkInvalid
 	}
 	inv, err := s.d.Store.InvitationByTokenHash(ctx, invites.HashToken(token))
 	if errors.Is(err, store.ErrNotFound) {
-		return store.Practice{}, store.Invitation{}, store.Member{}, ErrLinkInvalid
+		return store.Practice{}, store.Invitation{}, store.Member{}, account.ErrLinkInvalid
 	}
 	if err != nil {
-		return store.Practice{}, store.Invitation{}, store.Member{}, fmt.Errorf("account: invitation: %w", err)
+		return store.Practice{}, store.Invitation{}, store.Member{}, fmt.Errorf("onboarding: invitation: %w", err)
 	}
 	if inv.PracticeID != p.ID || !inv.Usable(s.d.Now()) {
-		return store.Practice{}, store.Invitation{}, store.Member{}, ErrLinkInvalid
+		return store.Practice{}, store.Invitation{}, store.Member{}, account.ErrLinkInvalid
 	}
 	m, err := s.d.Store.MemberByID(ctx, p.ID, inv.MemberID)
 	if err != nil {
-		return store.Practice{}, store.Invitation{}, store.Member{}, fmt.Errorf("account: invitation member: %w", err)
+		return store.Practice{}, store.Invitation{}, store.Member{}, fmt.Errorf("onboarding: invitation member: %w", err)
 	}
 	if m.Status != store.StatusInvited || store.EmailKey(m.Email) != store.EmailKey(inv.Email) {
-		return store.Practice{}, store.Invitation{}, store.Member{}, ErrLinkInvalid
+		return store.Practice{}, store.Invitation{}, store.Member{}, account.ErrLinkInvalid
 	}
 	return p, inv, m, nil
 }
 
 // Accepted is the result of accepting an invitation.
 type Accepted struct {
-	Principal Principal
+	Principal account.Principal
 	// SessionToken is the new session's cookie value.
 	SessionToken string
 	// LandingURL is where to send the browser: the invited app, or "" for
@@ -509,13 +442,13 @@ type Accepted struct {
 // the policy, then in one transaction consumes the invitation, stores the
 // password, activates the member and queues a notice to the inviter; then it
 // starts a session. Of two concurrent acceptances of one link exactly one
-// succeeds (the other gets ErrLinkInvalid), so there is exactly one account.
-func (s *Service) AcceptInvitation(ctx context.Context, practiceSlug, token, newPw, confirm string, meta Meta) (Accepted, error) {
+// succeeds (the other gets account.ErrLinkInvalid), so there is exactly one account.
+func (s *Service) AcceptInvitation(ctx context.Context, practiceSlug, token, newPw, confirm string, meta account.Meta) (Accepted, error) {
 	p, inv, m, err := s.checkInvitation(ctx, practiceSlug, token)
 	if err != nil {
 		return Accepted{}, err
 	}
-	hash, err := s.newPasswordHash(ctx, p, m, newPw, confirm)
+	hash, err := s.acc.NewPasswordHash(ctx, p, m, newPw, confirm)
 	if err != nil {
 		return Accepted{}, err
 	}
@@ -537,34 +470,41 @@ func (s *Service) AcceptInvitation(ctx context.Context, practiceSlug, token, new
 		if _, err := tx.VoidMemberLinks(ctx, m.ID, now); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "invitation.accept", Outcome: "success",
+		if err := s.acc.Audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "invitation.accept", Outcome: "success",
 			ActorID: m.ID, SubjectID: m.ID, Details: map[string]string{"invitation": inv.ID}}, meta); err != nil {
 			return err
 		}
-		if inv.InvitedBy == OperatorActorID {
+		if inv.InvitedBy == account.OperatorActorID {
 			return nil
 		}
 		inviter, err := tx.MemberByID(ctx, p.ID, inv.InvitedBy)
 		if err != nil || inviter.Status != store.StatusActive {
 			return nil // the inviter left meanwhile: nobody to tell
 		}
-		return s.enqueue(ctx, tx, p, "invitation_accepted", inv.ID+"-accepted", inviter.Email,
-			templates.AcceptedMail{PracticeName: p.Name, MemberEmail: m.Email, AcceptedAt: formatTime(now)})
+		return s.acc.Enqueue(ctx, tx, p, "invitation_accepted", inv.ID+"-accepted", inviter.Email,
+			templates.AcceptedMail{PracticeName: p.Name, MemberEmail: m.Email, AcceptedAt: account.FormatTime(now)})
 	})
 	if errors.Is(err, store.ErrLinkUnusable) {
-		return Accepted{}, ErrLinkInvalid
+		return Accepted{}, account.ErrLinkInvalid
 	}
 	if err != nil {
-		return Accepted{}, fmt.Errorf("account: accept invitation: %w", err)
+		return Accepted{}, fmt.Errorf("onboarding: accept invitation: %w", err)
 	}
-	s.queued()
+	s.acc.Queued()
 	m, err = s.d.Store.MemberByID(ctx, p.ID, m.ID)
 	if err != nil {
-		return Accepted{}, fmt.Errorf("account: accept invitation: %w", err)
+		return Accepted{}, fmt.Errorf("onboarding: accept invitation: %w", err)
 	}
-	pr, sessionToken, err := s.startSession(ctx, p, m, []string{MethodPassword}, meta)
+	pr, sessionToken, err := s.acc.StartSession(ctx, p, m, []string{account.MethodPassword}, meta)
 	if err != nil {
 		return Accepted{}, err
 	}
-	return Accepted{Principal: pr, SessionToken: sessionToken, LandingURL: s.set.AppURLs[inv.App]}, nil
+	return Accepted{Principal: pr, SessionToken: sessionToken, LandingURL: landing(s.acc, inv.App)}, nil
+}
+
+// landing is the URL an invitee to app lands on ("" for the practice's
+// frontdesk home).
+func landing(acc *account.Service, app string) string {
+	u, _ := acc.AppURL(app)
+	return u
 }

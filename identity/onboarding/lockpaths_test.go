@@ -1,4 +1,4 @@
-package account_test
+package onboarding_test
 
 import (
 	"context"
@@ -21,7 +21,7 @@ func TestLockHoldsOnEveryPasswordPath(t *testing.T) {
 		o := accounttest.NewOnboarding(t, st, accounttest.OnboardingOptions{})
 		onboardingPractice(t, o, "sunrise")
 		owner := "owner@sunrise.example.org"
-		if err := o.Service.RequestPasswordReset(ctx, "sunrise", owner, account.Meta{}); err != nil {
+		if err := o.Onboard.RequestPasswordReset(ctx, "sunrise", owner, account.Meta{}); err != nil {
 			t.Fatal(err)
 		}
 		token := tokenOf(t, linkIn(t, waitMail(t, o.SMTP, owner, 1)))
@@ -39,7 +39,7 @@ func TestLockHoldsOnEveryPasswordPath(t *testing.T) {
 		}
 
 		const next = "copper meadow sprocket tide 52"
-		if err := o.Service.CompleteReset(ctx, "sunrise", token, next, next, account.Meta{}); err == nil {
+		if err := o.Onboard.CompleteReset(ctx, "sunrise", token, next, next, account.Meta{}); err == nil {
 			t.Error("a reset link issued before the lock was redeemed after it")
 		}
 		if _, _, err := o.Service.Login(ctx, "sunrise", owner, strongPw, account.Meta{}); !errors.Is(err, account.ErrInvalidCredentials) {
@@ -48,7 +48,7 @@ func TestLockHoldsOnEveryPasswordPath(t *testing.T) {
 		// Past the one-link-per-minute rule, so that only the lock can
 		// keep this request from sending a link.
 		o.Clock.Advance(2 * time.Minute)
-		if err := o.Service.RequestPasswordReset(ctx, "sunrise", owner, account.Meta{}); err != nil {
+		if err := o.Onboard.RequestPasswordReset(ctx, "sunrise", owner, account.Meta{}); err != nil {
 			t.Fatal(err)
 		}
 		// Proved, not waited for: once the outbox is empty, whatever the
@@ -58,7 +58,7 @@ func TestLockHoldsOnEveryPasswordPath(t *testing.T) {
 			t.Errorf("%d messages to the locked member, want only the first reset link", got)
 		}
 		var invalid *account.InvalidInputError
-		if _, err := o.Service.IssueTemporaryPassword(ctx, "sunrise", account.Operator(), owner, account.Meta{}); !errors.As(err, &invalid) {
+		if _, err := o.Onboard.IssueTemporaryPassword(ctx, "sunrise", account.Operator(), owner, account.Meta{}); !errors.As(err, &invalid) {
 			t.Errorf("temporary password for a locked member = %v, want a clear refusal", err)
 		}
 	})

@@ -1,4 +1,4 @@
-package account_test
+package onboarding_test
 
 import (
 	"context"
@@ -43,22 +43,22 @@ func TestQueuePasswordReset(t *testing.T) {
 		owner := "owner@sunrise.example.org"
 
 		var invalid *account.InvalidInputError
-		if err := o.Service.QueuePasswordReset(ctx, "sunrise", "not an address", account.Meta{}); !errors.As(err, &invalid) {
+		if err := o.Onboard.QueuePasswordReset(ctx, "sunrise", "not an address", account.Meta{}); !errors.As(err, &invalid) {
 			t.Errorf("malformed address: %v", err)
 		}
-		if err := o.Service.QueuePasswordReset(ctx, "nowhere", owner, account.Meta{}); !errors.Is(err, account.ErrPracticeNotFound) {
+		if err := o.Onboard.QueuePasswordReset(ctx, "nowhere", owner, account.Meta{}); !errors.Is(err, account.ErrPracticeNotFound) {
 			t.Errorf("unknown practice: %v", err)
 		}
 		// The first request is taken by the (held) worker, the second waits in
 		// the queue of one, the third is dropped: all answer nil at once.
-		if err := o.Service.QueuePasswordReset(ctx, "sunrise", owner, account.Meta{}); err != nil {
+		if err := o.Onboard.QueuePasswordReset(ctx, "sunrise", owner, account.Meta{}); err != nil {
 			t.Fatal(err)
 		}
 		<-entered
 		// Called on the test's goroutine: were it to block on the full
 		// queue, the test would hang (and go test -timeout report it).
 		for range 2 {
-			if err := o.Service.QueuePasswordReset(ctx, "sunrise", "nobody@example.org", account.Meta{}); err != nil {
+			if err := o.Onboard.QueuePasswordReset(ctx, "sunrise", "nobody@example.org", account.Meta{}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -68,27 +68,27 @@ func TestQueuePasswordReset(t *testing.T) {
 		// With the work held, only the context's deadline can end the wait
 		// (whatever the machine's speed: the work waits for gate).
 		wctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
-		if err := o.Service.WaitPasswordResets(wctx); !errors.Is(err, context.DeadlineExceeded) {
+		if err := o.Onboard.WaitPasswordResets(wctx); !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("WaitPasswordResets with held work: %v", err)
 		}
 		cancel()
 		close(gate)
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		if err := o.Service.Close(cctx); err != nil {
+		if err := o.Onboard.Close(cctx); err != nil {
 			t.Fatal(err)
 		}
 		if len(entered) != 1 { // the queued request was worked too
 			t.Errorf("worked %d more requests after release, want 1", len(entered))
 		}
 		linkIn(t, waitMail(t, o.SMTP, owner, 1))
-		if err := o.Service.QueuePasswordReset(ctx, "sunrise", owner, account.Meta{}); err != nil {
+		if err := o.Onboard.QueuePasswordReset(ctx, "sunrise", owner, account.Meta{}); err != nil {
 			t.Errorf("after Close: %v", err)
 		}
 		if got := droppedResets(t, o.Registry); got != 2 {
 			t.Errorf("dropped after Close = %v, want 2", got)
 		}
-		if err := o.Service.WaitPasswordResets(cctx); err != nil {
+		if err := o.Onboard.WaitPasswordResets(cctx); err != nil {
 			t.Error(err)
 		}
 	})

@@ -1,4 +1,4 @@
-package account
+package onboarding
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/frontdeskhq/frontdesk/identity/account"
 )
 
 // DefaultResetQueueSize is how many "forgot password" requests may wait for
@@ -20,7 +22,7 @@ type resetJob struct {
 	ctx          context.Context // the request's values, without its cancellation
 	practiceSlug string
 	email        string
-	meta         Meta
+	meta         account.Meta
 }
 
 // resetQueue runs "forgot password" requests after the answer was sent, on one
@@ -66,11 +68,11 @@ func newResetQueue(size int, before func()) *resetQueue {
 // not the address belongs to a member. When the queue is full (or the service
 // is shutting down) the request is dropped with a warning and a metric, and
 // the answer is still nil: the caller shows the same page either way.
-func (s *Service) QueuePasswordReset(ctx context.Context, practiceSlug, email string, meta Meta) error {
-	if _, err := s.Practice(ctx, practiceSlug); err != nil {
+func (s *Service) QueuePasswordReset(ctx context.Context, practiceSlug, email string, meta account.Meta) error {
+	if _, err := s.acc.Practice(ctx, practiceSlug); err != nil {
 		return err
 	}
-	addr, err := ParseEmail(email)
+	addr, err := account.ParseEmail(email)
 	if err != nil {
 		return err
 	}
