@@ -102,6 +102,7 @@ type consoleMembersData struct {
 	Members                       []consoleMember
 	Roles                         []consoleRoleFilter
 	AllRoles                      bool // "Select all": no role filter
+	RoleSummary                   string // "all", or the chosen roles' names
 	Statuses                      []consoleStatus
 	Query, Status                 string
 	NextURL, Notice, Error        string
@@ -249,6 +250,10 @@ func (s *Server) consoleMembers(w http.ResponseWriter, r *http.Request) {
 		for i := range data.Roles {
 			data.Roles[i].Checked = false
 		}
+	}
+	data.RoleSummary = "all"
+	if !data.AllRoles {
+		data.RoleSummary = strings.Join(names.of(keys), ", ")
 	}
 	f := store.MemberFilter{PracticeID: pr.Practice.ID, Query: data.Query, Roles: keys, Limit: 50}
 	if data.Status != "" {

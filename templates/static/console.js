@@ -80,7 +80,14 @@
 
   function rolesChanged() {
     if (summary) {
-      summary.textContent = anyRole() ? "Roles: some" : "Roles: all";
+      var names = [];
+      for (var i = 0; i < roles.length; i++) {
+        var label = roles[i].checked && form.querySelector('label[for="' + roles[i].id + '"]');
+        if (label) {
+          names.push(label.textContent.trim());
+        }
+      }
+      summary.textContent = "Roles: " + (names.length ? names.join(", ") : "all");
     }
     later();
   }
