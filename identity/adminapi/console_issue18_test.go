@@ -259,3 +259,41 @@ func TestConsoleMemberPageAndDeactivationIssue18(t *testing.T) {
 		})
 	}
 }
+
+// Issue 18 point 1: the member page offers the roles the viewer may give
+// (account.Service.GrantableRoles); a role they may not give is shown
+// ticked and disabled and survives their saving the form.
+func TestConsoleMemberRolesKeepUngrantableIssue18(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			h := newHarness(t, engine)
+			_, pat, adm := issue18Staff(t, h)
+			grantable, err := h.app.Accounts.GrantableRoles(h.ctx, h.sunrise, account.Actor{MemberID: adm})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slices.Contains(grantable, roles.OwnerRole) || !slices.Contains(grantable, "practitioner") {
+				t.Skipf("the administrator may give %v; this test needs practitioner and not %s", grantable, roles.OwnerRole)
+			}
+			if err := h.app.Store.SetMemberRoles(h.ctx, pat, []string{roles.OwnerRole, "practitioner"}); err != nil {
+				t.Fatal(err)
+			}
+			b := h.browser()
+			if st := b.login("sunrise", "ada@sunrise.example", ownerPw); st != http.StatusSeeOther {
+				t.Fatalf("administrator login: %d", st)
+			}
+			_, _, page := b.do("GET", "/p/sunrise/admin/members/"+pat, nil, false)
+			if !strings.Contains(page, `value="`+roles.OwnerRole+`" checked disabled`) {
+				t.Errorf("the owner role is not shown ticked and disabled to the administrator")
+			}
+			st, _, _ := b.do("POST", "/p/sunrise/admin/members/"+pat+"/roles", url.Values{"role": {"practitioner", "scheduler"}}, true)
+			if st != http.StatusSeeOther {
+				t.Fatalf("save roles: %d", st)
+			}
+			m, _ := h.app.Store.MemberByID(h.ctx, h.sunrise.ID, pat)
+			if !slices.Contains(m.Roles, roles.OwnerRole) || !slices.Contains(m.Roles, "scheduler") {
+				t.Errorf("roles after the administrator saved: %v", m.Roles)
+			}
+		})
+	}
+}
