@@ -452,7 +452,7 @@ func (s *Server) consoleGrantElevation(w http.ResponseWriter, r *http.Request) {
 		reason, s.rolesMeta(r))
 	if err != nil {
 		if errors.Is(err, roles.ErrInvalid) || errors.Is(err, roles.ErrBadPermission) {
-			bad(invalidText(err) + " Go back, change the form and grant again.")
+			bad(plainWords(invalidText(err)) + " Go back, change the form and grant again.")
 			return
 		}
 		s.consoleFail(w, r, pr, err, s.memberLink(pr, m.ID))
