@@ -101,7 +101,7 @@ type consoleMembersData struct {
 	Practice                      *practiceView
 	Members                       []consoleMember
 	Roles                         []consoleRoleFilter
-	AllRoles                      bool // "Select all": no role filter
+	AllRoles                      bool   // "Select all": no role filter
 	RoleSummary                   string // "all", or the chosen roles' names
 	Statuses                      []consoleStatus
 	Query, Status                 string
