@@ -62,8 +62,14 @@
         }
         var doc = new DOMParser().parseFromString(html, "text/html");
         swap(doc, "member-rows");
-        swap(doc, "member-count");
         swap(doc, "member-next");
+        // The count is a live region: change its text, keep the node, so
+        // screen readers announce the new count.
+        var count = document.getElementById("member-count");
+        var fresh = doc.getElementById("member-count");
+        if (count && fresh) {
+          count.textContent = fresh.textContent;
+        }
         if (window.history && history.replaceState) {
           history.replaceState(null, "", target);
         }
