@@ -192,6 +192,7 @@ func TestConsoleIssue18(t *testing.T) {
 	// Type-ahead: the rows follow the box as one types, no button pressed.
 	b.typeInto("#q", "pat")
 	b.rowsText("the rows for pat", `s.indexOf("Pat Practitioner") >= 0 && s.indexOf("Sky Scheduler") < 0 && s.indexOf("Olivia") < 0`)
+	b.waitJS("the count for pat", `document.getElementById("member-count").textContent === "1 member shown" ? "yes" : ""`)
 	if loc := b.waitJS("the address", `location.search`); !strings.Contains(loc, "q=pat") {
 		t.Errorf("the address after type-ahead is %q", loc)
 	}
@@ -228,6 +229,12 @@ func TestConsoleIssue18(t *testing.T) {
 	if b.checked("#role-all") || !b.checked("#role-scheduler") {
 		t.Error("the submitted role filter is not shown ticked")
 	}
+
+	// Resend from the list: a new link goes out, and the list says so.
+	b.visit(base+"/admin/members", "#member-rows")
+	resend := b.waitJS("Sky's Resend", rowJS(s18Sky, `form[action$="/resend"]`, "action"))
+	b.click(`form[action="`+resend+`"] button`, "done=resent", ".notice")
+	lineWithPrefix(t, fd.mailText(t, s18Sky, 2), fd.base+"/p/"+s18Slug+"/invite?token=")
 
 	// Lock → unlock by keyboard alone: Tab to Sam's Unlock, Enter, Tab to
 	// the confirmation's button, Enter.
