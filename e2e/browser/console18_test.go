@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/oidc"
 	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 )
@@ -352,6 +353,13 @@ func TestConsoleIssue18(t *testing.T) {
 	b.click(`form[action$="/admin/sign-in/providers"] button[type="submit"]`, "done=added", ".notice")
 	b.widths("sign-in-provider")
 	b.noJargon("the sign-in settings")
+
+	// An app registered, so the apps table has a row to fit.
+	if _, _, err := fd.app.OIDC.RegisterApp(ctx, practice.ID, owner.ID, oidc.AppRequest{Name: "Sessions Notes",
+		Confidential: true, RedirectURIs: []string{"https://notes.sessions-clinic.example/oauth/callback/with/a/long/path"},
+		GrantTypes: []string{"authorization_code", "refresh_token"}}, account.Meta{}); err != nil {
+		t.Fatal(err)
+	}
 
 	// Point 10: the other console pages fit both widths too.
 	for _, p := range []struct{ path, sel, name string }{
