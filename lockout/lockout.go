@@ -1,26 +1,3 @@
-// Package lockout decides whether a password may be evaluated at all. It counts
-// login attempts per account and failed attempts per client address, so that
-// an attacker's guesses stop before they reach the password hash.
-//
-// The account count is taken before the hash is evaluated: Begin atomically
-// increments the account's counter and refuses (ErrLocked) once the count
-// passes the threshold, so with a threshold of 3 at most three passwords are
-// evaluated however many guesses arrive at once, on however many replicas
-// share the counter. A success resets the count (Succeeded); a failure that
-// reaches the threshold tells the caller to write the durable lock (Failed).
-// An attempt past the threshold while too few attempts have failed to lock is
-// held out only by attempts in flight: it gets ErrBusy and is not counted.
-//
-// Redis can lose counts (a restart without persistence, a failover to a
-// replica behind its master). RedisCounter notices a Redis run it has not
-// seen, admits nothing for Settings.RecoveryGrace, and then rebuilds each
-// account's counts from Settings.Durable (the audit trail's failures) the
-// first time the account is counted in the new run.
-//
-// Two counter back ends implement Counter: RedisCounter (scale-out; one Lua
-// script per increment) and SQLCounter (the embedded default, over the
-// database). When the counter cannot be reached, Begin fails and the caller
-// must refuse the login rather than evaluate a password uncounted.
 package lockout
 
 import (
@@ -31,6 +8,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -83,6 +61,10 @@ func (e *ThrottledError) Error() string {
 // Is makes errors.Is(err, ErrThrottled) true.
 func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
 
+// RetryAfterSeconds is the wait as an HTTP Retry-After value (whole seconds,
+// at least 1).
+func (e *ThrottledError) RetryAfterSeconds() string { return RetryAfterSeconds(e.RetryAfter) }
+
 // Blocks says which login methods a lock blocks.
 type Blocks string
 
@@ -110,6 +92,13 @@ type Policy struct {
 	Blocks Blocks
 }
 
+// The bounds of a policy's threshold, for the configuration, a practice's
+// settings and Validate alike.
+const (
+	MinThreshold = 1
+	MaxThreshold = 100
+)
+
 // DefaultPolicy is seed 001's: lock after 3 failed attempts, count until reset,
 // block password login only.
 func DefaultPolicy() Policy { return Policy{Threshold: 3, Blocks: BlocksPassword} }
@@ -117,8 +106,8 @@ func DefaultPolicy() Policy { return Policy{Threshold: 3, Blocks: BlocksPassword
 // Validate reports what is wrong with p.
 func (p Policy) Validate() error {
 	var errs []error
-	if p.Threshold < 1 || p.Threshold > 100 {
-		errs = append(errs, fmt.Errorf("threshold %d must be between 1 and 100", p.Threshold))
+	if p.Threshold < MinThreshold || p.Threshold > MaxThreshold {
+		errs = append(errs, fmt.Errorf("threshold %d must be between %d and %d", p.Threshold, MinThreshold, MaxThreshold))
 	}
 	if p.Window < 0 {
 		errs = append(errs, fmt.Errorf("window %s must not be negative (0 counts until reset)", p.Window))
@@ -142,10 +131,10 @@ func (p Policy) WithSettings(settings map[string]any) (Policy, error) {
 	out := p
 	if v, ok := raw["threshold"]; ok {
 		f, isNum := v.(float64)
-		if n := int(f); isNum && float64(n) == f && n >= 1 && n <= 100 {
+		if n := int(f); isNum && float64(n) == f && n >= MinThreshold && n <= MaxThreshold {
 			out.Threshold = n
 		} else {
-			errs = append(errs, fmt.Errorf("lockout.threshold %v: want a whole number 1..100", v))
+			errs = append(errs, fmt.Errorf("lockout.threshold %v: want a whole number %d..%d", v, MinThreshold, MaxThreshold))
 		}
 	}
 	if v, ok := raw["window"]; ok {
@@ -284,9 +273,22 @@ type Settings struct {
 	// and reach the durable record first. It must exceed the longest a
 	// password attempt takes from Begin to its recorded failure.
 	RecoveryGrace time.Duration
+	// Runs is the durable record of the Redis runs the counter has seen. A
+	// new run the database has never seen one before (a brand-new
+	// deployment) skips RecoveryGrace: no attempt can have been counted in a
+	// lost run. nil: every new run waits out the grace.
+	Runs RunRecord
 	// Now is the clock of the recovery grace and of the durable record's
 	// window; nil means time.Now.
 	Now func() time.Time
+}
+
+// RunRecord is the durable record of the Redis runs the counter has seen;
+// *store.Store implements it.
+type RunRecord interface {
+	// NoteRedisRun records run as the last Redis run seen, at, and reports
+	// whether the database had never seen a Redis run before (first).
+	NoteRedisRun(ctx context.Context, run string, at time.Time) (first bool, err error)
 }
 
 // FailureRecord is the durable record of failed password attempts;
@@ -303,6 +305,9 @@ type FailureRecord interface {
 type Limiter struct {
 	c   Counter
 	set Settings
+	// noted is the Redis run last recorded in Settings.Runs, so that a run
+	// is written once per process, not once per account.
+	noted atomic.Pointer[string]
 }
 
 // New returns a Limiter over c.
@@ -372,6 +377,9 @@ type beginner interface {
 	// account counted in run; it reports false when the counter's run is no
 	// longer run.
 	Seed(ctx context.Context, run, acctKey, failKey string, failures int64, window time.Duration) (bool, error)
+	// EndGrace ends the recovery grace of run; it reports false when the
+	// counter's run is no longer run.
+	EndGrace(ctx context.Context, run string) (bool, error)
 }
 
 // Begin implements Guard.
@@ -423,7 +431,7 @@ func (l *Limiter) beginAtomic(ctx context.Context, b beginner, a Attempt) (Ticke
 		Window: a.Policy.Window, Threshold: int64(threshold(a.Policy)),
 		Recover: l.set.Durable != nil, Grace: l.set.RecoveryGrace}
 	rebuilt := false
-	for range 3 {
+	for range 4 {
 		req.Now = l.set.Now()
 		res, err := b.Begin(ctx, req)
 		if err != nil {
@@ -439,8 +447,13 @@ func (l *Limiter) beginAtomic(ctx context.Context, b beginner, a Attempt) (Ticke
 		case beginThrottled:
 			return Ticket{}, &ThrottledError{RetryAfter: max(res.Wait, time.Second)}
 		case beginRecovering:
-			return Ticket{}, &RecoveringError{RetryAfter: max(res.Wait, time.Second)}
+			if !l.firstRun(ctx, b, res.Run, req.Now) {
+				return Ticket{}, &RecoveringError{RetryAfter: max(res.Wait, time.Second)}
+			}
+			// A brand-new deployment: no attempt was counted in a lost
+			// run, so there is nothing to wait for; count it afresh.
 		case beginSeed:
+			l.noteRun(ctx, res.Run, req.Now)
 			var since time.Time
 			if a.Policy.Window > 0 {
 				since = req.Now.Add(-a.Policy.Window)
@@ -460,6 +473,36 @@ func (l *Limiter) beginAtomic(ctx context.Context, b beginner, a Attempt) (Ticke
 		}
 	}
 	return Ticket{}, errors.New("lockout: count: the counter's run kept changing")
+}
+
+// firstRun reports whether run is the first Redis run the database has seen
+// (it is recorded either way), having ended its grace for every replica. On
+// any error it reports false: the grace stands.
+func (l *Limiter) firstRun(ctx context.Context, b beginner, run string, now time.Time) bool {
+	if l.set.Runs == nil || run == "" {
+		return false
+	}
+	first, err := l.set.Runs.NoteRedisRun(ctx, run, now)
+	if err != nil || !first {
+		return false
+	}
+	l.noted.Store(&run)
+	ended, err := b.EndGrace(ctx, run)
+	return err == nil && ended
+}
+
+// noteRun records run as seen, once per process and run, so that a later run
+// change is known to follow one. A failure is retried on the next rebuild.
+func (l *Limiter) noteRun(ctx context.Context, run string, now time.Time) {
+	if l.set.Runs == nil || run == "" {
+		return
+	}
+	if p := l.noted.Load(); p != nil && *p == run {
+		return
+	}
+	if _, err := l.set.Runs.NoteRedisRun(ctx, run, now); err == nil {
+		l.noted.Store(&run)
+	}
 }
 
 // Failed implements Guard. The lock is decided by the number of failed

@@ -105,6 +105,15 @@ local n = tonumber(redis.call('GET', KEYS[1]) or '0')
 if n > 0 then return redis.call('DECR', KEYS[1]) end
 return 0`
 
+// endGraceScript ends the recovery grace of run ARGV[1] (the run record
+// KEYS[1] then says it was first seen at 0) when it is still the run
+// recorded; a later run is left alone. Answers 1, or 0 when the run changed.
+const endGraceScript = `
+local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+if run ~= ARGV[1] or redis.call('HGET', KEYS[1], 'id') ~= run then return 0 end
+redis.call('HSET', KEYS[1], 'since', 0)
+return 1`
+
 // RedisCounter keeps counters in Redis, shared by every replica.
 type RedisCounter struct {
 	c      redis.Scripter
@@ -115,6 +124,7 @@ type RedisCounter struct {
 	begin  *redis.Script
 	seed   *redis.Script
 	decr   *redis.Script
+	grace  *redis.Script
 }
 
 // NewRedisCounter returns a counter over c whose keys start with prefix (for
@@ -122,7 +132,7 @@ type RedisCounter struct {
 func NewRedisCounter(c redis.UniversalClient, prefix string) *RedisCounter {
 	return &RedisCounter{c: c, del: c.Del, prefix: prefix,
 		incr: redis.NewScript(incrScript), peek: redis.NewScript(peekScript), begin: redis.NewScript(beginScript),
-		seed: redis.NewScript(seedScript), decr: redis.NewScript(decrScript)}
+		seed: redis.NewScript(seedScript), decr: redis.NewScript(decrScript), grace: redis.NewScript(endGraceScript)}
 }
 
 // Incr implements Counter.
@@ -198,6 +208,15 @@ func (r *RedisCounter) Seed(ctx context.Context, run, acctKey, failKey string, f
 		r.prefix + "seen:" + acctKey}, run, failures, window.Milliseconds(), seenTTL.Milliseconds()).Int64()
 	if err != nil {
 		return false, fmt.Errorf("lockout: redis seed: %w", err)
+	}
+	return n == 1, nil
+}
+
+// EndGrace ends the recovery grace of run: see endGraceScript.
+func (r *RedisCounter) EndGrace(ctx context.Context, run string) (bool, error) {
+	n, err := r.grace.Run(ctx, r.c, []string{r.prefix + "run"}, run).Int64()
+	if err != nil {
+		return false, fmt.Errorf("lockout: redis end grace: %w", err)
 	}
 	return n == 1, nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/lockout"
 )
 
 // cmdAdmin runs the operator's administrative commands on a practice's members.
@@ -50,14 +51,14 @@ func cmdAdminUnlock(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer a.Close()
-	res, err := a.Accounts.Unlock(ctx, *practice, *email, account.Operator(), account.Meta{RequestID: "cli"})
+	res, err := unlock(ctx, a.Accounts, *practice, *email)
 	var invalid *account.InvalidInputError
 	switch {
 	case errors.As(err, &invalid):
 		return usageError{msg: "admin unlock: " + invalid.Error()}
 	case errors.Is(err, account.ErrPracticeNotFound):
 		return fmt.Errorf("admin unlock: no practice has the slug %q; check --practice", *practice)
-	case errors.Is(err, account.ErrMemberNotFound):
+	case errors.Is(err, lockout.ErrMemberNotFound):
 		return fmt.Errorf("admin unlock: practice %q has no member with the email %q; check --email", *practice, *email)
 	case err != nil:
 		return fmt.Errorf("admin unlock: %w", err)
@@ -68,4 +69,18 @@ func cmdAdminUnlock(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintf(stdout, "%s in practice %q was not locked; its failed-attempt count was cleared.\n", *email, *practice)
 	}
 	return nil
+}
+
+// unlock lifts the lock of the practice's member with that email as the
+// operator: the practice and the address are checked here, the unlock is the
+// lockout feature's.
+func unlock(ctx context.Context, accounts *account.Service, slug, email string) (lockout.UnlockResult, error) {
+	p, err := accounts.Practice(ctx, slug)
+	if err != nil {
+		return lockout.UnlockResult{}, err
+	}
+	if _, err := account.ParseEmail(email); err != nil {
+		return lockout.UnlockResult{}, err
+	}
+	return accounts.Locks().Unlock(ctx, p.Lockout(), email, lockout.Actor{Operator: true}, lockout.Meta{RequestID: "cli"})
 }

@@ -132,6 +132,7 @@ type Service struct {
 	set     Settings
 	metrics metrics
 	hooks   deactivationHooks
+	locks   *lockout.Locks
 	// refusals are recent durations of login refusals that evaluated a
 	// password hash.
 	refusals refusalTimes
@@ -141,8 +142,6 @@ type metrics struct {
 	verifications *prometheus.CounterVec
 	logins        prometheus.Counter
 	failures      *prometheus.CounterVec
-	lockouts      prometheus.Counter
-	unlocks       prometheus.Counter
 }
 
 // New returns a Service.
@@ -170,23 +169,24 @@ func New(d Deps, set Settings) (*Service, error) {
 			Name: "frontdesk_login_failures_total",
 			Help: "Refused logins, by reason (malformed, unknown_account, mismatch, inactive, locked, throttled).",
 		}, []string{"reason"}),
-		lockouts: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "frontdesk_lockouts_total",
-			Help: "Accounts locked after too many failed attempts.",
-		}),
-		unlocks: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "frontdesk_unlocks_total",
-			Help: "Locked accounts unlocked by an administrator or the operator.",
-		}),
 	}
 	if d.Registry != nil {
-		for _, c := range []prometheus.Collector{m.verifications, m.logins, m.failures, m.lockouts, m.unlocks} {
+		for _, c := range []prometheus.Collector{m.verifications, m.logins, m.failures} {
 			if err := d.Registry.Register(c); err != nil {
 				return nil, fmt.Errorf("account: metrics: %w", err)
 			}
 		}
 	}
-	return &Service{d: d, set: set, metrics: m}, nil
+	// The durable lockout (lock, unlock, notices) over this service's store,
+	// guard and mail; its counters join this service's metrics.
+	locks, err := lockout.NewLocks(lockout.LockDeps{Store: d.Store, Guard: d.Guard,
+		Permissions: unlockPermissions{perms: d.Permissions, store: d.Store}, Mail: d.Mail, Mails: d.Mails,
+		Logger: d.Logger, Registry: d.Registry, Now: d.Now, NewID: d.NewID},
+		lockout.LockSettings{PublicURL: set.PublicURL, Default: set.Lockout})
+	if err != nil {
+		return nil, fmt.Errorf("account: %w", err)
+	}
+	return &Service{d: d, set: set, metrics: m, locks: locks}, nil
 }
 
 // MinPasswordLength is the policy's minimum, for pages to show.

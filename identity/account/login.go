@@ -56,7 +56,7 @@ type Principal struct {
 // that evaluated a hash took (refusaltime.go) — and the failure that reaches
 // it locks the account (see lockout.go). While the threshold's attempts are
 // all in flight a further one gets ErrBusy, uncounted. An address past its
-// failure limit gets a *ThrottledError, and a counter that cannot be reached
+// failure limit gets a *lockout.ThrottledError, and a counter that cannot be reached
 // ErrUnavailable; in none of these cases is the password evaluated.
 func (s *Service) Login(ctx context.Context, practiceSlug, email, pw string, meta Meta) (Principal, string, error) {
 	p, err := s.Practice(ctx, practiceSlug)

@@ -34,7 +34,7 @@ func (s *Service) startMethodSession(ctx context.Context, p store.Practice, memb
 		return Principal{}, "", fmt.Errorf("account: %s login: %w", method, err)
 	}
 	switch {
-	case m.Status == store.StatusLocked && s.LockBlocks(ctx, p, m, method):
+	case m.Status == store.StatusLocked && s.locks.LockBlocks(ctx, p.Lockout(), m.Lockout(), method):
 		return fail("locked", m.ID)
 	case m.Status != store.StatusActive && m.Status != store.StatusLocked:
 		return fail("inactive", m.ID)
@@ -71,7 +71,7 @@ func (s *Service) methodSession(ctx context.Context, p store.Practice, m store.M
 				return err
 			}
 		}
-		allowLocked := !s.LockoutPolicy(ctx, p).BlocksMethod(method)
+		allowLocked := !s.locks.Policy(ctx, p.Lockout()).BlocksMethod(method)
 		if err := tx.RequireLoginableMember(ctx, m.ID, allowLocked); errors.Is(err, store.ErrNotFound) {
 			return errNotActive
 		} else if err != nil {

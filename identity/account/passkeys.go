@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/frontdeskhq/frontdesk/identity/store"
+	"github.com/frontdeskhq/frontdesk/lockout"
 )
 
 // Authentication methods of a passkey login (RFC 8176).
@@ -50,7 +51,7 @@ func (s *Service) Reauthenticate(ctx context.Context, pr Principal, pw string, m
 	switch {
 	case errors.Is(err, errCounted):
 		return Principal{}, ErrWrongPassword
-	case errors.Is(err, ErrThrottled):
+	case errors.Is(err, lockout.ErrThrottled):
 		return Principal{}, ErrUnavailable
 	case err != nil:
 		return Principal{}, err

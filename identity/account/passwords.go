@@ -7,6 +7,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/invites"
+	"github.com/frontdeskhq/frontdesk/lockout"
 )
 
 // SetupView is what the setup page shows before anything is consumed.
@@ -103,7 +104,7 @@ func (s *Service) ChangePassword(ctx context.Context, pr Principal, current, new
 	switch {
 	case errors.Is(err, errCounted):
 		return ErrWrongPassword
-	case errors.Is(err, ErrThrottled):
+	case errors.Is(err, lockout.ErrThrottled):
 		return ErrUnavailable
 	case err != nil:
 		return err

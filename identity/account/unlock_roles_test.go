@@ -15,6 +15,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
+	"github.com/frontdeskhq/frontdesk/lockout"
 )
 
 // Who may unlock follows the practice's role model: in the TherapyNotes
@@ -46,17 +47,21 @@ func TestUnlockFollowsRoleModel(t *testing.T) {
 		add("clin", "clin@example.org", store.StatusActive, "clinician")
 		add("victim", "victim@example.org", store.StatusLocked, "clinician")
 
+		p, err := st.PracticeBySlug(ctx, "notes")
+		if err != nil {
+			t.Fatal(err)
+		}
 		tests := []struct {
 			name  string
 			actor string
 			want  error
 		}{
-			{"clinician may not", "clin", account.ErrForbidden},
+			{"clinician may not", "clin", lockout.ErrForbidden},
 			{"practice administrator may", "admin", nil},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				_, err := env.Service.Unlock(ctx, "notes", "victim@example.org", account.Actor{MemberID: tt.actor}, account.Meta{})
+				_, err := env.Service.Locks().Unlock(ctx, p.Lockout(), "victim@example.org", lockout.Actor{MemberID: tt.actor}, lockout.Meta{})
 				if !errors.Is(err, tt.want) {
 					t.Fatalf("Unlock by %s = %v, want %v", tt.actor, err, tt.want)
 				}

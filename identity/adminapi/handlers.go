@@ -13,6 +13,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
+	"github.com/frontdeskhq/frontdesk/lockout"
 )
 
 // Member is a member as the API shows it (never a credential).
@@ -148,7 +149,8 @@ func (a *API) setMemberRoles(w http.ResponseWriter, r *http.Request, c *caller) 
 }
 
 func (a *API) unlockMember(w http.ResponseWriter, r *http.Request, c *caller) error {
-	res, err := a.d.Accounts.UnlockMember(r.Context(), c.practice.Slug, r.PathValue("id"), c.actor(), c.meta)
+	res, err := a.d.Accounts.Locks().UnlockMember(r.Context(), c.practice.Lockout(), r.PathValue("id"),
+		lockout.Actor(c.actor()), lockout.Meta(c.meta))
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,9 @@ func newGuard(ctx context.Context, cfg *config.Config, st *store.Store, logger *
 	// lockout.redis_recovery_grace must exceed the longest password
 	// attempt: the hasher's queue wait is bounded by hashMaxWait (bounds.go).
 	set.Durable, set.RecoveryGrace = st, cfg.Lockout.RedisRecoveryGrace
+	// A brand-new deployment (its database has never seen a Redis run)
+	// skips the grace: nothing can have been counted in a lost run.
+	set.Runs = st
 	return lockout.New(lockout.NewRedisCounter(client, RedisKeyPrefix), set), client, nil
 }
 

@@ -25,6 +25,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/frontdeskhq/frontdesk/lockout"
 )
 
 // Config is the complete frontdesk configuration. The yaml tags are the key
@@ -411,8 +413,9 @@ func Default() *Config {
 		Links: Links{SetupTTL: 72 * time.Hour, InvitationTTL: 7 * 24 * time.Hour, ResetTTL: time.Hour,
 			TemporaryPasswordTTL: 24 * time.Hour},
 		Lockout: Lockout{
-			Threshold:     3,
-			Blocks:        "password",
+			// The policy's default is the lockout package's (seed 001).
+			Threshold:     lockout.DefaultPolicy().Threshold,
+			Blocks:        string(lockout.DefaultPolicy().Blocks),
 			AddressLimit:  30,
 			AddressWindow: 15 * time.Minute,
 			StartLimit:    30,

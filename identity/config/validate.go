@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/frontdeskhq/frontdesk/lockout"
 )
 
 // ValidSlug reports whether s is a valid practice slug: 2 to 63 characters of
@@ -296,7 +298,7 @@ func (c *Config) validateSessions(v *validator) {
 
 func (c *Config) validateLockout(v *validator) {
 	l := &c.Lockout
-	v.rangeInt("lockout.threshold", int64(l.Threshold), 1, 100)
+	v.rangeInt("lockout.threshold", int64(l.Threshold), lockout.MinThreshold, lockout.MaxThreshold)
 	if l.Window < 0 {
 		v.add("lockout.window", "%s must not be negative; use 0 to count failed attempts until a successful login or an unlock", l.Window)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
+	"github.com/frontdeskhq/frontdesk/lockout"
 )
 
 // The administrator's console: server-rendered pages under /p/{practice}/admin
@@ -401,8 +402,8 @@ func (s *Server) consoleUnlock(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	_, err := s.d.Accounts.UnlockMember(r.Context(), pr.Practice.Slug, r.PathValue("id"),
-		account.Actor{MemberID: pr.Member.ID}, s.meta(r))
+	_, err := s.d.Accounts.Locks().UnlockMember(r.Context(), pr.Practice.Lockout(), r.PathValue("id"),
+		lockout.Actor{MemberID: pr.Member.ID}, lockout.Meta(s.meta(r)))
 	if !s.consoleActionOK(w, r, pr, err) {
 		return
 	}

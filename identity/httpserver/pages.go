@@ -10,6 +10,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/oidc"
 	"github.com/frontdeskhq/frontdesk/identity/password"
 	"github.com/frontdeskhq/frontdesk/identity/store"
+	"github.com/frontdeskhq/frontdesk/lockout"
 )
 
 // Messages people see. Each says what to do next and none reveals whether an
@@ -274,9 +275,9 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 			email = ""
 		}
 		s.render(w, r, http.StatusUnauthorized, "login", pageData{Practice: pv, Error: msgBadLogin, Email: email})
-	case errors.Is(err, account.ErrThrottled):
+	case errors.Is(err, lockout.ErrThrottled):
 		retry := "60"
-		if te, ok := errors.AsType[*account.ThrottledError](err); ok {
+		if te, ok := errors.AsType[*lockout.ThrottledError](err); ok {
 			retry = te.RetryAfterSeconds()
 		}
 		w.Header().Set("Retry-After", retry)

@@ -32,7 +32,7 @@ func (s *Server) checkStart(r *http.Request, kind string) startVerdict {
 		return startVerdict{}
 	}
 	if te, ok := errors.AsType[*lockout.ThrottledError](err); ok {
-		retry := lockout.RetryAfterSeconds(te.RetryAfter)
+		retry := te.RetryAfterSeconds()
 		s.log(r).InfoContext(r.Context(), "start refused: address over the start limit", "kind", kind, "retry_after", retry)
 		return startVerdict{status: http.StatusTooManyRequests, retry: retry, msg: fmt.Sprintf(msgStartsThrottled, retry)}
 	}

@@ -74,7 +74,7 @@ func TestPasskeyLoginOfMemberLockedByGuesses(t *testing.T) {
 						}
 					}
 				}
-				if _, err := acc.Service.Unlock(ctx, "sunrise", email, account.Operator(), meta); err != nil {
+				if _, err := acc.Service.Locks().Unlock(ctx, pr.Practice.Lockout(), email, lockout.Actor{Operator: true}, lockout.Meta(meta)); err != nil {
 					t.Fatal(err)
 				}
 				if _, _, err := e.login(t, "sunrise", "", a); err != nil {

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/frontdeskhq/frontdesk/lockout"
 )
 
 // IncrLockoutCounter atomically adds one to the counter key and returns the new
@@ -271,3 +273,113 @@ func (s *Store) RecentFailures(ctx context.Context, practiceID, accountKey strin
 	}
 	return n, nil
 }
+
+// The lockout feature's storage (lockout.LockStore): the durable lock and
+// unlock, each one transaction with its audit event.
+
+// Lockout is what the lockout feature needs of p.
+func (p Practice) Lockout() lockout.Practice {
+	return lockout.Practice{ID: p.ID, Slug: p.Slug, Name: p.Name, Settings: p.Settings}
+}
+
+// Lockout is what the lockout feature needs of m.
+func (m Member) Lockout() lockout.Member {
+	return lockout.Member{ID: m.ID, Email: m.Email, AccountKey: EmailKey(m.Email),
+		Active: m.Status == StatusActive, Locked: m.Status == StatusLocked}
+}
+
+// LockoutMember returns the practice's member with that ID, or when id is
+// empty with that email (lockout.LockStore); found is false when none.
+func (s *Store) LockoutMember(ctx context.Context, practiceID, id, email string) (lockout.Member, bool, error) {
+	var (
+		m   Member
+		err error
+	)
+	if id != "" {
+		m, err = s.MemberByID(ctx, practiceID, id)
+	} else {
+		m, err = s.MemberByEmail(ctx, practiceID, email)
+	}
+	if errors.Is(err, ErrNotFound) {
+		return lockout.Member{}, false, nil
+	}
+	if err != nil {
+		return lockout.Member{}, false, err
+	}
+	return m.Lockout(), true, nil
+}
+
+// LockAndAudit locks an active member (LockMember) and appends e in the same
+// transaction (lockout.LockStore). It reports false, recording nothing, when
+// the member was not active.
+func (s *Store) LockAndAudit(ctx context.Context, l lockout.Lock, e lockout.AuditEvent) (bool, error) {
+	locked := false
+	err := s.InTx(ctx, func(tx *Store) error {
+		var err error
+		locked, err = tx.LockMember(ctx, MemberLock{ID: l.ID, PracticeID: l.PracticeID, MemberID: l.MemberID,
+			LockedAt: l.LockedAt, Attempts: l.Attempts, Addresses: l.Addresses})
+		if err != nil || !locked {
+			return err
+		}
+		return tx.appendLockoutAudit(ctx, e)
+	})
+	return locked, err
+}
+
+// UnlockAndAudit lifts the member's lock (UnlockMember) and appends the event
+// audit returns for whether the member was locked, in one transaction
+// (lockout.LockStore).
+func (s *Store) UnlockAndAudit(ctx context.Context, practiceID, memberID, by string, at time.Time,
+	audit func(wasLocked bool) lockout.AuditEvent) (bool, error) {
+	var was bool
+	err := s.InTx(ctx, func(tx *Store) error {
+		var err error
+		if was, err = tx.UnlockMember(ctx, practiceID, memberID, by, at); err != nil {
+			return err
+		}
+		return tx.appendLockoutAudit(ctx, audit(was))
+	})
+	return was, err
+}
+
+// AppendLockoutAudit appends a lockout event on its own (lockout.LockStore).
+func (s *Store) AppendLockoutAudit(ctx context.Context, e lockout.AuditEvent) error {
+	return s.appendLockoutAudit(ctx, e)
+}
+
+func (s *Store) appendLockoutAudit(ctx context.Context, e lockout.AuditEvent) error {
+	if err := s.AppendAudit(ctx, AuditEvent{PracticeID: e.PracticeID, At: e.At, Action: e.Action, Outcome: e.Outcome,
+		ActorID: e.ActorID, SubjectID: e.SubjectID, ClientAddr: e.ClientAddr, UserAgent: e.UserAgent,
+		RequestID: e.RequestID, Details: e.Details}); err != nil {
+		return fmt.Errorf("store: audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// NoteRedisRun records run as the Redis run the lockout counter last saw, at,
+// and reports whether the database had never seen a Redis run before
+// (lockout.RunRecord). Of replicas noting the first run at once, one is
+// first.
+func (s *Store) NoteRedisRun(ctx context.Context, run string, at time.Time) (bool, error) {
+	res, err := s.exec(ctx, `INSERT INTO lockout_redis_run (id, run_id, seen_at) VALUES (1, $1, $2)
+		ON CONFLICT (id) DO NOTHING`, run, micros(at))
+	if err != nil {
+		return false, fmt.Errorf("store: note redis run: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return false, fmt.Errorf("store: note redis run: %w", err)
+	} else if n == 1 {
+		return true, nil
+	}
+	if _, err := s.exec(ctx, `UPDATE lockout_redis_run SET run_id = $1, seen_at = $2 WHERE id = 1 AND run_id <> $1`,
+		run, micros(at)); err != nil {
+		return false, fmt.Errorf("store: note redis run: %w", err)
+	}
+	return false, nil
+}
+
+var (
+	_ lockout.LockStore     = (*Store)(nil)
+	_ lockout.FailureRecord = (*Store)(nil)
+	_ lockout.RunRecord     = (*Store)(nil)
+)

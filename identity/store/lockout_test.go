@@ -231,3 +231,56 @@ func TestRecentFailures(t *testing.T) {
 		}
 	})
 }
+
+// TestNoteRedisRun: the first Redis run a database sees is first; later
+// notes, of the same run or a new one, are not, and the last run is kept.
+func TestNoteRedisRun(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		tests := []struct {
+			run  string
+			want bool
+		}{
+			{"run-a", true},
+			{"run-a", false},
+			{"run-b", false},
+			{"run-a", false},
+		}
+		for i, tt := range tests {
+			if first, err := s.NoteRedisRun(ctx, tt.run, t0.Add(time.Duration(i)*time.Second)); err != nil || first != tt.want {
+				t.Errorf("note %d (%s) = %v, %v; want first %v", i, tt.run, first, err, tt.want)
+			}
+		}
+	})
+}
+
+// TestRedisRunMigrationBackfill: migration 00018 marks a database that
+// already held logins as having seen a Redis run (it was counting before the
+// table existed), and leaves one without logins as brand-new.
+func TestRedisRunMigrationBackfill(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		rerun := func(t *testing.T) {
+			t.Helper()
+			for _, q := range []string{`DROP TABLE lockout_redis_run`, `DELETE FROM goose_db_version WHERE version_id = 18`} {
+				if _, err := s.ExecRawForTest(ctx, q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.Migrate(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rerun(t)
+		if first, err := s.NoteRedisRun(ctx, "run-a", t0); err != nil || !first {
+			t.Errorf("database without logins: first = %v, %v; want true", first, err)
+		}
+		if err := s.AppendAudit(ctx, store.AuditEvent{Action: "login", Outcome: "failure", At: t0}); err != nil {
+			t.Fatal(err)
+		}
+		rerun(t)
+		if first, err := s.NoteRedisRun(ctx, "run-a", t0); err != nil || first {
+			t.Errorf("database with logins: first = %v, %v; want false", first, err)
+		}
+	})
+}

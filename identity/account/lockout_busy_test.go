@@ -1,4 +1,4 @@
-package lockout_test
+package account_test
 
 // Attempts beyond the threshold while others are in flight: answered busy,
 // never "wrong password", counted toward nothing — and the bound on evaluated
@@ -72,7 +72,7 @@ func TestBusyIsNotAWrongPassword(t *testing.T) {
 		}
 		for i := range 8 { // more than the address limit of 5
 			err := w.login(i, victimEmail, rightPassword, attacker)
-			if !errors.Is(err, account.ErrBusy) || errors.Is(err, account.ErrInvalidCredentials) || errors.Is(err, account.ErrThrottled) {
+			if !errors.Is(err, account.ErrBusy) || errors.Is(err, account.ErrInvalidCredentials) || errors.Is(err, lockout.ErrThrottled) {
 				t.Fatalf("fourth correct login #%d while three are in flight: %v, want ErrBusy", i, err)
 			}
 			if !errors.Is(err, account.ErrUnavailable) {

@@ -1,4 +1,4 @@
-package lockout_test
+package account_test
 
 // Login flows against real counters: three in-process replicas over one
 // PostgreSQL and one Redis, case variants, windows, unlock, a lock landing
@@ -33,9 +33,9 @@ const (
 	attacker      = "203.0.113.66"
 )
 
-// countingHasher counts real password evaluations (not dummy ones) and can
+// heldHasher counts real password evaluations (not dummy ones) and can
 // hold an evaluation of one password until released.
-type countingHasher struct {
+type heldHasher struct {
 	account.PasswordHasher
 	verified atomic.Int64
 	holdPW   atomic.Pointer[string]
@@ -44,9 +44,9 @@ type countingHasher struct {
 }
 
 // hold makes the next evaluation of pw wait for release.
-func (h *countingHasher) hold(pw string) { h.holdPW.Store(&pw) }
+func (h *heldHasher) hold(pw string) { h.holdPW.Store(&pw) }
 
-func (h *countingHasher) Verify(ctx context.Context, encoded, pw string) (bool, bool, error) {
+func (h *heldHasher) Verify(ctx context.Context, encoded, pw string) (bool, bool, error) {
 	h.verified.Add(1)
 	if p := h.holdPW.Load(); p != nil && *p == pw && h.holdPW.CompareAndSwap(p, nil) {
 		close(h.held)
@@ -58,7 +58,7 @@ func (h *countingHasher) Verify(ctx context.Context, encoded, pw string) (bool, 
 type world struct {
 	st       *store.Store
 	replicas []*accounttest.Env
-	hasher   *countingHasher
+	hasher   *heldHasher
 	clock    *accounttest.Clock
 	slug     string
 	victimID string
@@ -80,7 +80,7 @@ type worldOpts struct {
 func newWorld(t *testing.T, st *store.Store, o worldOpts) *world {
 	t.Helper()
 	w := &world{st: st, clock: accounttest.NewClock(time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)),
-		hasher: &countingHasher{held: make(chan struct{}), release: make(chan struct{})}}
+		hasher: &heldHasher{held: make(chan struct{}), release: make(chan struct{})}}
 	set := o.settings
 	if o.recoveryGrace > 0 {
 		set.Durable, set.RecoveryGrace, set.Now = st, o.recoveryGrace, w.clock.Now
@@ -119,6 +119,16 @@ func newWorld(t *testing.T, st *store.Store, o worldOpts) *world {
 }
 
 func (w *world) svc(i int) *account.Service { return w.replicas[i%len(w.replicas)].Service }
+
+// unlock unlocks as the CLI does: the practice by its slug, then the lockout
+// feature's Unlock by email.
+func (w *world) unlock(ctx context.Context, i int, slug, email string, actor account.Actor, meta account.Meta) (lockout.UnlockResult, error) {
+	p, err := w.svc(i).Practice(ctx, slug)
+	if err != nil {
+		return lockout.UnlockResult{}, err
+	}
+	return w.svc(i).Locks().Unlock(ctx, p.Lockout(), email, lockout.Actor(actor), lockout.Meta(meta))
+}
 
 func (w *world) login(i int, email, pw, addr string) error {
 	_, _, err := w.svc(i).Login(context.Background(), w.slug, email, pw, account.Meta{ClientAddr: addr})
@@ -268,7 +278,7 @@ func TestThreeReplicasBound(t *testing.T) {
 	}
 
 	// Unlock through another replica, as the owner; log in on a third.
-	res, err := w.svc(1).Unlock(context.Background(), w.slug, strings.ToUpper(victimEmail),
+	res, err := w.unlock(context.Background(), 1, w.slug, strings.ToUpper(victimEmail),
 		account.Actor{MemberID: w.ownerID}, account.Meta{ClientAddr: "192.0.2.1"})
 	if err != nil || !res.WasLocked {
 		t.Fatalf("Unlock = %+v, %v", res, err)
@@ -311,10 +321,10 @@ func TestCaseVariantsShareTheCount(t *testing.T) {
 			t.Errorf("%d evaluations, want 3", w.hasher.verified.Load())
 		}
 		// Operator unlock, audited as "operator".
-		if _, err := w.svc(0).Unlock(context.Background(), w.slug, victimEmail, account.Operator(), account.Meta{}); err != nil {
+		if _, err := w.unlock(context.Background(), 0, w.slug, victimEmail, account.Operator(), account.Meta{}); err != nil {
 			t.Fatal(err)
 		}
-		if ev := w.audit(t, "member.unlock"); len(ev) != 1 || ev[0].ActorID != account.OperatorActorID {
+		if ev := w.audit(t, "member.unlock"); len(ev) != 1 || ev[0].ActorID != lockout.OperatorActorID {
 			t.Errorf("operator unlock audit = %+v", ev)
 		}
 		if err := w.login(0, victimEmail, rightPassword, "192.0.2.10"); err != nil {
@@ -369,16 +379,16 @@ func TestPracticeSettingsOverride(t *testing.T) {
 	ctx := context.Background()
 	p, _ := st.PracticeBySlug(ctx, w.slug)
 	p.Settings = map[string]any{"lockout": map[string]any{"threshold": 5.0, "blocks": "all"}}
-	if pol := w.svc(0).LockoutPolicy(ctx, p); pol.Threshold != 5 || pol.Blocks != lockout.BlocksAll {
+	if pol := w.svc(0).Locks().Policy(ctx, p.Lockout()); pol.Threshold != 5 || pol.Blocks != lockout.BlocksAll {
 		t.Errorf("LockoutPolicy = %+v", pol)
 	}
 	m := w.member(t, w.victimID)
 	m.Status = store.StatusLocked
-	if !w.svc(0).LockBlocks(ctx, p, m, "hwk") {
+	if !w.svc(0).Locks().LockBlocks(ctx, p.Lockout(), m.Lockout(), "hwk") {
 		t.Error("blocks: all does not block passkeys")
 	}
 	p.Settings = nil
-	if w.svc(0).LockBlocks(ctx, p, m, "hwk") || !w.svc(0).LockBlocks(ctx, p, m, "pwd") {
+	if w.svc(0).Locks().LockBlocks(ctx, p.Lockout(), m.Lockout(), "hwk") || !w.svc(0).Locks().LockBlocks(ctx, p.Lockout(), m.Lockout(), "pwd") {
 		t.Error("default blocks: password only")
 	}
 }
@@ -391,20 +401,20 @@ func TestUnlockPermission(t *testing.T) {
 		_ = w.login(0, ownerEmail, wrongPassword, attacker)
 	}
 	// The clinician may not unlock; a member of another practice neither.
-	if _, err := w.svc(0).Unlock(ctx, w.slug, ownerEmail, account.Actor{MemberID: w.victimID}, account.Meta{}); !errors.Is(err, account.ErrForbidden) {
+	if _, err := w.unlock(ctx, 0, w.slug, ownerEmail, account.Actor{MemberID: w.victimID}, account.Meta{}); !errors.Is(err, lockout.ErrForbidden) {
 		t.Errorf("clinician unlock: %v", err)
 	}
-	if _, err := w.svc(0).Unlock(ctx, w.slug, ownerEmail, account.Actor{MemberID: "nobody"}, account.Meta{}); !errors.Is(err, account.ErrForbidden) {
+	if _, err := w.unlock(ctx, 0, w.slug, ownerEmail, account.Actor{MemberID: "nobody"}, account.Meta{}); !errors.Is(err, lockout.ErrForbidden) {
 		t.Errorf("unknown actor unlock: %v", err)
 	}
 	// A locked owner cannot unlock themselves.
-	if _, err := w.svc(0).Unlock(ctx, w.slug, ownerEmail, account.Actor{MemberID: w.ownerID}, account.Meta{}); !errors.Is(err, account.ErrForbidden) {
+	if _, err := w.unlock(ctx, 0, w.slug, ownerEmail, account.Actor{MemberID: w.ownerID}, account.Meta{}); !errors.Is(err, lockout.ErrForbidden) {
 		t.Errorf("locked owner unlocking themselves: %v", err)
 	}
-	if _, err := w.svc(0).Unlock(ctx, w.slug, "nobody@example.org", account.Operator(), account.Meta{}); !errors.Is(err, account.ErrMemberNotFound) {
+	if _, err := w.unlock(ctx, 0, w.slug, "nobody@example.org", account.Operator(), account.Meta{}); !errors.Is(err, lockout.ErrMemberNotFound) {
 		t.Errorf("unknown member: %v", err)
 	}
-	if _, err := w.svc(0).Unlock(ctx, "nowhere", ownerEmail, account.Operator(), account.Meta{}); !errors.Is(err, account.ErrPracticeNotFound) {
+	if _, err := w.unlock(ctx, 0, "nowhere", ownerEmail, account.Operator(), account.Meta{}); !errors.Is(err, account.ErrPracticeNotFound) {
 		t.Errorf("unknown practice: %v", err)
 	}
 	if w.member(t, w.ownerID).Status != store.StatusLocked {
@@ -413,12 +423,12 @@ func TestUnlockPermission(t *testing.T) {
 	if ev := w.audit(t, "member.unlock"); len(ev) != 3 || ev[0].Outcome != "failure" {
 		t.Errorf("refused unlocks audit = %+v", ev)
 	}
-	res, err := w.svc(0).Unlock(ctx, w.slug, ownerEmail, account.Operator(), account.Meta{})
+	res, err := w.unlock(ctx, 0, w.slug, ownerEmail, account.Operator(), account.Meta{})
 	if err != nil || !res.WasLocked {
 		t.Fatalf("operator unlock: %+v, %v", res, err)
 	}
 	// Unlocking an unlocked member clears the count and says so.
-	if res, err := w.svc(0).Unlock(ctx, w.slug, ownerEmail, account.Operator(), account.Meta{}); err != nil || res.WasLocked {
+	if res, err := w.unlock(ctx, 0, w.slug, ownerEmail, account.Operator(), account.Meta{}); err != nil || res.WasLocked {
 		t.Errorf("second unlock: %+v, %v", res, err)
 	}
 }
@@ -504,7 +514,7 @@ func TestSpraying(t *testing.T) {
 			for i, email := range victims {
 				err := w.login(0, email, wrongPassword, attacker)
 				n := round*len(victims) + i
-				var te *account.ThrottledError
+				var te *lockout.ThrottledError
 				switch {
 				case n < 5 && !errors.Is(err, account.ErrInvalidCredentials):
 					t.Fatalf("guess %d: %v, want a plain refusal", n, err)
@@ -531,7 +541,7 @@ func TestSpraying(t *testing.T) {
 		for i := range 5 {
 			_ = w.login(0, victims[i], wrongPassword, fmt.Sprintf("2001:db8:aa:bb::%x", i+1))
 		}
-		if err := w.login(0, victims[0], rightPassword, "2001:db8:aa:bb::ffff"); !errors.Is(err, account.ErrThrottled) {
+		if err := w.login(0, victims[0], rightPassword, "2001:db8:aa:bb::ffff"); !errors.Is(err, lockout.ErrThrottled) {
 			t.Errorf("same /64: %v", err)
 		}
 		if ev := w.audit(t, "login.throttle"); len(ev) != 2 {
@@ -599,7 +609,7 @@ func TestRedisStoppedMidRun(t *testing.T) {
 	if w.hasher.verified.Load() != before {
 		t.Error("the locked owner's password was evaluated")
 	}
-	if _, err := w.svc(1).Unlock(ctx, w.slug, ownerEmail, account.Operator(), account.Meta{}); err != nil {
+	if _, err := w.unlock(ctx, 1, w.slug, ownerEmail, account.Operator(), account.Meta{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.login(0, ownerEmail, rightPassword, "192.0.2.31"); err != nil {

@@ -1,4 +1,4 @@
-package lockout_test
+package account_test
 
 // Redis losing its counts — restarted empty, or failed over to a replica that
 // lacks recent writes — must not buy an attacker more guesses: each account's
