@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
@@ -293,6 +294,66 @@ func TestConsoleMemberRolesKeepUngrantableIssue18(t *testing.T) {
 			m, _ := h.app.Store.MemberByID(h.ctx, h.sunrise.ID, pat)
 			if !slices.Contains(m.Roles, roles.OwnerRole) || !slices.Contains(m.Roles, "scheduler") {
 				t.Errorf("roles after the administrator saved: %v", m.Roles)
+			}
+		})
+	}
+}
+
+// Issue 18 points 1 and 10: an action that cannot work says so before its
+// button (temporary password for a locked, deactivated or invited member),
+// and a refusal names no permission string.
+func TestConsoleRefusalsInWordsIssue18(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			h := newHarness(t, engine)
+			sup, pat, _ := issue18Staff(t, h)
+			h.addMember("sunrise", "dee@sunrise.example", "Dee Departed", []string{"practitioner"})
+			dee := h.ids["dee@sunrise.example"]
+			if err := h.app.Store.SetMemberStatus(h.ctx, dee, store.StatusDeactivated, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			h.addMember("sunrise", "ivy@sunrise.example", "Ivy Invited", []string{"practitioner"})
+			ivy := h.ids["ivy@sunrise.example"]
+			if err := h.app.Store.SetMemberStatus(h.ctx, ivy, store.StatusInvited, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			for range 3 {
+				h.browser().login("sunrise", "sam@sunrise.example", "wrong password entirely")
+			}
+			owner := h.browser()
+			if st := owner.login("sunrise", "owner@sunrise.example", ownerPw); st != http.StatusSeeOther {
+				t.Fatalf("owner login: %d", st)
+			}
+			for _, tt := range []struct {
+				name, id string
+				status   int
+				text     string
+			}{
+				{"active", pat, 200, "Email a temporary password to Pat Practitioner?"},
+				{"locked", sup, 409, "Unlock it first"},
+				{"deactivated", dee, 409, "Reactivate them first"},
+				{"invited", ivy, 409, "Resend the invitation"},
+			} {
+				st, _, page := owner.do("GET", "/p/sunrise/admin/members/"+tt.id+"/temporary-password", nil, false)
+				if st != tt.status || !strings.Contains(page, tt.text) {
+					t.Errorf("%s: %d\n%s", tt.name, st, page)
+				}
+			}
+			nobody := h.browser()
+			if st := nobody.login("sunrise", "nobody@sunrise.example", ownerPw); st != http.StatusSeeOther {
+				t.Fatalf("nobody login: %d", st)
+			}
+			for _, path := range []string{"/p/sunrise/admin/members", "/p/sunrise/admin/invite", "/p/sunrise/admin/roles",
+				"/p/sunrise/admin/members/" + pat, "/p/sunrise/admin/audit"} {
+				st, _, page := nobody.do("GET", path, nil, false)
+				if st != http.StatusForbidden {
+					t.Errorf("%s without permissions: %d", path, st)
+				}
+				for _, e := range roles.Catalogue() {
+					if strings.Contains(page, e.Name) {
+						t.Errorf("%s's refusal names %s", path, e.Name)
+					}
+				}
 			}
 		})
 	}

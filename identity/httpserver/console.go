@@ -419,8 +419,26 @@ func (s *Server) consoleTemporaryConfirm(w http.ResponseWriter, r *http.Request)
 	if !ok {
 		return
 	}
+	// Say at once when it cannot work, rather than after the button.
+	back := s.memberLink(pr, m.ID)
+	name := viewMember(m).Name
+	switch {
+	case m.Status == store.StatusLocked:
+		s.message(w, r, http.StatusConflict, viewPractice(pr.Practice), "Unlock first",
+			name+"'s account is locked after failed password attempts. Unlock it first; then, if they have forgotten "+
+				"their password, email them a temporary password.", back)
+		return
+	case m.Status == store.StatusDeactivated:
+		s.message(w, r, http.StatusConflict, viewPractice(pr.Practice), "Not possible",
+			name+" is deactivated. Reactivate them first if they should have access again.", back)
+		return
+	case m.Status == store.StatusInvited && !s.onboardsByTemporaryPassword(r, pr.Practice):
+		s.message(w, r, http.StatusConflict, viewPractice(pr.Practice), "Not possible yet",
+			name+" has not accepted their invitation yet. Resend the invitation from their page instead.", back)
+		return
+	}
 	s.renderAny(w, r, http.StatusOK, "admin_confirm", consoleConfirmData{Practice: viewPractice(pr.Practice),
-		Title: "Email a temporary password to " + viewMember(m).Name + "?",
+		Title: "Email a temporary password to " + name + "?",
 		Message: "A new single-use temporary password goes to " + m.Email + " only; you will not see it. " +
 			"Any earlier temporary password stops working. After logging in with it they must choose a new password.",
 		Action:  "/p/" + pr.Practice.Slug + "/admin/members/" + url.PathEscape(m.ID) + "/temporary-password",
