@@ -93,8 +93,8 @@ func permissionWords(perm string) string {
 }
 
 // groupPermissions sorts permission strings into the catalogue's areas, in
-// the catalogue's order, each described in words; with value set, the
-// permission string is the form value.
+// the catalogue's order, each described in words (the string itself stays
+// the form value); strings the catalogue does not know go under "Other".
 func groupPermissions(perms []string) []consolePermissionGroup {
 	area := map[string]string{}
 	var order []string
