@@ -339,6 +339,24 @@ func TestConsoleRefusalsInWordsIssue18(t *testing.T) {
 					t.Errorf("%s: %d\n%s", tt.name, st, page)
 				}
 			}
+			// Unlock beside the Locked badge on the member's page returns there.
+			_, _, page := owner.do("GET", "/p/sunrise/admin/members/"+sup, nil, false)
+			if !strings.Contains(page, `href="/p/sunrise/admin/members/`+sup+`/unlock?from=member"`) {
+				t.Error("the locked member's page has no Unlock beside the badge")
+			}
+			_, _, page = owner.do("GET", "/p/sunrise/admin/members/"+sup+"/unlock?from=member", nil, false)
+			if !strings.Contains(page, `name="return" value="member"`) {
+				t.Error("the unlock confirmation from the member page does not return there")
+			}
+			st, loc, _ := owner.do("POST", "/p/sunrise/admin/members/"+sup+"/unlock", url.Values{"return": {"member"}}, true)
+			if st != http.StatusSeeOther || loc != "/p/sunrise/admin/members/"+sup+"?done=unlocked" {
+				t.Errorf("unlock from the member page: %d %s", st, loc)
+			}
+			if _, _, page := owner.do("GET", loc, nil, false); !strings.Contains(page, "The member was unlocked") ||
+				!strings.Contains(page, `id="temporary-password"`) {
+				t.Error("after unlocking, the member page does not say so or offer the temporary password")
+			}
+
 			nobody := h.browser()
 			if st := nobody.login("sunrise", "nobody@sunrise.example", ownerPw); st != http.StatusSeeOther {
 				t.Fatalf("nobody login: %d", st)

@@ -138,6 +138,8 @@ type consoleConfirmData struct {
 	Title, Message, Action, Confirm string
 	// CancelURL is where Cancel leads; "" means the members list.
 	CancelURL string
+	// Return, when set, is posted back as return= (where to land after).
+	Return string
 }
 
 type consoleAuditData struct {
@@ -390,11 +392,15 @@ func (s *Server) consoleUnlockConfirm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.renderAny(w, r, http.StatusOK, "admin_confirm", consoleConfirmData{Practice: viewPractice(pr.Practice),
+	data := consoleConfirmData{Practice: viewPractice(pr.Practice),
 		Title: "Unlock " + viewMember(m).Name + "?",
 		Message: "This lifts the lock on " + m.Email + " after failed password attempts, so they can log in again. " +
 			"They will be emailed that their account was unlocked.",
-		Action: "/p/" + pr.Practice.Slug + "/admin/members/" + url.PathEscape(m.ID) + "/unlock", Confirm: "Unlock"})
+		Action: "/p/" + pr.Practice.Slug + "/admin/members/" + url.PathEscape(m.ID) + "/unlock", Confirm: "Unlock"}
+	if r.URL.Query().Get("from") == "member" {
+		data.Return, data.CancelURL = "member", s.memberLink(pr, m.ID).URL
+	}
+	s.renderAny(w, r, http.StatusOK, "admin_confirm", data)
 }
 
 func (s *Server) consoleUnlock(w http.ResponseWriter, r *http.Request) {
@@ -405,6 +411,10 @@ func (s *Server) consoleUnlock(w http.ResponseWriter, r *http.Request) {
 	_, err := s.d.Accounts.Locks().UnlockMember(r.Context(), pr.Practice.Lockout(), r.PathValue("id"),
 		lockout.Actor{MemberID: pr.Member.ID}, lockout.Meta(s.meta(r)))
 	if !s.consoleActionOK(w, r, pr, err) {
+		return
+	}
+	if r.PostFormValue("return") == "member" {
+		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members/"+url.PathEscape(r.PathValue("id"))+"?done=unlocked", http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members?done=unlocked", http.StatusSeeOther)

@@ -231,6 +231,8 @@ func (s *Server) consoleMember(w http.ResponseWriter, r *http.Request) {
 		data.Notice = "The display name was saved."
 	case "resent":
 		data.Notice = "The invitation was sent again with a new link; the old link no longer works."
+	case "unlocked":
+		data.Notice = "The member was unlocked and has been emailed."
 	}
 	s.renderMember(w, r, pr, m, http.StatusOK, data)
 }
