@@ -29,6 +29,9 @@ type InvitationMail struct {
 	RoleNames    []string // the roles' display names
 	Link         string   // the invitation link
 	Expires      string
+	// Updated is true when this invitation updates a pending one to the same
+	// address: the mail says the earlier link no longer works.
+	Updated bool
 }
 
 // AcceptedMail tells an inviter that their invitation was accepted.

@@ -16,6 +16,8 @@ func mailCases() []MailData {
 		SetupMail{PracticeName: "Sunrise Therapy", Link: "https://id.example.org/p/sunrise/setup?token=setup-token", Expires: "Fri 4 Dec 2026 10:00 UTC"},
 		InvitationMail{PracticeName: "Sunrise Therapy", InviterName: "Dana Owner", RoleNames: []string{"Clinician", "Supervisor"},
 			Link: "https://id.example.org/p/sunrise/invite?token=invite-token", Expires: "Sat 5 Dec 2026 10:00 UTC"},
+		InvitationMail{PracticeName: "Sunrise Therapy", InviterName: "Dana Owner", RoleNames: []string{"Biller"},
+			Link: "https://id.example.org/p/sunrise/invite?token=updated-token", Expires: "Sat 5 Dec 2026 11:00 UTC", Updated: true},
 		AcceptedMail{PracticeName: "Sunrise Therapy", MemberEmail: "new.member@example.org", AcceptedAt: "Sun 6 Dec 2026 09:00 UTC"},
 		TemporaryPasswordMail{PracticeName: "Sunrise Therapy", Email: "kim@example.org", Password: "temp-Pa55-word",
 			LoginURL: "https://id.example.org/p/sunrise/login", Expires: "Mon 7 Dec 2026 10:00 UTC"},
@@ -36,6 +38,15 @@ func mailCases() []MailData {
 // part uses is a field the template forgot), and every template file under
 // mail/ has a case here.
 func TestEveryMailRenders(t *testing.T) {
+	// An updated invitation says the earlier link no longer works.
+	if m, err := mustParse(t).Render(InvitationMail{PracticeName: "P", Link: "https://x/i?t=1", Expires: "e", Updated: true}); err != nil ||
+		!strings.Contains(m.Text, "no longer works") || !strings.Contains(m.HTML, "no longer works") {
+		t.Errorf("updated invitation: %v\n%s", err, m.Text)
+	}
+	if m, err := mustParse(t).Render(InvitationMail{PracticeName: "P", Link: "https://x/i?t=1", Expires: "e"}); err != nil ||
+		strings.Contains(m.Text, "no longer works") {
+		t.Errorf("first invitation mentions an earlier one: %v\n%s", err, m.Text)
+	}
 	mails, err := ParseMails()
 	if err != nil {
 		t.Fatal(err)
@@ -136,4 +147,13 @@ func TestMailTemplatesRefuseMissingKeys(t *testing.T) {
 	if _, err := mails.Render(nil); err == nil {
 		t.Error("Render(nil) succeeded")
 	}
+}
+
+func mustParse(t *testing.T) *Mails {
+	t.Helper()
+	m, err := ParseMails()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

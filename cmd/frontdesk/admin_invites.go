@@ -35,6 +35,7 @@ func cmdAdminInvite(ctx context.Context, args []string, stdout, stderr io.Writer
 	var roles roleList
 	fs.Var(&roles, "role", "a role key of the practice's role model (required; repeat for several roles)")
 	asJSON := fs.Bool("json", false, "print one JSON object: invitation_id, member_id, email, roles, state, expires_at")
+	update := fs.Bool("update-pending", false, "replace a pending invitation to the same address (its link stops working)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -49,7 +50,12 @@ func cmdAdminInvite(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	defer a.Close()
 	inv, err := a.Onboarding.Invite(ctx, *practice, account.Operator(), onboarding.InviteRequest{Email: *email, Name: *name,
-		Roles: roles, App: *appID}, account.Meta{RequestID: "cli"})
+		Roles: roles, App: *appID, UpdatePending: *update}, account.Meta{RequestID: "cli"})
+	if pending, ok := errors.AsType[*onboarding.PendingInvitationError](err); ok {
+		return fmt.Errorf("admin invite: %s already has a pending invitation as %s (sent %s); nothing was changed. "+
+			"Add --update-pending to replace it: its link stops working and the new email says so",
+			pending.Invitation.Email, strings.Join(pending.Invitation.Roles, ", "), pending.Invitation.CreatedAt.Format(time.RFC3339))
+	}
 	if err := adminError("admin invite", *practice, err); err != nil {
 		return err
 	}

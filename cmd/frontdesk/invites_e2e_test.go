@@ -73,6 +73,13 @@ func TestEndToEndOnboardingBySMTP(t *testing.T) {
 	if strings.Contains(out, "token=") {
 		t.Error("the operator saw the invitation link")
 	}
+	// Inviting the pending address again changes nothing without
+	// --update-pending (walkthrough finding 6).
+	code, out = runCLI(t, bin, dir, env, "admin", "invite", "--practice", "demo", "--email", "nina@example.org", "--role", "biller")
+	if code == 0 || !strings.Contains(out, "already has a pending invitation as practitioner, supervisor") ||
+		!strings.Contains(out, "--update-pending") {
+		t.Errorf("re-invite of a pending address: exit %d\n%s", code, out)
+	}
 	link := lineWithPrefix(t, mailText(t, smtp, "nina@example.org", 1), base+"/p/demo/invite?token=")
 	nina := newBrowser(t, base)
 	status, page := nina.get(link)

@@ -102,8 +102,10 @@ func TestPracticePresetsCommand(t *testing.T) {
 	}
 	defer st.Close()
 	owner, err := st.MemberByID(ctx, created.PracticeID, created.OwnerID)
-	if err != nil || !slices.Equal(owner.Roles, []string{"cd", "owner"}) {
-		t.Fatalf("owner roles = %v, %v; want [cd owner]", owner.Roles, err)
+	// Seed 001: the Main Admin, not a Clinical Director, so the creator
+	// cannot log in to the data-collection app.
+	if err != nil || !slices.Equal(owner.Roles, []string{"owner"}) {
+		t.Fatalf("owner roles = %v, %v; want [owner]", owner.Roles, err)
 	}
 	rm, err := st.RoleModel(ctx, created.PracticeID)
 	if err != nil || rm.Preset != "aba" {

@@ -66,8 +66,8 @@ func (s *Service) SetDisplayName(ctx context.Context, practiceSlug string, a Act
 // ReactivateMember gives a deactivated member their access back: they can
 // log in again with the password or passkeys they had (sessions, links and
 // temporary passwords voided at deactivation stay void). The actor needs
-// members.manage and must hold every permission the member's roles give
-// (nobody grants what they do not hold). A member who never set a credential
+// members.manage and must be allowed to give every role the member holds
+// (roles.Service.CheckReactivation, the delegation model). A member who never set a credential
 // cannot be reactivated (ErrNoCredential): invite them again. The change is
 // audited with the status before and after.
 func (s *Service) ReactivateMember(ctx context.Context, practiceSlug string, a Actor, memberID string, meta Meta) (store.Member, error) {

@@ -60,6 +60,10 @@ func (s *Service) DeactivateMember(ctx context.Context, practiceSlug string, a A
 	if err != nil {
 		return Removal{}, fmt.Errorf("account: deactivate: %w", err)
 	}
+	if err := s.MayStaff(ctx, p, a, m, "deactivate"); err != nil {
+		s.refuseAudit(ctx, p, a, "member.deactivate", memberID, err, meta)
+		return Removal{}, err
+	}
 	out := Removal{MemberID: m.ID, Reassign: []Reassignment{}}
 	now := s.d.Now()
 	err = s.d.Store.InTx(ctx, func(tx *store.Store) error {

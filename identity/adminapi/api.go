@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,9 +71,14 @@ type Deps struct {
 
 // API is the admin API's http.Handler.
 type API struct {
-	d   Deps
-	mux *http.ServeMux
+	d        Deps
+	mux      *http.ServeMux
+	patterns []string // registered patterns (Routes)
 }
+
+// Routes lists the pattern of every admin API route, in order: what the
+// route classification test holds to its table of which routes give access.
+func (a *API) Routes() []string { return slices.Clone(a.patterns) }
 
 // Prefix is where the API is mounted.
 const Prefix = "/api/v1/"
@@ -149,6 +155,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, c *caller) error
 // handle registers h behind authentication, the practice check and — when
 // perm is set — a check of the caller's current permissions.
 func (a *API) handle(pattern, perm string, h handlerFunc) {
+	a.patterns = append(a.patterns, pattern)
 	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		c, ok := a.authenticate(w, r)
 		if !ok {
@@ -327,6 +334,10 @@ func writeProblem(w http.ResponseWriter, p *problem.Error) {
 	switch {
 	case p.Kind == problem.Forbidden && p.Reason == "":
 		msg = "You are not allowed to do this in this practice."
+	case p.Kind == problem.Forbidden && p.Public == p.Reason && startsUpper(p.Reason):
+		// A refusal worded as a whole sentence (the delegation model's "You
+		// can't give the Biller role; ask the practice owner.").
+		msg = p.Reason
 	case p.Kind == problem.Forbidden:
 		// The services explain refusals with permission names, never secrets.
 		msg = "Not allowed: " + p.Reason + "."
@@ -339,6 +350,8 @@ func writeProblem(w http.ResponseWriter, p *problem.Error) {
 	}
 	writeError(w, kindStatus(p.Kind), code, msg)
 }
+
+func startsUpper(s string) bool { return s != "" && s[0] >= 'A' && s[0] <= 'Z' }
 
 // writeError writes {"error": code, "message": text}.
 func writeError(w http.ResponseWriter, status int, code, message string) {

@@ -262,8 +262,9 @@ func TestConsoleMemberPageAndDeactivationIssue18(t *testing.T) {
 }
 
 // Issue 18 point 1: the member page offers the roles the viewer may give
-// (account.Service.GrantableRoles); a role they may not give is shown
-// ticked and disabled and survives their saving the form.
+// (account.Service.GrantableRoles); for a member holding a role the viewer
+// may not give (the delegation model's staff rule), it offers no roles form
+// and no Deactivate, and says who can — and the refusal is in words.
 func TestConsoleMemberRolesKeepUngrantableIssue18(t *testing.T) {
 	for _, engine := range storetest.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
@@ -276,24 +277,38 @@ func TestConsoleMemberRolesKeepUngrantableIssue18(t *testing.T) {
 			if slices.Contains(grantable, roles.OwnerRole) || !slices.Contains(grantable, "practitioner") {
 				t.Skipf("the administrator may give %v; this test needs practitioner and not %s", grantable, roles.OwnerRole)
 			}
-			if err := h.app.Store.SetMemberRoles(h.ctx, pat, []string{roles.OwnerRole, "practitioner"}); err != nil {
-				t.Fatal(err)
-			}
 			b := h.browser()
 			if st := b.login("sunrise", "ada@sunrise.example", ownerPw); st != http.StatusSeeOther {
 				t.Fatalf("administrator login: %d", st)
 			}
 			_, _, page := b.do("GET", "/p/sunrise/admin/members/"+pat, nil, false)
-			if !strings.Contains(page, `value="`+roles.OwnerRole+`" checked disabled`) {
-				t.Errorf("the owner role is not shown ticked and disabled to the administrator")
+			model, _ := h.app.Roles.Model(h.ctx, h.sunrise.ID)
+			for _, r := range model.Roles {
+				if shown := strings.Contains(page, `name="role" value="`+r.Key+`"`); shown != slices.Contains(grantable, r.Key) {
+					t.Errorf("Pat's page: role %s offered = %v, grantable = %v", r.Key, shown, grantable)
+				}
 			}
-			st, _, _ := b.do("POST", "/p/sunrise/admin/members/"+pat+"/roles", url.Values{"role": {"practitioner", "scheduler"}}, true)
-			if st != http.StatusSeeOther {
-				t.Fatalf("save roles: %d", st)
+			if !strings.Contains(page, `id="deactivate"`) {
+				t.Error("Pat's page offers no Deactivate to the administrator")
 			}
-			m, _ := h.app.Store.MemberByID(h.ctx, h.sunrise.ID, pat)
-			if !slices.Contains(m.Roles, roles.OwnerRole) || !slices.Contains(m.Roles, "scheduler") {
-				t.Errorf("roles after the administrator saved: %v", m.Roles)
+
+			if err := h.app.Store.SetMemberRoles(h.ctx, pat, []string{roles.OwnerRole, "practitioner"}); err != nil {
+				t.Fatal(err)
+			}
+			_, _, page = b.do("GET", "/p/sunrise/admin/members/"+pat, nil, false)
+			if strings.Contains(page, `/admin/members/`+pat+`/roles"`) || !strings.Contains(page, `id="roles-not-yours"`) ||
+				strings.Contains(page, `id="deactivate"`) {
+				t.Errorf("an owner's page offers the administrator what they cannot do:\n%s", page)
+			}
+			st, _, body := b.do("POST", "/p/sunrise/admin/members/"+pat+"/roles", url.Values{"role": {"practitioner", "scheduler"}}, true)
+			alert := body[strings.Index(body, `role="alert"`)+1:]
+			alert = alert[:strings.Index(alert, "</p>")]
+			if st != http.StatusForbidden || !strings.Contains(alert, "Account Owner") ||
+				slices.ContainsFunc(roles.Catalogue(), func(e roles.CatalogueEntry) bool { return strings.Contains(alert, e.Name) }) {
+				t.Errorf("changing an owner's roles: %d\n%s", st, body)
+			}
+			if m, _ := h.app.Store.MemberByID(h.ctx, h.sunrise.ID, pat); !slices.Equal(m.Roles, []string{roles.OwnerRole, "practitioner"}) {
+				t.Errorf("roles after the refused change: %v", m.Roles)
 			}
 		})
 	}

@@ -70,6 +70,8 @@ func TestFailDomainErrors(t *testing.T) {
 			403, "forbidden", "Not allowed: this needs the members.manage permission."},
 		{"roles forbidden through account", account.ErrForbidden.Wrap(roles.ErrForbidden.Withf("you cannot restore a.b to this member because you do not hold it")),
 			403, "forbidden", "Not allowed: you cannot restore a.b to this member because you do not hold it."},
+		{"delegation refusal says its sentence", account.ErrForbidden.Wrap(roles.ErrForbidden.Sayf("You can't give the %s role; ask the practice owner.", "Biller")),
+			403, "forbidden", "You can't give the Biller role; ask the practice owner."},
 		{"account member", account.ErrMemberNotFound, 404, "not_found", "There is no such member in this practice."},
 		{"roles member", roles.ErrMemberNotFound, 404, "not_found", "There is no such member in this practice."},
 		{"invitation", onboarding.ErrInvitationNotFound, 404, "not_found", "There is no such invitation in this practice."},

@@ -232,7 +232,7 @@ func TestNobodyGrantsWhatTheyDoNotHold(t *testing.T) {
 				t.Errorf("carol's join-role choices:\n%s", page)
 			}
 			st, _, page := console.do("POST", "/p/sunrise/admin/sign-in/providers", consoleProvider("evil-4", "owner"), true)
-			if st != http.StatusForbidden || !strings.Contains(page, "choose a role whose permissions you hold") ||
+			if st != http.StatusForbidden || !strings.Contains(page, "choose a role you may give") ||
 				!strings.Contains(page, `value="evil-4"`) || strings.Contains(page, "s3cret") {
 				t.Errorf("refused console provider: %d\n%s", st, page)
 			}

@@ -3,6 +3,7 @@ package adminapi
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -201,6 +202,8 @@ func (a *API) createInvitation(w http.ResponseWriter, r *http.Request, c *caller
 		Name  string   `json:"name"`
 		Roles []string `json:"roles"`
 		App   string   `json:"app"`
+		// UpdatePending replaces a pending invitation to the same address.
+		UpdatePending bool `json:"update_pending"`
 	}
 	if err := a.decode(w, r, &body); err != nil {
 		return err
@@ -208,8 +211,17 @@ func (a *API) createInvitation(w http.ResponseWriter, r *http.Request, c *caller
 	if len(body.Roles) > 50 {
 		return badRequest("At most 50 roles.")
 	}
-	inv, err := a.d.Onboarding.Invite(r.Context(), c.practice.Slug, c.actor(),
-		onboarding.InviteRequest{Email: body.Email, Name: body.Name, Roles: body.Roles, App: body.App}, c.meta)
+	inv, err := a.d.Onboarding.Invite(r.Context(), c.practice.Slug, c.actor(), onboarding.InviteRequest{Email: body.Email,
+		Name: body.Name, Roles: body.Roles, App: body.App, UpdatePending: body.UpdatePending}, c.meta)
+	if pending, ok := errors.AsType[*onboarding.PendingInvitationError](err); ok {
+		// Never replaced silently: the pending invitation comes back, and
+		// update_pending: true replaces it.
+		writeJSON(w, http.StatusConflict, map[string]any{"error": "invitation_pending",
+			"message": "This address already has a pending invitation (below). Send the invitation again with " +
+				`"update_pending": true to replace its roles; its link will stop working and the new email says so.`,
+			"invitation": pending.Invitation})
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -250,11 +262,19 @@ func (a *API) listRoles(w http.ResponseWriter, r *http.Request, c *caller) error
 	if err != nil {
 		return err
 	}
+	givable, err := a.d.Roles.GivableRoles(r.Context(), c.rolesActor())
+	if err != nil {
+		return err
+	}
 	out := struct {
 		Preset  string          `json:"preset"`
 		Roles   []roles.Role    `json:"roles"`
 		Toggles map[string]bool `json:"toggles"`
-	}{Preset: m.Preset, Roles: m.Roles, Toggles: m.ToggleOn}
+		Givable []string        `json:"givable"`
+	}{Preset: m.Preset, Roles: m.Roles, Toggles: m.ToggleOn, Givable: []string{}}
+	for _, g := range givable {
+		out.Givable = append(out.Givable, g.Key)
+	}
 	if out.Roles == nil {
 		out.Roles = []roles.Role{}
 	}

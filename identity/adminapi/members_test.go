@@ -103,8 +103,8 @@ func TestMemberProfileSupervisorsReactivation(t *testing.T) {
 				t.Errorf("reactivate without a credential: %d %s", r.status, r.body)
 			}
 
-			// Reactivating is granting: an administrator cannot bring back an
-			// owner whose permissions they do not hold.
+			// Reactivating is giving: an administrator cannot bring back an
+			// owner (only owners give the owner role).
 			h.addMember("sunrise", "boss@sunrise.example", "Bea Boss", []string{"owner"})
 			boss := h.ids["boss@sunrise.example"]
 			if r := h.call("POST", base+boss+"/deactivate", owner, nil, nil); r.status != 200 {
@@ -114,7 +114,7 @@ func TestMemberProfileSupervisorsReactivation(t *testing.T) {
 				t.Fatalf("make an administrator: %d %s", r.status, r.body)
 			}
 			admin := h.token("sunrise", "clin@sunrise.example", "console")
-			if r := h.call("POST", base+boss+"/reactivate", admin, nil, nil); r.status != 403 || !strings.Contains(string(r.body), "restore") {
+			if r := h.call("POST", base+boss+"/reactivate", admin, nil, nil); r.status != 403 || !strings.Contains(string(r.body), "You can't give the Account Owner role; only an owner can.") {
 				t.Errorf("administrator reactivates an owner: %d %s", r.status, r.body)
 			}
 			if m, _ := h.app.Store.MemberByID(h.ctx, h.sunrise.ID, boss); m.Status != store.StatusDeactivated {

@@ -15,11 +15,14 @@ type roleBody struct {
 	Permissions []string `json:"permissions"`
 	Requires    []string `json:"requires"`
 	Exclusive   []string `json:"exclusive"`
+	// Gives is nil when the body leaves it out: an update keeps what the
+	// role gives.
+	Gives []string `json:"gives"`
 }
 
 func (b roleBody) role() roles.Role {
 	return roles.Role{Key: b.Key, Name: b.Name, Description: b.Description, Permissions: b.Permissions,
-		Requires: b.Requires, Exclusive: b.Exclusive}
+		Requires: b.Requires, Exclusive: b.Exclusive, Gives: b.Gives}
 }
 
 // findRole returns the practice's role with key, if any.

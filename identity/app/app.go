@@ -160,6 +160,12 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		_ = st.Close()
 		return nil, err
 	}
+	// Practices whose roles predate delegation get their preset's "who staffs
+	// whom", reported in each practice's audit trail (migration 00016).
+	if _, err := rolesSvc.MigrateDelegation(ctx); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
 	accounts, err := account.New(account.Deps{
 		Store:       st,
 		Hasher:      newHasher(params, cfg.HashConcurrency()),

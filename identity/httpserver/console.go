@@ -131,6 +131,14 @@ type consoleInviteData struct {
 	// ErrorField is the form field the error is about ("email", "role",
 	// "supervisor"), for aria-describedby.
 	ErrorField string
+	// Pending is the address's pending invitation when re-inviting it: the
+	// form asks whether to update it.
+	Pending *consolePending
+}
+
+// consolePending describes a pending invitation for the update question.
+type consolePending struct {
+	Email, Roles, Sent string
 }
 
 type consoleConfirmData struct {
@@ -657,7 +665,13 @@ func (s *Server) consoleInvite(w http.ResponseWriter, r *http.Request) {
 		req.Supervisors = []roles.SupervisorLink{{SupervisorID: data.Supervisor, CosignNotes: data.CosignNotes,
 			CosignTreatmentPlans: data.CosignPlans}}
 	}
+	req.UpdatePending = r.PostForm.Get("update_pending") == "yes"
 	inv, err := s.d.Onboarding.Invite(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID}, req, s.meta(r))
+	if pending, ok := errors.AsType[*onboarding.PendingInvitationError](err); ok {
+		data.Pending = s.pendingView(r, pr, pending.Invitation)
+		s.renderInvite(w, r, pr, http.StatusConflict, data)
+		return
+	}
 	var invalid *account.InvalidInputError
 	switch {
 	case err == nil:
@@ -675,6 +689,8 @@ func (s *Server) consoleInvite(w http.ResponseWriter, r *http.Request) {
 		data.Error, data.ErrorField = inputSentence(invalid), invalid.Field
 	case errors.Is(err, onboarding.ErrAlreadyMember):
 		data.Error, data.ErrorField = "This address already belongs to a member of the practice. Find them in the members list instead.", "email"
+	case errors.Is(err, account.ErrForbidden) && wordedRefusal(err) != "":
+		data.Error, data.ErrorField = plainWords(wordedRefusal(err)), "role"
 	case errors.Is(err, account.ErrForbidden):
 		data.Error, data.ErrorField = "You can only give roles whose access you hold yourself; the roles listed here are those. "+
 			"Choose among them, or ask your practice's account owner.", "role"
@@ -836,4 +852,20 @@ func (s *Server) roleChangeFailed(w http.ResponseWriter, r *http.Request, pr acc
 	default:
 		s.internalError(w, r, err)
 	}
+}
+
+// pendingView words a pending invitation for the update question: role
+// names, not keys.
+func (s *Server) pendingView(r *http.Request, pr account.Principal, inv onboarding.Invitation) *consolePending {
+	names := inv.Roles
+	if m, err := s.d.AdminRoles.Model(r.Context(), pr.Practice.ID); err == nil {
+		names = nil
+		for _, role := range m.Roles {
+			if slices.Contains(inv.Roles, role.Key) {
+				names = append(names, role.Name)
+			}
+		}
+	}
+	return &consolePending{Email: inv.Email, Roles: strings.Join(names, ", "),
+		Sent: inv.CreatedAt.UTC().Format("2 Jan 2006 15:04 UTC")}
 }

@@ -103,6 +103,8 @@ func (s *Server) consoleFail(w http.ResponseWriter, r *http.Request, pr account.
 	var invalid *account.InvalidInputError
 	p, isProblem := problem.As(err)
 	switch {
+	case isProblem && p.Kind == problem.Forbidden && wordedRefusal(err) != "":
+		s.message(w, r, http.StatusForbidden, pv, "Not allowed", plainWords(wordedRefusal(err)), back)
 	case isProblem && p.Kind == problem.Forbidden:
 		s.message(w, r, http.StatusForbidden, pv, "Not allowed",
 			"Your roles do not allow this: "+plainWords(forbiddenText(err))+" Ask your practice's account owner if it is needed.", back)
@@ -152,9 +154,26 @@ func forbiddenText(err error) string {
 
 func forbiddenReasonOr(err error, fallback string) string {
 	if p, ok := problem.As(err); ok && p.Reason != "" {
+		if strings.HasSuffix(p.Reason, ".") {
+			return p.Reason
+		}
 		return p.Reason + "."
 	}
 	return fallback
+}
+
+// wordedRefusal is a refusal that words itself as a whole sentence (the
+// delegation model's "You can't give the Biller role; ask the practice
+// owner."), or "" when err gives no such sentence.
+func wordedRefusal(err error) string {
+	p, ok := problem.As(err)
+	if !ok || p.Reason == "" {
+		return ""
+	}
+	if r, _ := utf8.DecodeRuneInString(p.Reason); unicode.IsUpper(r) {
+		return p.Reason
+	}
+	return ""
 }
 
 // appReason is why an app registration was refused.
@@ -183,9 +202,6 @@ func (s *Server) rolesMeta(r *http.Request) roles.Meta {
 type consoleRoleChoice struct {
 	Key, Name, Description string
 	Held                   bool
-	// Fixed is a held role the viewer may not give (or take away): shown
-	// ticked and disabled, and kept when the form is saved.
-	Fixed bool
 }
 
 type consoleMemberData struct {
@@ -199,6 +215,10 @@ type consoleMemberData struct {
 	Deactivated, Locked, HasUnknownRoles bool
 	// Supervises names the members this member supervises.
 	Supervises []string
+	// CanStaff: the viewer may give every role the member holds, so may
+	// change their roles, deactivate them, remove their passkeys
+	// (account.Service.MayStaff).
+	CanStaff bool
 	// ShowTemporary offers "Temporary password": an active or locked member
 	// other than the viewer, or an invited one where the practice onboards
 	// by temporary password.
@@ -250,7 +270,8 @@ func (s *Server) renderMember(w http.ResponseWriter, r *http.Request, pr account
 	data.CanManage = s.may(r, pr, roles.PermManageMembers)
 	data.CanUnlock = s.may(r, pr, roles.PermUnlock)
 	data.CanReset = s.may(r, pr, roles.PermResetPasswords)
-	data.CanRevokePasskeys = s.d.Passkeys != nil && data.CanManage
+	data.CanStaff = s.d.Accounts.MayStaff(r.Context(), pr.Practice, account.Actor{MemberID: pr.Member.ID}, m, "deactivate") == nil
+	data.CanRevokePasskeys = s.d.Passkeys != nil && data.CanManage && data.CanStaff
 	data.Deactivated, data.Locked = m.Status == store.StatusDeactivated, m.Status == store.StatusLocked
 	rows, err := s.memberRows(r, pr, []store.Member{m}, names, data.CanManage)
 	if err != nil {
@@ -273,13 +294,13 @@ func (s *Server) renderMember(w http.ResponseWriter, r *http.Request, pr account
 	if data.CanAssign {
 		grantable = s.grantable(r, pr)
 	}
+	// Changing someone's roles needs leave to give every role they hold
+	// (the delegation model's staff rule): otherwise no form is offered.
 	for _, role := range model.Roles {
-		held := slices.Contains(m.Roles, role.Key)
-		if !grantable[role.Key] && !held {
-			continue
+		if grantable[role.Key] {
+			data.Choices = append(data.Choices, consoleRoleChoice{Key: role.Key, Name: role.Name, Description: role.Description,
+				Held: slices.Contains(m.Roles, role.Key)})
 		}
-		data.Choices = append(data.Choices, consoleRoleChoice{Key: role.Key, Name: role.Name, Description: role.Description,
-			Held: held, Fixed: held && !grantable[role.Key]})
 	}
 	for _, k := range m.Roles {
 		if _, ok := names[k]; !ok {
@@ -323,14 +344,6 @@ func (s *Server) consoleMemberRoles(w http.ResponseWriter, r *http.Request) {
 	}
 	if keys == nil {
 		keys = []string{}
-	}
-	// Roles the viewer may not give are shown disabled (a disabled box is
-	// not sent): they stay as they are.
-	grantable := s.grantable(r, pr)
-	for _, k := range m.Roles {
-		if !grantable[k] && !slices.Contains(keys, k) {
-			keys = append(keys, k)
-		}
 	}
 	err := s.d.AdminRoles.SetMemberRoles(r.Context(), roles.Actor{PracticeID: pr.Practice.ID, MemberID: pr.Member.ID},
 		m.ID, keys, s.rolesMeta(r))

@@ -270,7 +270,7 @@ func (s *Server) consoleSSOAdd(w http.ResponseWriter, r *http.Request) {
 		fail("This practice already has a provider with that issuer and client ID. Remove it first to replace it.")
 	case errors.Is(err, account.ErrForbidden) && form.JoinEnabled:
 		s.renderSignIn(w, r, pr, http.StatusForbidden, consoleSignInData{Form: form, Error: "Nothing was added: " +
-			plainWords(forbiddenText(err)) + " People who join get this role, so choose a role whose permissions you hold, or ask an owner " +
+			plainWords(forbiddenText(err)) + " People who join get this role, so choose a role you may give, or ask an owner " +
 			"to add the provider. Enter the client secret again too; it is never shown back."})
 	default:
 		s.consoleFail(w, r, pr, err, s.signInLink(pr))

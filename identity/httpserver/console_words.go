@@ -205,6 +205,9 @@ func plainWords(s string) string {
 
 // rolesRefusal says why a change of roles was refused, in words.
 func rolesRefusal(err error) string {
+	if w := wordedRefusal(err); w != "" {
+		return "Nothing was changed. " + plainWords(w)
+	}
 	if errors.Is(err, roles.ErrForbidden) {
 		return "Nothing was changed: you can only give or take away roles whose access you hold yourself. " +
 			"Ask the account owner to make this change."

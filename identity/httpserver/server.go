@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -90,13 +91,14 @@ type Deps struct {
 
 // Server is frontdesk's HTTP handler.
 type Server struct {
-	d       Deps
-	mux     *http.ServeMux
-	handler http.Handler
-	https   bool
-	csrf    *http.CrossOriginProtection
-	metrics *httpMetrics
-	api     http.Handler
+	d        Deps
+	mux      *http.ServeMux
+	handler  http.Handler
+	patterns []string // registered patterns (Routes)
+	https    bool
+	csrf     *http.CrossOriginProtection
+	metrics  *httpMetrics
+	api      http.Handler
 }
 
 type httpMetrics struct {
@@ -164,7 +166,23 @@ func (s *Server) routes() {
 
 // handle registers h under pattern, measuring it under that pattern's name.
 func (s *Server) handle(pattern string, h http.Handler) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.Handle(pattern, s.measure(pattern, h))
+}
+
+// Routes lists the patterns of every route the server registered, in order
+// (the admin API mounted under it is listed by adminapi.API.Routes): what
+// the route classification test holds to its table of which routes give
+// access.
+func (s *Server) Routes() []string { return slices.Clone(s.patterns) }
+
+// APIRoutes lists the admin API's route patterns (adminapi.API.Routes), or
+// none without an admin API.
+func (s *Server) APIRoutes() []string {
+	if r, ok := s.api.(interface{ Routes() []string }); ok {
+		return r.Routes()
+	}
+	return nil
 }
 
 // handleForm registers a state-changing form endpoint behind cross-origin

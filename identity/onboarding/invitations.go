@@ -28,6 +28,10 @@ type InviteRequest struct {
 	// App is the client ID of the app the invitee lands in after accepting
 	// ("" for the practice's frontdesk home).
 	App string
+	// UpdatePending replaces a pending invitation to the same address (its
+	// roles, and its link, which stops working; the new email says so).
+	// Without it such an invitation is refused with *PendingInvitationError.
+	UpdatePending bool
 }
 
 // Invitation is an invitation as administrators see it. It never carries the
@@ -100,6 +104,7 @@ func (s *Service) Invite(ctx context.Context, practiceSlug string, a account.Act
 	inv := store.Invitation{ID: s.d.NewID(), PracticeID: p.ID, Email: email, Roles: keys, App: req.App,
 		InvitedBy: a.ID(), CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(s.set.InvitationTTL), Sends: 1}
 	link := s.acc.Link("/p/"+p.Slug+"/invite", url.Values{"token": {token}})
+	updated := false
 	err = s.d.Store.InTx(ctx, func(tx *store.Store) error {
 		m, err := tx.MemberByEmail(ctx, p.ID, email)
 		switch {
@@ -116,6 +121,12 @@ func (s *Service) Invite(ctx context.Context, practiceSlug string, a account.Act
 		case m.Status == store.StatusActive || m.Status == store.StatusLocked:
 			return ErrAlreadyMember
 		default: // invited (invitation being replaced) or deactivated (invited back)
+			if m.Status == store.StatusInvited {
+				if err := s.checkPending(ctx, tx, p, a, m, req.UpdatePending); err != nil {
+					return err
+				}
+				updated = true
+			}
 			if err := tx.ReactivateInvited(ctx, m.ID, keys, now); err != nil {
 				return err
 			}
@@ -127,14 +138,23 @@ func (s *Service) Invite(ctx context.Context, practiceSlug string, a account.Act
 		if err := tx.CreateInvitation(ctx, inv, hash); err != nil {
 			return err
 		}
-		if err := s.enqueueInvitation(ctx, tx, p, inv, link, a); err != nil {
+		if err := s.enqueueInvitation(ctx, tx, p, inv, link, a, updated); err != nil {
 			return err
 		}
+		details := map[string]string{"invitation": inv.ID, "email": email,
+			"roles": strings.Join(keys, ","), "expires_at": inv.ExpiresAt.Format(time.RFC3339)}
+		if updated {
+			details["updated"] = "true"
+			details["previous_roles"] = strings.Join(m.Roles, ",")
+		}
 		return s.acc.Audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "member.invite", Outcome: "success",
-			ActorID: a.ID(), SubjectID: m.ID, Details: map[string]string{"invitation": inv.ID, "email": email,
-				"roles": strings.Join(keys, ","), "expires_at": inv.ExpiresAt.Format(time.RFC3339)}}, meta)
+			ActorID: a.ID(), SubjectID: m.ID, Details: details}, meta)
 	})
-	if errors.Is(err, ErrAlreadyMember) {
+	if pending, ok := errors.AsType[*PendingInvitationError](err); ok {
+		s.acc.RefuseAudit(ctx, p, a, "member.invite", pending.Invitation.MemberID, err, meta)
+		return Invitation{}, err
+	}
+	if errors.Is(err, ErrAlreadyMember) || errors.Is(err, account.ErrForbidden) {
 		s.acc.RefuseAudit(ctx, p, a, "member.invite", "", err, meta)
 		return Invitation{}, err
 	}
@@ -181,8 +201,9 @@ func (s *Service) checkInviteRoles(ctx context.Context, p store.Practice, a acco
 	if err := roles.CheckHeld(model.Roles, keys); err != nil {
 		return nil, &account.InvalidInputError{Field: "role", Reason: err.Error()}
 	}
-	// Who may give which role is account's rule (MayGrantRoles), the same
-	// for every path that ends with someone holding a role.
+	// Who may give which role is the delegation model's (account's
+	// MayGrantRoles calls roles.Service.MayGive), the same for every path
+	// that ends with someone holding a role.
 	if err := s.acc.MayGrantRoles(ctx, p, a, keys); err != nil {
 		return nil, err
 	}
@@ -190,7 +211,7 @@ func (s *Service) checkInviteRoles(ctx context.Context, p store.Practice, a acco
 }
 
 func (s *Service) enqueueInvitation(ctx context.Context, tx *store.Store, p store.Practice, inv store.Invitation,
-	link string, a account.Actor) error {
+	link string, a account.Actor, updated bool) error {
 	inviter := ""
 	if !a.Operator {
 		if m, err := tx.MemberByID(ctx, p.ID, a.MemberID); err == nil {
@@ -208,8 +229,27 @@ func (s *Service) enqueueInvitation(ctx context.Context, tx *store.Store, p stor
 		}
 	}
 	return s.acc.Enqueue(ctx, tx, p, "invitation", inv.ID, inv.Email, templates.InvitationMail{PracticeName: p.Name,
-		Link: link, Expires: account.FormatTime(inv.ExpiresAt), InviterName: inviter, RoleNames: names,
+		Link: link, Expires: account.FormatTime(inv.ExpiresAt), InviterName: inviter, RoleNames: names, Updated: updated,
 	}, link)
+}
+
+// checkPending refuses, with the pending invitation, to replace an invited
+// member's open invitation unless update is set; when it is, the actor must
+// also be allowed to give the roles the invitation is losing (nobody changes
+// someone they do not staff).
+func (s *Service) checkPending(ctx context.Context, tx *store.Store, p store.Practice, a account.Actor, m store.Member, update bool) error {
+	open, err := tx.MemberInvitations(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(open, func(i store.Invitation) bool { return i.AcceptedAt.IsZero() && i.RevokedAt.IsZero() })
+	if i < 0 {
+		return nil
+	}
+	if !update {
+		return &PendingInvitationError{Invitation: s.viewInvitation(ctx, open[i])}
+	}
+	return s.acc.MayGrantRoles(ctx, p, a, m.Roles)
 }
 
 func displayName(m store.Member) string {
@@ -295,7 +335,7 @@ func (s *Service) ResendInvitation(ctx context.Context, practiceSlug string, a a
 		} else if err != nil {
 			return err
 		}
-		if err := s.enqueueInvitation(ctx, tx, p, inv, link, a); err != nil {
+		if err := s.enqueueInvitation(ctx, tx, p, inv, link, a, false); err != nil {
 			return err
 		}
 		return s.acc.Audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "invitation.resend", Outcome: "success",

@@ -13,6 +13,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/account/accounttest"
 	"github.com/frontdeskhq/frontdesk/identity/onboarding"
+	"github.com/frontdeskhq/frontdesk/identity/problem"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
@@ -154,9 +155,10 @@ func TestInviteRules(t *testing.T) {
 			func(err error) bool { return errors.As(err, &invalid) }},
 		{"without members.manage", account.Actor{MemberID: "prac"}, onboarding.InviteRequest{Email: "x@example.org", Roles: []string{"biller"}},
 			func(err error) bool { return errors.Is(err, account.ErrForbidden) }},
-		{"granting what the actor lacks", account.Actor{MemberID: adminID}, onboarding.InviteRequest{Email: "x@example.org", Roles: []string{"owner"}},
+		{"giving a role the actor may not give", account.Actor{MemberID: adminID}, onboarding.InviteRequest{Email: "x@example.org", Roles: []string{"owner"}},
 			func(err error) bool {
-				return errors.Is(err, account.ErrForbidden) && strings.Contains(err.Error(), "do not hold")
+				p, ok := problem.As(err)
+				return errors.Is(err, account.ErrForbidden) && ok && p.Public == "You can't give the Account Owner role; only an owner can."
 			}},
 	}
 	for _, tt := range tests {

@@ -565,10 +565,14 @@ func (s *Service) RevokeMember(ctx context.Context, practiceSlug, memberID strin
 			return 0, account.ErrForbidden
 		}
 	}
-	if _, err := s.d.Store.MemberByID(ctx, p.ID, memberID); errors.Is(err, store.ErrNotFound) {
+	m, err := s.d.Store.MemberByID(ctx, p.ID, memberID)
+	if errors.Is(err, store.ErrNotFound) {
 		return 0, account.ErrMemberNotFound
 	} else if err != nil {
 		return 0, fmt.Errorf("passkeys: revoke: %w", err)
+	}
+	if err := s.d.Accounts.MayStaff(ctx, p, actor, m, "revoke the passkeys of"); err != nil {
+		return 0, err
 	}
 	var n int64
 	err = s.d.Store.InTx(ctx, func(tx *store.Store) error {

@@ -105,6 +105,17 @@ func (e *Error) Withf(format string, args ...any) *Error {
 	return d
 }
 
+// Sayf derives an error of e's kind and code whose public text is the
+// formatted sentence alone, without e's public text in front: for refusals
+// that word themselves completely ("You can't give the Biller role; ask the
+// practice owner."). The text must be safe to show; the error matches e with
+// errors.Is.
+func (e *Error) Sayf(format string, args ...any) *Error {
+	d := e.Withf(format, args...)
+	d.Public = d.Reason
+	return d
+}
+
 // Wrap derives an error of e's kind and code around err, which may be a
 // *Error of another service: its public text is kept; any other cause stays
 // internal and e's public text is used.

@@ -34,6 +34,9 @@ func TestErrors(t *testing.T) {
 			"invalid request", "pkg: invalid request: cause", ""},
 		{"append", problem.Append(fmt.Errorf("ctx: %w", invalid.Withf("a")), " (b)"), []error{invalid}, problem.Invalid,
 			"invalid_request", "invalid request: a (b)", "ctx: pkg: invalid request: a (b)", "a (b)"},
+		{"sayf says the sentence alone", invalid.Sayf("You can't give the %s role.", "Biller"), []error{invalid}, problem.Invalid,
+			"invalid_request", "You can't give the Biller role.", "pkg: invalid request: You can't give the Biller role.",
+			"You can't give the Biller role."},
 		{"found through wrapping", fmt.Errorf("ctx: %w", invalid), []error{invalid}, problem.Invalid, "invalid_request",
 			"invalid request", "ctx: pkg: invalid request", ""},
 	} {

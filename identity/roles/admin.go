@@ -15,21 +15,29 @@ import (
 
 // change is one administrative change in progress, inside its transaction.
 type change struct {
-	tx     *store.Store
-	model  model
-	actor  []string // the actor's permissions (roles, toggles, overrides; no elevation)
-	event  store.AuditEvent
-	grants []string // permissions the change gives someone; the actor must hold each
+	tx    *store.Store
+	model model
+	actor []string // the actor's permissions (roles, toggles, overrides; no elevation)
+	giver giver    // what the actor may give (delegation.go)
+	event store.AuditEvent
+	// grants are permissions the change gives someone on their own; some
+	// role the actor may give must include each (giver.givePermissions).
+	grants []string
 }
 
 // administer runs fn as one administrative change: it locks the practice's
-// role model, checks that the actor holds need, runs fn, checks that the
-// actor holds every permission fn grants and that the practice keeps a
-// member who can manage members and assign roles, and writes the audit event
-// fn filled in. A refused change is audited as a failure.
+// role model, checks that the actor holds need, runs fn, checks that some
+// role the actor may give includes every permission fn grants (fn checks the
+// roles it gives with c.giver) and that the practice keeps a member who can
+// manage members and assign roles, and writes the audit event fn filled in.
+// A refused change is audited as a failure.
 func (s *Service) administer(ctx context.Context, a Actor, need, action string, meta Meta,
 	fn func(c *change) error) error {
-	ev := store.AuditEvent{PracticeID: a.PracticeID, Action: action, ActorID: a.MemberID,
+	actorID := a.MemberID
+	if actorID == "" {
+		actorID = OperatorActorID // the operator CLI: allowed everything, audited as such
+	}
+	ev := store.AuditEvent{PracticeID: a.PracticeID, Action: action, ActorID: actorID,
 		ClientAddr: meta.ClientAddr, UserAgent: truncate(meta.UserAgent, 256), RequestID: meta.RequestID,
 		Details: map[string]string{}}
 	err := s.d.Store.InTx(ctx, func(tx *store.Store) error {
@@ -44,6 +52,9 @@ func (s *Service) administer(ctx context.Context, a Actor, need, action string, 
 			return err
 		}
 		c := &change{tx: tx, model: m, event: ev}
+		if c.giver, err = s.giverFor(ctx, tx, m, a); err != nil && !errors.Is(err, ErrForbidden) {
+			return err
+		}
 		if a.MemberID == "" {
 			c.actor = everything() // the operator
 		} else {
@@ -64,10 +75,8 @@ func (s *Service) administer(ctx context.Context, a Actor, need, action string, 
 			return err
 		}
 		ev = c.event
-		for _, p := range c.grants {
-			if !Allows(c.actor, p) {
-				return ErrForbidden.Withf("you cannot grant %s because you do not hold it", p)
-			}
+		if err := c.giver.givePermissions(c.grants); err != nil {
+			return err
 		}
 		if err := s.checkManagers(ctx, tx, c.model, a.PracticeID); err != nil {
 			return err
@@ -190,9 +199,10 @@ func gained(before, after []string) []string {
 }
 
 // SetMemberRoles replaces the roles a member holds. The actor needs
-// roles.assign and must hold every permission the member gains; the roles
-// must exist and meet their constraints; the practice must keep a member who
-// can manage members and assign roles.
+// roles.assign and must be allowed to give every role the member holds
+// before and after (MayGive); the roles must exist and meet their
+// constraints; the practice must keep a member who can manage members and
+// assign roles.
 func (s *Service) SetMemberRoles(ctx context.Context, a Actor, memberID string, roleKeys []string, meta Meta) error {
 	return s.administer(ctx, a, PermAssign, "role.assign", meta, func(c *change) error {
 		_, md, err := c.target(ctx, a.PracticeID, memberID)
@@ -205,16 +215,19 @@ func (s *Service) SetMemberRoles(ctx context.Context, a Actor, memberID string, 
 		if err := CheckHeld(c.model.defs, after); err != nil {
 			return err
 		}
-		before := c.model.compute(md, nil, time.Time{}).Permissions
-		md.held = after
-		c.grants = gained(before, c.model.compute(md, nil, time.Time{}).Permissions)
+		// Every role taken away or kept must be one the actor may give too:
+		// nobody changes the roles of someone they do not staff.
+		if err := c.giver.staff(c.model, md.held, after); err != nil {
+			return err
+		}
 		return c.tx.SetMemberRoles(ctx, memberID, after)
 	})
 }
 
 // SetMemberOverrides replaces a member's overrides (grants and denials of
-// single permissions). Like roles, it needs roles.assign, and the actor must
-// hold every permission the member gains.
+// single permissions). Like roles, it needs roles.assign; the actor must be
+// allowed to give every role the member holds, and some role the actor may
+// give must include every permission the member gains.
 func (s *Service) SetMemberOverrides(ctx context.Context, a Actor, memberID string, overrides []Override, meta Meta) error {
 	return s.administer(ctx, a, PermAssign, "role.override", meta, func(c *change) error {
 		return c.setOverrides(ctx, a.PracticeID, memberID, func([]Override) ([]Override, error) { return overrides, nil })
@@ -227,6 +240,9 @@ func (c *change) setOverrides(ctx context.Context, practiceID, memberID string,
 	next func(current []Override) ([]Override, error)) error {
 	_, md, err := c.target(ctx, practiceID, memberID)
 	if err != nil {
+		return err
+	}
+	if err := c.giver.staff(c.model, md.held); err != nil {
 		return err
 	}
 	overrides, err := next(md.overrides)
@@ -322,6 +338,11 @@ func (s *Service) SetToggle(ctx context.Context, a Actor, key string, on bool, m
 		} else {
 			c.grants = t.On.Revoke
 		}
+		// A toggle changes what every holder of its roles may do: the actor
+		// must be allowed to give each of them.
+		if err := c.giver.giveRoles(c.model, t.Roles); err != nil {
+			return err
+		}
 		next := make(map[string]bool, len(c.model.toggleOn)+1)
 		for k, v := range c.model.toggleOn {
 			next[k] = v
@@ -334,10 +355,16 @@ func (s *Service) SetToggle(ctx context.Context, a Actor, key string, on bool, m
 }
 
 // PutRole adds a role to the practice or replaces the one with the same key.
-// It needs roles.define, and the actor must hold every permission the role
-// gains. Members already holding roles must still meet every constraint.
+// It needs roles.define; the actor must be allowed to give the role (when it
+// exists) and every role it gives, and some role the actor may give must
+// include every permission the role gains. A definition whose Gives is nil
+// keeps what the existing role gives. Members already holding roles must
+// still meet every constraint.
 func (s *Service) PutRole(ctx context.Context, a Actor, r Role, meta Meta) error {
 	return s.administer(ctx, a, PermDefine, "role.define", meta, func(c *change) error {
+		if i := slices.IndexFunc(c.model.defs, func(d Role) bool { return d.Key == r.Key }); i >= 0 && r.Gives == nil {
+			r.Gives = c.model.defs[i].Gives // a definition without "gives" keeps what the role gives
+		}
 		checked, err := r.Check()
 		if err != nil {
 			return err
@@ -346,12 +373,26 @@ func (s *Service) PutRole(ctx context.Context, a Actor, r Role, meta Meta) error
 		c.event.Details["role"] = checked.Key
 		c.event.Details["after"] = describeRole(checked)
 		if i := slices.IndexFunc(defs, func(d Role) bool { return d.Key == checked.Key }); i >= 0 {
+			// Changing a role changes what its holders may do: only someone
+			// who may give it changes it.
+			if err := c.giver.giveRoles(c.model, []string{checked.Key}); err != nil {
+				return err
+			}
 			c.event.Details["before"] = describeRole(defs[i])
 			c.grants = gained(defs[i].Permissions, checked.Permissions)
 			defs[i] = checked
 		} else {
 			c.grants = checked.Permissions
 			defs = append(defs, checked)
+		}
+		// The role may give only roles the actor may give (no ladder); the
+		// owner role's list is always every role.
+		if checked.Key != OwnerRole {
+			for _, k := range checked.Gives {
+				if !c.giver.operator && !slices.Contains(c.giver.roles, k) {
+					return c.giver.giveRoles(c.model, []string{k})
+				}
+			}
 		}
 		return c.replaceDefs(ctx, a.PracticeID, defs, s.d.Now())
 	})
@@ -370,6 +411,9 @@ func (s *Service) DeleteRole(ctx context.Context, a Actor, key string, meta Meta
 		}
 		c.event.Details["role"] = truncate(key, 100)
 		c.event.Details["before"] = describeRole(c.model.defs[i])
+		if err := c.giver.giveRoles(c.model, []string{key}); err != nil {
+			return err
+		}
 		members, err := c.tx.PracticeMemberRoles(ctx, a.PracticeID)
 		if err != nil {
 			return fmt.Errorf("roles: %w", err)
@@ -441,6 +485,12 @@ func (s *Service) SetSupervisors(ctx context.Context, a Actor, memberID string, 
 	return s.administer(ctx, a, PermAssign, "role.supervisors", meta, func(c *change) error {
 		_, md, err := c.target(ctx, a.PracticeID, memberID)
 		if err != nil {
+			return err
+		}
+		// Supervision gives the supervisor the member's clients: the actor
+		// must staff the member. A supervisor already holds a supervising
+		// role someone was allowed to give, so may be an owner.
+		if err := c.giver.staff(c.model, md.held); err != nil {
 			return err
 		}
 		now := s.d.Now()
@@ -562,7 +612,11 @@ func (s *Service) GrantElevation(ctx context.Context, a Actor, memberID string, 
 		Permissions: normalized, Reason: reason, CreatedAt: now, ExpiresAt: now.Add(d)}
 	var recipients []string
 	err = s.administer(ctx, a, PermGrantElevation, "elevation.grant", meta, func(c *change) error {
-		if _, _, err := c.target(ctx, a.PracticeID, memberID); err != nil {
+		_, md, err := c.target(ctx, a.PracticeID, memberID)
+		if err != nil {
+			return err
+		}
+		if err := c.giver.staff(c.model, md.held); err != nil {
 			return err
 		}
 		c.grants = normalized

@@ -3,6 +3,7 @@ package roles
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -75,16 +76,37 @@ func Doc() []byte {
 	w("## Rules frontdesk enforces on itself\n\n")
 	w("- Changing a member's roles, overrides or supervisors needs `%s`; role definitions and toggles need `%s`; ", PermAssign, PermDefine)
 	w("emergency elevation needs `%s`.\n", PermGrantElevation)
-	w("- Nobody grants a permission they do not hold: every permission a change gives anyone must be implied by ")
-	w("the actor's own permissions (elevations do not count). Some seed products are looser: TherapyNotes' Practice ")
-	w("Administrator, the ABA portal's Main Admin (who lacks the data-collection app), Sessions Health's Administrator and ")
-	w("a Manager Module user assign roles whose permissions they do not hold. frontdesk keeps the strict rule; in those ")
-	w("practices an owner (the preset's owner roles hold every permission the preset uses) assigns such roles.\n")
-	w("- The same rule holds on every other path that ends with someone holding a role or permission: inviting and ")
-	w("resending an invitation (the invitation's roles), reactivating a member (everything they held), a single sign-on ")
-	w("provider's join role (whoever sets it must be allowed to give it) and approving a join request (the approver, at ")
-	w("approval, whoever set the provider up). Accepting an invitation gives exactly its roles; no join is approved ")
-	w("automatically.\n")
+	w("- **Who staffs whom.** Every role lists the roles its holders may give (`gives`); giving means any path that ends ")
+	w("with someone holding a role or permission. One function decides (`roles.Service.MayGive`, `GivableRoles`; ")
+	w("`account.Service.MayGrantRoles` and `GrantableRoles` call it). The giver does not need to hold what they give: a ")
+	w("Practice Administrator staffs Clinicians without clinical access of their own. A refusal names the role in words ")
+	w("(\"You can't give the Practice Biller role; ask the practice owner.\"), never a permission string.\n")
+	w("- The invariants, checked whenever role definitions are stored (`CheckSet`) and again at every gift:\n")
+	w("  1. **Owner roles are given only by owners.** The `%s` role gives every role of the practice, itself ", OwnerRole)
+	w("included; no other role gives it. The operator CLI (audited, actor `operator`) may give every role.\n")
+	w("  2. **No ladder.** Nobody gives a role whose holders could give a role the giver cannot: if role A gives B, ")
+	w("A gives everything B gives.\n")
+	w("  3. **Permissions travel only inside roles one may give.** An override, a member option, emergency access, a ")
+	w("toggle or a role definition gives a permission only when some role the giver may give already includes it. ")
+	w("Changing a role (its permissions or what it gives) needs roles.define and that the changer may give the role and ")
+	w("every role it will give.\n")
+	w("  4. **Only those who staff a member change them.** Changing a member's roles (adding or taking away), overrides, ")
+	w("member options, supervisors, emergency access, reactivating, deactivating them or revoking their passkeys needs ")
+	w("that the actor may give every role the member holds: an administrator cannot strip, narrow, demote or remove an owner ")
+	w("(deactivation and passkey revocation ask identity/account's MayStaff).\n")
+	w("- The paths, each wired through the model: inviting and re-sending an invitation, re-inviting an address with a ")
+	w("pending invitation (which also answers 409 first), assigning and unassigning roles, a single sign-on provider's ")
+	w("join role (whoever sets it) and approving a join request (whoever approves, at approval), overrides and member ")
+	w("options, supervision, emergency access, reactivation, toggles and role definitions — in the admin API, the ")
+	w("console and the CLI. Each also needs its own permission (`%s` to invite and decide joins, `%s` for ", PermManageMembers, PermAssign)
+	w("roles, overrides and supervision, `%s` for definitions and toggles, `%s` for emergency access, ", PermDefine, PermGrantElevation)
+	w("`%s` for SSO providers). A test lists every admin API and console route and fails on one that gives ", PermEditSettings)
+	w("access without the model.\n")
+	w("- Forms and the API offer only what the person may give (`GET …/roles` lists the keys the caller may give in `givable`).\n")
+	w("- Practices created before delegation (migration 00016) got their preset's `gives` at the first start after it; ")
+	w("nobody's roles, overrides or permissions changed, and one audit event per practice (`%s`) lists, for ", ActionDelegationMigrated)
+	w("each role, what its holders could give before and may give now, and each role whose permissions differ from the ")
+	w("current preset (for example an Account Owner who still deletes signed notes, kept until an owner edits the role).\n")
 	w("- Roles meet their constraints: `requires` (a Clinical Administrator must also be a Clinician) and `exclusive`.\n")
 	w("- A practice always keeps a member (not deactivated) who holds both `%s` and `%s`; the change that would ", PermManageMembers, PermAssign)
 	w("remove the last one is refused. There may be several owners.\n")
@@ -111,7 +133,22 @@ func Doc() []byte {
 			def = " (default)"
 		}
 		w("\n### `%s` — %s%s\n\n%s\n\nThe practice's creator gets: %s.\n\n", p.Key, p.Name, def, p.Description, codeList(p.OwnerRoles))
-		w("| role | name | constraints | permissions |\n| --- | --- | --- | --- |\n")
+		w("Who staffs whom (a role not listed gives nothing):\n\n| role | gives |\n| --- | --- |\n")
+		for _, r := range p.Roles {
+			if len(r.Gives) > 0 {
+				var names []string
+				for _, g := range p.Roles {
+					if slices.Contains(r.Gives, g.Key) {
+						names = append(names, g.Name)
+					}
+				}
+				w("| %s | %s |\n", r.Name, strings.Join(names, ", "))
+			}
+		}
+		for _, d := range delegationDecisions(p.Key) {
+			w("\n- %s", d)
+		}
+		w("\n\n| role | name | constraints | permissions |\n| --- | --- | --- | --- |\n")
 		for _, r := range p.Roles {
 			var cons []string
 			if len(r.Requires) > 0 {
@@ -159,6 +196,53 @@ func Doc() []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+// delegationDecisions are what each preset's seed says about who staffs whom,
+// and the decisions taken where it is silent.
+func delegationDecisions(preset string) []string {
+	switch preset {
+	case "therapynotes":
+		return []string{
+			"Seed 000: \"Only Practice Administrators may change a user's roles\"; the Practice Administrator creates users and " +
+				"assigns their roles with no clinical access of its own, so it gives every role but Account Owner.",
+			"Seed 000: Clinical Administrators \"are the only users able to delete a signed note\": the Account Owner no longer " +
+				"holds `clinical_notes.delete_signed:all` (it still gives the Clinical Administrator role).",
+			"Decision: a Practice Administrator may give another Practice Administrator and may give a role to themselves " +
+				"(the seed lets them change their own roles).",
+		}
+	case "aba":
+		return []string{
+			"Seed 001: Main Admin has everything except the data-collection app and is the only role with user permission " +
+				"settings (`roles.assign`, `roles.define`), the audit trail and unlocking. The practice's creator gets Main Admin " +
+				"only, so they cannot log in to the data-collection app; Main Admin still gives every clinical role.",
+			"Seed 001: Office Staff Admin has everything except the data-collection app, the audit trail, user permissions and " +
+				"locked users: it invites staff and resets passwords. Decision: it gives every staff role (CD, ACD, analysts, BT, " +
+				"Office Staff) but not Office Staff Admin or Main Admin, which are user-permission decisions; without " +
+				"`roles.assign` it chooses roles when inviting and does not change an existing member's roles.",
+			"Decision: the Clinical Director, who \"usually has administrative permissions\" (`members.manage`), invites the " +
+				"clinical ladder below it (ACD, analysts, BT); it does not make another Clinical Director.",
+		}
+	case "zencare":
+		return []string{"Seed 002: the Practice Owner is \"the only type that adds and edits user access\": only owners give roles."}
+	case "sessions":
+		return []string{
+			"Seed 003: administrators \"manage all other members\" and add supervisors: the Administrator gives every role " +
+				"but Account Owner, including Administrator.",
+			"Decision: the member option \"Full clinical access to all clients\" grants clinical permissions no role an " +
+				"Administrator gives includes, so only an Account Owner turns it on; \"Billing off\" only takes away and any " +
+				"Administrator may turn it on.",
+		}
+	case "manager-module":
+		return []string{
+			"Seed 004: user access is created in the Manager Module. Office Staff gives the provider types and Office Staff, " +
+				"which takes effect only with the Manager Module tab (member option `tab_manager`: `members.manage`, " +
+				"`roles.assign`, `passwords.reset`).",
+			"Decision: no role but the Practice Owner includes the Manager Module tab's permissions, so only a Practice Owner " +
+				"gives the tab: Office Staff with the tab cannot hand it on (no ladder).",
+		}
+	}
+	return nil
 }
 
 func codeList(v []string) string {

@@ -29,6 +29,11 @@ type Role struct {
 	// Exclusive lists roles a member holding this one must not also hold
 	// (one user type per member, for example).
 	Exclusive []string `json:"exclusive,omitempty"`
+	// Gives lists the roles this role's holders may give ("staffs whom"):
+	// invite with, assign, approve a join request into. The owner role gives
+	// every role of the practice; no other role gives the owner role, nor a
+	// role whose holders may give a role it does not (delegation.go).
+	Gives []string `json:"gives"`
 }
 
 // ErrInvalidRole reports a role definition that cannot be used; the message
@@ -74,7 +79,12 @@ func (r Role) Check() (Role, error) {
 		return Role{}, ErrInvalidRole.Withf("%s: %w", r.Key, err)
 	}
 	r.Permissions = perms
-	r.Requires, r.Exclusive = sortedSet(r.Requires), sortedSet(r.Exclusive)
+	r.Requires, r.Exclusive, r.Gives = sortedSet(r.Requires), sortedSet(r.Exclusive), sortedSet(r.Gives)
+	for _, k := range r.Gives {
+		if !ValidKey(k) {
+			return Role{}, ErrInvalidRole.Withf("%s: gives %q, which is not a role key", r.Key, k)
+		}
+	}
 	for _, k := range append(slices.Clone(r.Requires), r.Exclusive...) {
 		if k == r.Key {
 			return Role{}, ErrInvalidRole.Withf("%s cannot require or exclude itself", r.Key)
@@ -126,6 +136,9 @@ func CheckSet(defs []Role) ([]Role, error) {
 	}
 	if !keys[OwnerRole] {
 		return nil, ErrInvalidRole.Withf("the practice must keep a role with key %q", OwnerRole)
+	}
+	if err := checkDelegation(out); err != nil {
+		return nil, err
 	}
 	slices.SortFunc(out, func(a, b Role) int { return strings.Compare(a.Key, b.Key) })
 	return out, nil

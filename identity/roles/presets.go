@@ -66,6 +66,7 @@ func normalized(p Preset) Preset {
 			p.Roles[i] = c
 		}
 	}
+	ownerGivesAll(p.Roles)
 	return p
 }
 
@@ -170,9 +171,9 @@ func therapyNotes() Preset {
 		OwnerRoles: []string{OwnerRole},
 		Roles: []Role{
 			{Key: OwnerRole, Name: "Account Owner",
-				Description: "The account's owner: every permission of every role, so the owner can assign all of them " +
-					"(frontdesk lets nobody grant a permission they do not hold). There may be several.",
-				Permissions: everything()},
+				Description: "The account's owner: gives every role, including Account Owner, and holds every permission except " +
+					"deleting signed notes, which is the Clinical Administrator's alone. There may be several.",
+				Permissions: except(everything(), "clinical_notes.delete_signed:all")},
 			{Key: "clinician", Name: "Clinician",
 				Description: "Provides services to clients; documents their work with notes, only for clients assigned to them; has their own schedule.",
 				Permissions: join(everyone, clinicalWork(ScopeAssigned),
@@ -193,8 +194,9 @@ func therapyNotes() Preset {
 				Requires:    []string{"clinician"},
 				Permissions: join(everyone, []string{"billing.view:assigned", "billing.edit:assigned", "invoices.view:assigned"})},
 			{Key: "practice_admin", Name: "Practice Administrator",
-				Description: "Creates and edits user accounts, assigns their roles, resets passwords, configures global settings. " +
-					"No clinical access of its own, so it can assign only roles whose permissions it holds.",
+				Description: "Creates and edits user accounts, assigns their roles (every role but Account Owner), resets passwords, " +
+					"configures global settings. No clinical access of its own.",
+				Gives: []string{"clinician", "scheduler", "biller", "biller_assigned", "practice_admin", "clinical_admin", "supervisor"},
 				Permissions: join(everyone, []string{"members.view:all", "members.manage", "roles.assign", "passwords.reset",
 					"accounts.unlock", "settings.view", "settings.edit"})},
 			{Key: "clinical_admin", Name: "Clinical Administrator",
@@ -224,18 +226,21 @@ func abaPortal() Preset {
 	directorClinical := join([]string{portal, collect, "clients.view:all", "clinical_notes.approve:all", "clients.assign"},
 		clinicalWork(ScopeAll), []string{"admin_notes.view:all", "admin_notes.create:all", "admin_notes.edit:all",
 			"schedule.view:all", "schedule.edit:all", "members.view:all"})
+	// Everything except the data-collection app, the audit trail, user
+	// permission settings (roles.assign, roles.define, emergency access) and
+	// unlocking; inviting staff and resetting passwords are not excluded.
 	officeStaffAdmin := except(everything(), allApps, "audit.view", "roles.assign", "roles.define", "accounts.unlock",
-		"members.manage", "passwords.reset", "elevation.grant")
+		"elevation.grant")
 	return Preset{
 		Key:  "aba",
 		Name: "ABA practice portal",
 		Description: "A role ladder — Clinical Director, Assistant Clinical Director, Level 1, 2 and 2.5 Analysts, Behavior Therapist, " +
 			"Office Staff, Office Staff Admin, Main Admin — with hard-coded special permissions. Apps: " + AppPortal +
 			" (the portal) and " + AppDataCollection + " (the clinical data-collection app).",
-		// The Main Admin cannot use the data-collection app, and nobody grants
-		// what they do not hold: the practice's creator is also Clinical
-		// Director so the ladder's clinical roles can be assigned.
-		OwnerRoles: []string{OwnerRole, "cd"},
+		// The Main Admin cannot use the data-collection app: the practice's
+		// creator is Main Admin only, and gives the clinical roles without
+		// holding them.
+		OwnerRoles: []string{OwnerRole},
 		Roles: []Role{
 			{Key: OwnerRole, Name: "Main Admin",
 				Description: "Full access to every part of the system except the data-collection app; the only role with the audit trail, " +
@@ -245,6 +250,7 @@ func abaPortal() Preset {
 				Description: "Sees all clients and all progress notes and reports without an authorization; approves progress notes; " +
 					"logs in to the app; usually also has administrative permissions.",
 				Exclusive:   office,
+				Gives:       []string{"acd", "l1", "l2", "l2_5", "bt"},
 				Permissions: join(directorClinical, []string{"members.manage", "clients.create", "clients.edit:all", "settings.view"})},
 			{Key: "acd", Name: "Assistant Clinical Director (ACD)",
 				Description: "Like the Clinical Director for clinical data (all clients, all notes, approving notes, the app), " +
@@ -268,6 +274,7 @@ func abaPortal() Preset {
 			{Key: "osa", Name: "Office Staff Admin (OSA)",
 				Description: "Every part of the system except the data-collection app, the audit trail, user permissions (security) and locked users.",
 				Exclusive:   append(slices.Clone(clinical), "os"),
+				Gives:       []string{"cd", "acd", "l1", "l2", "l2_5", "bt", "os"},
 				Permissions: join(officeStaffAdmin, []string{portal})},
 		},
 	}
@@ -347,8 +354,7 @@ func sessionsHealth() Preset {
 		OwnerRoles: []string{OwnerRole},
 		Roles: []Role{
 			{Key: OwnerRole, Name: "Account Owner",
-				Description: "The account's owner: every permission, so the owner can assign every role and switch " +
-					"(frontdesk lets nobody grant a permission they do not hold). There may be several.",
+				Description: "The account's owner: every permission; gives every role, including Account Owner. There may be several.",
 				Permissions: everything()},
 			{Key: "practitioner", Name: "Practitioner",
 				Description: "A basic member: views, manages, schedules and bills their own clients, and may let other practitioners " +
@@ -370,7 +376,9 @@ func sessionsHealth() Preset {
 				Permissions: []string{allApps, "members.view:own", "forms.manage", "forms.send:all"}},
 			{Key: "administrator", Name: "Administrator",
 				Description: "Everything a basic member can do, plus managing all other members, all billing settings, limited client " +
-					"information for every practitioner, all historical invoices; Forms Administrator access by default.",
+					"information for every practitioner, all historical invoices; Forms Administrator access by default. Gives every " +
+					"role but Account Owner.",
+				Gives: []string{"practitioner", "supervisor", "scheduler", "biller", "forms_admin", "administrator"},
 				Permissions: join(except(practitioner, "members.view:own", "clients.view:assigned", "records.share:assigned", "invoices.view:assigned", "forms.send:assigned"),
 					[]string{"members.view:all", "members.manage", "roles.assign", "passwords.reset", "accounts.unlock",
 						"clients.view:all", "records.share:all", "invoices.view:all", "billing_settings.view", "billing_settings.edit",
@@ -418,8 +426,8 @@ func managerModule() Preset {
 		OwnerRoles: []string{OwnerRole},
 		Roles: []Role{
 			{Key: OwnerRole, Name: "Practice Owner",
-				Description: "Runs the Manager Module: creates user access and permissions, resets passwords; holds every permission so " +
-					"every type and tab can be granted.",
+				Description: "Runs the Manager Module: creates user access and permissions, resets passwords; gives every user type " +
+					"and tab.",
 				Permissions: everything()},
 			provider("provider_schedule_own", "Provider: My Schedule Access Only", "Sees their own schedule only.",
 				"schedule.view:own"),
@@ -430,8 +438,10 @@ func managerModule() Preset {
 			provider("provider_edit_all", "Provider: My Schedule + View/Edit All",
 				"Schedules their own sessions and sessions for every other provider.", "schedule.view:all", "schedule.edit:all"),
 			{Key: "office_staff", Name: "Office Staff",
-				Description: "Dashboard and Reports by default; every other tab is a checkbox (member option).",
+				Description: "Dashboard and Reports by default; every other tab is a checkbox (member option). With the Manager Module " +
+					"tab, creates user access for providers and office staff.",
 				Exclusive:   except(levels, "office_staff"),
+				Gives:       levels,
 				Permissions: []string{allApps, "members.view:own", "dashboard.view", "reports.view"}},
 		},
 		MemberOptions: []MemberOption{

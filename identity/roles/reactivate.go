@@ -6,28 +6,41 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
 
-// CheckReactivation enforces "nobody grants a permission they do not hold"
-// for bringing a deactivated member back: the actor (a member; "" is the
-// operator) must hold every permission the member's roles, toggles and
-// overrides give them. Call it inside the transaction that reactivates the
-// member, after the status change. It answers ErrForbidden naming the first
-// permission the actor lacks.
+// CheckReactivation applies the delegation model to bringing a deactivated
+// member back: the actor (a member; "" is the operator) must be allowed to
+// give every role the member holds (MayGive), and some role the actor may
+// give must include every permission the member's overrides grant. Call it
+// inside the transaction that reactivates the member, after the status
+// change. It answers ErrForbidden naming the first role or permission
+// refused, in words.
 func (s *Service) CheckReactivation(ctx context.Context, tx *store.Store, practiceID, actorID, memberID string) error {
 	if actorID == "" {
 		return nil
 	}
-	actor, err := s.effective(ctx, tx, practiceID, actorID, false)
-	if err != nil {
-		return ErrForbidden.Withf("the acting member is not an active member of this practice")
-	}
-	target, err := s.effective(ctx, tx, practiceID, memberID, false)
+	m, err := loadModel(ctx, tx, practiceID)
 	if err != nil {
 		return err
 	}
-	for _, p := range target.Permissions {
-		if !Allows(actor.Permissions, p) {
-			return ErrForbidden.Withf("you cannot restore %s to this member because you do not hold it", p)
+	g, err := s.giverFor(ctx, tx, m, Actor{PracticeID: practiceID, MemberID: actorID})
+	if err != nil {
+		return err
+	}
+	mem, err := tx.MemberByID(ctx, practiceID, memberID)
+	if err != nil {
+		return ErrMemberNotFound
+	}
+	md, err := loadMember(ctx, tx, memberID, mem.Roles)
+	if err != nil {
+		return err
+	}
+	if err := g.staff(m, md.held); err != nil {
+		return err
+	}
+	var grants []string
+	for _, o := range md.overrides {
+		if o.Grant {
+			grants = append(grants, o.Permission)
 		}
 	}
-	return nil
+	return g.givePermissions(grants)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,7 +44,8 @@ var (
 	ErrMemberNotFound = problem.New(problem.NotFound, "not_found", "roles: no such member in this practice",
 		"There is no such member in this practice.")
 	// ErrForbidden: the acting member lacks the permission the change needs,
-	// or would grant a permission they do not hold.
+	// or would give a role or permission the delegation model does not let
+	// them give (then the public text names it in words).
 	ErrForbidden = problem.New(problem.Forbidden, "forbidden", "roles: not allowed", "not allowed")
 	// ErrLastManager: the change would leave the practice without any member
 	// who can manage members and assign roles.
@@ -69,6 +71,10 @@ type Meta struct {
 	UserAgent  string
 	RequestID  string
 }
+
+// OperatorActorID is the audit trail's actor for changes made by the
+// operator (an Actor without MemberID); it equals account.OperatorActorID.
+const OperatorActorID = "operator"
 
 // Actor is the member making an administrative change. An empty MemberID is
 // the operator (the CLI on the server): the operator is trusted with every
@@ -129,9 +135,12 @@ type model struct {
 	defs      []Role
 	preset    Preset
 	toggleOn  map[string]bool
-	installed bool      // false: the practice predates role models; defs come from the default preset
-	version   int64     // the stored role-model version (store.MemberRoleData.ModelVersion)
-	memo      *permMemo // for cached models: permissions by held roles (grant.go)
+	installed bool // false: the practice predates role models; defs come from the default preset
+	// undelegated is true while some stored role predates delegation (its
+	// Gives come from the preset until MigrateDelegation stores them).
+	undelegated bool
+	version     int64     // the stored role-model version (store.MemberRoleData.ModelVersion)
+	memo        *permMemo // for cached models: permissions by held roles (grant.go)
 }
 
 func loadModel(ctx context.Context, st *store.Store, practiceID string) (model, error) {
@@ -156,9 +165,45 @@ func loadModel(ctx context.Context, st *store.Store, practiceID string) (model, 
 	}
 	for _, d := range stored {
 		m.defs = append(m.defs, Role{Key: d.Key, Name: d.Name, Description: d.Description, Permissions: d.Permissions,
-			Requires: d.Requires, Exclusive: d.Exclusive})
+			Requires: d.Requires, Exclusive: d.Exclusive, Gives: d.Gives})
+		m.undelegated = m.undelegated || d.Gives == nil
 	}
+	if m.undelegated {
+		// Stored before delegation existed: what the preset's roles give,
+		// until MigrateDelegation records it (it reports the change).
+		defaults := defaultGives(presetOrDefault(rm.Preset), m.defs)
+		for i := range m.defs {
+			if m.defs[i].Gives == nil {
+				m.defs[i].Gives = defaults[m.defs[i].Key]
+			}
+		}
+	}
+	ownerGivesAll(m.defs)
 	return m, nil
+}
+
+// presetOrDefault returns the preset with key k (normalized), or the default
+// preset for a key frontdesk no longer ships.
+func presetOrDefault(k string) Preset {
+	if p, ok := PresetByKey(k); ok {
+		return p
+	}
+	p, _ := PresetByKey(DefaultPreset)
+	return p
+}
+
+// ownerGivesAll sets the owner role's Gives to every role of defs.
+func ownerGivesAll(defs []Role) {
+	var keys []string
+	for _, r := range defs {
+		keys = append(keys, r.Key)
+	}
+	keys = sortedSet(keys)
+	for i := range defs {
+		if defs[i].Key == OwnerRole {
+			defs[i].Gives = slices.Clone(keys)
+		}
+	}
 }
 
 // member is one member's stored role data.
@@ -317,7 +362,8 @@ func toStoreDefs(practiceID string, defs []Role, at time.Time) []store.RoleDefin
 	out := make([]store.RoleDefinition, 0, len(defs))
 	for _, r := range defs {
 		out = append(out, store.RoleDefinition{PracticeID: practiceID, Key: r.Key, Name: r.Name, Description: r.Description,
-			Permissions: r.Permissions, Requires: r.Requires, Exclusive: r.Exclusive, CreatedAt: at, UpdatedAt: at})
+			Permissions: r.Permissions, Requires: r.Requires, Exclusive: r.Exclusive, Gives: sortedSet(r.Gives),
+			CreatedAt: at, UpdatedAt: at})
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontdeskhq/frontdesk/identity/problem"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
@@ -167,11 +168,16 @@ func TestAdministrationRules(t *testing.T) {
 		if ev := lastAudit(t, st, f.pid); ev.Outcome != "failure" || ev.Action != "role.assign" || ev.ActorID != "clin" {
 			t.Fatalf("refusal audit = %+v", ev)
 		}
-		// Nobody grants a permission they do not hold: the Practice
-		// Administrator holds no billing, so cannot make anyone a biller...
-		err = f.svc.SetMemberRoles(ctx, f.actor("padmin"), "sched", []string{"scheduler", "biller"}, roles.Meta{})
-		if !errors.Is(err, roles.ErrForbidden) {
-			t.Fatalf("practice admin granting billing: %v, want ErrForbidden", err)
+		// Who staffs whom: the Practice Administrator holds no billing, yet
+		// makes someone a biller (seed 000)...
+		if err := f.svc.SetMemberRoles(ctx, f.actor("padmin"), "sched", []string{"scheduler", "biller"}, roles.Meta{}); err != nil {
+			t.Fatalf("practice admin giving Practice Biller: %v", err)
+		}
+		// ...but never an owner, and the refusal names the role in words.
+		err = f.svc.SetMemberRoles(ctx, f.actor("padmin"), "sched", []string{"owner"}, roles.Meta{})
+		if p, ok := problem.As(err); !errors.Is(err, roles.ErrForbidden) || !ok ||
+			p.Public != "You can't give the Account Owner role; only an owner can." {
+			t.Fatalf("practice admin giving Account Owner: %v, want ErrForbidden naming the role", err)
 		}
 		// ...nor grant themselves more through an override.
 		err = f.svc.SetMemberOverrides(ctx, f.actor("padmin"), "padmin", []roles.Override{{Permission: "audit.view", Grant: true}}, roles.Meta{})
@@ -505,8 +511,8 @@ func TestMemberOptions(t *testing.T) {
 		if roles.Allows(f.perms(t, "prac").Permissions, "billing.view:own") {
 			t.Fatal("no_billing did not remove billing")
 		}
-		// The Sessions administrator sees only "limited client information", so
-		// cannot grant full clinical access: nobody grants what they do not hold.
+		// The Sessions administrator sees only "limited client information", and
+		// no role it gives includes full clinical access: only an owner gives it.
 		err := f.svc.ApplyMemberOption(ctx, f.actor("admin"), "prac", "full_clinical_access", true, roles.Meta{})
 		if !errors.Is(err, roles.ErrForbidden) {
 			t.Fatalf("administrator granting full clinical access: %v, want ErrForbidden", err)

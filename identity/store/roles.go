@@ -26,9 +26,12 @@ type RoleDefinition struct {
 	Permissions []string
 	Requires    []string
 	Exclusive   []string
-	Position    int // display order
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Gives lists the keys of the roles this role's holders may give; nil
+	// means not yet set (a role stored before delegation existed).
+	Gives     []string
+	Position  int // display order
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // MemberOverride is one per-member exception to the role model: Grant true
@@ -112,6 +115,13 @@ func (s *Store) ReplaceRoleDefinitions(ctx context.Context, practiceID string, d
 			perms, err1 := jsonList(d.Permissions)
 			req, err2 := jsonList(d.Requires)
 			excl, err3 := jsonList(d.Exclusive)
+			var gives sql.NullString
+			if d.Gives != nil {
+				var err4 error
+				gives.String, err4 = jsonList(d.Gives)
+				gives.Valid = err4 == nil
+				err3 = firstErr(err3, err4)
+			}
 			if err := firstErr(err1, err2, err3); err != nil {
 				return fmt.Errorf("store: role definition %s: %w", d.Key, err)
 			}
@@ -120,8 +130,8 @@ func (s *Store) ReplaceRoleDefinitions(ctx context.Context, practiceID string, d
 				created = d.UpdatedAt
 			}
 			_, err := tx.exec(ctx, `INSERT INTO role_definitions (practice_id, role_key, name, description, permissions,
-				requires, exclusive, position, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-				practiceID, d.Key, d.Name, d.Description, perms, req, excl, i, micros(created), micros(d.UpdatedAt))
+				requires, exclusive, gives, position, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+				practiceID, d.Key, d.Name, d.Description, perms, req, excl, gives, i, micros(created), micros(d.UpdatedAt))
 			if isUniqueViolation(err) {
 				return fmt.Errorf("role %q: %w", d.Key, ErrConflict)
 			}
@@ -135,7 +145,7 @@ func (s *Store) ReplaceRoleDefinitions(ctx context.Context, practiceID string, d
 
 // RoleDefinitions returns the practice's role definitions in display order.
 func (s *Store) RoleDefinitions(ctx context.Context, practiceID string) ([]RoleDefinition, error) {
-	rows, err := s.query(ctx, `SELECT practice_id, role_key, name, description, permissions, requires, exclusive,
+	rows, err := s.query(ctx, `SELECT practice_id, role_key, name, description, permissions, requires, exclusive, gives,
 		position, created_at, updated_at FROM role_definitions WHERE practice_id = $1 ORDER BY position, role_key`, practiceID)
 	if err != nil {
 		return nil, fmt.Errorf("store: role definitions: %w", err)
@@ -146,15 +156,20 @@ func (s *Store) RoleDefinitions(ctx context.Context, practiceID string) ([]RoleD
 		var (
 			d                RoleDefinition
 			perms, req, excl string
+			gives            sql.NullString
 			created, updated int64
 		)
-		if err := rows.Scan(&d.PracticeID, &d.Key, &d.Name, &d.Description, &perms, &req, &excl, &d.Position,
+		if err := rows.Scan(&d.PracticeID, &d.Key, &d.Name, &d.Description, &perms, &req, &excl, &gives, &d.Position,
 			&created, &updated); err != nil {
 			return nil, fmt.Errorf("store: role definitions: %w", err)
 		}
 		err1 := json.Unmarshal([]byte(perms), &d.Permissions)
 		err2 := json.Unmarshal([]byte(req), &d.Requires)
 		err3 := json.Unmarshal([]byte(excl), &d.Exclusive)
+		if gives.Valid {
+			d.Gives = []string{}
+			err3 = firstErr(err3, json.Unmarshal([]byte(gives.String), &d.Gives))
+		}
 		if err := firstErr(err1, err2, err3); err != nil {
 			return nil, fmt.Errorf("store: role definition %s: %w", d.Key, err)
 		}
@@ -407,4 +422,26 @@ func (s *Store) LockPractice(ctx context.Context, practiceID string) error {
 		return notFound(err, "practice")
 	}
 	return nil
+}
+
+// PracticesWithoutDelegation lists the IDs of the practices having a role
+// definition stored before delegation existed (gives NULL), sorted.
+func (s *Store) PracticesWithoutDelegation(ctx context.Context) ([]string, error) {
+	rows, err := s.query(ctx, `SELECT DISTINCT practice_id FROM role_definitions WHERE gives IS NULL ORDER BY practice_id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: practices without delegation: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: practices without delegation: %w", err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: practices without delegation: %w", err)
+	}
+	return out, nil
 }

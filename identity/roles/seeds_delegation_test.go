@@ -10,12 +10,12 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 )
 
-// TestStrictGrantRuleOverridesSeeds records where the seeds and issue 4's
-// point 7 ("nobody grants a permission they do not hold") disagree, and that
-// frontdesk keeps the strict rule: an administrator whose own role lacks a
-// role's permissions cannot assign that role, although the seed product lets
-// them. Members holding the preset's owner roles can assign every role.
-func TestStrictGrantRuleOverridesSeeds(t *testing.T) {
+// TestSeedAdministratorsStaffThePractice is issue 16's first finding as a
+// class: each seed's administrator gives the roles the seed says they give,
+// although they do not hold those roles' permissions (the rule "nobody grants
+// a permission they do not hold" used to refuse them), and still cannot make
+// anyone an owner. The practice's creator gives every role.
+func TestSeedAdministratorsStaffThePractice(t *testing.T) {
 	tests := []struct {
 		preset   string
 		admin    []string // the seed's administrator role(s)
@@ -50,9 +50,14 @@ func TestStrictGrantRuleOverridesSeeds(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			err := f.svc.SetMemberRoles(ctx, f.actor("admin"), "target", tt.assign, roles.Meta{})
-			if !errors.Is(err, roles.ErrForbidden) {
-				t.Fatalf("%v assigning %v: %v; want ErrForbidden although the seed says %q", tt.admin, tt.assign, err, tt.citation)
+			if err := f.svc.SetMemberRoles(ctx, f.actor("admin"), "target", tt.assign, roles.Meta{}); err != nil {
+				t.Fatalf("%v assigning %v: %v; the seed says %q", tt.admin, tt.assign, err, tt.citation)
+			}
+			if tt.admin[0] != roles.OwnerRole {
+				err := f.svc.SetMemberRoles(ctx, f.actor("admin"), "target", []string{roles.OwnerRole}, roles.Meta{})
+				if !errors.Is(err, roles.ErrForbidden) {
+					t.Fatalf("%v making someone an owner: %v; want ErrForbidden", tt.admin, err)
+				}
 			}
 			if err := f.svc.SetMemberRoles(ctx, f.actor("creator"), "target", tt.assign, roles.Meta{}); err != nil {
 				t.Fatalf("the practice's creator (%v) assigning %v: %v", p.OwnerRoles, tt.assign, err)
