@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,6 +43,9 @@ type Practice struct {
 	// Settings are the practice's settings; the object under "lockout"
 	// overrides the default policy (Policy.WithSettings).
 	Settings map[string]any
+	// TimeZone is the practice's IANA time zone, for the times in the
+	// notices; "" means UTC.
+	TimeZone string
 }
 
 // Member is what the lock feature needs of a member.
@@ -54,6 +58,9 @@ type Member struct {
 	// invited or deactivated is neither.
 	Active bool
 	Locked bool
+	// Name is the member's name for the notices (display or legal name);
+	// "" when the practice has none.
+	Name string
 }
 
 // Lock is the durable record of one lock.
@@ -149,6 +156,10 @@ type LockDeps struct {
 	Registry prometheus.Registerer
 	Now      func() time.Time
 	NewID    func() string
+	// Describe names a member who acted by name and role ("Dana Reyes
+	// (Practice Administrator)") for the unlock notice; nil, or "", words
+	// the notice without a name.
+	Describe func(ctx context.Context, practiceID, memberID string) string
 }
 
 // LockSettings are Locks' tunables.
@@ -271,10 +282,16 @@ func (l *Locks) Lock(ctx context.Context, p Practice, m Member, attempts int64, 
 }
 
 func (l *Locks) sendLockMails(ctx context.Context, p Practice, m Member, rec Lock) {
-	data := templates.LockoutMail{PracticeName: p.Name, MemberEmail: m.Email, Attempts: rec.Attempts,
-		LockedAt: rec.LockedAt.Format("Mon 2 Jan 2006 15:04 MST"), Addresses: rec.Addresses,
+	name := m.Name
+	if name == "" {
+		name = m.Email
+	}
+	data := templates.LockoutMail{PracticeName: p.Name, RecipientName: m.Name, MemberName: name, MemberEmail: m.Email,
+		Attempts: rec.Attempts, LockedAt: formatIn(rec.LockedAt, p), Addresses: rec.Addresses,
 		LoginURL: l.loginURL(p), ToAdmin: false}
 	l.sendMail(ctx, "lockout-"+rec.ID, m.Email, data)
+	// Those who may unlock get a link straight to this member's Unlock.
+	data.UnlockURL = l.set.PublicURL + "/p/" + p.Slug + "/admin/members/" + url.PathEscape(m.ID) + "/unlock"
 	admins, err := l.Unlockers(ctx, p.ID)
 	if err != nil {
 		l.d.Logger.ErrorContext(ctx, "lock notice: administrators unavailable", "err", err)
@@ -285,6 +302,7 @@ func (l *Locks) sendLockMails(ctx context.Context, p Practice, m Member, rec Loc
 		if a.ID == m.ID {
 			continue
 		}
+		data.RecipientName = a.Name
 		l.sendMail(ctx, "lockout-"+rec.ID+"-"+a.ID, a.Email, data)
 	}
 }
@@ -403,8 +421,13 @@ func (l *Locks) unlock(ctx context.Context, p Practice, m Member, actor Actor, m
 	}
 	if was {
 		l.unlocks.Inc()
+		actorName := ""
+		if l.d.Describe != nil && !actor.Operator {
+			actorName = l.d.Describe(ctx, p.ID, actor.MemberID)
+		}
 		l.sendMail(ctx, "unlock-"+l.d.NewID(), m.Email, templates.UnlockMail{PracticeName: p.Name,
-			MemberEmail: m.Email, LoginURL: l.loginURL(p)})
+			RecipientName: m.Name, MemberEmail: m.Email, ActorName: actorName, UnlockedAt: formatIn(l.d.Now(), p),
+			LoginURL: l.loginURL(p)})
 	}
 	return UnlockResult{MemberID: m.ID, WasLocked: was}, nil
 }
@@ -414,6 +437,17 @@ func (l *Locks) event(e AuditEvent, meta Meta) AuditEvent {
 	e.At = l.d.Now()
 	e.ClientAddr, e.UserAgent, e.RequestID = meta.ClientAddr, truncate(meta.UserAgent, 256), meta.RequestID
 	return e
+}
+
+// formatIn formats t for people in the practice's time zone.
+func formatIn(t time.Time, p Practice) string {
+	loc := time.UTC
+	if p.TimeZone != "" {
+		if z, err := time.LoadLocation(p.TimeZone); err == nil {
+			loc = z
+		}
+	}
+	return t.In(loc).Format("Mon 2 Jan 2006, 15:04 MST")
 }
 
 func (l *Locks) loginURL(p Practice) string { return l.set.PublicURL + "/p/" + p.Slug + "/login" }

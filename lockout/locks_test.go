@@ -181,7 +181,7 @@ func TestLockRecordsAuditsAndNotifies(t *testing.T) {
 			want []string
 		}{
 			{"Victim@Example.org", []string{"Your Notes Practice account was locked"}},
-			{"admin@example.org", []string{"A Notes Practice account was locked"}},
+			{"admin@example.org", []string{"Account locked at Notes Practice: Victim@Example.org"}},
 			{"clin@example.org", nil},
 		}
 		for _, tt := range tests {

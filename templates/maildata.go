@@ -15,20 +15,34 @@ type MailData interface {
 	mailData()
 }
 
+// Every string and list field of a mail's data must be filled unless it is
+// tagged `mail:"optional"` (Mails.Render refuses the mail otherwise), so a
+// caller that forgets a value gets an error, never a mail with a hole in
+// it; the templates word every optional field's absence.
+//
+// Every mail greets its recipient by name (RecipientName; "" greets with
+// "Hello," alone), names who acted by name and role ("Dana Reyes (Practice
+// Administrator)"; "" when the operator or frontdesk itself acted), and
+// gives times already formatted in the practice's time zone.
+
 // SetupMail is the setup link sent to a new practice's owner.
 type SetupMail struct {
-	PracticeName string
-	Link         string // the setup link
-	Expires      string // when the link expires, formatted for people
+	PracticeName  string
+	RecipientName string `mail:"optional"`
+	Link          string // the setup link
+	Expires       string // when the link expires, formatted for people
+	LoginURL      string // the practice's permanent login address
 }
 
 // InvitationMail invites an email address to join a practice.
 type InvitationMail struct {
-	PracticeName string
-	InviterName  string   // empty: the invitation came from the operator
-	RoleNames    []string // the roles' display names
-	Link         string   // the invitation link
-	Expires      string
+	PracticeName  string
+	RecipientName string   `mail:"optional"` // the invitee's name when the inviter gave one
+	InviterName   string   `mail:"optional"` // "Dana Reyes (Practice Administrator)"; empty: the operator invited
+	RoleNames     []string `mail:"optional"` // the roles' display names
+	Link          string   // the invitation link
+	Expires       string
+	LoginURL      string // the practice's permanent login address, to bookmark (seed 002)
 	// Updated is true when this invitation updates a pending one to the same
 	// address: the mail says the earlier link no longer works.
 	Updated bool
@@ -36,56 +50,75 @@ type InvitationMail struct {
 
 // AcceptedMail tells an inviter that their invitation was accepted.
 type AcceptedMail struct {
-	PracticeName string
-	MemberEmail  string // who accepted
-	AcceptedAt   string
+	PracticeName  string
+	RecipientName string `mail:"optional"` // the inviter
+	MemberName    string // who accepted; their email when they have no name
+	MemberEmail   string
+	AcceptedAt    string
+	MemberURL     string // the member's page in the console
 }
 
-// TemporaryPasswordMail carries a temporary password to a member.
+// TemporaryPasswordMail carries a temporary password to a member. With
+// NewAccess it is how a practice that onboards by temporary password (seed
+// 004, Manager Module) gives a new member access: it then names their
+// roles.
 type TemporaryPasswordMail struct {
-	PracticeName string
-	Email        string // the member's address
-	Password     string // the temporary password itself
-	LoginURL     string
-	Expires      string
+	PracticeName  string
+	RecipientName string `mail:"optional"`
+	ActorName     string `mail:"optional"` // who issued it, "Dana Reyes (Practice Administrator)"; "" for the operator
+	Email         string // the member's address
+	Password      string // the temporary password itself
+	LoginURL      string
+	Expires       string
+	NewAccess     bool
+	RoleNames     []string `mail:"optional"` // with NewAccess: the roles' display names
 }
 
 // ResetMail carries a password-reset link.
 type ResetMail struct {
-	PracticeName string
-	Link         string // the reset link
-	Expires      string
+	PracticeName  string
+	RecipientName string `mail:"optional"`
+	Link          string // the reset link
+	Expires       string
+	RequestedAt   string
 }
 
 // LockoutMail tells a locked member, or (ToAdmin) a member who may unlock,
 // that an account was locked after failed password attempts.
 type LockoutMail struct {
-	PracticeName string
-	MemberEmail  string // the locked account
-	Attempts     int
-	LockedAt     string
-	Addresses    []string // client addresses of the failed attempts; shown to administrators only
-	LoginURL     string
-	ToAdmin      bool
+	PracticeName  string
+	RecipientName string `mail:"optional"`
+	MemberName    string // the locked member; their email when they have no name
+	MemberEmail   string // the locked account
+	Attempts      int
+	LockedAt      string
+	Addresses     []string `mail:"optional"` // client addresses of the failed attempts; shown to administrators only
+	LoginURL      string
+	UnlockURL     string `mail:"optional"` // ToAdmin: the console page that unlocks this member
+	ToAdmin       bool
 }
 
 // UnlockMail tells a member that their account was unlocked.
 type UnlockMail struct {
-	PracticeName string
-	MemberEmail  string
-	LoginURL     string
+	PracticeName  string
+	RecipientName string `mail:"optional"`
+	MemberEmail   string
+	ActorName     string `mail:"optional"` // who unlocked it, "Dana Reyes (Practice Administrator)"; "" for the operator
+	UnlockedAt    string
+	LoginURL      string
 }
 
 // ElevationMail tells the audit trail's readers that emergency access was
 // granted.
 type ElevationMail struct {
-	PracticeName string
-	Member       string // who received it
-	GrantedBy    string
-	GrantedAt    string
-	ExpiresAt    string
-	Reason       string
-	Permissions  []string
+	PracticeName  string
+	RecipientName string `mail:"optional"`
+	Member        string // who received it
+	GrantedBy     string
+	GrantedAt     string
+	ExpiresAt     string
+	Reason        string
+	Permissions   []string
 }
 
 // MailName implements MailData.

@@ -10,6 +10,7 @@ import (
 	htmltemplate "html/template"
 	"io/fs"
 	"path"
+	"reflect"
 	"strings"
 	texttemplate "text/template"
 )
@@ -32,18 +33,24 @@ type Pages struct {
 	pages map[string]*htmltemplate.Template
 }
 
-// ParsePages parses every page under pages/ together with the layout.
+// ParsePages parses every page under pages/ together with the layout and
+// the partials (pages/partial_*.html: sections a page includes with
+// {{template "name" .Field}}, each defining its own template).
 func ParsePages() (*Pages, error) {
 	names, err := fs.Glob(files, "pages/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
+	partials, err := fs.Glob(files, "pages/partial_*.html")
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
 	p := &Pages{pages: map[string]*htmltemplate.Template{}}
 	for _, name := range names {
-		if name == "pages/layout.html" {
+		if name == "pages/layout.html" || strings.HasPrefix(name, "pages/partial_") {
 			continue
 		}
-		t, err := htmltemplate.New("layout.html").ParseFS(files, "pages/layout.html", name)
+		t, err := htmltemplate.New("layout.html").ParseFS(files, append([]string{"pages/layout.html", name}, partials...)...)
 		if err != nil {
 			return nil, fmt.Errorf("templates: parse %s: %w", name, err)
 		}
@@ -92,11 +99,16 @@ func ParseMails() (*Mails, error) {
 	m := &Mails{text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
 	for _, name := range names {
 		key := strings.TrimSuffix(strings.TrimPrefix(name, "mail/"), ".txt.tmpl")
-		tt, err := texttemplate.New(path.Base(name)).Option("missingkey=error").ParseFS(files, name)
+		if key == mailLayout {
+			continue
+		}
+		tt, err := texttemplate.New(path.Base(name)).Option("missingkey=error").
+			ParseFS(files, name, "mail/"+mailLayout+".txt.tmpl")
 		if err != nil {
 			return nil, fmt.Errorf("templates: parse %s: %w", name, err)
 		}
-		ht, err := htmltemplate.New(key+".html.tmpl").Option("missingkey=error").ParseFS(files, "mail/"+key+".html.tmpl")
+		ht, err := htmltemplate.New(key+".html.tmpl").Option("missingkey=error").Funcs(htmltemplate.FuncMap{"link": mailLink}).
+			ParseFS(files, "mail/"+key+".html.tmpl", "mail/"+mailLayout+".html.tmpl")
 		if err != nil {
 			return nil, fmt.Errorf("templates: parse html for %s: %w", key, err)
 		}
@@ -105,12 +117,52 @@ func ParseMails() (*Mails, error) {
 	return m, nil
 }
 
+// checkFilled refuses mail data with an empty string or list field that is
+// not tagged `mail:"optional"`: a value the caller forgot.
+func checkFilled(data MailData) error {
+	v := reflect.ValueOf(data)
+	if v.Kind() != reflect.Struct {
+		return fmt.Errorf("mail data is a %s, not a struct", v.Kind())
+	}
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		if f.Tag.Get("mail") == "optional" {
+			continue
+		}
+		switch fv := v.Field(i); fv.Kind() {
+		case reflect.String, reflect.Slice:
+			if fv.Len() == 0 {
+				return fmt.Errorf("%s is empty", f.Name)
+			}
+		}
+	}
+	if l, ok := data.(LockoutMail); ok && l.ToAdmin && l.UnlockURL == "" {
+		return fmt.Errorf("UnlockURL is empty in a notice to administrators")
+	}
+	return nil
+}
+
+// mailLayout is the shared part of every mail: mail/layout.txt.tmpl (the
+// greeting and signature of text parts) and mail/layout.html.tmpl (the
+// styled frame of HTML parts, inline CSS with a dark-mode stylesheet, and
+// the "button" template).
+const mailLayout = "layout"
+
+// mailLink is the value of the layout's "button" template: a link and its
+// label (html/template escapes and filters the URL in its href).
+func mailLink(url, label string) map[string]string {
+	return map[string]string{"URL": url, "Label": label}
+}
+
 // Render renders the mail whose data this is.
 func (m *Mails) Render(data MailData) (Mail, error) {
 	if data == nil {
 		return Mail{}, fmt.Errorf("templates: no mail data")
 	}
 	name := data.MailName()
+	if err := checkFilled(data); err != nil {
+		return Mail{}, fmt.Errorf("templates: %s: %w", name, err)
+	}
 	tt, ok := m.text[name]
 	if !ok {
 		return Mail{}, fmt.Errorf("templates: no mail %q", name)

@@ -47,7 +47,7 @@ func TestMails(t *testing.T) {
 		t.Fatal(err)
 	}
 	link := "https://id.example.org/p/sunrise/setup?token=abc&x=1"
-	m, err := mails.Render(templates.SetupMail{PracticeName: "Sunrise <Therapy>", Link: link, Expires: "Fri"})
+	m, err := mails.Render(templates.SetupMail{PracticeName: "Sunrise <Therapy>", Link: link, Expires: "Fri", LoginURL: "https://id.example.org/p/sunrise/login"})
 	if err != nil {
 		t.Fatal(err)
 	}

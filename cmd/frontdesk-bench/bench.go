@@ -2,10 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,7 +10,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,6 +18,7 @@ import (
 	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/enforce"
+	"github.com/frontdeskhq/frontdesk/internal/benchclient"
 )
 
 // benchScenarios are the load scenarios of frontdesk-bench.
@@ -194,18 +190,23 @@ func fmtDur(d time.Duration) string {
 // benchWorker is one worker's state: its own client (cookie jar) and, for
 // refresh, its own refresh-token chain.
 type benchWorker struct {
+	// Client is the app and browser; its Practice and Email are this
+	// worker's account ({n} replaced), its Target the replica it drives.
+	benchclient.Client
 	o       *benchOptions
-	hc      *http.Client
-	tc      *tokenConn // the token scenarios' own connection; nil: use hc
+	tc      *tokenConn // the token scenarios' own connection; nil: use HTTP
 	refresh string
 	access  string
 	page    url.Values // login form hidden fields (lockout-storm)
 	seq     int
 	id      int
-	// practice and email of this worker's account ({n} replaced).
-	practice, email string
-	target          string // the replica this worker drives
-	verify          *enforce.Verifier
+	verify  *enforce.Verifier
+}
+
+// clientOptions are the app the workers act as.
+func (o *benchOptions) clientOptions() *benchclient.Options {
+	return &benchclient.Options{Target: o.target, Targets: o.targets, Issuer: o.issuer, ClientID: o.clientID,
+		ClientSecret: o.clientSecret, Redirect: o.redirect, Password: o.password, Scopes: o.scopes}
 }
 
 // op performs one request of the scenario and returns the HTTP status that
@@ -213,10 +214,10 @@ type benchWorker struct {
 func (w *benchWorker) op(ctx context.Context) (int, error) {
 	switch w.o.scenario {
 	case "client-credentials":
-		st, _, err := w.token(ctx, url.Values{"grant_type": {"client_credentials"}})
+		st, _, err := w.Token(ctx, url.Values{"grant_type": {"client_credentials"}})
 		return st, err
 	case "refresh":
-		st, tok, err := w.token(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {w.refresh}})
+		st, tok, err := w.Token(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {w.refresh}})
 		if err == nil {
 			w.refresh = tok.RefreshToken
 		}
@@ -225,8 +226,8 @@ func (w *benchWorker) op(ctx context.Context) (int, error) {
 		_, err := w.verify.Verify(ctx, w.access)
 		return 0, err
 	case "login":
-		w.hc.Jar, _ = cookiejar.New(nil)
-		_, err := w.login(ctx)
+		w.HTTP.Jar, _ = cookiejar.New(nil)
+		_, err := w.Login(ctx)
 		if err != nil {
 			return 0, err
 		}
@@ -239,7 +240,7 @@ func (w *benchWorker) op(ctx context.Context) (int, error) {
 		}
 		form.Set("email", fmt.Sprintf("storm-%d-%d@bench.invalid", w.id, w.seq%50))
 		form.Set("password", "not the password of anyone at all")
-		st, _, err := w.post(ctx, "/p/"+w.practice+"/login", form, true)
+		st, _, err := w.Post(ctx, "/p/"+w.Practice+"/login", form, true)
 		if err == nil && st != http.StatusUnauthorized && st != http.StatusTooManyRequests && st != http.StatusServiceUnavailable {
 			err = fmt.Errorf("lockout-storm: unexpected status %d", st)
 		}
@@ -252,7 +253,7 @@ func (w *benchWorker) op(ctx context.Context) (int, error) {
 func (w *benchWorker) setup(ctx context.Context) error {
 	switch w.o.scenario {
 	case "refresh", "verify":
-		tok, err := w.login(ctx)
+		tok, err := w.Login(ctx)
 		if err != nil {
 			return err
 		}
@@ -261,8 +262,8 @@ func (w *benchWorker) setup(ctx context.Context) error {
 		}
 		w.refresh, w.access = tok.RefreshToken, tok.AccessToken
 		if w.o.scenario == "verify" {
-			v, err := enforce.New(enforce.Config{Issuer: w.o.issuer, Audience: w.o.clientID, JWKSURL: w.base() + "/oauth2/keys",
-				CacheSize: -1, HTTPClient: w.hc})
+			v, err := enforce.New(enforce.Config{Issuer: w.o.issuer, Audience: w.o.clientID, JWKSURL: w.Base() + "/oauth2/keys",
+				CacheSize: -1, HTTPClient: w.HTTP})
 			if err != nil {
 				return err
 			}
@@ -272,193 +273,22 @@ func (w *benchWorker) setup(ctx context.Context) error {
 			}
 		}
 	case "lockout-storm":
-		st, body, err := w.get(ctx, "/p/"+w.practice+"/login")
+		st, body, err := w.Get(ctx, "/p/"+w.Practice+"/login")
 		if err != nil || st != http.StatusOK {
 			return fmt.Errorf("bench: login page: status %d: %v", st, err)
 		}
-		w.page = hiddenFields(body)
+		w.page = benchclient.HiddenFields(body)
 	}
 	return nil
-}
-
-type benchTokens struct {
-	AccessToken  string `json:"access_token"`
-	RefreshToken string `json:"refresh_token"`
-}
-
-func (w *benchWorker) token(ctx context.Context, form url.Values) (int, benchTokens, error) {
-	if w.tc != nil {
-		st, body, err := w.tc.post(ctx, form.Encode())
-		if err != nil {
-			return st, benchTokens{}, err
-		}
-		return tokenAnswer(st, body)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.base()+"/oauth2/token", strings.NewReader(form.Encode()))
-	if err != nil {
-		return 0, benchTokens{}, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(url.QueryEscape(w.o.clientID), url.QueryEscape(w.o.clientSecret))
-	resp, err := w.hc.Do(req)
-	if err != nil {
-		return 0, benchTokens{}, err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return tokenAnswer(resp.StatusCode, body)
-}
-
-// tokenAnswer reads a token endpoint's answer.
-func tokenAnswer(status int, body []byte) (int, benchTokens, error) {
-	var tok benchTokens
-	if status != http.StatusOK {
-		return status, tok, fmt.Errorf("token endpoint: status %d: %.200s", status, body)
-	}
-	if err := json.Unmarshal(body, &tok); err != nil || tok.AccessToken == "" {
-		return status, tok, fmt.Errorf("token endpoint: unreadable answer: %v", err)
-	}
-	return status, tok, nil
-}
-
-func (w *benchWorker) get(ctx context.Context, path string) (int, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.abs(path), nil)
-	if err != nil {
-		return 0, "", err
-	}
-	return w.do(req)
-}
-
-// post sends a form the way a browser does: same-origin Origin header.
-func (w *benchWorker) post(ctx context.Context, path string, form url.Values, origin bool) (int, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.abs(path), strings.NewReader(form.Encode()))
-	if err != nil {
-		return 0, "", err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if origin {
-		req.Header.Set("Origin", w.base())
-	}
-	return w.do(req)
-}
-
-func (w *benchWorker) do(req *http.Request) (int, string, error) {
-	resp, err := w.hc.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if loc := resp.Header.Get("Location"); resp.StatusCode/100 == 3 {
-		return resp.StatusCode, loc, nil
-	}
-	return resp.StatusCode, string(body), nil
-}
-
-// base is the worker's replica: its own target, else the first --target.
-func (w *benchWorker) base() string {
-	if w.target != "" {
-		return w.target
-	}
-	return w.o.target
-}
-
-func (w *benchWorker) abs(p string) string {
-	if strings.HasPrefix(p, "/") {
-		return w.base() + p
-	}
-	return p
-}
-
-var benchFormAction = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
-
-var benchHidden = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)"`)
-
-func hiddenFields(page string) url.Values {
-	form := url.Values{}
-	un := strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "&#34;", `"`, "&#39;", "'")
-	for _, m := range benchHidden.FindAllStringSubmatch(page, -1) {
-		form.Set(m[1], un.Replace(m[2]))
-	}
-	return form
-}
-
-func randomString() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// login runs the whole authorization-code flow as a browser would: authorize
-// (PKCE S256, state, nonce), the practice's HTML login form with the
-// password, the redirect back with the code, and the code exchange.
-func (w *benchWorker) login(ctx context.Context) (benchTokens, error) {
-	verifier, state := randomString(), randomString()
-	sum := sha256.Sum256([]byte(verifier))
-	q := url.Values{"client_id": {w.o.clientID}, "redirect_uri": {w.o.redirect}, "response_type": {"code"},
-		"scope": {w.o.scopes}, "state": {state}, "nonce": {randomString()}, "practice": {w.practice},
-		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
-	st, body, err := w.get(ctx, "/oauth2/authorize?"+q.Encode())
-	loginPath := "/p/" + w.practice + "/login"
-	for range 8 {
-		if err != nil {
-			return benchTokens{}, err
-		}
-		if st/100 != 3 {
-			if st == http.StatusOK && strings.Contains(body, `name="password"`) {
-				form := hiddenFields(body)
-				form.Set("email", w.email)
-				form.Set("password", w.o.password)
-				path := loginPath
-				if m := benchFormAction.FindStringSubmatch(body); m != nil && strings.HasPrefix(m[1], "/") {
-					// The form's own action: a peer provider's login
-					// interaction lives elsewhere (scripts/bench-peers).
-					path = m[1]
-				}
-				st, body, err = w.post(ctx, path, form, true)
-				if err == nil && st/100 != 3 {
-					return benchTokens{}, fmt.Errorf("login form answered %d (wrong --email/--password, locked, or overloaded)", st)
-				}
-				continue
-			}
-			return benchTokens{}, fmt.Errorf("code flow stopped at status %d", st)
-		}
-		loc, perr := url.Parse(body)
-		if perr != nil {
-			return benchTokens{}, perr
-		}
-		if !loc.IsAbs() {
-			loc = (&url.URL{Scheme: "http", Host: ""}).ResolveReference(loc)
-			body = w.base() + loc.RequestURI()
-		} else if iss, _ := url.Parse(w.o.issuer); len(w.o.targets) > 1 && iss != nil && loc.Host == iss.Host {
-			// Replicas share one public URL (a load balancer's); the worker
-			// stays on its replica.
-			body = w.base() + loc.RequestURI()
-		}
-		if strings.HasPrefix(body, w.o.redirect) {
-			rq := loc.Query()
-			if rq.Get("state") != state || rq.Get("code") == "" {
-				return benchTokens{}, fmt.Errorf("authorization response without code: %s", rq.Get("error"))
-			}
-			st, tok, err := w.token(ctx, url.Values{"grant_type": {"authorization_code"}, "code": {rq.Get("code")},
-				"redirect_uri": {w.o.redirect}, "code_verifier": {verifier}})
-			if err != nil {
-				return benchTokens{}, fmt.Errorf("code exchange (status %d): %w", st, err)
-			}
-			return tok, nil
-		}
-		st, body, err = w.get(ctx, body)
-	}
-	return benchTokens{}, errors.New("code flow: too many redirects")
 }
 
 // benchSetup completes an account setup link with o.password, so a fresh
 // practice can be benchmarked without a browser.
 func benchSetup(ctx context.Context, o *benchOptions, setupURL string) error {
 	jar, _ := cookiejar.New(nil)
-	w := &benchWorker{o: o, target: o.target, hc: &http.Client{Jar: jar, Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	st, page, err := w.get(ctx, setupURL)
+	w := &benchWorker{o: o, Client: benchclient.Client{Opts: o.clientOptions(), Target: o.target, HTTP: &http.Client{Jar: jar,
+		Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}}
+	st, page, err := w.Get(ctx, setupURL)
 	if err != nil || st != http.StatusOK {
 		return fmt.Errorf("bench: setup link: status %d: %v", st, err)
 	}
@@ -466,10 +296,10 @@ func benchSetup(ctx context.Context, o *benchOptions, setupURL string) error {
 	if err != nil {
 		return err
 	}
-	form := hiddenFields(page)
+	form := benchclient.HiddenFields(page)
 	form.Set("new_password", o.password)
 	form.Set("confirm_password", o.password)
-	st, _, err = w.post(ctx, u.Path, form, true)
+	st, _, err = w.Post(ctx, u.Path, form, true)
 	if err != nil || (st != http.StatusOK && st/100 != 3) {
 		return fmt.Errorf("bench: completing setup: status %d: %v", st, err)
 	}
@@ -482,17 +312,21 @@ func runBench(ctx context.Context, o benchOptions, stderr io.Writer) (*benchResu
 	transport := &http.Transport{MaxIdleConns: o.concurrency * 2, MaxIdleConnsPerHost: o.concurrency * 2,
 		IdleConnTimeout: 30 * time.Second, DisableCompression: true}
 	workers := make([]*benchWorker, o.concurrency)
+	opts := o.clientOptions()
 	for i := range workers {
 		jar, _ := cookiejar.New(nil)
 		n := strconv.Itoa(i % o.accounts)
-		workers[i] = &benchWorker{o: &o, id: i, target: o.targets[i%len(o.targets)], practice: strings.ReplaceAll(o.practice, "{n}", n),
-			email: strings.ReplaceAll(o.email, "{n}", n), hc: &http.Client{Transport: transport, Jar: jar, Timeout: 30 * time.Second,
-				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+		workers[i] = &benchWorker{o: &o, id: i, Client: benchclient.Client{Opts: opts, Target: o.targets[i%len(o.targets)],
+			Practice: strings.ReplaceAll(o.practice, "{n}", n), Email: strings.ReplaceAll(o.email, "{n}", n),
+			HTTP: &http.Client{Transport: transport, Jar: jar, Timeout: 30 * time.Second,
+				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}}
 		if err := workers[i].setup(ctx); err != nil {
 			return nil, fmt.Errorf("bench: setting up worker %d: %w", i, err)
 		}
 		if o.scenario == "client-credentials" || o.scenario == "refresh" {
-			workers[i].tc = newTokenConn(workers[i].base(), o.clientID, o.clientSecret)
+			if tc := newTokenConn(workers[i].Base(), o.clientID, o.clientSecret); tc != nil {
+				workers[i].tc, workers[i].TokenConn = tc, tc
+			}
 		}
 	}
 	defer func() {

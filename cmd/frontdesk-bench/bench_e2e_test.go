@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/frontdeskhq/frontdesk/internal/testwait"
 )
 
 // frontdesk-bench runs its token scenarios against the real server to the
@@ -72,7 +74,7 @@ func TestBenchTokenScenarios(t *testing.T) {
 
 	// The refreshes wrote to SQLite's log; the operator's metrics show it.
 	backend := &url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", port)}
-	waitFor(t, 10*time.Second, "the log's length in the metrics", func() bool {
+	testwait.For(t, 10*time.Second, "the log's length in the metrics", func() bool {
 		return metric(t, backend, "frontdesk_sqlite_wal_pages") > 0
 	})
 	_, text := plainGet(t, backend.String()+"/metrics")

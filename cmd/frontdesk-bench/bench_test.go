@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/frontdeskhq/frontdesk/internal/benchclient"
 )
 
 func TestBenchRefusesNonLoopbackTargets(t *testing.T) {
@@ -122,11 +124,11 @@ func TestTokenConn(t *testing.T) {
 		{"grant_type=client_credentials&n=3", 200, "at-3", 2},
 	}
 	for _, s := range steps {
-		st, body, err := c.post(ctx, s.form)
+		st, body, err := c.Post(ctx, s.form)
 		if err != nil {
 			t.Fatalf("%s: %v", s.form, err)
 		}
-		code, tok, err := tokenAnswer(st, body)
+		code, tok, err := benchclient.TokenAnswer(st, body)
 		if code != s.status || tok.AccessToken != s.token || (err == nil) != (s.status == 200) {
 			t.Fatalf("%s: %d %q %v; want %d %q", s.form, code, tok.AccessToken, err, s.status, s.token)
 		}
@@ -136,7 +138,7 @@ func TestTokenConn(t *testing.T) {
 	}
 	bad := newTokenConn(srv.URL+"/base", "app one", "wrong")
 	defer bad.close()
-	if st, _, _ := bad.post(ctx, "grant_type=client_credentials"); st != http.StatusUnauthorized {
+	if st, _, _ := bad.Post(ctx, "grant_type=client_credentials"); st != http.StatusUnauthorized {
 		t.Fatalf("wrong secret: %d", st)
 	}
 }

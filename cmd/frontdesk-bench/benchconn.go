@@ -55,9 +55,9 @@ func newTokenConn(target, clientID, clientSecret string) *tokenConn {
 	return &tokenConn{addr: addr, prefix: []byte(prefix)}
 }
 
-// post sends form (already encoded) and returns the status and body. Any
+// Post sends form (already encoded) and returns the status and body. Any
 // failure closes the connection; the next call dials again.
-func (c *tokenConn) post(ctx context.Context, form string) (int, []byte, error) {
+func (c *tokenConn) Post(ctx context.Context, form string) (int, []byte, error) {
 	if c.conn == nil {
 		d := net.Dialer{Timeout: 10 * time.Second}
 		conn, err := d.DialContext(ctx, "tcp", c.addr)

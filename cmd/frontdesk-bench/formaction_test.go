@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/frontdeskhq/frontdesk/internal/benchclient"
 )
 
 // TestLoginPostsToFormAction: the login scenario posts the password form to
@@ -51,9 +53,10 @@ func TestLoginPostsToFormAction(t *testing.T) {
 			o := &benchOptions{target: srv.URL, targets: []string{srv.URL}, issuer: srv.URL, clientID: "bench", clientSecret: "s",
 				redirect: "http://127.0.0.1:9/callback", password: "pw", scopes: "openid"}
 			jar, _ := cookiejar.New(nil)
-			w := &benchWorker{o: o, practice: "demo", email: "a@b.example", hc: &http.Client{Jar: jar, Timeout: 10 * time.Second,
-				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-			tok, err := w.login(context.Background())
+			w := &benchWorker{o: o, Client: benchclient.Client{Opts: o.clientOptions(), Practice: "demo", Email: "a@b.example",
+				HTTP: &http.Client{Jar: jar, Timeout: 10 * time.Second,
+					CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}}
+			tok, err := w.Login(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/frontdeskhq/frontdesk/internal/testwait"
 )
 
 // The end-to-end test drives a real frontdesk: the production binary, built
@@ -162,7 +164,7 @@ func startServe(t *testing.T, bin, dir string, env []string, args ...string) *pr
 	case <-listening:
 	case err := <-p.done:
 		t.Fatalf("frontdesk serve exited before listening: %v\n%s", err, p.dump())
-	case <-hangGuard(t):
+	case <-testwait.Guard(t):
 		t.Fatalf("frontdesk serve did not start before the test's deadline\n%s", p.dump())
 	}
 	return p
@@ -185,7 +187,7 @@ func (p *process) stop() {
 		if err != nil {
 			p.t.Fatalf("frontdesk exited with %v after SIGTERM\n%s", err, p.dump())
 		}
-	case <-hangGuard(p.t):
+	case <-testwait.Guard(p.t):
 		p.t.Fatal("frontdesk did not stop after SIGTERM before the test's deadline")
 	}
 }
@@ -216,39 +218,4 @@ func metric(t *testing.T, backend *url.URL, name string) float64 {
 		}
 	}
 	return sum
-}
-
-// waitFor checks cond every 50 ms until it holds. Its only bound is a hang
-// guard a tenth of the remaining time before the test's deadline, so a slow
-// machine cannot turn the wait into a failure; within is what it usually
-// takes, logged when exceeded.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	start := time.Now()
-	guard := hangGuard(t)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-guard:
-			t.Fatalf("still waiting for %s after %s (the test's deadline is near)", what, time.Since(start).Round(time.Millisecond))
-		case <-tick.C:
-		}
-	}
-	if took := time.Since(start); took > within {
-		t.Logf("waiting for %s took %s (expected within %s)", what, took.Round(time.Millisecond), within)
-	}
-}
-
-// hangGuard fires a tenth of the remaining time before the test's deadline
-// (go test -timeout), or never when it has none: the bound of every wait for
-// an event here.
-func hangGuard(t *testing.T) <-chan time.Time {
-	at, ok := t.Deadline()
-	if !ok {
-		return nil
-	}
-	timer := time.NewTimer(time.Until(at) / 10 * 9)
-	t.Cleanup(func() { timer.Stop() })
-	return timer.C
 }

@@ -26,6 +26,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
+	"github.com/frontdeskhq/frontdesk/internal/testwait"
 )
 
 const ownerPassword = "seven lanterns over a quiet harbour"
@@ -157,7 +158,7 @@ func startServeArgs(t *testing.T, bin, dir string, env []string, args ...string)
 	case <-listening:
 	case err := <-p.done:
 		t.Fatalf("frontdesk serve exited before listening: %v\n%s", err, p.dump())
-	case <-hangGuard(t): // only a hang guard: it waits for the "listening" log line
+	case <-testwait.Guard(t): // only a hang guard: it waits for the "listening" log line
 		t.Fatalf("frontdesk serve did not start\n%s", p.dump())
 	}
 	return p
@@ -196,7 +197,7 @@ func (p *process) stop() {
 		if err != nil {
 			p.t.Fatalf("frontdesk exited with %v after SIGTERM\n%s", err, p.dump())
 		}
-	case <-hangGuard(p.t): // only a hang guard: it waits for the process to exit
+	case <-testwait.Guard(p.t): // only a hang guard: it waits for the process to exit
 		p.t.Fatal("frontdesk did not stop after SIGTERM")
 	}
 }

@@ -21,6 +21,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/frontdeskhq/frontdesk/internal/benchclient"
 )
 
 const faultRedirect = "http://127.0.0.1:9/callback"
@@ -42,15 +44,15 @@ func writeClientConfig(t *testing.T, dir string) string {
 	return cfgFile
 }
 
-// appWorker returns a benchWorker acting as the "ehr" app and its user's
+// appWorker returns the load tool's client (benchclient) acting as the "ehr" app and its user's
 // browser against target (redirects are not followed: the worker walks them).
-func appWorker(target string) *benchWorker {
+func appWorker(target string) *benchclient.Client {
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: localhostJar{jar}, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return &benchWorker{o: &benchOptions{target: target, clientID: "ehr", clientSecret: replicaClientSecret,
-		redirect: faultRedirect, scopes: "openid offline_access email", password: ownerPassword},
-		hc: hc, practice: "demo", email: "owner@demo.example"}
+	return &benchclient.Client{Opts: &benchclient.Options{Target: target, ClientID: "ehr", ClientSecret: replicaClientSecret,
+		Redirect: faultRedirect, Scopes: "openid offline_access email", Password: ownerPassword},
+		HTTP: hc, Practice: "demo", Email: "owner@demo.example"}
 }
 
 // failover is a load balancer that sends every request to the first replica
@@ -194,43 +196,6 @@ func jwtKeyID(t *testing.T, jwt string) string {
 		t.Fatalf("JWT header: %v", err)
 	}
 	return h.Kid
-}
-
-// waitFor waits until cond holds: for an event in another process (the
-// built binary, a database server, Redis), observed from outside, so it
-// checks every 50 ms. within is how long the wait is expected to take: a
-// longer wait is logged, not failed; the test fails only at its hang guard,
-// shortly before the test's own deadline (go test -timeout), so a slow or
-// loaded machine makes it slower, never red.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	start := time.Now()
-	guard := hangGuard(t)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-guard:
-			t.Fatalf("still waiting for %s after %s (the test's deadline is near)", what, time.Since(start).Round(time.Millisecond))
-		case <-tick.C:
-		}
-	}
-	if took := time.Since(start); took > within {
-		t.Logf("waiting for %s took %s (expected within %s)", what, took.Round(time.Millisecond), within)
-	}
-}
-
-// hangGuard fires a tenth of the remaining time before the test's deadline
-// (go test -timeout), or never when it has none: the bound of every wait
-// for an event here, so a slow machine cannot turn a wait into a failure.
-func hangGuard(t *testing.T) <-chan time.Time {
-	at, ok := t.Deadline()
-	if !ok {
-		return nil
-	}
-	timer := time.NewTimer(time.Until(at) / 10 * 9)
-	t.Cleanup(func() { timer.Stop() })
-	return timer.C
 }
 
 // exited reports whether the process has exited (without waiting).

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/frontdeskhq/frontdesk/internal/benchclient"
+	"github.com/frontdeskhq/frontdesk/internal/testwait"
 )
 
 // TestFaultPostgresRestart stops a (private) PostgreSQL under a running
@@ -39,7 +42,7 @@ func TestFaultPostgresRestart(t *testing.T) {
 		t.Fatalf("invite page:\n%s", invitePage)
 	}
 	app := appWorker(base)
-	tok, err := app.login(t.Context())
+	tok, err := app.Login(t.Context())
 	if err != nil {
 		t.Fatalf("code flow: %v", err)
 	}
@@ -121,12 +124,12 @@ func TestFaultPostgresRestart(t *testing.T) {
 	// RFC 6749's temporarily_unavailable, not server_error.
 	{
 		w := appWorker(base)
-		verifier := randomString()
+		verifier := benchclient.RandomString()
 		sum := sha256.Sum256([]byte(verifier))
 		q := url.Values{"client_id": {"ehr"}, "redirect_uri": {faultRedirect}, "response_type": {"code"},
 			"scope": {"openid"}, "state": {"outage"}, "practice": {"demo"},
 			"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
-		st, loc, err := w.get(t.Context(), "/oauth2/authorize?"+q.Encode())
+		st, loc, err := w.Get(t.Context(), "/oauth2/authorize?"+q.Encode())
 		u, _ := url.Parse(loc)
 		if err != nil || st/100 != 3 || u == nil || !strings.HasPrefix(loc, faultRedirect) ||
 			u.Query().Get("error") != "temporarily_unavailable" || u.Query().Get("state") != "outage" {
@@ -135,7 +138,7 @@ func TestFaultPostgresRestart(t *testing.T) {
 		}
 	}
 	// The mail outbox worker notices and keeps retrying.
-	waitFor(t, 15*time.Second, "the outbox worker to report the outage", func() bool {
+	testwait.For(t, 15*time.Second, "the outbox worker to report the outage", func() bool {
 		return p.loggedAny("mail outbox unavailable; will retry")
 	})
 	if p.exited() {
@@ -144,7 +147,7 @@ func TestFaultPostgresRestart(t *testing.T) {
 
 	pg.Start()
 	t.Logf("database was down for %s", time.Since(down).Round(time.Millisecond))
-	waitFor(t, 30*time.Second, "/readyz to recover", func() bool {
+	testwait.For(t, 30*time.Second, "/readyz to recover", func() bool {
 		st, _ := plainGet(t, backend.String()+"/readyz")
 		return st == http.StatusOK
 	})
@@ -158,11 +161,11 @@ func TestFaultPostgresRestart(t *testing.T) {
 	}
 	// The refresh token tried during the outage was not used up or revoked:
 	// it works exactly once now.
-	st, next, err := app.token(t.Context(), url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
+	st, next, err := app.Token(t.Context(), url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
 	if err != nil {
 		t.Fatalf("refresh after the database returned: %d %v", st, err)
 	}
-	if st, _, err := app.token(t.Context(), url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}); err == nil || st != http.StatusBadRequest {
+	if st, _, err := app.Token(t.Context(), url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}); err == nil || st != http.StatusBadRequest {
 		t.Errorf("replayed refresh token after recovery: %d %v", st, err)
 	}
 	_ = next
@@ -180,7 +183,7 @@ func TestFaultPostgresRestart(t *testing.T) {
 		t.Errorf("invitations after recovery: %d, want 1", n)
 	}
 	// The same outbox worker delivers it.
-	waitFor(t, 15*time.Second, "the invitation mail", func() bool {
+	testwait.For(t, 15*time.Second, "the invitation mail", func() bool {
 		return pg.Count(`SELECT count(*) FROM mail_outbox WHERE recipient = $1 AND status = 'sent'`, "pg-outage@example.org") == 1
 	})
 

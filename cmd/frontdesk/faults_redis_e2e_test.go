@@ -10,6 +10,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
+	"github.com/frontdeskhq/frontdesk/internal/testwait"
 	"github.com/frontdeskhq/frontdesk/lockout/lockouttest"
 )
 
@@ -88,7 +89,7 @@ func TestFaultRedisStoppedAcrossReplicas(t *testing.T) {
 	t.Logf("six refused logins took %s", time.Since(downAt).Round(time.Millisecond))
 	redis.Start() // empty: the counters are gone
 	upAt := time.Now()
-	waitFor(t, 30*time.Second, "logins to work again", func() bool {
+	testwait.For(t, 30*time.Second, "logins to work again", func() bool {
 		st, _, _ := postLogin(b, page, "demo", "owner@demo.example", ownerPassword)
 		return st == http.StatusOK
 	})

@@ -17,25 +17,27 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
+	"github.com/frontdeskhq/frontdesk/internal/benchclient"
+	"github.com/frontdeskhq/frontdesk/internal/testwait"
 	"github.com/frontdeskhq/frontdesk/lockout/lockouttest"
 )
 
 // codeFlow is one authorization-code login driven step by step, so a test can
 // act between the steps.
 type codeFlow struct {
-	w               *benchWorker
+	w               *benchclient.Client
 	verifier, state string
 }
 
 // begin sends the browser to /oauth2/authorize and follows the redirects to
 // the practice's login page, which it returns.
 func (f *codeFlow) begin(ctx context.Context) (string, error) {
-	f.verifier, f.state = randomString(), randomString()
+	f.verifier, f.state = benchclient.RandomString(), benchclient.RandomString()
 	sum := sha256.Sum256([]byte(f.verifier))
-	q := url.Values{"client_id": {f.w.o.clientID}, "redirect_uri": {f.w.o.redirect}, "response_type": {"code"},
-		"scope": {f.w.o.scopes}, "state": {f.state}, "nonce": {randomString()}, "practice": {f.w.practice},
+	q := url.Values{"client_id": {f.w.Opts.ClientID}, "redirect_uri": {f.w.Opts.Redirect}, "response_type": {"code"},
+		"scope": {f.w.Opts.Scopes}, "state": {f.state}, "nonce": {benchclient.RandomString()}, "practice": {f.w.Practice},
 		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
-	st, body, err := f.w.get(ctx, "/oauth2/authorize?"+q.Encode())
+	st, body, err := f.w.Get(ctx, "/oauth2/authorize?"+q.Encode())
 	for range 8 {
 		if err != nil {
 			return "", err
@@ -46,7 +48,7 @@ func (f *codeFlow) begin(ctx context.Context) (string, error) {
 		if st/100 != 3 {
 			return "", fmt.Errorf("authorize stopped at %d: %.300s", st, body)
 		}
-		st, body, err = f.w.get(ctx, body)
+		st, body, err = f.w.Get(ctx, body)
 	}
 	return "", fmt.Errorf("authorize: too many redirects")
 }
@@ -54,41 +56,41 @@ func (f *codeFlow) begin(ctx context.Context) (string, error) {
 // submit posts the login form of page and returns the status and the
 // Location (for a redirect) or body.
 func (f *codeFlow) submit(ctx context.Context, page string) (int, string, error) {
-	form := hiddenFields(page)
-	form.Set("email", f.w.email)
-	form.Set("password", f.w.o.password)
-	return f.w.post(ctx, "/p/"+f.w.practice+"/login", form, true)
+	form := benchclient.HiddenFields(page)
+	form.Set("email", f.w.Email)
+	form.Set("password", f.w.Opts.Password)
+	return f.w.Post(ctx, "/p/"+f.w.Practice+"/login", form, true)
 }
 
 // finish follows the redirect after a successful login form to the app's
 // redirect URI and exchanges the code.
-func (f *codeFlow) finish(ctx context.Context, loc string) (benchTokens, error) {
+func (f *codeFlow) finish(ctx context.Context, loc string) (benchclient.Tokens, error) {
 	for range 8 {
-		if strings.HasPrefix(loc, f.w.o.redirect) {
+		if strings.HasPrefix(loc, f.w.Opts.Redirect) {
 			u, err := url.Parse(loc)
 			if err != nil {
-				return benchTokens{}, err
+				return benchclient.Tokens{}, err
 			}
 			if u.Query().Get("state") != f.state || u.Query().Get("code") == "" {
-				return benchTokens{}, fmt.Errorf("authorization response without code: %s", loc)
+				return benchclient.Tokens{}, fmt.Errorf("authorization response without code: %s", loc)
 			}
-			st, tok, err := f.w.token(ctx, url.Values{"grant_type": {"authorization_code"}, "code": {u.Query().Get("code")},
-				"redirect_uri": {f.w.o.redirect}, "code_verifier": {f.verifier}})
+			st, tok, err := f.w.Token(ctx, url.Values{"grant_type": {"authorization_code"}, "code": {u.Query().Get("code")},
+				"redirect_uri": {f.w.Opts.Redirect}, "code_verifier": {f.verifier}})
 			if err != nil {
 				return tok, fmt.Errorf("code exchange (%d): %w", st, err)
 			}
 			return tok, nil
 		}
-		st, next, err := f.w.get(ctx, loc)
+		st, next, err := f.w.Get(ctx, loc)
 		if err != nil {
-			return benchTokens{}, err
+			return benchclient.Tokens{}, err
 		}
 		if st/100 != 3 {
-			return benchTokens{}, fmt.Errorf("redirect chain stopped at %d: %.300s", st, next)
+			return benchclient.Tokens{}, fmt.Errorf("redirect chain stopped at %d: %.300s", st, next)
 		}
 		loc = next
 	}
-	return benchTokens{}, fmt.Errorf("too many redirects")
+	return benchclient.Tokens{}, fmt.Errorf("too many redirects")
 }
 
 // TestFaultReplicaKilledMidLogin kills (SIGKILL) the replica that is
@@ -181,7 +183,7 @@ func TestFaultReplicaKilledMidLogin(t *testing.T) {
 	}
 	select {
 	case <-rs.procs[0].done:
-	case <-hangGuard(t): // only a hang guard: it waits for the process to exit
+	case <-testwait.Guard(t): // only a hang guard: it waits for the process to exit
 		t.Fatal("replica 0 did not die")
 	}
 	if st != http.StatusBadGateway {
@@ -193,7 +195,7 @@ func TestFaultReplicaKilledMidLogin(t *testing.T) {
 	if err != nil {
 		t.Fatalf("resubmitted form: %v", err)
 	}
-	var tok benchTokens
+	var tok benchclient.Tokens
 	switch {
 	case st == http.StatusSeeOther:
 		tok, err = flow.finish(ctx, loc)
@@ -205,7 +207,7 @@ func TestFaultReplicaKilledMidLogin(t *testing.T) {
 		// it died: the page tells the person to start again from the app,
 		// which then works.
 		t.Log("the killed replica had completed the auth request; starting again from the app")
-		if tok, err = flow.w.login(ctx); err != nil {
+		if tok, err = flow.w.Login(ctx); err != nil {
 			t.Fatalf("starting again from the app: %v", err)
 		}
 	default:
@@ -225,7 +227,7 @@ func TestFaultReplicaKilledMidLogin(t *testing.T) {
 			t.Errorf("userinfo on replica %d: %d %s", i+1, st, body)
 		}
 	}
-	if _, _, err := flow.w.token(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}); err != nil {
+	if _, _, err := flow.w.Token(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}); err != nil {
 		t.Errorf("refresh after the failover: %v", err)
 	}
 	b := newBrowser(t, base)

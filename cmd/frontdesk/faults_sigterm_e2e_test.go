@@ -16,6 +16,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/frontdeskhq/frontdesk/internal/benchclient"
+	"github.com/frontdeskhq/frontdesk/internal/testwait"
 )
 
 // cpuTime is the user+system CPU time a process has used so far (Linux).
@@ -118,7 +121,7 @@ func TestFaultSIGTERMUnderLoad(t *testing.T) {
 			}
 		})
 	}
-	waitFor(t, 20*time.Second, "background load to get going", func() bool { return loadOK.Load() >= 20 })
+	testwait.For(t, 20*time.Second, "background load to get going", func() bool { return loadOK.Load() >= 20 })
 
 	// The four logins are sent.
 	type result struct {
@@ -133,7 +136,7 @@ func TestFaultSIGTERMUnderLoad(t *testing.T) {
 	for i, pe := range ps {
 		wrote.Add(1)
 		loginWG.Go(func() {
-			form := hiddenFields(pe.page)
+			form := benchclient.HiddenFields(pe.page)
 			form.Set("email", "owner@demo.example")
 			form.Set("password", ownerPassword)
 			var once sync.Once
@@ -157,7 +160,7 @@ func TestFaultSIGTERMUnderLoad(t *testing.T) {
 	}
 	wrote.Wait()
 	// The server is hashing (it has read the requests) once it burns CPU.
-	waitFor(t, 20*time.Second, "the server to start hashing", func() bool {
+	testwait.For(t, 20*time.Second, "the server to start hashing", func() bool {
 		return cpuTime(t, p.cmd.Process.Pid)-cpuBefore >= 150*time.Millisecond
 	})
 
@@ -166,7 +169,7 @@ func TestFaultSIGTERMUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	// New connections are refused from now on, while the logins finish.
-	waitFor(t, 5*time.Second, "a new connection to be refused", func() bool {
+	testwait.For(t, 5*time.Second, "a new connection to be refused", func() bool {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			_ = c.Close()
@@ -184,7 +187,7 @@ func TestFaultSIGTERMUnderLoad(t *testing.T) {
 	var exitErr error
 	select {
 	case exitErr = <-p.done:
-	case <-hangGuard(t): // a hang guard; the grace period is checked below
+	case <-testwait.Guard(t): // a hang guard; the grace period is checked below
 		t.Fatalf("frontdesk still running %s after SIGTERM\n%s", time.Since(sigAt), p.dump())
 	}
 	exitedAfter := time.Since(sigAt)

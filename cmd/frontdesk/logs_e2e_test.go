@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/frontdeskhq/frontdesk/internal/testwait"
 )
 
 // TestServeLogsAreJSON is issue 19 point 6: with log.format json (the
@@ -28,7 +30,7 @@ func TestServeLogsAreJSON(t *testing.T) {
 				fmt.Sprintf("FRONTDESK_SERVER_PUBLIC_URL=http://%s:%d", tt.host, port), "FRONTDESK_LOG_FORMAT=json"))
 			// The audit chains' heads are logged at start (audit.head_log_interval)
 			// and published as a metric; the demo practice's bootstrap made one.
-			waitFor(t, 30*time.Second, "the audit chain head line", func() bool { return p.loggedAny("audit chain head") })
+			testwait.For(t, 30*time.Second, "the audit chain head line", func() bool { return p.loggedAny("audit chain head") })
 			head := p.logged("audit chain head")
 			hash, _ := head["hash"].(string)
 			if len(hash) != 64 || head["head"] != fmt.Sprintf("%v:%s", head["seq"], hash) {

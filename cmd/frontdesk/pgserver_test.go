@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/frontdeskhq/frontdesk/internal/testwait"
 )
 
 // pgServer is a throw-away PostgreSQL cluster in a temporary directory,
@@ -173,7 +175,7 @@ func (s *pgServer) waitReady() error {
 		return err
 	}
 	defer db.Close()
-	guard := hangGuard(s.t)
+	guard := testwait.Guard(s.t)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
+	"github.com/frontdeskhq/frontdesk/internal/benchclient"
 	"github.com/frontdeskhq/frontdesk/invites/smtptest"
 	"github.com/frontdeskhq/frontdesk/lockout/lockouttest"
 )
@@ -117,9 +118,10 @@ func TestReplicas(t *testing.T) {
 	jar, _ := cookiejar.New(nil)
 	app := &http.Client{Jar: localhostJar{jar}, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	w := &benchWorker{o: &benchOptions{target: base, clientID: "ehr", clientSecret: replicaClientSecret, redirect: redirect,
-		scopes: "openid offline_access email", password: ownerPassword}, hc: app, practice: "demo", email: "owner@demo.example"}
-	tok, err := w.login(t.Context())
+	w := &benchclient.Client{Opts: &benchclient.Options{Target: base, ClientID: "ehr", ClientSecret: replicaClientSecret,
+		Redirect: redirect, Scopes: "openid offline_access email", Password: ownerPassword}, HTTP: app, Practice: "demo",
+		Email: "owner@demo.example"}
+	tok, err := w.Login(t.Context())
 	if err != nil {
 		t.Fatalf("code flow across replicas: %v", err)
 	}
@@ -137,7 +139,7 @@ func TestReplicas(t *testing.T) {
 	// everywhere.
 	first := tok.RefreshToken
 	for i := range 2 {
-		st, next, err := w.token(t.Context(), url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
+		st, next, err := w.Token(t.Context(), url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
 		if err != nil {
 			t.Fatalf("refresh %d: %d %v", i, st, err)
 		}
@@ -184,11 +186,11 @@ func TestReplicas(t *testing.T) {
 		t.Fatalf("logout: %d", status)
 	}
 	for i := range 3 {
-		if st, _, err := w.token(t.Context(), url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}); err == nil || st != http.StatusBadRequest {
+		if st, _, err := w.Token(t.Context(), url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}); err == nil || st != http.StatusBadRequest {
 			t.Fatalf("refresh after logout (round %d): %d %v", i, st, err)
 		}
 	}
-	if st, _, err := w.token(t.Context(), url.Values{"grant_type": {"refresh_token"}, "refresh_token": {first}}); err == nil || st != http.StatusBadRequest {
+	if st, _, err := w.Token(t.Context(), url.Values{"grant_type": {"refresh_token"}, "refresh_token": {first}}); err == nil || st != http.StatusBadRequest {
 		t.Fatalf("replayed refresh token: %d %v", st, err)
 	}
 	// An invitation sent through one replica is accepted through another;
@@ -198,7 +200,7 @@ func TestReplicas(t *testing.T) {
 	t.Logf("replicaOutboxOnce from %s", time.Since(started).Round(time.Millisecond))
 	replicaOutboxOnce(t, smtp, b, dsn, rr.backends)
 	// All replicas publish, sign with and accept the rotated key.
-	fresh, err := w.login(t.Context())
+	fresh, err := w.Login(t.Context())
 	if err != nil {
 		t.Fatalf("code flow after the rotation: %v", err)
 	}

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontdeskhq/frontdesk/internal/benchclient"
+	"github.com/frontdeskhq/frontdesk/internal/testwait"
 	"github.com/frontdeskhq/frontdesk/invites/smtptest"
 )
 
@@ -202,7 +204,7 @@ func replicaOutboxOnce(t *testing.T, smtp *smtptest.Server, owner *browser, dsn 
 		}
 		return n
 	}
-	waitFor(t, 30*time.Second, "the outbox to drain", func() bool {
+	testwait.For(t, 30*time.Second, "the outbox to drain", func() bool {
 		return count(`SELECT count(*) FROM mail_outbox WHERE status <> 'sent'`) == 0
 	})
 	for i := range burst {
@@ -237,10 +239,10 @@ func replicaOutboxOnce(t *testing.T, smtp *smtptest.Server, owner *browser, dsn 
 // with it, and accepts tokens signed by every other replica; the key it
 // replaced stays published on every replica, so tokens it signed still
 // verify. fresh is a token set from a login after the rotation.
-func replicaKeysEverywhere(t *testing.T, kid, oldKid, host string, backends []*url.URL, fresh benchTokens) {
+func replicaKeysEverywhere(t *testing.T, kid, oldKid, host string, backends []*url.URL, fresh benchclient.Tokens) {
 	t.Helper()
 	for i, b := range backends {
-		waitFor(t, 45*time.Second, fmt.Sprintf("replica %d to publish key %s", i, kid), func() bool {
+		testwait.For(t, 45*time.Second, fmt.Sprintf("replica %d to publish key %s", i, kid), func() bool {
 			st, body := plainGet(t, b.String()+"/oauth2/keys")
 			return st == http.StatusOK && strings.Contains(body, `"`+kid+`"`)
 		})
@@ -252,9 +254,9 @@ func replicaKeysEverywhere(t *testing.T, kid, oldKid, host string, backends []*u
 	refresh := fresh.RefreshToken
 	for i, b := range backends {
 		w := appWorker(b.String())
-		var tok benchTokens
-		waitFor(t, 45*time.Second, fmt.Sprintf("replica %d to sign with key %s", i, kid), func() bool {
-			st, next, err := w.token(context.Background(), url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}})
+		var tok benchclient.Tokens
+		testwait.For(t, 45*time.Second, fmt.Sprintf("replica %d to sign with key %s", i, kid), func() bool {
+			st, next, err := w.Token(context.Background(), url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}})
 			if err != nil {
 				t.Fatalf("refresh on replica %d: %d %v", i, st, err)
 			}

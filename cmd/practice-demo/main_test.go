@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -14,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
-	fdapp "github.com/frontdeskhq/frontdesk/identity/app"
+	"github.com/frontdeskhq/frontdesk/identity/app/apptest"
 	"github.com/frontdeskhq/frontdesk/identity/config"
 )
 
@@ -39,9 +38,7 @@ const (
 // guards its pages by the owner's real effective permissions.
 func TestDemoAgainstFrontdesk(t *testing.T) {
 	ctx := context.Background()
-	fdLate, demoLate := &late{}, &late{}
-	fd := httptest.NewTLSServer(fdLate)
-	defer fd.Close()
+	demoLate := &late{}
 	demo := httptest.NewTLSServer(demoLate)
 	defer demo.Close()
 	// frontdesk's back-channel client trusts only real CAs: it reaches the
@@ -49,30 +46,15 @@ func TestDemoAgainstFrontdesk(t *testing.T) {
 	backchannel := httptest.NewServer(demoLate)
 	defer backchannel.Close()
 
-	cfg := config.Default()
-	cfg.Data.Dir = t.TempDir()
-	cfg.Server.PublicURL = fd.URL
-	cfg.Bootstrap.Demo = false
-	cfg.Passwords.Argon2MemoryKiB, cfg.Passwords.Argon2Iterations = 7168, 5
-	cfg.Clients = []config.Client{{ID: "practice-demo", Secret: demoSecret, RedirectURIs: []string{demo.URL + "/callback"},
-		PostLogoutRedirectURIs: []string{demo.URL + "/"}, BackchannelLogoutURI: backchannel.URL + "/backchannel-logout"}}
-	a, err := fdapp.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	fdLate.mu.Lock()
-	fdLate.h = a.Handler
-	fdLate.mu.Unlock()
-	created, err := a.Accounts.CreatePractice(ctx, account.NewPractice{Slug: "sunrise", Name: "Sunrise",
-		OwnerEmail: "olive@example.org", OwnerName: "Olive"}, account.Meta{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	su, _ := url.Parse(created.SetupURL)
-	if _, _, err := a.Accounts.CompleteSetup(ctx, "sunrise", su.Query().Get("token"), ownerPw, ownerPw, account.Meta{}); err != nil {
-		t.Fatal(err)
-	}
+	kit := apptest.New(t, apptest.Configure(func(cfg *config.Config) {
+		cfg.OIDC.MasterKey, cfg.AdminAPI.Clients = "", nil
+		cfg.Passwords.Argon2MemoryKiB, cfg.Passwords.Argon2Iterations = 7168, 5
+		cfg.Clients = []config.Client{{ID: "practice-demo", Secret: demoSecret, RedirectURIs: []string{demo.URL + "/callback"},
+			PostLogoutRedirectURIs: []string{demo.URL + "/"}, BackchannelLogoutURI: backchannel.URL + "/backchannel-logout"}}
+	}))
+	fd := kit.Server
+	kit.CreatePracticeWith(account.NewPractice{Slug: "sunrise", Name: "Sunrise", OwnerEmail: "olive@example.org",
+		OwnerName: "Olive"}, ownerPw)
 
 	// Both servers use test certificates: one client trusts both.
 	hc := fd.Client()

@@ -12,8 +12,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,15 +24,16 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	fdapp "github.com/frontdeskhq/frontdesk/identity/app"
+	"github.com/frontdeskhq/frontdesk/identity/app/apptest"
 	"github.com/frontdeskhq/frontdesk/identity/config"
+	"github.com/frontdeskhq/frontdesk/internal/testwait"
 	"github.com/frontdeskhq/frontdesk/invites/smtptest"
 )
 
-// Time limit: none of the machine's speed. A test's browser lives until a
-// hang guard a tenth of the remaining time before the test's deadline (go
-// test -timeout), or testTimeout when the test has none, after which
-// Chromium is stopped; a step waits for its event within that.
-const testTimeout = 10 * time.Minute
+// Time limit: none of the machine's speed. A test's browser lives until its
+// hang guard (testwait.At: a tenth of the remaining time before the test's
+// deadline), after which Chromium is stopped; a step waits for its event
+// within that.
 
 // missing skips the test with why, or fails it in CI (CI=true), where the
 // browser tests must run.
@@ -109,11 +108,12 @@ func artefacts(t *testing.T) string {
 	return dir
 }
 
-// frontdesk is a running frontdesk with its mail sink.
+// frontdesk is a running frontdesk (apptest) with its mail sink.
 type frontdesk struct {
 	app  *fdapp.App
 	base string // http://localhost:PORT, the issuer and WebAuthn origin
 	smtp *smtptest.Server
+	kit  *apptest.Frontdesk
 }
 
 // listenLoopback reserves a loopback port.
@@ -126,78 +126,38 @@ func listenLoopback(t *testing.T) (net.Listener, int) {
 	return ln, ln.Addr().(*net.TCPAddr).Port
 }
 
-// startFrontdesk assembles frontdesk on SQLite in a temporary directory,
-// serving http://localhost:PORT (so the WebAuthn relying party is
+// startFrontdesk assembles frontdesk (apptest) on SQLite in a temporary
+// directory, serving http://localhost:PORT (so the WebAuthn relying party is
 // "localhost", a secure context for the browser) and mailing through a real
 // SMTP server. edit may adjust the configuration (for example clients). The
 // log goes to frontdesk.log in dir.
 func startFrontdesk(t *testing.T, dir string, edit func(*config.Config)) *frontdesk {
 	t.Helper()
-	smtp := smtptest.Start(t, smtptest.Options{})
-	ln, port := listenLoopback(t)
-	base := fmt.Sprintf("http://localhost:%d", port)
-
-	cfg := config.Default()
-	cfg.Data.Dir = t.TempDir()
-	cfg.Server.PublicURL = base
-	cfg.Bootstrap.Demo = false
-	cfg.Passwords.Argon2MemoryKiB, cfg.Passwords.Argon2Iterations = 7168, 5 // fast, still argon2id
-	cfg.Mail.Transport, cfg.Mail.SMTPHost, cfg.Mail.SMTPPort, cfg.Mail.SMTPTLS = "smtp", "127.0.0.1", smtp.Port(), "none"
-	cfg.Mail.PollInterval, cfg.Mail.RetryBackoff = 100*time.Millisecond, time.Second
-	if edit != nil {
-		edit(cfg)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatalf("test configuration: %v", err)
-	}
+	ln, _ := listenLoopback(t)
 	logFile, err := os.Create(filepath.Join(dir, "frontdesk.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug}))
-
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := fdapp.New(ctx, cfg, logger)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	outboxDone := make(chan struct{})
-	go func() { defer close(outboxDone); a.RunOutbox(ctx) }()
-	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 5 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		_ = srv.Shutdown(sctx)
-		<-served
-		cancel()
-		<-outboxDone
-		_ = a.Close()
-		_ = logFile.Close()
-	})
-	return &frontdesk{app: a, base: base, smtp: smtp}
+	t.Cleanup(func() { _ = logFile.Close() })
+	kit := apptest.New(t, apptest.Listen(ln), apptest.SMTP(), apptest.Log(logFile, slog.LevelDebug),
+		apptest.Configure(func(cfg *config.Config) {
+			// No registered apps but those edit adds; keys as the default has them.
+			cfg.Clients, cfg.AdminAPI.Clients, cfg.OIDC.MasterKey = nil, nil, ""
+			cfg.Log.Level = config.Default().Log.Level
+			cfg.Passwords.Argon2MemoryKiB, cfg.Passwords.Argon2Iterations = 7168, 5 // fast, still argon2id
+			if edit != nil {
+				edit(cfg)
+			}
+		}))
+	return &frontdesk{app: kit.App, base: kit.URL, smtp: kit.SMTP, kit: kit}
 }
 
 // createPractice creates a practice (therapynotes roles) whose owner has
 // chosen ownerPassword.
 func (f *frontdesk) createPractice(t *testing.T, slug, name, ownerEmail, ownerName, ownerPassword string) {
 	t.Helper()
-	ctx := context.Background()
-	created, err := f.app.Accounts.CreatePractice(ctx, account.NewPractice{Slug: slug, Name: name,
-		OwnerEmail: ownerEmail, OwnerName: ownerName}, account.Meta{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	su, err := url.Parse(created.SetupURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := f.app.Accounts.CompleteSetup(ctx, slug, su.Query().Get("token"), ownerPassword, ownerPassword,
-		account.Meta{}); err != nil {
-		t.Fatal(err)
-	}
+	f.kit.CreatePracticeWith(account.NewPractice{Slug: slug, Name: name, OwnerEmail: ownerEmail, OwnerName: ownerName},
+		ownerPassword)
 }
 
 // mailText waits for the n-th message to to and returns its text part; the
@@ -266,11 +226,7 @@ func newTab(t *testing.T, dir, axe string) *tab {
 		// ever visits the test's own loopback servers.
 		opts = append(opts, chromedp.NoSandbox)
 	}
-	end := time.Now().Add(testTimeout)
-	if at, ok := t.Deadline(); ok {
-		end = time.Now().Add(time.Until(at) / 10 * 9)
-	}
-	guard, stop := context.WithDeadline(context.Background(), end)
+	guard, stop := context.WithDeadline(context.Background(), testwait.At(t))
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(guard, opts...)
 	ctx, cancelTab := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() {

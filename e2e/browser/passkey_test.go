@@ -17,6 +17,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/config"
 	"github.com/frontdeskhq/frontdesk/identity/onboarding"
+	"github.com/frontdeskhq/frontdesk/internal/testwait"
 )
 
 const (
@@ -60,12 +61,7 @@ func startPracticeDemo(t *testing.T, dir, issuer string, port int) string {
 	// practice-demo is another process: its readiness is checked every
 	// 50 ms, until it serves, exits, or the hang guard before the test's
 	// deadline.
-	var guard <-chan time.Time
-	if at, ok := t.Deadline(); ok {
-		timer := time.NewTimer(time.Until(at) / 10 * 9)
-		defer timer.Stop()
-		guard = timer.C
-	}
+	guard := testwait.Guard(t)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for gaveUp := false; !gaveUp; {

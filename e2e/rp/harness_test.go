@@ -34,25 +34,11 @@ import (
 	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
-	fdapp "github.com/frontdeskhq/frontdesk/identity/app"
+	"github.com/frontdeskhq/frontdesk/identity/app/apptest"
 	"github.com/frontdeskhq/frontdesk/identity/config"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
+	"github.com/frontdeskhq/frontdesk/internal/testwait"
 )
-
-// noDeadline bounds a test run without -timeout (go test's default has one).
-const noDeadline = 10 * time.Minute
-
-// hangGuard is when a test stops waiting: a tenth of the remaining time
-// before its deadline (go test -timeout), so that it fails with what it was
-// waiting for instead of being killed. It is the only bound of every wait
-// here (a relying party's start, every request): nothing depends on the
-// machine's speed.
-func hangGuard(t *testing.T) time.Time {
-	if at, ok := t.Deadline(); ok {
-		return time.Now().Add(time.Until(at) / 10 * 9)
-	}
-	return time.Now().Add(noDeadline)
-}
 
 // The practice every test logs in to, and its owner.
 const (
@@ -155,47 +141,20 @@ func startFrontdesk(t *testing.T, ln net.Listener, cl client) *frontdesk {
 		t.Fatalf("testdata/frontdesk.yaml: %v", err)
 	}
 	logBuf := &bytes.Buffer{}
-	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: logBuf}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := fdapp.New(ctx, cfg, logger)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 5 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	f := &frontdesk{issuer: issuer}
 	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		_ = srv.Shutdown(sctx)
-		<-served
-		cancel()
-		_ = a.Close()
 		if t.Failed() {
 			t.Logf("frontdesk's log:\n%s", logBuf)
 		}
 	})
-
-	created, err := a.Accounts.CreatePractice(context.Background(), account.NewPractice{Slug: practiceSlug,
-		Name: "Clinic", OwnerEmail: ownerEmail, OwnerName: "Olive Owner", Preset: "therapynotes"}, account.Meta{})
-	if err != nil {
+	kit := apptest.New(t, apptest.Base(cfg), apptest.Listen(ln), apptest.Log(&lockedWriter{w: logBuf}, slog.LevelDebug))
+	created := kit.CreatePracticeWith(account.NewPractice{Slug: practiceSlug, Name: "Clinic", OwnerEmail: ownerEmail,
+		OwnerName: "Olive Owner", Preset: "therapynotes"}, ownerPassword)
+	ownerID := kit.IDs[ownerEmail]
+	if err := kit.App.Roles.SetMemberRoles(context.Background(), roles.Actor{PracticeID: created.ID,
+		MemberID: ownerID}, ownerID, ownerRoles, roles.Meta{}); err != nil {
 		t.Fatal(err)
 	}
-	su, err := url.Parse(created.SetupURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := a.Accounts.CompleteSetup(context.Background(), practiceSlug, su.Query().Get("token"),
-		ownerPassword, ownerPassword, account.Meta{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Roles.SetMemberRoles(context.Background(), roles.Actor{PracticeID: created.PracticeID,
-		MemberID: created.OwnerID}, created.OwnerID, ownerRoles, roles.Meta{}); err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return &frontdesk{issuer: issuer}
 }
 
 // lockedWriter serialises writes to w.
@@ -263,7 +222,7 @@ func startProcess(t *testing.T, cmd *exec.Cmd, ready func(line string) bool) *pr
 	case <-isReady:
 	case <-p.exited:
 		t.Fatalf("%s exited before it was ready: %v\n%s", filepath.Base(cmd.Path), cmd.ProcessState, p.logs())
-	case <-time.After(time.Until(hangGuard(t))):
+	case <-time.After(time.Until(testwait.At(t))):
 		t.Fatalf("%s was still not ready near the test's deadline (hang guard)\n%s", filepath.Base(cmd.Path), p.logs())
 	}
 	return p
@@ -290,8 +249,7 @@ func newBrowser(t *testing.T) *browser {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithDeadline(context.Background(), hangGuard(t))
-	t.Cleanup(cancel)
+	ctx := testwait.Context(t)
 	b := &browser{t: t, ctx: ctx}
 	b.c = &http.Client{Jar: jar,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
@@ -554,7 +512,7 @@ func exercise(t *testing.T, f *frontdesk, rp relyingParty) {
 // cl, and returns the status and body of the answer.
 func refreshGrant(t *testing.T, f *frontdesk, cl client, refreshToken string) (int, string) {
 	t.Helper()
-	ctx, cancel := context.WithDeadline(context.Background(), hangGuard(t))
+	ctx, cancel := context.WithDeadline(context.Background(), testwait.At(t))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.issuer+"/oauth2/token",
 		strings.NewReader(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}.Encode()))

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"text/template"
 	"time"
+
+	"github.com/frontdeskhq/frontdesk/internal/testwait"
 )
 
 // endToEnd skips an end-to-end test under -short (make test-short starts no
@@ -54,7 +56,7 @@ func TestGoOIDC(t *testing.T) {
 	cl := newClient("rp-go", base+"/callback", base+"/logged-out")
 	f := startFrontdesk(t, fdLn, cl)
 
-	ctx, cancel := context.WithDeadline(context.Background(), hangGuard(t))
+	ctx, cancel := context.WithDeadline(context.Background(), testwait.At(t))
 	defer cancel()
 	app, err := newGoApp(ctx, f.issuer, cl.ClientID, cl.ClientSecret, base)
 	if err != nil {
@@ -278,7 +280,7 @@ func readApacheHeaders(t *testing.T, p page) report {
 // first or the hang guard passes (polling, not a fixed wait).
 func waitHTTP(t *testing.T, proc *process, u string) {
 	t.Helper()
-	ctx, cancel := context.WithDeadline(context.Background(), hangGuard(t))
+	ctx, cancel := context.WithDeadline(context.Background(), testwait.At(t))
 	defer cancel()
 	for {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)

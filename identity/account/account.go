@@ -179,14 +179,23 @@ func New(d Deps, set Settings) (*Service, error) {
 	}
 	// The durable lockout (lock, unlock, notices) over this service's store,
 	// guard and mail; its counters join this service's metrics.
+	svc := &Service{d: d, set: set, metrics: m}
+	describe := func(ctx context.Context, practiceID, memberID string) string {
+		p, err := d.Store.PracticeByID(ctx, practiceID)
+		if err != nil {
+			return ""
+		}
+		return svc.PersonLabel(ctx, d.Store, p, memberID)
+	}
 	locks, err := lockout.NewLocks(lockout.LockDeps{Store: d.Store, Guard: d.Guard,
 		Permissions: unlockPermissions{perms: d.Permissions, store: d.Store}, Mail: d.Mail, Mails: d.Mails,
-		Logger: d.Logger, Registry: d.Registry, Now: d.Now, NewID: d.NewID},
+		Logger: d.Logger, Registry: d.Registry, Now: d.Now, NewID: d.NewID, Describe: describe},
 		lockout.LockSettings{PublicURL: set.PublicURL, Default: set.Lockout})
 	if err != nil {
 		return nil, fmt.Errorf("account: %w", err)
 	}
-	return &Service{d: d, set: set, metrics: m, locks: locks}, nil
+	svc.locks = locks
+	return svc, nil
 }
 
 // MinPasswordLength is the policy's minimum, for pages to show.

@@ -273,7 +273,7 @@ func TestThreeReplicasBound(t *testing.T) {
 	if m := w.mails(victimEmail); len(m) != 1 || !strings.Contains(m[0], "Your Sunrise Therapy account was locked") {
 		t.Errorf("mails to the member: %q", m)
 	}
-	if m := w.mails(ownerEmail); len(m) != 2 || !strings.Contains(strings.Join(m, "|"), "A Sunrise Therapy account was locked") {
+	if m := w.mails(ownerEmail); len(m) != 2 || !strings.Contains(strings.Join(m, "|"), "Account locked at Sunrise Therapy: clara.clinician@example.org") {
 		t.Errorf("mails to the owner (setup + lock notice): %q", m)
 	}
 

@@ -112,6 +112,17 @@ func (s *Service) Login(ctx context.Context, practiceSlug, email, pw string, met
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return Principal{}, "", fmt.Errorf("account: login: %w", err)
 	}
+	if err == nil && m.Status == store.StatusInvited && m.PasswordHash == "" {
+		// A member whose practice onboards by temporary password (seed 004)
+		// logs in first with the one they were emailed; it activates them
+		// and opens a session that can only set their own password. Any
+		// other password falls through to the refusal below (and its dummy
+		// hash, so the timing is that of any refusal).
+		if pr, token, used, err := s.loginTemporary(ctx, p, m, att, pw, meta); used || err != nil {
+			settled = used
+			return pr, token, err
+		}
+	}
 	if err != nil || m.PasswordHash == "" || m.Status != store.StatusActive {
 		// A locked account's password is never evaluated; the dummy hash
 		// keeps the answer's timing that of any other refusal.

@@ -110,13 +110,14 @@ func (s *Service) CreatePractice(ctx context.Context, in NewPractice, meta Meta)
 	}
 	out := CreatedPractice{PracticeID: p.ID, OwnerID: owner.ID, ExpiresAt: link.ExpiresAt,
 		SetupURL: s.link("/p/"+p.Slug+"/setup", url.Values{"token": {token}})}
-	out.MailErr = s.sendSetupMail(ctx, p, email, link, out.SetupURL)
+	out.MailErr = s.sendSetupMail(ctx, p, email, ownerName, link, out.SetupURL)
 	return out, nil
 }
 
-func (s *Service) sendSetupMail(ctx context.Context, p store.Practice, to string, l store.Link, setupURL string) error {
+func (s *Service) sendSetupMail(ctx context.Context, p store.Practice, to, name string, l store.Link, setupURL string) error {
 	rendered, err := s.d.Mails.Render(templates.SetupMail{
-		PracticeName: p.Name, Link: setupURL, Expires: l.ExpiresAt.Format("Mon 2 Jan 2006 15:04 MST"),
+		PracticeName: p.Name, RecipientName: name, Link: setupURL, Expires: FormatTimeIn(l.ExpiresAt, p),
+		LoginURL: s.LoginURL(p),
 	})
 	if err != nil {
 		return fmt.Errorf("account: setup mail: %w", err)

@@ -58,7 +58,23 @@ func (s *Service) loginTemporary(ctx context.Context, p store.Practice, m store.
 		if err := tx.UseTemporaryPassword(ctx, tp.ID, now); err != nil {
 			return err
 		}
-		if err := tx.RequireActiveMember(ctx, m.ID); err != nil {
+		if m.Status == store.StatusInvited {
+			// First access of a member onboarded by temporary password: the
+			// practice must (still) onboard that way.
+			if byTemp, err := s.onboardsByTemporaryPassword(ctx, tx, p); err != nil {
+				return err
+			} else if !byTemp {
+				return store.ErrNotFound
+			}
+			if err := tx.ActivateByTemporaryPassword(ctx, m.ID, now); err != nil {
+				return err
+			}
+			m.Status = store.StatusActive
+			if err := s.audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "invitation.accept", Outcome: "success",
+				ActorID: m.ID, SubjectID: m.ID, Details: map[string]string{"method": "temporary_password"}}, meta); err != nil {
+				return err
+			}
+		} else if err := tx.RequireActiveMember(ctx, m.ID); err != nil {
 			return err
 		}
 		if err := tx.CreateSession(ctx, sess, hash); err != nil {

@@ -126,6 +126,7 @@ func (a *API) routes() {
 	a.handle("PUT "+p+"/roles/{key}", roles.PermDefine, a.updateRole)
 	a.handle("PUT "+p+"/toggles/{key}", roles.PermDefine, a.setToggle)
 	a.loginPolicyRoutes(p)
+	a.settingsRoutes(p)
 	a.memberAccessRoutes(p)
 	a.handle("GET "+p+"/audit-events", roles.PermAudit, a.listAudit)
 	a.handle("GET "+p+"/audit-events/export", roles.PermAudit, a.exportAudit)

@@ -46,6 +46,10 @@ type App struct {
 	// AccessTokenSigningAlg its access tokens: "RS256" or "ES256".
 	IDTokenSignedResponseAlg string `json:"id_token_signed_response_alg"`
 	AccessTokenSigningAlg    string `json:"access_token_signing_alg"`
+	// DisplayName is what staff see on their home page ("" shows name);
+	// LaunchURL opens the app from there ("" keeps it off the home page).
+	DisplayName string `json:"display_name"`
+	LaunchURL   string `json:"launch_url"`
 	// ClientSecret is present only in the answer that issued it.
 	ClientSecret string `json:"client_secret,omitempty"`
 }
@@ -54,7 +58,8 @@ func appView(a store.App) App {
 	v := App{ClientID: a.ClientID, Name: a.Name, RedirectURIs: a.RedirectURIs, GrantTypes: a.GrantTypes,
 		Confidential: a.Confidential, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt, RequirePermission: a.RequirePermission,
 		BackchannelLogoutURI: a.BackchannelLogoutURI, AccessTokenTTLSeconds: int64(a.AccessTokenTTL / time.Second),
-		IDTokenSignedResponseAlg: a.IDTokenAlg, AccessTokenSigningAlg: a.AccessTokenAlg}
+		IDTokenSignedResponseAlg: a.IDTokenAlg, AccessTokenSigningAlg: a.AccessTokenAlg,
+		DisplayName: a.DisplayName, LaunchURL: a.LaunchURL}
 	if v.RedirectURIs == nil {
 		v.RedirectURIs = []string{}
 	}
@@ -133,6 +138,10 @@ func (a *API) registerApp(w http.ResponseWriter, r *http.Request, c *caller) err
 		// tokens and ES256 for access tokens.
 		IDTokenSignedResponseAlg string `json:"id_token_signed_response_alg"`
 		AccessTokenSigningAlg    string `json:"access_token_signing_alg"`
+		// DisplayName and LaunchURL are optional: how the app appears on
+		// staff's home page.
+		DisplayName string `json:"display_name"`
+		LaunchURL   string `json:"launch_url"`
 	}
 	if err := a.decode(w, r, &body); err != nil {
 		return err
@@ -150,7 +159,8 @@ func (a *API) registerApp(w http.ResponseWriter, r *http.Request, c *caller) err
 	app, secret, err := a.d.Apps.RegisterApp(r.Context(), c.practice.ID, c.memberID, oidc.AppRequest{Name: body.Name,
 		RedirectURIs: body.RedirectURIs, GrantTypes: body.GrantTypes, Confidential: *body.Confidential,
 		RequirePermission: body.RequirePermission, BackchannelLogoutURI: body.BackchannelLogoutURI, AccessTokenTTL: ttl,
-		IDTokenAlg: body.IDTokenSignedResponseAlg, AccessTokenAlg: body.AccessTokenSigningAlg}, c.meta)
+		IDTokenAlg: body.IDTokenSignedResponseAlg, AccessTokenAlg: body.AccessTokenSigningAlg,
+		DisplayName: body.DisplayName, LaunchURL: body.LaunchURL}, c.meta)
 	if err != nil {
 		return appError(err)
 	}
@@ -209,18 +219,22 @@ func (a *API) updateApp(w http.ResponseWriter, r *http.Request, c *caller) error
 		AccessTokenTTLSeconds    *int64  `json:"access_token_ttl_seconds"`
 		IDTokenSignedResponseAlg *string `json:"id_token_signed_response_alg"`
 		AccessTokenSigningAlg    *string `json:"access_token_signing_alg"`
+		DisplayName              *string `json:"display_name"`
+		LaunchURL                *string `json:"launch_url"`
 	}
 	if err := a.decode(w, r, &body); err != nil {
 		return err
 	}
 	if body.RequirePermission == nil && body.BackchannelLogoutURI == nil && body.AccessTokenTTLSeconds == nil &&
-		body.IDTokenSignedResponseAlg == nil && body.AccessTokenSigningAlg == nil {
+		body.IDTokenSignedResponseAlg == nil && body.AccessTokenSigningAlg == nil && body.DisplayName == nil && body.LaunchURL == nil {
 		return badRequest(`Send at least one of "require_permission" (a permission of the catalogue, for example "app.*.login", or "" to let every member of the practice log in), ` +
 			`"backchannel_logout_uri" (an https URL, or "" for none), "access_token_ttl_seconds" (60 to 3600, or 0 for the server's default), ` +
-			`"id_token_signed_response_alg" and "access_token_signing_alg" ("RS256" or "ES256").`)
+			`"id_token_signed_response_alg" and "access_token_signing_alg" ("RS256" or "ES256"), ` +
+			`"display_name" and "launch_url" (how staff open the app from their home page; "" for none).`)
 	}
 	upd := oidc.AppUpdate{RequirePermission: body.RequirePermission, BackchannelLogoutURI: body.BackchannelLogoutURI,
-		IDTokenAlg: body.IDTokenSignedResponseAlg, AccessTokenAlg: body.AccessTokenSigningAlg}
+		IDTokenAlg: body.IDTokenSignedResponseAlg, AccessTokenAlg: body.AccessTokenSigningAlg,
+		DisplayName: body.DisplayName, LaunchURL: body.LaunchURL}
 	if body.AccessTokenTTLSeconds != nil {
 		ttl, err := ttlSeconds(*body.AccessTokenTTLSeconds)
 		if err != nil {

@@ -2,11 +2,6 @@ package adminapi_test
 
 import (
 	"encoding/json"
-	"errors"
-	"io"
-	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -25,45 +20,8 @@ const appCB = "https://scheduler.example/cb"
 // (an error redirect to the app, or a refused exchange).
 func (h *harness) login(slug, email string, cfg *oauth2.Config) (*oauth2.Token, error) {
 	h.t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := *h.srv.Client()
-	c.Jar = jar
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	verifier := oauth2.GenerateVerifier()
-	next := cfg.AuthCodeURL("st4te", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("practice", slug))
-	for range 8 {
-		resp, err := c.Get(next)
-		if err != nil {
-			return nil, err
-		}
-		body, _ := io.ReadAll(resp.Body)
-		_ = resp.Body.Close()
-		if m := hiddenAuthRequest.FindSubmatch(body); resp.StatusCode == http.StatusOK && m != nil {
-			form := url.Values{"email": {email}, "password": {ownerPw}, "authRequest": {string(m[1])}}
-			req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/p/"+slug+"/login", strings.NewReader(form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("Origin", h.srv.URL)
-			if resp, err = c.Do(req); err != nil {
-				return nil, err
-			}
-			_ = resp.Body.Close()
-		}
-		if resp.StatusCode/100 != 3 {
-			return nil, errors.New("login flow stopped at " + resp.Status + ": " + string(body))
-		}
-		loc, err := resp.Location()
-		if err != nil {
-			return nil, err
-		}
-		if strings.HasPrefix(loc.String(), cfg.RedirectURL) {
-			if e := loc.Query().Get("error"); e != "" {
-				return nil, errors.New("authorization error: " + e + ": " + loc.Query().Get("error_description"))
-			}
-			return cfg.Exchange(h.ctx, loc.Query().Get("code"), oauth2.VerifierOption(verifier))
-		}
-		next = loc.String()
-	}
-	return nil, errors.New("too many redirects in the login flow")
+	g, err := h.CodeFlow(h.Browser().Client, slug, email, cfg)
+	return g.Token, err
 }
 
 func decodeApp(t *testing.T, r apiResponse) adminapi.App {

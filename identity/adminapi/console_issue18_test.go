@@ -29,11 +29,12 @@ func issue18Staff(t *testing.T, h *harness) (sup, pat, adm string) {
 	return sup, pat, adm
 }
 
-func (b *consoleBrowser) header(path, name string) string {
-	b.h.t.Helper()
-	resp, err := b.c.Get(b.h.srv.URL + path)
+// header is the response header name of a GET of path.
+func (h *harness) header(b *consoleBrowser, path, name string) string {
+	h.t.Helper()
+	resp, err := b.Client.Get(h.URL + path)
 	if err != nil {
-		b.h.t.Fatal(err)
+		h.t.Fatal(err)
 	}
 	resp.Body.Close()
 	return resp.Header.Get(name)
@@ -48,10 +49,10 @@ func TestConsoleMembersListIssue18(t *testing.T) {
 			h := newHarness(t, engine)
 			sup, pat, _ := issue18Staff(t, h)
 			for range 3 {
-				h.browser().login("sunrise", "sam@sunrise.example", "wrong password entirely")
+				h.browser().Login("sunrise", "sam@sunrise.example", "wrong password entirely")
 			}
 			owner := h.browser()
-			if st := owner.login("sunrise", "owner@sunrise.example", ownerPw); st != http.StatusSeeOther {
+			if st := owner.Login("sunrise", "owner@sunrise.example", ownerPw); st != http.StatusSeeOther {
 				t.Fatalf("owner login: %d", st)
 			}
 			everyone := []string{"Sam Supervisor", "Pat Practitioner", "Ada Admin", "Cleo Clinician", "Nora Nobody"}
@@ -105,7 +106,7 @@ func TestConsoleMembersListIssue18(t *testing.T) {
 					t.Errorf("members list shows %s", bad)
 				}
 			}
-			csp := owner.header("/p/sunrise/admin/members", "Content-Security-Policy")
+			csp := h.header(owner, "/p/sunrise/admin/members", "Content-Security-Policy")
 			if !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
 				t.Errorf("members list CSP: %s", csp)
 			}
@@ -125,7 +126,7 @@ func TestConsoleInviteSupervisionIssue18(t *testing.T) {
 			h := newHarness(t, engine)
 			sup, pat, _ := issue18Staff(t, h)
 			owner := h.browser()
-			if st := owner.login("sunrise", "owner@sunrise.example", ownerPw); st != http.StatusSeeOther {
+			if st := owner.Login("sunrise", "owner@sunrise.example", ownerPw); st != http.StatusSeeOther {
 				t.Fatalf("owner login: %d", st)
 			}
 			_, _, page := owner.do("GET", "/p/sunrise/admin/invite", nil, false)
@@ -177,7 +178,7 @@ func TestConsoleInviteSupervisionIssue18(t *testing.T) {
 
 			// An administrator is offered only the roles they may give.
 			ada := h.browser()
-			if st := ada.login("sunrise", "ada@sunrise.example", ownerPw); st != http.StatusSeeOther {
+			if st := ada.Login("sunrise", "ada@sunrise.example", ownerPw); st != http.StatusSeeOther {
 				t.Fatalf("administrator login: %d", st)
 			}
 			grantable, err := h.app.Accounts.GrantableRoles(h.ctx, h.sunrise, account.Actor{MemberID: h.ids["ada@sunrise.example"]})
@@ -211,7 +212,7 @@ func TestConsoleMemberPageAndDeactivationIssue18(t *testing.T) {
 				t.Fatal(err)
 			}
 			b := h.browser()
-			if st := b.login("sunrise", "owner@sunrise.example", ownerPw); st != http.StatusSeeOther {
+			if st := b.Login("sunrise", "owner@sunrise.example", ownerPw); st != http.StatusSeeOther {
 				t.Fatalf("owner login: %d", st)
 			}
 			st, _, page := b.do("GET", "/p/sunrise/admin/members/"+pat, nil, false)
@@ -278,7 +279,7 @@ func TestConsoleMemberRolesKeepUngrantableIssue18(t *testing.T) {
 				t.Skipf("the administrator may give %v; this test needs practitioner and not %s", grantable, roles.OwnerRole)
 			}
 			b := h.browser()
-			if st := b.login("sunrise", "ada@sunrise.example", ownerPw); st != http.StatusSeeOther {
+			if st := b.Login("sunrise", "ada@sunrise.example", ownerPw); st != http.StatusSeeOther {
 				t.Fatalf("administrator login: %d", st)
 			}
 			_, _, page := b.do("GET", "/p/sunrise/admin/members/"+pat, nil, false)
@@ -333,10 +334,10 @@ func TestConsoleRefusalsInWordsIssue18(t *testing.T) {
 				t.Fatal(err)
 			}
 			for range 3 {
-				h.browser().login("sunrise", "sam@sunrise.example", "wrong password entirely")
+				h.browser().Login("sunrise", "sam@sunrise.example", "wrong password entirely")
 			}
 			owner := h.browser()
-			if st := owner.login("sunrise", "owner@sunrise.example", ownerPw); st != http.StatusSeeOther {
+			if st := owner.Login("sunrise", "owner@sunrise.example", ownerPw); st != http.StatusSeeOther {
 				t.Fatalf("owner login: %d", st)
 			}
 			for _, tt := range []struct {
@@ -373,7 +374,7 @@ func TestConsoleRefusalsInWordsIssue18(t *testing.T) {
 			}
 
 			nobody := h.browser()
-			if st := nobody.login("sunrise", "nobody@sunrise.example", ownerPw); st != http.StatusSeeOther {
+			if st := nobody.Login("sunrise", "nobody@sunrise.example", ownerPw); st != http.StatusSeeOther {
 				t.Fatalf("nobody login: %d", st)
 			}
 			for _, path := range []string{"/p/sunrise/admin/members", "/p/sunrise/admin/invite", "/p/sunrise/admin/roles",
@@ -386,6 +387,53 @@ func TestConsoleRefusalsInWordsIssue18(t *testing.T) {
 					if strings.Contains(page, e.Name) {
 						t.Errorf("%s's refusal names %s", path, e.Name)
 					}
+				}
+			}
+		})
+	}
+}
+
+// Issue 18 point 3: where the practice onboards by temporary password, an
+// invited row (members list, invitations, member page) offers Temporary
+// password beside Resend and Revoke; elsewhere it does not.
+func TestConsoleInvitedRowTemporaryPasswordIssue18(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			h := newHarness(t, engine)
+			owner := h.browser()
+			if st := owner.Login("sunrise", "owner@sunrise.example", ownerPw); st != http.StatusSeeOther {
+				t.Fatalf("owner login: %d", st)
+			}
+			form := url.Values{"email": {"ivy@sunrise.example"}, "name": {"Ivy Invited"}, "role": {"practitioner"}}
+			if st, _, body := owner.do("POST", "/p/sunrise/admin/invite", form, true); st != http.StatusSeeOther {
+				t.Fatalf("invite: %d\n%s", st, body)
+			}
+			ivy, err := h.app.Store.MemberByEmail(h.ctx, h.sunrise.ID, "ivy@sunrise.example")
+			if err != nil {
+				t.Fatal(err)
+			}
+			temp := `/admin/members/` + ivy.ID + `/temporary-password"`
+			for _, tt := range []struct {
+				onboarding string
+				want       bool
+			}{{"invitation", false}, {"temporary_password", true}} {
+				v := tt.onboarding
+				if _, err := h.app.Accounts.SetPracticeSettings(h.ctx, "sunrise", account.Operator(),
+					account.PracticeSettingsUpdate{Onboarding: &v}, account.Meta{}); err != nil {
+					t.Fatal(err)
+				}
+				for _, path := range []string{"/p/sunrise/admin/members", "/p/sunrise/admin/invitations", "/p/sunrise/admin/members/" + ivy.ID} {
+					_, _, page := owner.do("GET", path, nil, false)
+					if !strings.Contains(page, "/resend") || !strings.Contains(page, "/revoke") {
+						t.Errorf("%s, %s: no Resend or Revoke for the invited member", tt.onboarding, path)
+					}
+					if got := strings.Contains(page, temp); got != tt.want {
+						t.Errorf("%s, %s: Temporary password offered = %v", tt.onboarding, path, got)
+					}
+				}
+				st, _, _ := owner.do("GET", "/p/sunrise/admin/members/"+ivy.ID+"/temporary-password", nil, false)
+				if (st == http.StatusOK) != tt.want {
+					t.Errorf("%s: temporary-password confirmation %d", tt.onboarding, st)
 				}
 			}
 		})

@@ -50,7 +50,7 @@ func TestNobodyGrantsWhatTheyDoNotHold(t *testing.T) {
 			carolRoles := roles.Actor{PracticeID: h.sunrise.ID, MemberID: carolID}
 			tok := h.token("sunrise", carolEmail, "console")
 			console := h.browser()
-			if st := console.login("sunrise", carolEmail, ownerPw); st != http.StatusSeeOther {
+			if st := console.Login("sunrise", carolEmail, ownerPw); st != http.StatusSeeOther {
 				t.Fatalf("carol's console login: %d", st)
 			}
 
@@ -104,7 +104,7 @@ func TestNobodyGrantsWhatTheyDoNotHold(t *testing.T) {
 				return errors.New(string(r.body))
 			}
 			consolePost := func(path string, form url.Values) error {
-				st, loc, body := console.do("POST", "/p/sunrise/admin"+path, form, true)
+				st, loc, body := console.Do("POST", "/p/sunrise/admin"+path, form, true)
 				switch {
 				case st == http.StatusForbidden:
 					return account.ErrForbidden
@@ -227,11 +227,11 @@ func TestNobodyGrantsWhatTheyDoNotHold(t *testing.T) {
 
 			// The console offers only join roles she may give, and a refused
 			// provider keeps the form (never the secret) and says why.
-			if _, _, page := console.do("GET", "/p/sunrise/admin/sign-in", nil, false); !strings.Contains(page, `<option value="forms_admin"`) ||
+			if _, _, page := console.Do("GET", "/p/sunrise/admin/sign-in", nil, false); !strings.Contains(page, `<option value="forms_admin"`) ||
 				strings.Contains(page, `<option value="owner"`) {
 				t.Errorf("carol's join-role choices:\n%s", page)
 			}
-			st, _, page := console.do("POST", "/p/sunrise/admin/sign-in/providers", consoleProvider("evil-4", "owner"), true)
+			st, _, page := console.Do("POST", "/p/sunrise/admin/sign-in/providers", consoleProvider("evil-4", "owner"), true)
 			if st != http.StatusForbidden || !strings.Contains(page, "choose a role you may give") ||
 				!strings.Contains(page, `value="evil-4"`) || strings.Contains(page, "s3cret") {
 				t.Errorf("refused console provider: %d\n%s", st, page)

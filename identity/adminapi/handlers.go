@@ -23,6 +23,9 @@ type Member struct {
 	Email       string    `json:"email"`
 	DisplayName string    `json:"display_name"`
 	LegalName   string    `json:"legal_name"`
+	Credentials string    `json:"credentials"`
+	NPI         string    `json:"npi"`
+	Taxonomy    string    `json:"taxonomy"`
 	Status      string    `json:"status"`
 	Roles       []string  `json:"roles"`
 	CreatedAt   time.Time `json:"created_at"`
@@ -35,7 +38,7 @@ func memberView(m store.Member) Member {
 		r = []string{}
 	}
 	return Member{ID: m.ID, Email: m.Email, DisplayName: m.DisplayName, LegalName: m.LegalName,
-		Status: string(m.Status), Roles: r, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
+		Credentials: m.Credentials, NPI: m.NPI, Taxonomy: m.Taxonomy, Status: string(m.Status), Roles: r, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
 }
 
 // memberCursor is the opaque pagination cursor of the member list.
@@ -286,11 +289,11 @@ func (a *API) listRoles(w http.ResponseWriter, r *http.Request, c *caller) error
 func auditFilter(r *http.Request, practiceID string) (store.AuditFilter, error) {
 	q := r.URL.Query()
 	f := store.AuditFilter{PracticeID: practiceID, Action: q.Get("action"), ActorID: q.Get("actor"),
-		SubjectID: q.Get("subject"), Outcome: q.Get("outcome")}
+		SubjectID: q.Get("subject"), Person: q.Get("person"), Outcome: q.Get("outcome")}
 	if f.Outcome != "" && f.Outcome != "success" && f.Outcome != "failure" {
 		return f, badRequest("outcome must be success or failure.")
 	}
-	for _, v := range []string{f.Action, f.ActorID, f.SubjectID, f.Outcome} {
+	for _, v := range []string{f.Action, f.ActorID, f.SubjectID, f.Person, f.Outcome} {
 		if len(v) > 200 {
 			return f, badRequest("A filter value is too long.")
 		}

@@ -13,17 +13,40 @@ type PasskeyRevoker interface {
 	RevokeMember(ctx context.Context, practiceSlug, memberID string, actor account.Actor, meta account.Meta) (int64, error)
 }
 
+// updateMemberProfile changes a member's display (preferred) name and
+// practitioner profile: legal name, credentials, NPI and taxonomy code.
+// Absent fields stay as they are; "" clears a practitioner field (the
+// display name cannot be empty).
 func (a *API) updateMemberProfile(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var body struct {
 		DisplayName *string `json:"display_name"`
+		LegalName   *string `json:"legal_name"`
+		Credentials *string `json:"credentials"`
+		NPI         *string `json:"npi"`
+		Taxonomy    *string `json:"taxonomy"`
 	}
 	if err := a.decode(w, r, &body); err != nil {
 		return err
 	}
-	if body.DisplayName == nil {
-		return badRequest(`Send {"display_name": "…"}; it is the only profile field that can change here.`)
+	if body.DisplayName == nil && body.LegalName == nil && body.Credentials == nil && body.NPI == nil && body.Taxonomy == nil {
+		return badRequest(`Send at least one of "display_name" (the preferred name), "legal_name", "credentials", "npi" and "taxonomy".`)
 	}
-	m, err := a.d.Accounts.SetDisplayName(r.Context(), c.practice.Slug, c.actor(), r.PathValue("id"), *body.DisplayName, c.meta)
+	if body.LegalName == nil && body.Credentials == nil && body.NPI == nil && body.Taxonomy == nil {
+		m, err := a.d.Accounts.SetDisplayName(r.Context(), c.practice.Slug, c.actor(), r.PathValue("id"), *body.DisplayName, c.meta)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, memberView(m))
+		return nil
+	}
+	if body.DisplayName != nil {
+		if _, err := account.CheckText("display_name", *body.DisplayName, account.MaxDisplayNameRunes); err != nil {
+			return err
+		}
+	}
+	m, err := a.d.Accounts.SetPractitionerProfile(r.Context(), c.practice.Slug, c.actor(), r.PathValue("id"),
+		account.PractitionerUpdate{PreferredName: body.DisplayName, LegalName: body.LegalName, Credentials: body.Credentials,
+			NPI: body.NPI, Taxonomy: body.Taxonomy}, c.meta)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package adminapi_test
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/adminapi"
 	"github.com/frontdeskhq/frontdesk/identity/enforce"
 	"github.com/frontdeskhq/frontdesk/identity/passkeys"
+	"github.com/frontdeskhq/frontdesk/identity/passkeys/passkeystest"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 )
@@ -42,7 +42,10 @@ func TestMemberProfileSupervisorsReactivation(t *testing.T) {
 				{`{"display_name":"` + strings.Repeat("é", 201) + `"}`, 400},
 				{`{"display_name":""}`, 400},
 				{`{}`, 400},
-				{`{"legal_name":"X"}`, 400},
+				{`{"legal_name":"X\nY"}`, 400},
+				{`{"npi":"1234567890"}`, 400},
+				{`{"taxonomy":"101YM0800"}`, 400},
+				{`{"legal_name":"Cleo Q. Clinician","credentials":"LCSW","npi":"1234567893","taxonomy":"101ym0800x"}`, 200},
 			} {
 				r := h.call("PATCH", base+clin, owner, tc.body, nil)
 				if r.status != tc.status {
@@ -159,12 +162,10 @@ func TestRevokePasskeys(t *testing.T) {
 	h := newHarness(t, store.SQLite)
 	owner := h.token("sunrise", "owner@sunrise.example", "console")
 	clin := h.ids["clin@sunrise.example"]
-	pk, err := passkeys.New(passkeys.Deps{Store: h.app.Store, Accounts: h.app.Accounts, Logger: slog.New(slog.DiscardHandler),
-		Now: time.Now, NewID: func() string { return "x" }, Random: rand.Reader, Permissions: h.app.Roles},
-		passkeys.Config{RPID: "sunrise.example", RPName: "frontdesk", Origins: []string{"https://sunrise.example"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pk := passkeystest.NewService(t, h.app.Store, h.app.Accounts, time.Now, func(d *passkeys.Deps, c *passkeys.Config) {
+		d.NewID, d.Permissions = func() string { return "x" }, h.app.Roles
+		c.RPID, c.Origins = "sunrise.example", []string{"https://sunrise.example"}
+	})
 	for i, id := range []string{"pk1", "pk2"} {
 		if err := h.app.Store.CreatePasskey(h.ctx, store.Passkey{ID: id, CredentialID: []byte{byte(i), 7}, PracticeID: h.sunrise.ID,
 			MemberID: clin, PublicKey: []byte{1}, Name: "Key " + id, CreatedAt: time.Now()}); err != nil {

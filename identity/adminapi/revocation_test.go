@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -52,11 +51,7 @@ func (s *signedIn) refresh(t testing.TB, ctx context.Context) {
 // as email in sunrise for the console client with offline_access.
 func (h *harness) signIn(email string) *signedIn {
 	h.t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := *h.srv.Client()
-	c.Jar = jar
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return h.signInWith(&c, email)
+	return h.signInWith(h.Browser().Client, email)
 }
 
 // signInWith is signIn in the browser c, with extra authorization
@@ -65,48 +60,14 @@ func (h *harness) signInWith(c *http.Client, email string, extra ...oauth2.AuthC
 	h.t.Helper()
 	cfg := &oauth2.Config{ClientID: "console", ClientSecret: consoleSecret, RedirectURL: consoleCB, Endpoint: h.rp.Endpoint(),
 		Scopes: []string{gooidc.ScopeOpenID, gooidc.ScopeOfflineAccess}}
-	verifier := oauth2.GenerateVerifier()
-	next := cfg.AuthCodeURL("st4te", append([]oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier),
-		oauth2.SetAuthURLParam("practice", "sunrise")}, extra...)...)
-	for range 8 {
-		resp, err := c.Get(next)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		_ = resp.Body.Close()
-		if m := hiddenAuthRequest.FindSubmatch(body); resp.StatusCode == http.StatusOK && m != nil {
-			form := url.Values{"email": {email}, "password": {ownerPw}, "authRequest": {string(m[1])}}
-			req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/p/sunrise/login", strings.NewReader(form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("Origin", h.srv.URL)
-			if resp, err = c.Do(req); err != nil {
-				h.t.Fatal(err)
-			}
-			_ = resp.Body.Close()
-		}
-		if resp.StatusCode/100 != 3 {
-			h.t.Fatalf("login flow for %s stopped at %d: %s", email, resp.StatusCode, body)
-		}
-		loc, err := resp.Location()
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		if strings.HasPrefix(loc.String(), consoleCB) {
-			code := loc.Query().Get("code")
-			tok, err := cfg.Exchange(h.ctx, code, oauth2.VerifierOption(verifier))
-			if err != nil {
-				h.t.Fatalf("exchange: %v", err)
-			}
-			if tok.RefreshToken == "" {
-				h.t.Fatal("no refresh token for offline_access")
-			}
-			return &signedIn{browser: c, cfg: cfg, tok: tok, code: code, verifier: verifier}
-		}
-		next = loc.String()
+	g, err := h.CodeFlow(c, "sunrise", email, cfg, extra...)
+	if err != nil {
+		h.t.Fatalf("login flow for %s: %v", email, err)
 	}
-	h.t.Fatal("too many redirects in the login flow")
-	return nil
+	if g.Token.RefreshToken == "" {
+		h.t.Fatal("no refresh token for offline_access")
+	}
+	return &signedIn{browser: c, cfg: cfg, tok: g.Token, code: g.Code, verifier: g.Verifier}
 }
 
 // sessionToken is the browser's frontdesk session cookie.

@@ -68,6 +68,8 @@ var apiRouteClasses = map[string]string{
 	"PUT " + pp + "/toggles/{key}":                    viaModel,
 	"GET " + pp + "/login-policy":                     noAccess,
 	"PUT " + pp + "/login-policy":                     noAccess,
+	"GET " + pp + "/settings":                         noAccess,
+	"PATCH " + pp + "/settings":                       noAccess, // time zone; onboarding changes how access is delivered, not what it gives
 	"GET " + pp + "/members/{id}/overrides":           noAccess,
 	"PUT " + pp + "/members/{id}/overrides":           viaModel,
 	"PUT " + pp + "/members/{id}/options/{option}":    viaModel,
@@ -108,6 +110,7 @@ var consoleFormClasses = map[string]string{
 	"POST " + cp + "/admin/members/{id}/elevations/{elevation}/end": noAccess,
 	"POST " + cp + "/admin/members/{id}/roles":                      viaModel,
 	"POST " + cp + "/admin/members/{id}/profile":                    noAccess,
+	"POST " + cp + "/admin/members/{id}/practitioner":               noAccess,
 	"POST " + cp + "/admin/members/{id}/deactivate":                 takesAway,
 	"POST " + cp + "/admin/members/{id}/reactivate":                 viaModel,
 	"POST " + cp + "/admin/members/{id}/revoke-passkeys":            takesAway,
@@ -120,6 +123,8 @@ var consoleFormClasses = map[string]string{
 	"POST " + cp + "/admin/apps/{client_id}/permission":             noAccess,
 	"POST " + cp + "/admin/apps/{client_id}/tokens":                 noAccess,
 	"POST " + cp + "/admin/sign-in/policy":                          noAccess,
+	"POST " + cp + "/admin/sign-in/settings":                        noAccess,
+	"POST " + cp + "/admin/apps/{client_id}/launch":                 noAccess,
 	"POST " + cp + "/admin/sign-in/providers":                       viaModel, // the join role
 	"POST " + cp + "/admin/sign-in/providers/{id}/remove":           noAccess,
 	"POST " + cp + "/admin/sign-in/requests/{id}/approve":           viaModel,
@@ -234,7 +239,7 @@ func TestEveryRouteClassified(t *testing.T) {
 	former, former2 := h.ids["former@sunrise.example"], h.ids["former2@sunrise.example"]
 	tok := h.token("sunrise", carolEmail, "console")
 	console := h.browser()
-	if st := console.login("sunrise", carolEmail, ownerPw); st != http.StatusSeeOther {
+	if st := console.Login("sunrise", carolEmail, ownerPw); st != http.StatusSeeOther {
 		t.Fatalf("carol's console login: %d", st)
 	}
 
@@ -325,7 +330,7 @@ func TestEveryRouteClassified(t *testing.T) {
 			t.Errorf("%s gives access but has no probe", route)
 			continue
 		}
-		st, loc, body := console.do("POST", "/p/sunrise"+probe.path, probe.form, true)
+		st, loc, body := console.Do("POST", "/p/sunrise"+probe.path, probe.form, true)
 		if st == http.StatusSeeOther || st/100 == 2 && !strings.Contains(body, "can&#39;t give") {
 			t.Errorf("%s: %d %s; want a refusal from the delegation model", route, st, loc)
 			continue
@@ -439,7 +444,7 @@ func TestReinviteAnswers409WithThePendingInvitation(t *testing.T) {
 func TestConsoleReinviteAsksToUpdate(t *testing.T) {
 	h := newHarness(t, store.SQLite)
 	b := h.browser()
-	if st := b.login("sunrise", "owner@sunrise.example", ownerPw); st != http.StatusSeeOther {
+	if st := b.Login("sunrise", "owner@sunrise.example", ownerPw); st != http.StatusSeeOther {
 		t.Fatalf("login: %d", st)
 	}
 	invite := func(role string, update bool) (int, string, string) {
@@ -447,7 +452,7 @@ func TestConsoleReinviteAsksToUpdate(t *testing.T) {
 		if update {
 			f.Set("update_pending", "yes")
 		}
-		return b.do("POST", "/p/sunrise/admin/invite", f, true)
+		return b.Do("POST", "/p/sunrise/admin/invite", f, true)
 	}
 	if st, loc, _ := invite("practitioner", false); st != http.StatusSeeOther || !strings.Contains(loc, "done=invited") {
 		t.Fatalf("first invitation: %d %s", st, loc)

@@ -3,15 +3,11 @@ package httpserver_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/account/accounttest"
@@ -19,7 +15,6 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/password"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
-	"github.com/frontdeskhq/frontdesk/templates"
 )
 
 // busyHasher reports password.ErrBusy, as a bounded password.Hasher at
@@ -48,42 +43,15 @@ func (h *busyHasher) VerifyDummyErr(ctx context.Context, pw string) error {
 // a real account and an unknown address alike, and works again once there
 // is capacity.
 func TestLoginBeyondHashCapacityIs503(t *testing.T) {
-	late := &lateHandler{}
-	srv := httptest.NewTLSServer(late)
-	t.Cleanup(srv.Close)
+	srv := newTestServer(t)
 	h := &busyHasher{}
 	st := storetest.Open(t, store.SQLite)
 	env := accounttest.New(t, st, accounttest.Options{PublicURL: srv.URL,
 		WrapHasher: func(inner account.PasswordHasher) account.PasswordHasher { h.PasswordHasher = inner; return h }})
-	pages, err := templates.ParsePages()
-	if err != nil {
-		t.Fatal(err)
-	}
-	handler, err := httpserver.New(httpserver.Deps{
-		Accounts: env.Service, Onboarding: env.Onboard, DB: env.Store, Pages: pages,
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Registry: env.Registry, PublicURL: srv.URL, MaxBodyBytes: 64 << 10, SessionLifetime: 12 * time.Hour,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	late.mu.Lock()
-	late.h = handler
-	late.mu.Unlock()
-	ctx := context.Background()
-	created, err := env.Service.CreatePractice(ctx, account.NewPractice{Slug: "sunrise", Name: "Sunrise Therapy",
-		OwnerEmail: "olive@example.org"}, account.Meta{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hash, err := password.NewHasher(accounttest.FastParams, 1).Hash(ctx, goodPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.SetPassword(ctx, created.OwnerID, hash, env.Clock.Now(), true); err != nil {
-		t.Fatal(err)
-	}
-	s := &site{t: t, srv: srv, env: env, client: newBrowser(t, srv)}
+	srv.serve(t, httpserver.Deps{
+		Accounts: env.Service, Onboarding: env.Onboard, DB: env.Store, Registry: env.Registry})
+	seedOwnerWith(t, env)
+	s := &site{t: t, srv: srv.Server, env: env, client: newBrowser(t, srv.Server)}
 	tests := []struct {
 		name, email string
 		busy        bool

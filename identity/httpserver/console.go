@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
-	"github.com/frontdeskhq/frontdesk/identity/auditexport"
 	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
@@ -148,15 +147,6 @@ type consoleConfirmData struct {
 	CancelURL string
 	// Return, when set, is posted back as return= (where to land after).
 	Return string
-}
-
-type consoleAuditData struct {
-	Practice                         *practiceView
-	Events                           []store.AuditRecord
-	Filter                           store.AuditFilter
-	Since, Until, Error              string
-	ExportCSV, ExportJSONL, OlderURL string
-	Nav                              consoleNav
 }
 
 // renderAny renders a console page with its own data type.
@@ -499,84 +489,6 @@ func (s *Server) consoleActionOK(w http.ResponseWriter, r *http.Request, pr acco
 		s.internalError(w, r, err)
 	}
 	return false
-}
-
-func (s *Server) consoleAuditFilter(r *http.Request, practiceID string) (store.AuditFilter, string, string, string) {
-	q := r.URL.Query()
-	f := store.AuditFilter{PracticeID: practiceID, Action: trimTo(q.Get("action"), 200), Limit: 100}
-	if o := q.Get("outcome"); o == "success" || o == "failure" {
-		f.Outcome = o
-	}
-	since, until, msg := trimTo(q.Get("since"), 40), trimTo(q.Get("until"), 40), ""
-	if since != "" {
-		if t, err := auditexport.ParseTime(since); err == nil {
-			f.Since = t
-		} else {
-			msg = "From: " + err.Error()
-		}
-	}
-	if until != "" {
-		if t, err := auditexport.ParseTime(until); err == nil {
-			f.Until = t
-		} else {
-			msg = "Before: " + err.Error()
-		}
-	}
-	if b, err := strconv.ParseInt(q.Get("before"), 10, 64); err == nil && b > 0 {
-		f.BeforeID = b
-	}
-	return f, since, until, msg
-}
-
-func (s *Server) consoleAudit(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, roles.PermAudit)
-	if !ok {
-		return
-	}
-	f, since, until, msg := s.consoleAuditFilter(r, pr.Practice.ID)
-	recs, err := s.d.AdminStore.QueryAudit(r.Context(), f)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	params := url.Values{"action": {f.Action}, "outcome": {f.Outcome}, "since": {since}, "until": {until}}
-	base := "/p/" + pr.Practice.Slug + "/admin/audit"
-	data := consoleAuditData{Practice: viewPractice(pr.Practice), Events: recs, Filter: f, Since: since, Until: until,
-		Error: msg, Nav: s.nav(r, pr)}
-	params.Set("format", "csv")
-	data.ExportCSV = base + "/export?" + params.Encode()
-	params.Set("format", "jsonl")
-	data.ExportJSONL = base + "/export?" + params.Encode()
-	params.Del("format")
-	if len(recs) == f.Limit {
-		params.Set("before", strconv.FormatInt(recs[len(recs)-1].ID, 10))
-		data.OlderURL = base + "?" + params.Encode()
-	}
-	s.renderAny(w, r, http.StatusOK, "admin_audit", data)
-}
-
-func (s *Server) consoleAuditExport(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, roles.PermAudit)
-	if !ok {
-		return
-	}
-	f, _, _, msg := s.consoleAuditFilter(r, pr.Practice.ID)
-	format, err := auditexport.ParseFormat(r.URL.Query().Get("format"))
-	if err != nil || msg != "" {
-		if msg == "" {
-			msg = err.Error()
-		}
-		s.message(w, r, http.StatusBadRequest, viewPractice(pr.Practice), "Export not possible", msg,
-			&nextLink{URL: "/p/" + pr.Practice.Slug + "/admin/audit", Label: "Audit trail"})
-		return
-	}
-	f.BeforeID, f.Limit = 0, 0
-	w.Header().Set("Content-Type", format.ContentType())
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Disposition", `attachment; filename="audit-`+pr.Practice.Slug+"."+string(format)+`"`)
-	if _, err := auditexport.Write(r.Context(), s.d.AdminStore, f, format, w); err != nil {
-		s.log(r).ErrorContext(r.Context(), "console audit export failed", "err", err)
-	}
 }
 
 // trimTo bounds a query value.

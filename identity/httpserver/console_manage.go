@@ -30,6 +30,7 @@ func (s *Server) consoleManageRoutes() {
 	s.handle("GET /p/{practice}/admin/members/{id}", http.HandlerFunc(s.consoleMember))
 	s.handleForm("POST /p/{practice}/admin/members/{id}/roles", http.HandlerFunc(s.consoleMemberRoles))
 	s.handleForm("POST /p/{practice}/admin/members/{id}/profile", http.HandlerFunc(s.consoleMemberProfile))
+	s.handleForm("POST /p/{practice}/admin/members/{id}/practitioner", http.HandlerFunc(s.consolePractitionerSave))
 	for _, a := range s.memberActions() {
 		s.handle("GET /p/{practice}/admin/members/{id}/"+a.path, s.memberActionConfirm(a))
 		s.handleForm("POST /p/{practice}/admin/members/{id}/"+a.path, s.memberActionRun(a))
@@ -48,6 +49,7 @@ func (s *Server) consoleManageRoutes() {
 		s.handleForm("POST /p/{practice}/admin/apps/{client_id}/remove", http.HandlerFunc(s.consoleAppRemove))
 		s.handleForm("POST /p/{practice}/admin/apps/{client_id}/permission", http.HandlerFunc(s.consoleAppPermission))
 		s.handleForm("POST /p/{practice}/admin/apps/{client_id}/tokens", http.HandlerFunc(s.consoleAppTokens))
+		s.handleForm("POST /p/{practice}/admin/apps/{client_id}/launch", http.HandlerFunc(s.consoleAppLaunch))
 	}
 }
 
@@ -226,6 +228,9 @@ type consoleMemberData struct {
 	// Open is the section to show opened (after an error in it).
 	Open   string
 	Access *consoleAccess // supervisors, overrides, emergency access (console_access.go)
+	// Practitioner is the clinical information section
+	// (console_practitioner.go, partial_practitioner.html).
+	Practitioner *practitionerSection
 }
 
 func (s *Server) consoleMember(w http.ResponseWriter, r *http.Request) {
@@ -253,6 +258,8 @@ func (s *Server) consoleMember(w http.ResponseWriter, r *http.Request) {
 		data.Notice = "The invitation was sent again with a new link; the old link no longer works."
 	case "unlocked":
 		data.Notice = "The member was unlocked and has been emailed."
+	case "practitioner":
+		data.Notice = "The clinical information was saved. Apps see it in the next token they get."
 	}
 	s.renderMember(w, r, pr, m, http.StatusOK, data)
 }
@@ -268,6 +275,9 @@ func (s *Server) renderMember(w http.ResponseWriter, r *http.Request, pr account
 	data.Practice, data.Nav = viewPractice(pr.Practice), s.nav(r, pr)
 	data.CanAssign = s.may(r, pr, roles.PermAssign)
 	data.CanManage = s.may(r, pr, roles.PermManageMembers)
+	if data.Practitioner == nil {
+		data.Practitioner = s.practitionerFor(r, pr, m)
+	}
 	data.CanUnlock = s.may(r, pr, roles.PermUnlock)
 	data.CanReset = s.may(r, pr, roles.PermResetPasswords)
 	data.CanStaff = s.d.Accounts.MayStaff(r.Context(), pr.Practice, account.Actor{MemberID: pr.Member.ID}, m, "deactivate") == nil
@@ -686,6 +696,9 @@ type consoleAppsData struct {
 	// Algorithms lists what may be chosen.
 	IDTokenAlg, AccessTokenAlg string
 	Algorithms                 []string
+	// DisplayName and LaunchURL: how staff open the app from their home
+	// page (console_launch.go).
+	DisplayName, LaunchURL string
 }
 
 type consoleAppSecretData struct {
@@ -730,6 +743,8 @@ func (s *Server) consoleApps(w http.ResponseWriter, r *http.Request) {
 			"and their next token refresh is refused."
 	case "tokens":
 		data.Notice = "The app's back-channel logout URI, access-token lifetime and algorithms were saved. New tokens get the new lifetime and algorithms."
+	case "launch":
+		data.Notice = "How staff open the app from their home page was saved."
 	}
 	s.renderApps(w, r, pr, http.StatusOK, data)
 }
@@ -752,11 +767,14 @@ func (s *Server) consoleAppRegister(w http.ResponseWriter, r *http.Request) {
 		AccessTokenTTL:       trimTo(r.PostForm.Get("access_token_ttl"), 20),
 		IDTokenAlg:           trimTo(r.PostForm.Get("id_token_signed_response_alg"), 10),
 		AccessTokenAlg:       trimTo(r.PostForm.Get("access_token_signing_alg"), 10),
+		DisplayName:          trimTo(r.PostForm.Get("display_name"), 400),
+		LaunchURL:            trimTo(r.PostForm.Get("launch_url"), 2100),
 		Grants:               map[string]bool{}, Confidential: r.PostForm.Get("kind") != "public"}
 	ttl, ttlErr := formTTL(data.AccessTokenTTL)
 	req := oidc.AppRequest{Name: data.Name, Confidential: data.Confidential, RequirePermission: data.RequirePermission,
 		BackchannelLogoutURI: data.BackchannelLogoutURI, AccessTokenTTL: ttl,
-		IDTokenAlg: data.IDTokenAlg, AccessTokenAlg: data.AccessTokenAlg}
+		IDTokenAlg: data.IDTokenAlg, AccessTokenAlg: data.AccessTokenAlg,
+		DisplayName: data.DisplayName, LaunchURL: data.LaunchURL}
 	for line := range strings.SplitSeq(data.RedirectURIs, "\n") {
 		if line = strings.TrimSpace(line); line != "" && len(req.RedirectURIs) < 50 {
 			req.RedirectURIs = append(req.RedirectURIs, line)

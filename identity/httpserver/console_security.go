@@ -23,6 +23,7 @@ import (
 func (s *Server) consoleSecurityRoutes() {
 	s.handle("GET /p/{practice}/admin/sign-in", http.HandlerFunc(s.consoleSignIn))
 	s.handleForm("POST /p/{practice}/admin/sign-in/policy", http.HandlerFunc(s.consoleLoginPolicySave))
+	s.handleForm("POST /p/{practice}/admin/sign-in/settings", http.HandlerFunc(s.consoleSettingsSave))
 	if s.d.SSO == nil {
 		return
 	}
@@ -75,6 +76,8 @@ type consoleSignInData struct {
 	Notice, Error, PolicyError     string
 	// RoleNames names the practice's roles by key (join roles are keys).
 	RoleNames roleNames
+	// Settings are the practice settings (console_settings.go).
+	Settings consoleSettings
 }
 
 // consoleSignInAllowed admits holders of settings.view, or of members.manage
@@ -122,6 +125,8 @@ func (s *Server) consoleSignIn(w http.ResponseWriter, r *http.Request) {
 		data.Notice = "The request was rejected."
 	case "policy":
 		data.Notice = "The login policy was saved. It applies from each member's next login."
+	case "settings":
+		data.Notice = "The practice settings were saved."
 	}
 	s.renderSignIn(w, r, pr, http.StatusOK, data)
 }
@@ -198,6 +203,11 @@ func (s *Server) renderSignIn(w http.ResponseWriter, r *http.Request, pr account
 		if !lp.UpdatedAt.IsZero() {
 			data.PolicyUpdatedAt = lp.UpdatedAt.UTC().Format("2 Jan 2006 15:04 UTC")
 			data.PolicyUpdater = s.actorName(r, pr, lp.UpdatedBy)
+		}
+	}
+	if data.CanView {
+		if !s.fillSettings(w, r, pr, &data.Settings) {
+			return
 		}
 	}
 	s.renderAny(w, r, status, "admin_signin", data)

@@ -126,11 +126,16 @@ func groupPermissions(perms []string) []consolePermissionGroup {
 }
 
 // onboardsByTemporaryPassword reports whether the practice gives new members
-// a temporary password instead of an invitation link (seed 004), so the
-// console offers "Temporary password" on invited rows. It is false until the
-// practice setting exists.
-func (s *Server) onboardsByTemporaryPassword(_ *http.Request, _ store.Practice) bool {
-	return false
+// a temporary password instead of an invitation link (seed 004, the practice
+// setting account.Service.OnboardsByTemporaryPassword), so the console offers
+// "Temporary password" on invited rows; false when it cannot be read.
+func (s *Server) onboardsByTemporaryPassword(r *http.Request, p store.Practice) bool {
+	on, err := s.d.Accounts.OnboardsByTemporaryPassword(r.Context(), p.Slug)
+	if err != nil {
+		s.log(r).WarnContext(r.Context(), "console: onboarding setting", "err", err)
+		return false
+	}
+	return on
 }
 
 // grantable lists the role keys the signed-in member may give

@@ -2,14 +2,10 @@ package httpserver_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/account/accounttest"
@@ -17,7 +13,6 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/onboarding"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
-	"github.com/frontdeskhq/frontdesk/templates"
 )
 
 // onboardingSite is a running frontdesk whose mail goes through the outbox
@@ -36,26 +31,11 @@ func newOnboardingSite(t *testing.T, engine store.Engine) *onboardingSite {
 // service (PublicURL is set to the test server's).
 func newOnboardingSiteWith(t *testing.T, engine store.Engine, opts accounttest.OnboardingOptions) *onboardingSite {
 	t.Helper()
-	late := &lateHandler{}
-	srv := httptest.NewTLSServer(late)
-	t.Cleanup(srv.Close)
+	srv := newTestServer(t)
 	opts.PublicURL = srv.URL
 	ob := accounttest.NewOnboarding(t, storetest.Open(t, engine), opts)
-	pages, err := templates.ParsePages()
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := httpserver.New(httpserver.Deps{
-		Accounts: ob.Service, Onboarding: ob.Onboard, DB: ob.Store, Pages: pages,
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Registry: ob.Registry, PublicURL: srv.URL, MaxBodyBytes: 64 << 10, SessionLifetime: 12 * time.Hour,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	late.mu.Lock()
-	late.h = h
-	late.mu.Unlock()
+	srv.serve(t, httpserver.Deps{
+		Accounts: ob.Service, Onboarding: ob.Onboard, DB: ob.Store, Registry: ob.Registry})
 	ctx := context.Background()
 	for _, slug := range []string{"sunrise", "harbor"} {
 		created, err := ob.Service.CreatePractice(ctx, account.NewPractice{Slug: slug, Name: "Practice " + slug,
@@ -68,7 +48,7 @@ func newOnboardingSiteWith(t *testing.T, engine store.Engine, opts accounttest.O
 			t.Fatal(err)
 		}
 	}
-	return &onboardingSite{site: &site{t: t, srv: srv, client: newBrowser(t, srv)}, ob: ob}
+	return &onboardingSite{site: &site{t: t, srv: srv.Server, client: newBrowser(t, srv.Server)}, ob: ob}
 }
 
 // mailLink waits for the n-th message to addr and returns the link that

@@ -2,10 +2,7 @@ package httpserver_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -15,11 +12,9 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/account/accounttest"
 	"github.com/frontdeskhq/frontdesk/identity/httpserver"
-	"github.com/frontdeskhq/frontdesk/identity/password"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 	"github.com/frontdeskhq/frontdesk/lockout"
-	"github.com/frontdeskhq/frontdesk/templates"
 )
 
 // heldHasher holds every evaluation, real or dummy, while a gate is set,
@@ -70,44 +65,18 @@ func (h *heldHasher) VerifyDummy(ctx context.Context, pw string) bool {
 // 503 with Retry-After: 1 and a message saying to try again in a moment,
 // not "wrong email or password"; afterwards the correct password logs in.
 func TestLoginBusyWhileAttemptsInFlight(t *testing.T) {
-	late := &lateHandler{}
-	srv := httptest.NewTLSServer(late)
-	t.Cleanup(srv.Close)
+	srv := newTestServer(t)
 	h := &heldHasher{started: make(chan struct{}, 8)}
 	st := storetest.Open(t, store.SQLite)
 	clock := accounttest.NewClock(time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC))
 	env := accounttest.New(t, st, accounttest.Options{PublicURL: srv.URL, Clock: clock,
 		Guard:      lockout.New(lockout.NewSQLCounter(st, clock.Now), lockout.Settings{AddressLimit: 30, AddressWindow: time.Hour}),
 		WrapHasher: func(inner account.PasswordHasher) account.PasswordHasher { h.PasswordHasher = inner; return h }})
-	pages, err := templates.ParsePages()
-	if err != nil {
-		t.Fatal(err)
-	}
-	handler, err := httpserver.New(httpserver.Deps{
-		Accounts: env.Service, Onboarding: env.Onboard, DB: env.Store, Pages: pages,
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Registry: env.Registry, PublicURL: srv.URL, MaxBodyBytes: 64 << 10, SessionLifetime: 12 * time.Hour,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	late.mu.Lock()
-	late.h = handler
-	late.mu.Unlock()
+	srv.serve(t, httpserver.Deps{
+		Accounts: env.Service, Onboarding: env.Onboard, DB: env.Store, Registry: env.Registry})
 	ctx := context.Background()
-	created, err := env.Service.CreatePractice(ctx, account.NewPractice{Slug: "sunrise", Name: "Sunrise Therapy",
-		OwnerEmail: "olive@example.org"}, account.Meta{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hash, err := password.NewHasher(accounttest.FastParams, 1).Hash(ctx, goodPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.SetPassword(ctx, created.OwnerID, hash, env.Clock.Now(), true); err != nil {
-		t.Fatal(err)
-	}
-	s := &site{t: t, srv: srv, env: env, client: newBrowser(t, srv)}
+	seedOwnerWith(t, env)
+	s := &site{t: t, srv: srv.Server, env: env, client: newBrowser(t, srv.Server)}
 	for _, email := range []string{"olive@example.org", "nobody@example.org"} {
 		t.Run(email, func(t *testing.T) {
 			h.hold()

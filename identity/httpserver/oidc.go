@@ -60,9 +60,9 @@ func (s *Server) decorateLogin(w http.ResponseWriter, r *http.Request, data *pag
 	}
 	data.AuthRequest = lr.ID
 	if lr.RedirectOrigin != "" {
-		scripts := ""
+		scripts := "script-src 'self'; " // /static/password-toggle.js
 		if data.PasskeysEnabled {
-			scripts = "script-src 'self'; connect-src 'self'; " // /static/passkeys.js and its fetches
+			scripts = "script-src 'self'; connect-src 'self'; " // and /static/passkeys.js with its fetches
 		}
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; "+scripts+"style-src 'self'; img-src 'self'; "+
 			"form-action 'self' "+lr.RedirectOrigin+"; frame-ancestors 'none'; base-uri 'none'")

@@ -77,6 +77,8 @@ type pageData struct {
 	Step *passkeyStep
 	// Logout is the app's logout request the confirmation page carries.
 	Logout *oidc.LogoutRequest
+	// Home is the staff home's own data (home.go).
+	Home *homeView
 }
 
 func viewPractice(p store.Practice) *practiceView { return &practiceView{Name: p.Name, Slug: p.Slug} }
@@ -312,6 +314,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	if s.d.AdminStore != nil && s.d.AdminRoles != nil {
 		data.AdminURL = s.nav(r, pr).First(pr.Practice.Slug)
 	}
+	data.Home = s.homeData(r, pr)
 	s.render(w, r, http.StatusOK, "home", data)
 }
 

@@ -3,70 +3,43 @@ package httpserver_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/account/accounttest"
 	"github.com/frontdeskhq/frontdesk/identity/httpserver"
-	"github.com/frontdeskhq/frontdesk/identity/passkeys"
 	"github.com/frontdeskhq/frontdesk/identity/passkeys/passkeystest"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
-	"github.com/frontdeskhq/frontdesk/templates"
 )
 
 // The relying party the passkey tests use; the software authenticator
 // reports it whatever the test server's address is.
 const (
-	pkOrigin = "https://id.example.org"
-	pkRPID   = "id.example.org"
+	pkOrigin = passkeystest.Origin
+	pkRPID   = passkeystest.RPID
 )
 
 func newPasskeySite(t *testing.T, engine store.Engine) *site {
 	t.Helper()
-	late := &lateHandler{}
-	srv := httptest.NewTLSServer(late)
-	t.Cleanup(srv.Close)
+	srv := newTestServer(t)
 	env := accounttest.New(t, storetest.Open(t, engine), accounttest.Options{PublicURL: srv.URL})
-	pages, err := templates.ParsePages()
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pk, err := passkeys.New(passkeys.Deps{Store: env.Store, Accounts: env.Service, Logger: logger, Now: env.Clock.Now,
-		NewID: uuid.NewString, Random: rand.Reader}, passkeys.Config{RPID: pkRPID, RPName: "frontdesk", Origins: []string{pkOrigin}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := httpserver.New(httpserver.Deps{
-		Accounts: env.Service, Onboarding: env.Onboard, DB: env.Store, Pages: pages, Logger: logger,
-		Registry: env.Registry, PublicURL: srv.URL, MaxBodyBytes: 64 << 10, SessionLifetime: 12 * time.Hour,
-		Passkeys: pk,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	late.mu.Lock()
-	late.h = h
-	late.mu.Unlock()
+	pk := passkeystest.NewService(t, env.Store, env.Service, env.Clock.Now)
+	srv.serve(t, httpserver.Deps{
+		Accounts: env.Service, Onboarding: env.Onboard, DB: env.Store, Registry: env.Registry, Passkeys: pk})
 	created, err := env.Service.CreatePractice(context.Background(), account.NewPractice{Slug: "sunrise",
 		Name: "Sunrise Therapy", OwnerEmail: "olive@example.org", OwnerName: "Olive Owner"}, account.Meta{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &site{t: t, srv: srv, env: env, client: newBrowser(t, srv), setup: created.SetupURL}
+	return &site{t: t, srv: srv.Server, env: env, client: newBrowser(t, srv.Server), setup: created.SetupURL}
 }
 
 // postJSON posts body as a same-origin fetch would and decodes the answer.

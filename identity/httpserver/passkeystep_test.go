@@ -2,27 +2,19 @@ package httpserver_test
 
 import (
 	"context"
-	"crypto/rand"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/account/accounttest"
 	"github.com/frontdeskhq/frontdesk/identity/httpserver"
 	"github.com/frontdeskhq/frontdesk/identity/onboarding"
-	"github.com/frontdeskhq/frontdesk/identity/passkeys"
 	"github.com/frontdeskhq/frontdesk/identity/passkeys/passkeystest"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
-	"github.com/frontdeskhq/frontdesk/templates"
 )
 
 const stepLanding = "https://ehr.example.org/start"
@@ -31,34 +23,16 @@ const stepLanding = "https://ehr.example.org/start"
 // on and one app, ehr, whose invitees land on stepLanding.
 func newStepSite(t *testing.T, engine store.Engine) *onboardingSite {
 	t.Helper()
-	late := &lateHandler{}
-	srv := httptest.NewTLSServer(late)
-	t.Cleanup(srv.Close)
+	srv := newTestServer(t)
 	ob := accounttest.NewOnboarding(t, storetest.Open(t, engine), accounttest.OnboardingOptions{PublicURL: srv.URL,
 		AppURLs: map[string]string{"ehr": stepLanding}})
-	pages, err := templates.ParsePages()
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pk, err := passkeys.New(passkeys.Deps{Store: ob.Store, Accounts: ob.Service, Logger: logger, Now: ob.Clock.Now,
-		NewID: uuid.NewString, Random: rand.Reader}, passkeys.Config{RPID: pkRPID, RPName: "frontdesk", Origins: []string{pkOrigin}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := httpserver.New(httpserver.Deps{Accounts: ob.Service, Onboarding: ob.Onboard, DB: ob.Store, Pages: pages, Logger: logger,
-		Registry: ob.Registry, PublicURL: srv.URL, MaxBodyBytes: 64 << 10, SessionLifetime: 12 * time.Hour, Passkeys: pk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	late.mu.Lock()
-	late.h = h
-	late.mu.Unlock()
+	pk := passkeystest.NewService(t, ob.Store, ob.Service, ob.Clock.Now)
+	srv.serve(t, httpserver.Deps{Accounts: ob.Service, Onboarding: ob.Onboard, DB: ob.Store, Registry: ob.Registry, Passkeys: pk})
 	if _, err := ob.Service.CreatePractice(context.Background(), account.NewPractice{Slug: "sunrise", Name: "Practice sunrise",
 		OwnerEmail: "owner@sunrise.example.org"}, account.Meta{}); err != nil {
 		t.Fatal(err)
 	}
-	return &onboardingSite{site: &site{t: t, srv: srv, client: newBrowser(t, srv)}, ob: ob}
+	return &onboardingSite{site: &site{t: t, srv: srv.Server, client: newBrowser(t, srv.Server)}, ob: ob}
 }
 
 // TestPasskeyStepAfterInvitation: accepting an invitation leads to the offer

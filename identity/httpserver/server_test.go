@@ -33,47 +33,72 @@ type site struct {
 	setup  string // the owner's setup link
 }
 
-// lateHandler lets the test server start (and learn its URL) before the
-// handler, which needs that URL as its public URL, exists.
-type lateHandler struct {
+// testServer is a TLS test server that starts (and so knows its URL, the
+// public URL the services need) before its handler exists; serve sets it.
+type testServer struct {
+	*httptest.Server
 	mu sync.RWMutex
 	h  http.Handler
 }
 
-func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	l.mu.RLock()
-	h := l.h
-	l.mu.RUnlock()
-	h.ServeHTTP(w, r)
+func newTestServer(t *testing.T) *testServer {
+	t.Helper()
+	s := &testServer{}
+	s.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.RLock()
+		h := s.h
+		s.mu.RUnlock()
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// serve builds the HTTP server from d and serves it. What d leaves unset
+// is the test default: the embedded pages, a discarded log, the server's
+// URL as public URL, 64 KiB bodies, 12-hour session cookies.
+func (s *testServer) serve(t *testing.T, d httpserver.Deps) {
+	t.Helper()
+	if d.Pages == nil {
+		pages, err := templates.ParsePages()
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Pages = pages
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.PublicURL == "" {
+		d.PublicURL = s.URL
+	}
+	if d.MaxBodyBytes == 0 {
+		d.MaxBodyBytes = 64 << 10
+	}
+	if d.SessionLifetime == 0 {
+		d.SessionLifetime = 12 * time.Hour
+	}
+	h, err := httpserver.New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	s.h = h
+	s.mu.Unlock()
 }
 
 func newSite(t *testing.T, engine store.Engine) *site {
 	t.Helper()
-	late := &lateHandler{}
-	srv := httptest.NewTLSServer(late)
-	t.Cleanup(srv.Close)
+	srv := newTestServer(t)
 	env := accounttest.New(t, storetest.Open(t, engine), accounttest.Options{PublicURL: srv.URL})
-	pages, err := templates.ParsePages()
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := httpserver.New(httpserver.Deps{
-		Accounts: env.Service, Onboarding: env.Onboard, DB: env.Store, Pages: pages,
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Registry: env.Registry, PublicURL: srv.URL, MaxBodyBytes: 64 << 10, SessionLifetime: 12 * time.Hour,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	late.mu.Lock()
-	late.h = h
-	late.mu.Unlock()
+	srv.serve(t, httpserver.Deps{
+		Accounts: env.Service, Onboarding: env.Onboard, DB: env.Store, Registry: env.Registry})
 	created, err := env.Service.CreatePractice(context.Background(), account.NewPractice{Slug: "sunrise",
 		Name: "Sunrise Therapy", OwnerEmail: "olive@example.org", OwnerName: "Olive Owner"}, account.Meta{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &site{t: t, srv: srv, env: env, client: newBrowser(t, srv), setup: created.SetupURL}
+	return &site{t: t, srv: srv.Server, env: env, client: newBrowser(t, srv.Server), setup: created.SetupURL}
 }
 
 // newBrowser is a client with its own cookie jar that does not follow

@@ -2,13 +2,9 @@ package httpserver_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -16,18 +12,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/account/accounttest"
 	"github.com/frontdeskhq/frontdesk/identity/httpserver"
-	"github.com/frontdeskhq/frontdesk/identity/passkeys"
 	"github.com/frontdeskhq/frontdesk/identity/passkeys/passkeystest"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 	"github.com/frontdeskhq/frontdesk/lockout"
 	"github.com/frontdeskhq/frontdesk/lockout/lockouttest"
-	"github.com/frontdeskhq/frontdesk/templates"
 )
 
 // limitedSite is a passkey site whose starts pass a StartLimiter, behind a
@@ -61,38 +53,18 @@ func newLimitedPasskeySite(t *testing.T, engine store.Engine, counter func(st *s
 	}
 	t.Cleanup(func() { _ = db.Close() })
 
-	late := &lateHandler{}
-	srv := httptest.NewTLSServer(late)
-	t.Cleanup(srv.Close)
+	srv := newTestServer(t)
 	env := accounttest.New(t, st, accounttest.Options{PublicURL: srv.URL})
-	pages, err := templates.ParsePages()
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pk, err := passkeys.New(passkeys.Deps{Store: env.Store, Accounts: env.Service, Logger: logger, Now: env.Clock.Now,
-		NewID: uuid.NewString, Random: rand.Reader}, passkeys.Config{RPID: pkRPID, RPName: "frontdesk", Origins: []string{pkOrigin}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := httpserver.New(httpserver.Deps{
-		Accounts: env.Service, Onboarding: env.Onboard, DB: env.Store, Pages: pages, Logger: logger,
-		Registry: env.Registry, PublicURL: srv.URL, MaxBodyBytes: 64 << 10, SessionLifetime: 12 * time.Hour,
-		Passkeys: pk, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-		StartLimiter: lockout.NewStartLimiter(counter(st, env.Clock.Now), set),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	late.mu.Lock()
-	late.h = h
-	late.mu.Unlock()
+	pk := passkeystest.NewService(t, env.Store, env.Service, env.Clock.Now)
+	srv.serve(t, httpserver.Deps{
+		Accounts: env.Service, Onboarding: env.Onboard, DB: env.Store, Registry: env.Registry, Passkeys: pk, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		StartLimiter: lockout.NewStartLimiter(counter(st, env.Clock.Now), set)})
 	created, err := env.Service.CreatePractice(ctx, account.NewPractice{Slug: "sunrise",
 		Name: "Sunrise Therapy", OwnerEmail: "olive@example.org", OwnerName: "Olive Owner"}, account.Meta{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &limitedSite{site: &site{t: t, srv: srv, env: env, client: newBrowser(t, srv), setup: created.SetupURL}, db: db}
+	return &limitedSite{site: &site{t: t, srv: srv.Server, env: env, client: newBrowser(t, srv.Server), setup: created.SetupURL}, db: db}
 }
 
 func (s *limitedSite) ceremonies() int {

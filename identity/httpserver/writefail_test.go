@@ -4,10 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -20,37 +17,28 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 	"github.com/frontdeskhq/frontdesk/invites"
-	"github.com/frontdeskhq/frontdesk/templates"
 )
 
 // serveStore serves frontdesk from st and returns the site.
 func serveStore(t *testing.T, st *store.Store) *site {
 	t.Helper()
-	late := &lateHandler{}
-	srv := httptest.NewTLSServer(late)
-	t.Cleanup(srv.Close)
+	srv := newTestServer(t)
 	env := accounttest.New(t, st, accounttest.Options{PublicURL: srv.URL})
-	pages, err := templates.ParsePages()
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := httpserver.New(httpserver.Deps{Accounts: env.Service, Onboarding: env.Onboard, DB: env.Store, Pages: pages,
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Registry: env.Registry, PublicURL: srv.URL, MaxBodyBytes: 64 << 10, SessionLifetime: 12 * time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	late.mu.Lock()
-	late.h = h
-	late.mu.Unlock()
-	return &site{t: t, srv: srv, env: env, client: newBrowser(t, srv)}
+	srv.serve(t, httpserver.Deps{Accounts: env.Service, Onboarding: env.Onboard, DB: env.Store, Registry: env.Registry})
+	return &site{t: t, srv: srv.Server, env: env, client: newBrowser(t, srv.Server)}
 }
 
 // seedOwner creates the practice and gives its owner goodPassword.
 func seedOwner(t *testing.T, st *store.Store) {
 	t.Helper()
+	seedOwnerWith(t, accounttest.New(t, st, accounttest.Options{}))
+}
+
+// seedOwnerWith creates the practice sunrise through env's service and
+// gives its owner, olive@example.org, goodPassword (as of env's clock).
+func seedOwnerWith(t *testing.T, env *accounttest.Env) {
+	t.Helper()
 	ctx := context.Background()
-	env := accounttest.New(t, st, accounttest.Options{})
 	created, err := env.Service.CreatePractice(ctx, account.NewPractice{Slug: "sunrise", Name: "Sunrise Therapy",
 		OwnerEmail: "olive@example.org"}, account.Meta{})
 	if err != nil {
@@ -60,7 +48,7 @@ func seedOwner(t *testing.T, st *store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SetPassword(ctx, created.OwnerID, hash, env.Clock.Now(), true); err != nil {
+	if err := env.Store.SetPassword(ctx, created.OwnerID, hash, env.Clock.Now(), true); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -83,6 +83,11 @@ type AppRequest struct {
 	// its access tokens: ES256 (default when "") or RS256.
 	IDTokenAlg     string
 	AccessTokenAlg string
+	// DisplayName is what staff see on their home page ("" shows Name);
+	// LaunchURL is the address their home page opens the app at (https, or
+	// http on a loopback address; "" keeps the app off the home page).
+	DisplayName string
+	LaunchURL   string
 }
 
 // AppUpdate is a change to a registered app; nil fields stay as they are.
@@ -92,6 +97,27 @@ type AppUpdate struct {
 	AccessTokenTTL       *time.Duration
 	IDTokenAlg           *string
 	AccessTokenAlg       *string
+	DisplayName          *string
+	LaunchURL            *string
+}
+
+// CheckLaunch checks an app's display name (one line, at most 100
+// characters; "" for none) and launch URL ("" for none, else an absolute
+// https URL, or http on a loopback address), returning the trimmed name.
+func CheckLaunch(displayName, launchURL string) (string, error) {
+	name := ""
+	if displayName != "" {
+		var err error
+		if name, err = account.CheckText("display_name", displayName, maxAppNameRunes); err != nil {
+			return "", ErrInvalidApp.Withf("%w", err)
+		}
+	}
+	if launchURL != "" {
+		if err := checkAppURI("launch URL", launchURL); err != nil {
+			return "", err
+		}
+	}
+	return name, nil
 }
 
 // CheckSigningAlg checks an app's token algorithm: ES256 or RS256.
@@ -306,6 +332,9 @@ func checkAppRequest(req AppRequest) (AppRequest, error) {
 		return req, ErrInvalidApp.Withf("%w", err)
 	}
 	req.Name = name
+	if req.DisplayName, err = CheckLaunch(req.DisplayName, req.LaunchURL); err != nil {
+		return req, err
+	}
 	if req.RequirePermission, err = CheckAppPermission(req.RequirePermission); err != nil {
 		return req, err
 	}
@@ -406,9 +435,9 @@ func describeApp(a store.App) string {
 	if a.Confidential {
 		kind = "confidential"
 	}
-	return fmt.Sprintf("name=%q kind=%s grants=%s redirect_uris=%s require_permission=%s backchannel_logout_uri=%s access_token_ttl=%s id_token_signed_response_alg=%s access_token_signing_alg=%s",
+	return fmt.Sprintf("name=%q kind=%s grants=%s redirect_uris=%s require_permission=%s backchannel_logout_uri=%s access_token_ttl=%s id_token_signed_response_alg=%s access_token_signing_alg=%s display_name=%q launch_url=%s",
 		a.Name, kind, strings.Join(a.GrantTypes, ","), strings.Join(a.RedirectURIs, ","), a.RequirePermission,
-		a.BackchannelLogoutURI, describeTTL(a.AccessTokenTTL), a.IDTokenAlg, a.AccessTokenAlg)
+		a.BackchannelLogoutURI, describeTTL(a.AccessTokenTTL), a.IDTokenAlg, a.AccessTokenAlg, a.DisplayName, a.LaunchURL)
 }
 
 // describeTTL is an app's access-token lifetime for the audit trail.
@@ -445,7 +474,7 @@ func (p *Provider) RegisterApp(ctx context.Context, practiceID, actorID string, 
 		RedirectURIs: req.RedirectURIs, GrantTypes: req.GrantTypes, Confidential: req.Confidential,
 		RequirePermission: req.RequirePermission, BackchannelLogoutURI: req.BackchannelLogoutURI,
 		AccessTokenTTL: req.AccessTokenTTL, IDTokenAlg: req.IDTokenAlg, AccessTokenAlg: req.AccessTokenAlg,
-		CreatedBy: actorID, CreatedAt: now, UpdatedAt: now}
+		DisplayName: req.DisplayName, LaunchURL: req.LaunchURL, CreatedBy: actorID, CreatedAt: now, UpdatedAt: now}
 	var secret string
 	if a.Confidential {
 		secret, a.SecretHash = p.newAppSecret()
@@ -555,6 +584,22 @@ func (p *Provider) UpdateApp(ctx context.Context, practiceID, clientID, actorID 
 			return store.App{}, err
 		}
 	}
+	if upd.DisplayName != nil || upd.LaunchURL != nil {
+		var name, launch string
+		if upd.DisplayName != nil {
+			name = *upd.DisplayName
+		}
+		if upd.LaunchURL != nil {
+			launch = *upd.LaunchURL
+		}
+		name, err := CheckLaunch(name, launch)
+		if err != nil {
+			return store.App{}, err
+		}
+		if upd.DisplayName != nil {
+			upd.DisplayName = &name
+		}
+	}
 	now := p.d.Now()
 	err := p.d.Store.InTx(ctx, func(tx *store.Store) error {
 		a, err := tx.PracticeApp(ctx, practiceID, clientID)
@@ -579,6 +624,24 @@ func (p *Provider) UpdateApp(ctx context.Context, practiceID, clientID, actorID 
 				return err
 			}
 			before, after = append(before, "access_token_ttl="+describeTTL(a.AccessTokenTTL)), append(after, "access_token_ttl="+describeTTL(*v))
+		}
+		name, launch := a.DisplayName, a.LaunchURL
+		if v := upd.DisplayName; v != nil {
+			name = *v
+		}
+		if v := upd.LaunchURL; v != nil {
+			launch = *v
+		}
+		if name != a.DisplayName || launch != a.LaunchURL {
+			if err := tx.SetAppLaunch(ctx, practiceID, clientID, name, launch, now); err != nil {
+				return err
+			}
+			if name != a.DisplayName {
+				before, after = append(before, fmt.Sprintf("display_name=%q", a.DisplayName)), append(after, fmt.Sprintf("display_name=%q", name))
+			}
+			if launch != a.LaunchURL {
+				before, after = append(before, "launch_url="+a.LaunchURL), append(after, "launch_url="+launch)
+			}
 		}
 		idAlg, atAlg := a.IDTokenAlg, a.AccessTokenAlg
 		if v := upd.IDTokenAlg; v != nil {

@@ -62,7 +62,7 @@ func claimGroups() []claimGroup {
 		{scope: oidc.ScopeProfile, scoped: destUserinfo, names: []string{"name", "updated_at"}},
 		{scope: oidc.ScopeEmail, scoped: destUserinfo, names: []string{"email", "email_verified"}},
 		{scope: ScopePractitioner, scoped: destID | destUserinfo,
-			names: []string{"legal_name", "npi", "taxonomy", "supervisors", "supervisees", "cosign_notes", "cosign_treatment_plans"}},
+			names: []string{"legal_name", "preferred_name", "credentials", "npi", "taxonomy", "supervisors", "supervisees", "cosign_notes", "cosign_treatment_plans"}},
 	}
 }
 

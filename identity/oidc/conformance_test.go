@@ -205,7 +205,7 @@ func TestClaimsFollowScopes(t *testing.T) {
 	e := newEnv(t, store.SQLite)
 	ctx := e.tokenCtx()
 	practice := []string{"practice", "practice_id", "roles", "permissions"}
-	practitioner := []string{"legal_name", "npi", "taxonomy", "supervisors", "supervisees", "cosign_notes", "cosign_treatment_plans"}
+	practitioner := []string{"legal_name", "preferred_name", "credentials", "npi", "taxonomy", "supervisors", "supervisees", "cosign_notes", "cosign_treatment_plans"}
 	for _, tc := range []struct {
 		scopes               []string
 		idHas, idLacks       []string

@@ -3,7 +3,6 @@ package oidc_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
@@ -33,8 +32,8 @@ import (
 )
 
 const (
-	policyOrigin = "https://id.example.org"
-	policyRPID   = "id.example.org"
+	policyOrigin = passkeystest.Origin
+	policyRPID   = passkeystest.RPID
 	ninaEmail    = "nina@example.org"
 	ninaPw       = "amber lantern quiet meadow 17 harbor"
 )
@@ -50,11 +49,7 @@ func newPolicyEnv(t *testing.T, engine store.Engine) *policyEnv {
 	t.Helper()
 	e := newEnv(t, engine)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pk, err := passkeys.New(passkeys.Deps{Store: e.store, Accounts: e.acc.Service, Logger: logger, Now: e.acc.Clock.Now,
-		NewID: uuid.NewString, Random: rand.Reader}, passkeys.Config{RPID: policyRPID, RPName: "frontdesk", Origins: []string{policyOrigin}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pk := passkeystest.NewService(t, e.store, e.acc.Service, e.acc.Clock.Now)
 	pages, err := templates.ParsePages()
 	if err != nil {
 		t.Fatal(err)

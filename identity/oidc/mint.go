@@ -99,10 +99,14 @@ type emailClaims struct {
 
 // practitionerClaims come with the practitioner scope.
 type practitionerClaims struct {
-	LegalName   string   `json:"legal_name"`
-	NPI         string   `json:"npi"`
-	Taxonomy    string   `json:"taxonomy"`
-	Supervisors []string `json:"supervisors"`
+	LegalName string `json:"legal_name"`
+	// PreferredName is the name the practitioner goes by (the display
+	// name); Credentials their post-nominal letters ("LCSW, PhD").
+	PreferredName string   `json:"preferred_name"`
+	Credentials   string   `json:"credentials"`
+	NPI           string   `json:"npi"`
+	Taxonomy      string   `json:"taxonomy"`
+	Supervisors   []string `json:"supervisors"`
 	// Supervisees, CosignNotes and CosignTreatmentPlans: see Effective.
 	Supervisees          []string `json:"supervisees"`
 	CosignNotes          []string `json:"cosign_notes"`
@@ -200,7 +204,8 @@ func (p *Provider) idToken(key *signingKey, g *grant, accessToken, code string) 
 
 func (g *grant) practitionerClaims() *practitionerClaims {
 	m := g.member
-	return &practitionerClaims{LegalName: m.LegalName, NPI: m.NPI, Taxonomy: m.Taxonomy,
+	return &practitionerClaims{LegalName: m.LegalName, PreferredName: m.DisplayName, Credentials: m.Credentials,
+		NPI: m.NPI, Taxonomy: m.Taxonomy,
 		Supervisors: nonNil(g.eff.Supervisors), Supervisees: nonNil(g.eff.Supervisees),
 		CosignNotes: nonNil(g.eff.CosignNotes), CosignTreatmentPlans: nonNil(g.eff.CosignTreatmentPlans)}
 }

@@ -3,7 +3,6 @@ package oidc_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -15,13 +14,11 @@ import (
 	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
-	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/oauth2"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/httpserver"
-	"github.com/frontdeskhq/frontdesk/identity/passkeys"
 	"github.com/frontdeskhq/frontdesk/identity/passkeys/passkeystest"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/templates"
@@ -34,13 +31,9 @@ import (
 func TestPasskeyLoginContinuesAuthRequest(t *testing.T) {
 	e := newEnv(t, store.SQLite)
 	ctx := context.Background()
-	const origin, rpID = "https://id.example.org", "id.example.org"
+	const origin, rpID = passkeystest.Origin, passkeystest.RPID
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pk, err := passkeys.New(passkeys.Deps{Store: e.store, Accounts: e.acc.Service, Logger: logger, Now: e.acc.Clock.Now,
-		NewID: uuid.NewString, Random: rand.Reader}, passkeys.Config{RPID: rpID, RPName: "frontdesk", Origins: []string{origin}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pk := passkeystest.NewService(t, e.store, e.acc.Service, e.acc.Clock.Now)
 	pages, err := templates.ParsePages()
 	if err != nil {
 		t.Fatal(err)

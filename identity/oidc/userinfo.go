@@ -83,6 +83,8 @@ func (s *storage) fillUserinfo(info *oidc.UserInfo, g *grant) {
 	if releases(destUserinfo, ScopePractitioner, g.scopes, extra) {
 		pc := g.practitionerClaims()
 		info.AppendClaims("legal_name", pc.LegalName)
+		info.AppendClaims("preferred_name", pc.PreferredName)
+		info.AppendClaims("credentials", pc.Credentials)
 		info.AppendClaims("npi", pc.NPI)
 		info.AppendClaims("taxonomy", pc.Taxonomy)
 		info.AppendClaims("supervisors", pc.Supervisors)

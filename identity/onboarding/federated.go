@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/store"
@@ -90,7 +91,8 @@ func (s *Service) AcceptInvitationFederated(ctx context.Context, practiceSlug st
 			return nil // the inviter left meanwhile: nobody to tell
 		}
 		return s.acc.Enqueue(ctx, tx, p, "invitation_accepted", inv.ID+"-accepted", inviter.Email,
-			templates.AcceptedMail{PracticeName: p.Name, MemberEmail: m.Email, AcceptedAt: account.FormatTime(now)})
+			templates.AcceptedMail{PracticeName: p.Name, RecipientName: account.GivenName(inviter), MemberName: account.MemberName(m),
+				MemberEmail: m.Email, AcceptedAt: account.FormatTimeIn(now, p), MemberURL: s.acc.ConsoleURL(p, "members/"+url.PathEscape(m.ID))})
 	}
 	pr, token, err := s.acc.StartSessionAfter(ctx, p, m, account.MethodFederated, []string{account.MethodFederated}, details, meta, accept)
 	if errors.Is(err, store.ErrLinkUnusable) || errors.Is(err, account.ErrNotActive) {

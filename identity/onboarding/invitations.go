@@ -138,7 +138,21 @@ func (s *Service) Invite(ctx context.Context, practiceSlug string, a account.Act
 		if err := tx.CreateInvitation(ctx, inv, hash); err != nil {
 			return err
 		}
-		if err := s.enqueueInvitation(ctx, tx, p, inv, link, a, updated); err != nil {
+		byTemp, err := s.acc.OnboardsByTemporaryPassword(ctx, p.Slug)
+		if err != nil {
+			return err
+		}
+		if byTemp {
+			// Seed 004 (Manager Module): creating access emails a temporary
+			// password to change at first login, not the invitation link.
+			// The invitation stays on record (listed, revocable; its link is
+			// never sent).
+			invitee := m
+			invitee.Roles, invitee.Status = keys, store.StatusInvited
+			if _, err := s.issueTemporary(ctx, tx, p, a, invitee, meta); err != nil {
+				return err
+			}
+		} else if err := s.enqueueInvitation(ctx, tx, p, inv, link, a, updated); err != nil {
 			return err
 		}
 		details := map[string]string{"invitation": inv.ID, "email": email,
@@ -214,9 +228,11 @@ func (s *Service) enqueueInvitation(ctx context.Context, tx *store.Store, p stor
 	link string, a account.Actor, updated bool) error {
 	inviter := ""
 	if !a.Operator {
-		if m, err := tx.MemberByID(ctx, p.ID, a.MemberID); err == nil {
-			inviter = displayName(m)
-		}
+		inviter = s.acc.PersonLabel(ctx, tx, p, a.MemberID)
+	}
+	invitee := ""
+	if m, err := tx.MemberByID(ctx, p.ID, inv.MemberID); err == nil {
+		invitee = account.GivenName(m)
 	}
 	model, err := s.d.Roles.Model(ctx, p.ID)
 	if err != nil {
@@ -229,7 +245,8 @@ func (s *Service) enqueueInvitation(ctx context.Context, tx *store.Store, p stor
 		}
 	}
 	return s.acc.Enqueue(ctx, tx, p, "invitation", inv.ID, inv.Email, templates.InvitationMail{PracticeName: p.Name,
-		Link: link, Expires: account.FormatTime(inv.ExpiresAt), InviterName: inviter, RoleNames: names, Updated: updated,
+		RecipientName: invitee, Link: link, Expires: account.FormatTimeIn(inv.ExpiresAt, p), InviterName: inviter,
+		RoleNames: names, LoginURL: s.acc.LoginURL(p), Updated: updated,
 	}, link)
 }
 
@@ -250,16 +267,6 @@ func (s *Service) checkPending(ctx context.Context, tx *store.Store, p store.Pra
 		return &PendingInvitationError{Invitation: s.viewInvitation(ctx, open[i])}
 	}
 	return s.acc.MayGrantRoles(ctx, p, a, m.Roles)
-}
-
-func displayName(m store.Member) string {
-	if m.DisplayName != "" {
-		return m.DisplayName
-	}
-	if m.LegalName != "" {
-		return m.LegalName
-	}
-	return m.Email
 }
 
 // voidInvitations revokes the member's open invitations and withdraws their
@@ -305,7 +312,9 @@ func (s *Service) Invitations(ctx context.Context, practiceSlug string, a accoun
 
 // ResendInvitation issues a new link for an invitation that was not accepted
 // or revoked (pending, expired or undelivered), with a fresh expiry; the old
-// link stops working and its undelivered mail is withdrawn. The actor needs
+// link stops working and its undelivered mail is withdrawn. In a practice
+// that onboards by temporary password the invitee gets a new temporary
+// password instead of a link. The actor needs
 // members.manage and must be allowed to give the invitation's roles
 // (MayGrantRoles), as when inviting.
 func (s *Service) ResendInvitation(ctx context.Context, practiceSlug string, a account.Actor, invitationID string, meta account.Meta) (Invitation, error) {
@@ -335,7 +344,22 @@ func (s *Service) ResendInvitation(ctx context.Context, practiceSlug string, a a
 		} else if err != nil {
 			return err
 		}
-		if err := s.enqueueInvitation(ctx, tx, p, inv, link, a, false); err != nil {
+		byTemp, err := s.acc.OnboardsByTemporaryPassword(ctx, p.Slug)
+		if err != nil {
+			return err
+		}
+		if byTemp {
+			// A practice that onboards by temporary password resends
+			// access as a new temporary password (the earlier one stops
+			// working), never as the link.
+			m, err := tx.MemberByID(ctx, p.ID, inv.MemberID)
+			if err != nil {
+				return err
+			}
+			if _, err := s.issueTemporary(ctx, tx, p, a, m, meta); err != nil {
+				return err
+			}
+		} else if err := s.enqueueInvitation(ctx, tx, p, inv, link, a, false); err != nil {
 			return err
 		}
 		return s.acc.Audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "invitation.resend", Outcome: "success",
@@ -522,7 +546,8 @@ func (s *Service) AcceptInvitation(ctx context.Context, practiceSlug, token, new
 			return nil // the inviter left meanwhile: nobody to tell
 		}
 		return s.acc.Enqueue(ctx, tx, p, "invitation_accepted", inv.ID+"-accepted", inviter.Email,
-			templates.AcceptedMail{PracticeName: p.Name, MemberEmail: m.Email, AcceptedAt: account.FormatTime(now)})
+			templates.AcceptedMail{PracticeName: p.Name, RecipientName: account.GivenName(inviter), MemberName: account.MemberName(m),
+				MemberEmail: m.Email, AcceptedAt: account.FormatTimeIn(now, p), MemberURL: s.acc.ConsoleURL(p, "members/"+url.PathEscape(m.ID))})
 	})
 	if errors.Is(err, store.ErrLinkUnusable) {
 		return Accepted{}, account.ErrLinkInvalid

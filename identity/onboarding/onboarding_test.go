@@ -105,7 +105,7 @@ func TestInvitationEndToEnd(t *testing.T) {
 		}
 		// The inviter hears of it.
 		notice := waitMail(t, o.SMTP, "owner@sunrise.example.org", 1)
-		if text, _ := notice.Part("text/plain"); !strings.Contains(text, "Nina.New@example.org accepted") {
+		if text, _ := notice.Part("text/plain"); !strings.Contains(text, "Nina (Nina.New@example.org) accepted") || !strings.Contains(text, "Hello Olive Owner,") {
 			t.Errorf("acceptance notice:\n%s", text)
 		}
 		if len(o.SMTP.To("admin@sunrise.example.org")) != 0 {

@@ -83,7 +83,8 @@ func (s *Service) RequestPasswordReset(ctx context.Context, practiceSlug, email 
 			return err
 		}
 		if err := s.acc.Enqueue(ctx, tx, p, "reset", l.ID, m.Email, templates.ResetMail{PracticeName: p.Name,
-			Link: link, Expires: account.FormatTime(l.ExpiresAt),
+			RecipientName: account.GivenName(m), Link: link, Expires: account.FormatTimeIn(l.ExpiresAt, p),
+			RequestedAt: account.FormatTimeIn(now, p),
 		}, link); err != nil {
 			return err
 		}

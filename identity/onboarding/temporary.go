@@ -57,38 +57,64 @@ func (s *Service) IssueTemporaryPassword(ctx context.Context, practiceSlug strin
 	case store.StatusDeactivated:
 		return TemporaryIssued{}, account.ErrMemberNotFound
 	case store.StatusInvited:
-		return TemporaryIssued{}, &account.InvalidInputError{Field: "email",
-			Reason: "belongs to a member who has not accepted their invitation yet; resend the invitation instead"}
+		// A practice that onboards by temporary password (seed 004) gives
+		// invited members access this way; the others send invitations.
+		byTemp, err := s.acc.OnboardsByTemporaryPassword(ctx, p.Slug)
+		if err != nil {
+			return TemporaryIssued{}, err
+		}
+		if !byTemp {
+			return TemporaryIssued{}, &account.InvalidInputError{Field: "email",
+				Reason: "belongs to someone who has not accepted their invitation yet; resend the invitation instead"}
+		}
 	case store.StatusLocked:
 		return TemporaryIssued{}, &account.InvalidInputError{Field: "email",
 			Reason: "belongs to a locked account; unlock it first (frontdesk admin unlock), then issue the temporary password"}
 	}
-	pw, err := s.randomPassword(p, m)
-	if err != nil {
-		return TemporaryIssued{}, err
-	}
-	hash := account.TemporaryDigest(pw) // high entropy: no slow hash needed (tempdigest.go)
-	now := s.d.Now()
-	tp := store.TemporaryPassword{ID: s.d.NewID(), PracticeID: p.ID, MemberID: m.ID, PasswordHash: hash,
-		IssuedBy: a.ID(), CreatedAt: now, ExpiresAt: now.Add(s.set.TemporaryPasswordTTL)}
-	loginURL := s.acc.Link("/p/"+p.Slug+"/login", nil)
+	var tp store.TemporaryPassword
 	err = s.d.Store.InTx(ctx, func(tx *store.Store) error {
-		if err := tx.CreateTemporaryPassword(ctx, tp); err != nil {
-			return err
-		}
-		if err := s.acc.Enqueue(ctx, tx, p, "temporary_password", tp.ID, m.Email, templates.TemporaryPasswordMail{PracticeName: p.Name,
-			Password: pw, Expires: account.FormatTime(tp.ExpiresAt), LoginURL: loginURL, Email: m.Email,
-		}, loginURL); err != nil {
-			return err
-		}
-		return s.acc.Audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "password.temporary", Outcome: "success",
-			ActorID: a.ID(), SubjectID: m.ID, Details: map[string]string{"expires_at": tp.ExpiresAt.Format(time.RFC3339)}}, meta)
+		var err error
+		tp, err = s.issueTemporary(ctx, tx, p, a, m, meta)
+		return err
 	})
 	if err != nil {
 		return TemporaryIssued{}, fmt.Errorf("onboarding: temporary password: %w", err)
 	}
 	s.acc.Queued()
 	return TemporaryIssued{MemberID: m.ID, Email: m.Email, ExpiresAt: tp.ExpiresAt}, nil
+}
+
+// issueTemporary issues member m a temporary password inside tx: stores its
+// digest, queues the mail and audits it. For an invited member (onboarding
+// by temporary password) the mail says their access was created and names
+// their roles.
+func (s *Service) issueTemporary(ctx context.Context, tx *store.Store, p store.Practice, a account.Actor, m store.Member,
+	meta account.Meta) (store.TemporaryPassword, error) {
+	pw, err := s.randomPassword(p, m)
+	if err != nil {
+		return store.TemporaryPassword{}, err
+	}
+	hash := account.TemporaryDigest(pw) // high entropy: no slow hash needed (tempdigest.go)
+	now := s.d.Now()
+	tp := store.TemporaryPassword{ID: s.d.NewID(), PracticeID: p.ID, MemberID: m.ID, PasswordHash: hash,
+		IssuedBy: a.ID(), CreatedAt: now, ExpiresAt: now.Add(s.set.TemporaryPasswordTTL)}
+	loginURL := s.acc.Link("/p/"+p.Slug+"/login", nil)
+	if err := tx.CreateTemporaryPassword(ctx, tp); err != nil {
+		return tp, err
+	}
+	data := templates.TemporaryPasswordMail{PracticeName: p.Name,
+		RecipientName: account.GivenName(m), ActorName: s.acc.PersonLabel(ctx, tx, p, a.ID()),
+		Password: pw, Expires: account.FormatTimeIn(tp.ExpiresAt, p), LoginURL: loginURL, Email: m.Email}
+	details := map[string]string{"expires_at": tp.ExpiresAt.Format(time.RFC3339)}
+	if m.Status == store.StatusInvited {
+		data.NewAccess, data.RoleNames = true, s.acc.RoleNames(ctx, p, m.Roles)
+		details["onboarding"] = "temporary_password"
+	}
+	if err := s.acc.Enqueue(ctx, tx, p, "temporary_password", tp.ID, m.Email, data, loginURL); err != nil {
+		return tp, err
+	}
+	return tp, s.acc.Audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "password.temporary", Outcome: "success",
+		ActorID: a.ID(), SubjectID: m.ID, Details: details}, meta)
 }
 
 func (s *Service) randomPassword(p store.Practice, m store.Member) (string, error) {

@@ -3,20 +3,16 @@ package passkeys_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"errors"
-	"io"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/frontdeskhq/frontdesk/identity/account/accounttest"
 	"github.com/frontdeskhq/frontdesk/identity/passkeys"
+	"github.com/frontdeskhq/frontdesk/identity/passkeys/passkeystest"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 	"github.com/frontdeskhq/frontdesk/lockout"
@@ -93,13 +89,9 @@ func TestRedisCeremoniesAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, st, lockout.Policy{})
 	replica := func(clock *accounttest.Clock) *passkeys.Service {
-		svc, err := passkeys.New(passkeys.Deps{Store: st, Accounts: e.acc.Service, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			Now: clock.Now, NewID: uuid.NewString, Random: rand.Reader, Ceremonies: passkeys.NewRedisCeremonies(rc, prefix)},
-			passkeys.Config{RPID: rpID, RPName: "frontdesk", Origins: []string{origin}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return svc
+		return passkeystest.NewService(t, st, e.acc.Service, clock.Now, func(d *passkeys.Deps, _ *passkeys.Config) {
+			d.Ceremonies = passkeys.NewRedisCeremonies(rc, prefix)
+		})
 	}
 	one, two := replica(e.acc.Clock), replica(e.acc.Clock)
 	e.svc = one

@@ -2,18 +2,13 @@ package passkeys_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/account/accounttest"
-	"github.com/frontdeskhq/frontdesk/identity/passkeys"
+	"github.com/frontdeskhq/frontdesk/identity/passkeys/passkeystest"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 	"github.com/frontdeskhq/frontdesk/lockout"
@@ -37,14 +32,7 @@ func TestPasskeyLoginOfMemberLockedByGuesses(t *testing.T) {
 				acc := accounttest.New(t, st, accounttest.Options{Clock: clock,
 					Lockout: lockout.Policy{Threshold: 3, Blocks: tt.blocks},
 					Guard:   lockout.New(lockout.NewSQLCounter(st, clock.Now), lockout.Settings{})})
-				svc, err := passkeys.New(passkeys.Deps{Store: st, Accounts: acc.Service,
-					Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clock.Now,
-					NewID: func() string { return uuid.NewString() }, Random: rand.Reader},
-					passkeys.Config{RPID: rpID, RPName: "frontdesk", Origins: []string{origin}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				e := &env{acc: acc, svc: svc, st: st}
+				e := &env{acc: acc, svc: passkeystest.NewService(t, st, acc.Service, clock.Now), st: st}
 				pr := e.owner(t, "sunrise")
 				a, _ := e.register(t, pr)
 				email := pr.Member.Email

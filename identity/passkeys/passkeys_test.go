@@ -3,17 +3,12 @@ package passkeys_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"net/url"
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/account/accounttest"
@@ -27,8 +22,8 @@ import (
 )
 
 const (
-	origin       = "https://id.example.org"
-	rpID         = "id.example.org"
+	origin       = passkeystest.Origin
+	rpID         = passkeystest.RPID
 	goodPassword = "violet harbor lantern seventeen"
 )
 
@@ -43,13 +38,7 @@ type env struct {
 func newEnv(t *testing.T, st *store.Store, pol lockout.Policy) *env {
 	t.Helper()
 	acc := accounttest.New(t, st, accounttest.Options{Lockout: pol})
-	svc, err := passkeys.New(passkeys.Deps{Store: st, Accounts: acc.Service, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now: acc.Clock.Now, NewID: func() string { return uuid.NewString() }, Random: rand.Reader}, passkeys.Config{
-		RPID: rpID, RPName: "frontdesk", Origins: []string{origin}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{acc: acc, svc: svc, st: st}
+	return &env{acc: acc, svc: passkeystest.NewService(t, st, acc.Service, acc.Clock.Now), st: st}
 }
 
 // owner creates a practice and returns its owner's fresh session.
@@ -440,12 +429,9 @@ func TestRevokeMember(t *testing.T) {
 		e := newEnv(t, st, lockout.Policy{})
 		pr := e.owner(t, "sunrise")
 		other := e.member(t, pr, "member-2", "second@sunrise.example")
-		svc, err := passkeys.New(passkeys.Deps{Store: st, Accounts: e.acc.Service, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			Now: e.acc.Clock.Now, NewID: uuid.NewString, Random: rand.Reader, Permissions: onlyOwner{pr.Member.ID}},
-			passkeys.Config{RPID: rpID, RPName: "frontdesk", Origins: []string{origin}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		svc := passkeystest.NewService(t, st, e.acc.Service, e.acc.Clock.Now, func(d *passkeys.Deps, _ *passkeys.Config) {
+			d.Permissions = onlyOwner{pr.Member.ID}
+		})
 		e.svc = svc
 		b, _ := e.register(t, other)
 		_, _ = e.register(t, other)
@@ -482,12 +468,7 @@ func TestPasskeyFailuresDoNotCountTowardLockout(t *testing.T) {
 		clock := accounttest.NewClock(time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC))
 		guard := lockout.New(lockout.NewSQLCounter(st, clock.Now), lockout.Settings{AddressLimit: 100, AddressWindow: time.Hour})
 		acc := accounttest.New(t, st, accounttest.Options{Guard: guard, Clock: clock, Lockout: lockout.Policy{Threshold: 3, Blocks: lockout.BlocksPassword}})
-		svc, err := passkeys.New(passkeys.Deps{Store: st, Accounts: acc.Service, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			Now: clock.Now, NewID: uuid.NewString, Random: rand.Reader}, passkeys.Config{RPID: rpID, RPName: "frontdesk", Origins: []string{origin}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		e := &env{acc: acc, svc: svc, st: st}
+		e := &env{acc: acc, svc: passkeystest.NewService(t, st, acc.Service, clock.Now), st: st}
 		pr := e.owner(t, "sunrise")
 		a, _ := e.register(t, pr)
 		for range 5 {

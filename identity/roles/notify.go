@@ -32,9 +32,16 @@ func renderNotice(ctx context.Context, st *store.Store, mails *templates.Mails, 
 		return m.Email
 	}
 	e := n.Elevation
+	loc := time.UTC // times in the practice's time zone (checked when it was stored)
+	if p.TimeZone != "" {
+		if l, err := time.LoadLocation(p.TimeZone); err == nil {
+			loc = l
+		}
+	}
+	const layout = "Mon 2 Jan 2006, 15:04 MST"
 	rendered, err := mails.Render(templates.ElevationMail{
 		PracticeName: p.Name, Member: who(e.MemberID), GrantedBy: who(e.GrantedBy),
-		GrantedAt: e.CreatedAt.UTC().Format(time.RFC1123), ExpiresAt: e.ExpiresAt.UTC().Format(time.RFC1123),
+		GrantedAt: e.CreatedAt.In(loc).Format(layout), ExpiresAt: e.ExpiresAt.In(loc).Format(layout),
 		Reason: e.Reason, Permissions: e.Permissions,
 	})
 	if err != nil {

@@ -44,11 +44,25 @@ type App struct {
 	// ES256.
 	IDTokenAlg     string
 	AccessTokenAlg string
+	// DisplayName is what staff see on their home page ("" shows Name);
+	// LaunchURL is where the home page's link opens the app ("" keeps the
+	// app off the home page).
+	DisplayName string
+	LaunchURL   string
+}
+
+// Title is the name staff see: DisplayName, or Name when there is none.
+func (a App) Title() string {
+	if a.DisplayName != "" {
+		return a.DisplayName
+	}
+	return a.Name
 }
 
 const appColumns = `a.client_id, a.practice_id, p.slug, a.name, a.redirect_uris, a.grant_types, a.confidential,
 	a.secret_hash, a.created_by, a.created_at, a.updated_at, a.secret_rotated_at, a.removed_at, a.require_permission,
-	a.backchannel_logout_uri, a.access_token_ttl, a.id_token_signed_response_alg, a.access_token_signing_alg`
+	a.backchannel_logout_uri, a.access_token_ttl, a.id_token_signed_response_alg, a.access_token_signing_alg,
+	a.display_name, a.launch_url`
 
 // CreateApp registers a. ErrConflict means the client ID is taken.
 func (s *Store) CreateApp(ctx context.Context, a App) error {
@@ -62,12 +76,13 @@ func (s *Store) CreateApp(ctx context.Context, a App) error {
 	}
 	_, err = s.exec(ctx, `INSERT INTO practice_apps (client_id, practice_id, name, redirect_uris, grant_types,
 		confidential, secret_hash, created_by, created_at, updated_at, secret_rotated_at, require_permission,
-		backchannel_logout_uri, access_token_ttl, id_token_signed_response_alg, access_token_signing_alg)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		backchannel_logout_uri, access_token_ttl, id_token_signed_response_alg, access_token_signing_alg,
+		display_name, launch_url)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		a.ClientID, a.PracticeID, a.Name, string(uris), string(grants), b2i(a.Confidential), a.SecretHash,
 		a.CreatedBy, micros(a.CreatedAt), micros(a.UpdatedAt), nullMicros(a.SecretRotatedAt), a.RequirePermission,
 		a.BackchannelLogoutURI, a.AccessTokenTTL.Microseconds(), orDefault(a.IDTokenAlg, "RS256"),
-		orDefault(a.AccessTokenAlg, "ES256"))
+		orDefault(a.AccessTokenAlg, "ES256"), a.DisplayName, a.LaunchURL)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("app %q: %w", a.ClientID, ErrConflict)
 	}
@@ -124,7 +139,7 @@ func scanApp(r rowScanner) (App, error) {
 	)
 	err := r.Scan(&a.ClientID, &a.PracticeID, &a.PracticeSlug, &a.Name, &uris, &grants, &confidential, &a.SecretHash,
 		&a.CreatedBy, &created, &updated, &rotated, &removed, &a.RequirePermission,
-		&a.BackchannelLogoutURI, &ttl, &a.IDTokenAlg, &a.AccessTokenAlg)
+		&a.BackchannelLogoutURI, &ttl, &a.IDTokenAlg, &a.AccessTokenAlg, &a.DisplayName, &a.LaunchURL)
 	if err != nil {
 		return App{}, notFound(err, "app")
 	}
@@ -182,6 +197,13 @@ func (s *Store) SetAppSigningAlgs(ctx context.Context, practiceID, clientID, idT
 		access_token_signing_alg = $2, updated_at = $3
 		WHERE practice_id = $4 AND client_id = $5 AND removed_at IS NULL`,
 		idTokenAlg, accessTokenAlg, micros(at), practiceID, clientID))("set app signing algorithms")
+}
+
+// SetAppLaunch replaces a registered app's display name and launch URL.
+func (s *Store) SetAppLaunch(ctx context.Context, practiceID, clientID, displayName, launchURL string, at time.Time) error {
+	return s.expectOne(s.exec(ctx, `UPDATE practice_apps SET display_name = $1, launch_url = $2, updated_at = $3
+		WHERE practice_id = $4 AND client_id = $5 AND removed_at IS NULL`,
+		displayName, launchURL, micros(at), practiceID, clientID))("set app launch")
 }
 
 func orDefault(v, def string) string {

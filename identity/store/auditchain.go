@@ -289,11 +289,14 @@ type AuditFilter struct {
 	Action     string    // exact action, or a prefix ending in "." (e.g. "member.")
 	ActorID    string
 	SubjectID  string
-	Outcome    string
-	BeforeID   int64 // only events with id < BeforeID (cursor); 0 for none
-	AfterID    int64 // only events with id > AfterID (export cursor); 0 for none
-	Ascending  bool  // oldest first (export) instead of newest first
-	Limit      int   // 0 means 100; capped at 1000
+	// Person selects events the member acted in or was acted upon (actor
+	// or subject).
+	Person    string
+	Outcome   string
+	BeforeID  int64 // only events with id < BeforeID (cursor); 0 for none
+	AfterID   int64 // only events with id > AfterID (export cursor); 0 for none
+	Ascending bool  // oldest first (export) instead of newest first
+	Limit     int   // 0 means 100; capped at 1000
 }
 
 // QueryAudit returns the practice's audit events that match f, with their chain
@@ -325,6 +328,11 @@ func (s *Store) QueryAudit(ctx context.Context, f AuditFilter) ([]AuditRecord, e
 	}
 	if f.SubjectID != "" {
 		add("subject_id = ?", f.SubjectID)
+	}
+	if f.Person != "" {
+		args = append(args, f.Person)
+		n := "$" + strconv.Itoa(len(args))
+		q += " AND (actor_id = " + n + " OR subject_id = " + n + ")"
 	}
 	if f.Outcome != "" {
 		add("outcome = ?", f.Outcome)

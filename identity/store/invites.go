@@ -554,3 +554,19 @@ func (s *Store) LastUsedTemporaryPassword(ctx context.Context, memberID string) 
 	tp.CreatedAt, tp.ExpiresAt = fromMicros(created), fromMicros(expires)
 	return tp, nil
 }
+
+// ActivateByTemporaryPassword makes an invited member active and marks their
+// open, unexpired invitations accepted: the first login of a member whose
+// practice onboards by temporary password (seed 004). ErrNotFound when the
+// member is not invited (any more).
+func (s *Store) ActivateByTemporaryPassword(ctx context.Context, memberID string, now time.Time) error {
+	if err := s.expectOne(s.exec(ctx, `UPDATE members SET status = 'active', updated_at = $1
+		WHERE id = $2 AND status = 'invited'`, micros(now), memberID))("activate invited member"); err != nil {
+		return err
+	}
+	if _, err := s.exec(ctx, `UPDATE invitations SET accepted_at = $1, updated_at = $1
+		WHERE member_id = $2 AND accepted_at IS NULL AND revoked_at IS NULL`, micros(now), memberID); err != nil {
+		return fmt.Errorf("store: accept invitations: %w", err)
+	}
+	return nil
+}

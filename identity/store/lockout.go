@@ -279,13 +279,13 @@ func (s *Store) RecentFailures(ctx context.Context, practiceID, accountKey strin
 
 // Lockout is what the lockout feature needs of p.
 func (p Practice) Lockout() lockout.Practice {
-	return lockout.Practice{ID: p.ID, Slug: p.Slug, Name: p.Name, Settings: p.Settings}
+	return lockout.Practice{ID: p.ID, Slug: p.Slug, Name: p.Name, Settings: p.Settings, TimeZone: p.TimeZone}
 }
 
 // Lockout is what the lockout feature needs of m.
 func (m Member) Lockout() lockout.Member {
 	return lockout.Member{ID: m.ID, Email: m.Email, AccountKey: EmailKey(m.Email),
-		Active: m.Status == StatusActive, Locked: m.Status == StatusLocked}
+		Active: m.Status == StatusActive, Locked: m.Status == StatusLocked, Name: m.lockoutName()}
 }
 
 // LockoutMember returns the practice's member with that ID, or when id is
@@ -383,3 +383,12 @@ var (
 	_ lockout.FailureRecord = (*Store)(nil)
 	_ lockout.RunRecord     = (*Store)(nil)
 )
+
+// lockoutName is the member's name for the lock notices: the display or
+// legal name, "" when there is none.
+func (m Member) lockoutName() string {
+	if m.DisplayName != "" {
+		return m.DisplayName
+	}
+	return m.LegalName
+}

@@ -44,6 +44,9 @@ type Member struct {
 	LegalName   string
 	NPI         string // National Provider Identifier, for practitioners
 	Taxonomy    string // provider taxonomy code
+	// Credentials are a practitioner's post-nominal letters, e.g.
+	// "LCSW, PhD".
+	Credentials string
 	Status      MemberStatus
 	Roles       []string // role keys, sorted
 	// PasswordHash is an argon2id PHC string, or "" when no password is set.
@@ -62,11 +65,11 @@ func EmailKey(email string) string { return strings.ToLower(strings.TrimSpace(em
 func (s *Store) CreateMember(ctx context.Context, m Member) error {
 	return s.InTx(ctx, func(tx *Store) error {
 		_, err := tx.exec(ctx, `INSERT INTO members (id, practice_id, email, email_key, display_name,
-			legal_name, npi, taxonomy, status, password_hash, password_changed_at, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			legal_name, npi, taxonomy, status, password_hash, password_changed_at, created_at, updated_at, credentials)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 			m.ID, m.PracticeID, m.Email, EmailKey(m.Email), m.DisplayName, m.LegalName, m.NPI, m.Taxonomy,
 			string(m.Status), nullString(m.PasswordHash), nullMicros(m.PasswordChangedAt),
-			micros(m.CreatedAt), micros(m.CreatedAt))
+			micros(m.CreatedAt), micros(m.CreatedAt), m.Credentials)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("member: %w", ErrConflict)
 		}
@@ -97,7 +100,7 @@ func (s *Store) setRoles(ctx context.Context, memberID string, roles []string) e
 }
 
 const memberColumns = `id, practice_id, email, display_name, legal_name, npi, taxonomy, status,
-	password_hash, password_changed_at, created_at, updated_at`
+	password_hash, password_changed_at, created_at, updated_at, credentials`
 
 // memberSelect reads memberColumns and, in the same statement, the member's
 // role keys (memberRolesSQLite/Postgres) of the member matching where: one
@@ -139,12 +142,12 @@ const (
 type memberRow struct {
 	id, practiceID, email, displayName, legalName, npi, taxonomy, status, hash sql.NullString
 	changed, created, updated                                                  sql.NullInt64
-	roles                                                                      sql.NullString
+	roles, credentials                                                         sql.NullString
 }
 
 func (r *memberRow) dest() []any {
 	return []any{&r.id, &r.practiceID, &r.email, &r.displayName, &r.legalName, &r.npi, &r.taxonomy, &r.status,
-		&r.hash, &r.changed, &r.created, &r.updated, &r.roles}
+		&r.hash, &r.changed, &r.created, &r.updated, &r.credentials, &r.roles}
 }
 
 func (r *memberRow) member() (Member, error) {
@@ -152,7 +155,7 @@ func (r *memberRow) member() (Member, error) {
 		DisplayName: r.displayName.String, LegalName: r.legalName.String, NPI: r.npi.String,
 		Taxonomy: r.taxonomy.String, Status: MemberStatus(r.status.String), PasswordHash: r.hash.String,
 		PasswordChangedAt: fromNullMicros(r.changed), CreatedAt: fromMicros(r.created.Int64),
-		UpdatedAt: fromMicros(r.updated.Int64)}
+		UpdatedAt: fromMicros(r.updated.Int64), Credentials: r.credentials.String}
 	if r.roles.Valid {
 		if err := json.Unmarshal([]byte(r.roles.String), &m.Roles); err != nil {
 			return Member{}, fmt.Errorf("store: member roles: %w", err)

@@ -208,7 +208,7 @@ const (
 	refreshWithMemberSelect = `SELECT t.id, t.family_id, t.client_id, t.practice_id, t.member_id, t.session_id,
 		t.scopes, t.amr, t.auth_time, t.created_at, t.expires_at, t.used_at, t.revoked_at,
 		m.id, m.practice_id, m.email, m.display_name, m.legal_name, m.npi, m.taxonomy, m.status,
-		m.password_hash, m.password_changed_at, m.created_at, m.updated_at, `
+		m.password_hash, m.password_changed_at, m.created_at, m.updated_at, m.credentials, `
 	refreshWithMemberFrom = ` FROM oidc_refresh_tokens t
 		LEFT JOIN members m ON m.id = t.member_id AND m.practice_id = t.practice_id
 		WHERE t.token_hash = $1`

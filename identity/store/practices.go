@@ -16,7 +16,21 @@ type Practice struct {
 	// Settings are practice-wide options (toggles, branding) as a JSON object.
 	Settings  map[string]any
 	CreatedAt time.Time
+	// TimeZone is the IANA name of the practice's time zone ("UTC" unless
+	// an administrator chose one): the audit trail, staff pages and mails
+	// show times in it; exports stay UTC.
+	TimeZone string
+	// Onboarding is how new staff get access: "" follows the role preset,
+	// or OnboardingInvitation / OnboardingTemporaryPassword chosen by an
+	// administrator.
+	Onboarding string
 }
+
+// Onboarding choices a practice may store (Practice.Onboarding).
+const (
+	OnboardingInvitation        = "invitation"
+	OnboardingTemporaryPassword = "temporary_password"
+)
 
 // CreatePractice inserts p. It returns ErrConflict when the slug is taken.
 func (s *Store) CreatePractice(ctx context.Context, p Practice) error {
@@ -24,8 +38,9 @@ func (s *Store) CreatePractice(ctx context.Context, p Practice) error {
 	if err != nil {
 		return fmt.Errorf("store: practice settings: %w", err)
 	}
-	_, err = s.exec(ctx, `INSERT INTO practices (id, slug, name, settings, created_at)
-		VALUES ($1, $2, $3, $4, $5)`, p.ID, p.Slug, p.Name, string(settings), micros(p.CreatedAt))
+	_, err = s.exec(ctx, `INSERT INTO practices (id, slug, name, settings, created_at, time_zone, onboarding)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, p.ID, p.Slug, p.Name, string(settings), micros(p.CreatedAt),
+		orDefault(p.TimeZone, "UTC"), p.Onboarding)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("practice %q: %w", p.Slug, ErrConflict)
 	}
@@ -35,7 +50,7 @@ func (s *Store) CreatePractice(ctx context.Context, p Practice) error {
 	return nil
 }
 
-const practiceColumns = `id, slug, name, settings, created_at`
+const practiceColumns = `id, slug, name, settings, created_at, time_zone, onboarding`
 
 // PracticeBySlug finds a practice by its slug.
 func (s *Store) PracticeBySlug(ctx context.Context, slug string) (Practice, error) {
@@ -63,7 +78,7 @@ func (s *Store) scanPractice(row interface{ Scan(...any) error }, what string) (
 		settings string
 		created  int64
 	)
-	if err := row.Scan(&p.ID, &p.Slug, &p.Name, &settings, &created); err != nil {
+	if err := row.Scan(&p.ID, &p.Slug, &p.Name, &settings, &created, &p.TimeZone, &p.Onboarding); err != nil {
 		return Practice{}, notFound(err, what)
 	}
 	if err := json.Unmarshal([]byte(settings), &p.Settings); err != nil {
@@ -100,4 +115,16 @@ func (s *Store) ListPractices(ctx context.Context) ([]Practice, error) {
 		return nil, fmt.Errorf("store: list practices: %w", err)
 	}
 	return out, nil
+}
+
+// SetPracticeTimeZone stores the practice's time zone (an IANA name the
+// caller has checked).
+func (s *Store) SetPracticeTimeZone(ctx context.Context, practiceID, tz string) error {
+	return s.expectOne(s.exec(ctx, `UPDATE practices SET time_zone = $1 WHERE id = $2`, tz, practiceID))("set time zone")
+}
+
+// SetPracticeOnboarding stores how the practice onboards new staff: "",
+// OnboardingInvitation or OnboardingTemporaryPassword (checked by the caller).
+func (s *Store) SetPracticeOnboarding(ctx context.Context, practiceID, onboarding string) error {
+	return s.expectOne(s.exec(ctx, `UPDATE practices SET onboarding = $1 WHERE id = $2`, onboarding, practiceID))("set onboarding")
 }

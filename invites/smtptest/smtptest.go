@@ -28,6 +28,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"github.com/frontdeskhq/frontdesk/internal/testwait"
 )
 
 // Message is one received message.
@@ -102,6 +104,8 @@ type Server struct {
 	tlsConf *tls.Config
 	roots   *x509.CertPool
 
+	port *port // the listening socket, this server's until the test ends
+
 	mu       sync.Mutex
 	srv      *smtp.Server
 	messages []Message
@@ -148,31 +152,32 @@ func Start(t testing.TB, opts Options) *Server {
 	t.Cleanup(func() {
 		close(s.done)
 		s.Stop()
+		_ = s.port.l.Close()
 	})
 	return s
 }
 
 // Held waits until a delivery is held (Options.Hold) and returns its
-// message, failing the test after timeout.
-func (s *Server) Held(timeout time.Duration) Message {
+// message; its only bound is the test's hang guard (testwait.Guard).
+func (s *Server) Held() Message {
 	s.t.Helper()
 	select {
 	case m := <-s.held:
 		return m
-	case <-time.After(timeout):
-		s.t.Fatalf("smtptest: no delivery was held within %s", timeout)
+	case <-testwait.Guard(s.t):
+		s.t.Fatal("smtptest: no delivery was held before the test's deadline")
 		return Message{}
 	}
 }
 
 // Release lets one held delivery be accepted. It waits until a held
-// delivery takes it, failing the test after timeout.
-func (s *Server) Release(timeout time.Duration) {
+// delivery takes it; its only bound is the test's hang guard.
+func (s *Server) Release() {
 	s.t.Helper()
 	select {
 	case s.release <- struct{}{}:
-	case <-time.After(timeout):
-		s.t.Fatalf("smtptest: no held delivery to release within %s", timeout)
+	case <-testwait.Guard(s.t):
+		s.t.Fatal("smtptest: no held delivery to release before the test's deadline")
 	}
 }
 
@@ -218,43 +223,122 @@ func (s *Server) Port() int {
 
 func (s *Server) listen() {
 	s.t.Helper()
-	var l net.Listener
-	var err error
-	for range 50 { // the old socket may linger briefly after Stop
-		if l, err = net.Listen("tcp", s.addr); err == nil {
-			break
+	if s.port == nil {
+		l, err := net.Listen("tcp", s.addr)
+		if err != nil {
+			s.t.Fatalf("smtptest: listen: %v", err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		s.addr = l.Addr().String()
+		s.port = &port{l: l}
+		go s.port.accept()
 	}
-	if err != nil {
-		s.t.Fatalf("smtptest: listen: %v", err)
-	}
-	s.addr = l.Addr().String()
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = s.tlsConf == nil
 	srv.TLSConfig = s.tlsConf
 	srv.ReadTimeout = 10 * time.Second
 	srv.WriteTimeout = 10 * time.Second
+	v := s.port.open()
 	s.mu.Lock()
 	s.srv = srv
 	s.mu.Unlock()
-	go func() { _ = srv.Serve(l) }()
+	go func() { _ = srv.Serve(v) }()
 }
 
-// Stop closes the server: connections are refused until Restart.
+// Stop takes the server down: sessions in progress end and every new
+// connection is closed before the greeting, so a client fails as it would
+// against a server that is down, until Restart. The port stays this
+// server's, so no other process can take it meanwhile and receive the mail.
 func (s *Server) Stop() {
 	s.mu.Lock()
 	srv := s.srv
 	s.srv = nil
 	s.mu.Unlock()
+	if s.port != nil {
+		s.port.shut()
+	}
 	if srv != nil {
 		_ = srv.Close()
 	}
 }
 
-// Restart starts the server again on the same address.
+// Restart brings the server up again on the same address.
 func (s *Server) Restart() { s.listen() }
+
+// port is the server's listening socket, kept from Start to the end of the
+// test. Its connections go to the open view (the running smtp.Server's
+// listener) or, while the server is down, are closed at once.
+type port struct {
+	l    net.Listener
+	mu   sync.Mutex
+	view *view
+}
+
+func (p *port) accept() {
+	for {
+		c, err := p.l.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		v := p.view
+		p.mu.Unlock()
+		if v == nil {
+			_ = c.Close()
+			continue
+		}
+		select {
+		case v.conns <- c:
+		case <-v.done:
+			_ = c.Close()
+		}
+	}
+}
+
+// open starts a new view for a new smtp.Server.
+func (p *port) open() *view {
+	v := &view{conns: make(chan net.Conn), done: make(chan struct{}), addr: p.l.Addr()}
+	p.mu.Lock()
+	p.view = v
+	p.mu.Unlock()
+	return v
+}
+
+// shut closes the open view: connections are refused until open.
+func (p *port) shut() {
+	p.mu.Lock()
+	v := p.view
+	p.view = nil
+	p.mu.Unlock()
+	if v != nil {
+		_ = v.Close()
+	}
+}
+
+// view is one smtp.Server's listener over the port; closing it leaves the
+// port open.
+type view struct {
+	conns chan net.Conn
+	done  chan struct{}
+	addr  net.Addr
+	once  sync.Once
+}
+
+func (v *view) Accept() (net.Conn, error) {
+	select {
+	case c := <-v.conns:
+		return c, nil
+	case <-v.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (v *view) Close() error {
+	v.once.Do(func() { close(v.done) })
+	return nil
+}
+
+func (v *view) Addr() net.Addr { return v.addr }
 
 // Messages returns every message received so far.
 func (s *Server) Messages() []Message {
@@ -263,32 +347,12 @@ func (s *Server) Messages() []Message {
 	return append([]Message(nil), s.messages...)
 }
 
-// WaitFor waits until at least n messages have arrived, failing the test
-// after timeout.
-func (s *Server) WaitFor(n int, timeout time.Duration) []Message {
-	s.t.Helper()
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for {
-		msgs, arrived := s.snapshot()
-		if len(msgs) >= n {
-			return msgs
-		}
-		select {
-		case <-arrived:
-		case <-deadline.C:
-			s.t.Fatalf("smtptest: %d of %d messages arrived within %s", len(s.Messages()), n, timeout)
-		}
-	}
-}
-
 // Wait waits until at least n messages have arrived. It wakes at each
 // arrival; its only bound is a hang guard, the test's own deadline (go test
 // -timeout) less a tenth for the report.
 func (s *Server) Wait(n int) []Message {
 	s.t.Helper()
-	guard, stop := s.hangGuard()
-	defer stop()
+	guard := testwait.Guard(s.t)
 	for {
 		msgs, arrived := s.snapshot()
 		if len(msgs) >= n {
@@ -305,8 +369,7 @@ func (s *Server) Wait(n int) []Message {
 // WaitTo waits, as Wait does, for the n-th message to addr and returns it.
 func (s *Server) WaitTo(addr string, n int) Message {
 	s.t.Helper()
-	guard, stop := s.hangGuard()
-	defer stop()
+	guard := testwait.Guard(s.t)
 	for {
 		_, arrived := s.snapshot()
 		msgs := s.To(addr)
@@ -319,21 +382,6 @@ func (s *Server) WaitTo(addr string, n int) Message {
 			s.t.Fatalf("smtptest: %d of %d messages to %s arrived before the test's deadline", len(msgs), n, addr)
 		}
 	}
-}
-
-// hangGuard fires a tenth of the remaining time before the test's
-// deadline, or never when the test has none.
-func (s *Server) hangGuard() (<-chan time.Time, func() bool) {
-	d, ok := s.t.(interface{ Deadline() (time.Time, bool) })
-	if !ok {
-		return nil, func() bool { return false }
-	}
-	at, ok := d.Deadline()
-	if !ok {
-		return nil, func() bool { return false }
-	}
-	timer := time.NewTimer(time.Until(at) * 9 / 10)
-	return timer.C, timer.Stop
 }
 
 // snapshot returns the messages so far and a channel closed at the next

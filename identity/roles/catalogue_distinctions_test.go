@@ -5,11 +5,12 @@ import (
 	"testing"
 )
 
-// TestCatalogueCoversIssue4 checks, item by item, that the permission
-// catalogue names everything issue 4 (point 1) says the seeds distinguish,
-// with the scopes the issue asks for, and nothing else is needed to tell
-// those things apart.
-func TestCatalogueCoversIssue4(t *testing.T) {
+// TestCatalogueNamesEveryDistinctionTheSeedsMake checks, item by item, that
+// the permission catalogue names everything the domain seeds distinguish
+// (clinical vs administrative notes, own vs all schedules, billing scopes,
+// unlocking, emergency access, … as issue 4 point 1 lists them), with
+// exactly the scopes own, assigned, supervisees and all.
+func TestCatalogueNamesEveryDistinctionTheSeedsMake(t *testing.T) {
 	tests := []struct {
 		item  string
 		perms []string // each must validate exactly as written

@@ -1,4 +1,4 @@
-package adminapi_test
+package httpserver_test
 
 import (
 	"net/http"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/app/apptest"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 )
@@ -21,24 +22,24 @@ var removeProviderLink = regexp.MustCompile(`href="/p/sunrise/admin/sign-in/prov
 func TestConsoleSignIn(t *testing.T) {
 	for _, engine := range storetest.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
-			h := newHarness(t, engine)
-			owner := h.browser()
-			if st := owner.login("sunrise", "owner@sunrise.example", ownerPw); st != http.StatusSeeOther {
+			h := newConsoleSite(t, engine)
+			owner := h.Browser()
+			if st := owner.Login("sunrise", "owner@sunrise.example", apptest.Password); st != http.StatusSeeOther {
 				t.Fatalf("owner login: %d", st)
 			}
-			nobody := h.browser()
-			if st := nobody.login("sunrise", "nobody@sunrise.example", ownerPw); st != http.StatusSeeOther {
+			nobody := h.Browser()
+			if st := nobody.Login("sunrise", "nobody@sunrise.example", apptest.Password); st != http.StatusSeeOther {
 				t.Fatalf("nobody login: %d", st)
 			}
 			const page = "/p/sunrise/admin/sign-in"
 			const secret = "console-secret-value-0123456789"
 
 			// The nav links the page for settings holders; every input is labelled.
-			if _, _, body := owner.do("GET", "/p/sunrise/admin/members", nil, false); !strings.Contains(body, `href="`+page+`"`) {
+			if _, _, body := owner.Do("GET", "/p/sunrise/admin/members", nil, false); !strings.Contains(body, `href="`+page+`"`) {
 				t.Error("members page has no Sign-in link for the owner")
 			}
-			st, _, body := owner.do("GET", page, nil, false)
-			if st != 200 || !strings.Contains(body, `id="redirect-uri">`+h.srv.URL+`/p/sunrise/sso/callback<`) ||
+			st, _, body := owner.Do("GET", page, nil, false)
+			if st != 200 || !strings.Contains(body, `id="redirect-uri">`+h.URL+`/p/sunrise/sso/callback<`) ||
 				!strings.Contains(body, `<th scope="col">`) || strings.Count(body, "<h1") != 1 {
 				t.Fatalf("sign-in page: %d\n%s", st, body)
 			}
@@ -57,7 +58,7 @@ func TestConsoleSignIn(t *testing.T) {
 				name, path string
 				form       url.Values
 				origin     bool
-				who        *consoleBrowser
+				who        *apptest.Browser
 			}{
 				{"add without Origin", page + "/providers", add, false, owner},
 				{"add without settings.edit", page + "/providers", add, true, nobody},
@@ -67,17 +68,17 @@ func TestConsoleSignIn(t *testing.T) {
 				{"remove without settings.edit", page + "/providers/x/remove", url.Values{}, true, nobody},
 			}
 			for _, tc := range refused {
-				if st, _, _ := tc.who.do("POST", tc.path, tc.form, tc.origin); st != http.StatusForbidden {
+				if st, _, _ := tc.who.Do("POST", tc.path, tc.form, tc.origin); st != http.StatusForbidden {
 					t.Errorf("%s: %d, want 403", tc.name, st)
 				}
 			}
-			if st, _, _ := nobody.do("GET", page, nil, false); st != http.StatusForbidden {
+			if st, _, _ := nobody.Do("GET", page, nil, false); st != http.StatusForbidden {
 				t.Errorf("page without settings.view: %d", st)
 			}
 
 			// A refused provider keeps the form, never the secret.
 			bad := url.Values{"kind": {"generic"}, "issuer": {"http://idp.example"}, "client_id": {"kept-id"}, "client_secret": {secret}}
-			st, _, body = owner.do("POST", page+"/providers", bad, true)
+			st, _, body = owner.Do("POST", page+"/providers", bad, true)
 			if st != 400 || !strings.Contains(body, `role="alert"`) || !strings.Contains(body, `value="kept-id"`) || strings.Contains(body, secret) {
 				t.Errorf("invalid provider: %d\n%s", st, body)
 			}
@@ -86,17 +87,17 @@ func TestConsoleSignIn(t *testing.T) {
 			// the operator's fix named.
 			for _, iss := range []string{"https://127.0.0.1:9260", "https://169.254.169.254/latest/meta-data"} {
 				ssrf := url.Values{"kind": {"generic"}, "display_name": {"Internal"}, "issuer": {iss}, "client_id": {"x"}, "client_secret": {secret}}
-				st, _, body = owner.do("POST", page+"/providers", ssrf, true)
+				st, _, body = owner.Do("POST", page+"/providers", ssrf, true)
 				if st != 400 || !strings.Contains(body, "outbound.allowed_ranges") || strings.Contains(body, secret) {
 					t.Errorf("issuer %s: %d\n%s", iss, st, body)
 				}
 			}
 
 			// Add, list (secret never shown), duplicate refused.
-			if st, loc, _ := owner.do("POST", page+"/providers", add, true); st != http.StatusSeeOther || !strings.Contains(loc, "done=added") {
+			if st, loc, _ := owner.Do("POST", page+"/providers", add, true); st != http.StatusSeeOther || !strings.Contains(loc, "done=added") {
 				t.Fatalf("add provider: %d %s", st, loc)
 			}
-			st, _, body = owner.do("GET", page, nil, false)
+			st, _, body = owner.Do("GET", page, nil, false)
 			m := removeProviderLink.FindStringSubmatch(body)
 			if st != 200 || m == nil || strings.Contains(body, secret) || !strings.Contains(body, "Microsoft") ||
 				!strings.Contains(body, "clinic.example, sunrise.example") || !strings.Contains(body, "on, as Scheduler") ||
@@ -104,38 +105,38 @@ func TestConsoleSignIn(t *testing.T) {
 				t.Fatalf("providers list: %d\n%s", st, body)
 			}
 			provider := m[1]
-			if st, _, body := owner.do("POST", page+"/providers", add, true); st != 400 || !strings.Contains(body, "already has a provider") {
+			if st, _, body := owner.Do("POST", page+"/providers", add, true); st != 400 || !strings.Contains(body, "already has a provider") {
 				t.Errorf("duplicate provider: %d", st)
 			}
 
 			// Join requests: approve one, reject another.
 			now := time.Now()
 			for _, j := range []struct{ id, email string }{{"jr-approve", "joiner@sunrise.example"}, {"jr-reject", "other@sunrise.example"}} {
-				if err := h.app.Store.CreateSSOJoinRequest(h.ctx, store.SSOJoinRequest{ID: j.id, PracticeID: h.sunrise.ID,
+				if err := h.App.Store.CreateSSOJoinRequest(h.Ctx, store.SSOJoinRequest{ID: j.id, PracticeID: h.sunrise.ID,
 					ProviderID: provider, Issuer: "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0",
 					Subject: "sub-" + j.id, Email: j.email, Name: "Jo " + j.id, RoleKey: "scheduler", CreatedAt: now}); err != nil {
 					t.Fatal(err)
 				}
 			}
-			st, _, body = owner.do("GET", page, nil, false)
+			st, _, body = owner.Do("GET", page, nil, false)
 			if st != 200 || !strings.Contains(body, "joiner@sunrise.example") || !strings.Contains(body, page+"/requests/jr-reject/reject") {
 				t.Fatalf("join requests: %d\n%s", st, body)
 			}
-			if st, loc, _ := owner.do("POST", page+"/requests/jr-approve/approve", url.Values{}, false); st != http.StatusForbidden {
+			if st, loc, _ := owner.Do("POST", page+"/requests/jr-approve/approve", url.Values{}, false); st != http.StatusForbidden {
 				t.Errorf("approve without Origin: %d %s", st, loc)
 			}
-			if st, loc, _ := owner.do("POST", page+"/requests/jr-approve/approve", url.Values{}, true); st != http.StatusSeeOther ||
+			if st, loc, _ := owner.Do("POST", page+"/requests/jr-approve/approve", url.Values{}, true); st != http.StatusSeeOther ||
 				!strings.Contains(loc, "done=approved") {
 				t.Fatalf("approve: %d %s", st, loc)
 			}
-			if st, loc, _ := owner.do("POST", page+"/requests/jr-reject/reject", url.Values{}, true); st != http.StatusSeeOther ||
+			if st, loc, _ := owner.Do("POST", page+"/requests/jr-reject/reject", url.Values{}, true); st != http.StatusSeeOther ||
 				!strings.Contains(loc, "done=rejected") {
 				t.Fatalf("reject: %d %s", st, loc)
 			}
-			if st, _, _ := owner.do("POST", page+"/requests/jr-reject/approve", url.Values{}, true); st != http.StatusNotFound {
+			if st, _, _ := owner.Do("POST", page+"/requests/jr-reject/approve", url.Values{}, true); st != http.StatusNotFound {
 				t.Errorf("approve a decided request: %d", st)
 			}
-			members, _, err := h.app.Store.ListMembers(h.ctx, store.MemberFilter{PracticeID: h.sunrise.ID, Limit: 100})
+			members, _, err := h.App.Store.ListMembers(h.Ctx, store.MemberFilter{PracticeID: h.sunrise.ID, Limit: 100})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -147,56 +148,56 @@ func TestConsoleSignIn(t *testing.T) {
 			if !joined || rejected {
 				t.Errorf("after deciding: joined %v, rejected member exists %v", joined, rejected)
 			}
-			if reqs, _ := h.app.Store.SSOJoinRequests(h.ctx, h.sunrise.ID, "pending"); len(reqs) != 0 {
+			if reqs, _ := h.App.Store.SSOJoinRequests(h.Ctx, h.sunrise.ID, "pending"); len(reqs) != 0 {
 				t.Errorf("pending after deciding: %v", reqs)
 			}
 
 			// Remove, through the confirmation page.
 			rm := page + "/providers/" + provider + "/remove"
-			if st, _, body := owner.do("GET", rm, nil, false); st != 200 || !strings.Contains(body, `action="`+rm+`"`) ||
+			if st, _, body := owner.Do("GET", rm, nil, false); st != 200 || !strings.Contains(body, `action="`+rm+`"`) ||
 				!strings.Contains(body, ">Remove provider<") {
 				t.Fatalf("remove confirmation: %d\n%s", st, body)
 			}
-			if st, _, _ := owner.do("POST", rm, url.Values{}, false); st != http.StatusForbidden {
+			if st, _, _ := owner.Do("POST", rm, url.Values{}, false); st != http.StatusForbidden {
 				t.Errorf("remove without Origin: %d", st)
 			}
-			if st, loc, _ := owner.do("POST", rm, url.Values{}, true); st != http.StatusSeeOther || !strings.Contains(loc, "done=removed") {
+			if st, loc, _ := owner.Do("POST", rm, url.Values{}, true); st != http.StatusSeeOther || !strings.Contains(loc, "done=removed") {
 				t.Fatalf("remove: %d %s", st, loc)
 			}
-			if ps, _ := h.app.Store.SSOProviders(h.ctx, h.sunrise.ID); len(ps) != 0 {
+			if ps, _ := h.App.Store.SSOProviders(h.Ctx, h.sunrise.ID); len(ps) != 0 {
 				t.Errorf("providers after removing: %v", ps)
 			}
-			if st, _, _ := owner.do("POST", rm, url.Values{}, true); st != http.StatusNotFound {
+			if st, _, _ := owner.Do("POST", rm, url.Values{}, true); st != http.StatusNotFound {
 				t.Errorf("remove twice: %d", st)
 			}
 
 			// Login policy: saved, shown on reload, and in the domain.
-			if st, _, body := owner.do("POST", page+"/policy", url.Values{"strong_role": {"no_such"}}, true); st != 400 ||
+			if st, _, body := owner.Do("POST", page+"/policy", url.Values{"strong_role": {"no_such"}}, true); st != 400 ||
 				!strings.Contains(body, `id="policy-error"`) {
 				t.Errorf("unknown role in policy: %d\n%s", st, body)
 			}
-			if st, loc, _ := owner.do("POST", page+"/policy", url.Values{"strong_role": {"scheduler", "biller"}}, true); st != http.StatusSeeOther ||
+			if st, loc, _ := owner.Do("POST", page+"/policy", url.Values{"strong_role": {"scheduler", "biller"}}, true); st != http.StatusSeeOther ||
 				!strings.Contains(loc, "done=policy") {
 				t.Fatalf("save policy: %d %s", st, loc)
 			}
-			st, _, body = owner.do("GET", page, nil, false)
+			st, _, body = owner.Do("GET", page, nil, false)
 			if st != 200 || !strings.Contains(body, `value="scheduler" checked`) || !strings.Contains(body, `value="biller" checked`) ||
 				!strings.Contains(body, `id="policy-changed"`) || !strings.Contains(body, "Owner sunrise") {
 				t.Errorf("policy after saving: %d\n%s", st, body)
 			}
-			lp, err := h.app.Accounts.LoginPolicy(h.ctx, "sunrise", account.Operator())
-			if err != nil || !slices.Equal(lp.RequireStrongLogin, []string{"biller", "scheduler"}) || lp.UpdatedBy != h.ids["owner@sunrise.example"] {
+			lp, err := h.App.Accounts.LoginPolicy(h.Ctx, "sunrise", account.Operator())
+			if err != nil || !slices.Equal(lp.RequireStrongLogin, []string{"biller", "scheduler"}) || lp.UpdatedBy != h.IDs["owner@sunrise.example"] {
 				t.Errorf("login policy = %+v, %v", lp, err)
 			}
-			if st, _, _ := owner.do("POST", page+"/policy", url.Values{}, true); st != http.StatusSeeOther {
+			if st, _, _ := owner.Do("POST", page+"/policy", url.Values{}, true); st != http.StatusSeeOther {
 				t.Errorf("clear policy: %d", st)
 			}
-			if lp, _ := h.app.Accounts.LoginPolicy(h.ctx, "sunrise", account.Operator()); len(lp.RequireStrongLogin) != 0 {
+			if lp, _ := h.App.Accounts.LoginPolicy(h.Ctx, "sunrise", account.Operator()); len(lp.RequireStrongLogin) != 0 {
 				t.Errorf("policy after clearing = %v", lp.RequireStrongLogin)
 			}
 
 			// Every change is audited by the domain services.
-			evs, err := h.app.Store.ListAudit(h.ctx, h.sunrise.ID, 200)
+			evs, err := h.App.Store.ListAudit(h.Ctx, h.sunrise.ID, 200)
 			if err != nil {
 				t.Fatal(err)
 			}

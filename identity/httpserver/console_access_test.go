@@ -1,4 +1,4 @@
-package adminapi_test
+package httpserver_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/frontdeskhq/frontdesk/identity/app/apptest"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
@@ -21,21 +22,21 @@ var endElevationAction = regexp.MustCompile(`action="(/p/sunrise/admin/members/[
 func TestConsoleMemberAccess(t *testing.T) {
 	for _, engine := range storetest.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
-			h := newHarness(t, engine)
-			h.addMember("sunrise", "sup@sunrise.example", "Sam Supervisor", []string{"supervisor"})
-			clin, sup := h.ids["clin@sunrise.example"], h.ids["sup@sunrise.example"]
-			owner := h.browser()
-			if st := owner.login("sunrise", "owner@sunrise.example", ownerPw); st != http.StatusSeeOther {
+			h := newConsoleSite(t, engine)
+			h.AddMember("sunrise", "sup@sunrise.example", "Sam Supervisor", []string{"supervisor"})
+			clin, sup := h.IDs["clin@sunrise.example"], h.IDs["sup@sunrise.example"]
+			owner := h.Browser()
+			if st := owner.Login("sunrise", "owner@sunrise.example", apptest.Password); st != http.StatusSeeOther {
 				t.Fatalf("owner login: %d", st)
 			}
-			nobody := h.browser()
-			if st := nobody.login("sunrise", "nobody@sunrise.example", ownerPw); st != http.StatusSeeOther {
+			nobody := h.Browser()
+			if st := nobody.Login("sunrise", "nobody@sunrise.example", apptest.Password); st != http.StatusSeeOther {
 				t.Fatalf("nobody login: %d", st)
 			}
 			page := "/p/sunrise/admin/members/" + clin
 
 			// Every new input has a label.
-			st, _, body := owner.do("GET", page, nil, false)
+			st, _, body := owner.Do("GET", page, nil, false)
 			if st != 200 {
 				t.Fatalf("member page: %d", st)
 			}
@@ -57,18 +58,18 @@ func TestConsoleMemberAccess(t *testing.T) {
 				name, path string
 				form       url.Values
 				origin     bool
-				who        *consoleBrowser
+				who        *apptest.Browser
 				status     int
 				check      func() bool
 			}{
 				{"supervisors without Origin", "/supervisors", url.Values{"supervisor": {sup}}, false, owner, 403, nil},
 				{"supervisors without roles.assign", "/supervisors", url.Values{"supervisor": {sup}}, true, nobody, 403, nil},
 				{"supervisors", "/supervisors", url.Values{"supervisor": {sup}, "cosign_notes": {sup}}, true, owner, 303, func() bool {
-					s, err := h.app.Roles.Supervision(h.ctx, h.sunrise.ID, clin)
+					s, err := h.App.Roles.Supervision(h.Ctx, h.sunrise.ID, clin)
 					return err == nil && len(s.Supervisors) == 1 && s.Supervisors[0].CosignNotes && !s.Supervisors[0].CosignTreatmentPlans
 				}},
 				{"co-sign without supervising", "/supervisors", url.Values{"cosign_plans": {sup}}, true, owner, 400, nil},
-				{"supervisor who cannot supervise", "/supervisors", url.Values{"supervisor": {h.ids["nobody@sunrise.example"]}}, true, owner, 400, nil},
+				{"supervisor who cannot supervise", "/supervisors", url.Values{"supervisor": {h.IDs["nobody@sunrise.example"]}}, true, owner, 400, nil},
 				{"option on", "/options", url.Values{"option": {"no_billing"}}, true, owner, 303, func() bool {
 					return hasOverride(t, h, clin, roles.Override{Permission: "billing.view:own", Grant: false})
 				}},
@@ -95,12 +96,12 @@ func TestConsoleMemberAccess(t *testing.T) {
 					"reason": {"Covering an urgent session today"}, "confirm": {"yes"}}, true, nobody, 403, nil},
 				{"elevation", "/elevations", url.Values{"permission": {"clinical_notes.view:all"}, "duration": {"60"},
 					"reason": {"Covering an urgent session today"}, "confirm": {"yes"}}, true, owner, 303, func() bool {
-					ok, err := h.app.Roles.Allowed(h.ctx, h.sunrise.ID, clin, "clinical_notes.view:all")
+					ok, err := h.App.Roles.Allowed(h.Ctx, h.sunrise.ID, clin, "clinical_notes.view:all")
 					return err == nil && ok
 				}},
 			}
 			for _, tc := range forms {
-				st, _, body := tc.who.do("POST", page+tc.path, tc.form, tc.origin)
+				st, _, body := tc.who.Do("POST", page+tc.path, tc.form, tc.origin)
 				if st != tc.status {
 					t.Errorf("%s: %d, want %d\n%s", tc.name, st, tc.status, body)
 					continue
@@ -111,27 +112,27 @@ func TestConsoleMemberAccess(t *testing.T) {
 			}
 
 			// The running elevation is listed with an End button that works.
-			_, _, body = owner.do("GET", page+"?done=elevation", nil, false)
+			_, _, body = owner.Do("GET", page+"?done=elevation", nil, false)
 			m := endElevationAction.FindStringSubmatch(body)
 			if m == nil || !strings.Contains(body, "Emergency access was granted") {
 				t.Fatalf("no End button for the running elevation:\n%s", body)
 			}
-			if st, _, _ := nobody.do("POST", m[1], url.Values{}, true); st != 403 {
+			if st, _, _ := nobody.Do("POST", m[1], url.Values{}, true); st != 403 {
 				t.Errorf("end without elevation.grant: %d", st)
 			}
-			if st, _, body := owner.do("POST", m[1], url.Values{}, true); st != 303 {
+			if st, _, body := owner.Do("POST", m[1], url.Values{}, true); st != 303 {
 				t.Errorf("end: %d\n%s", st, body)
 			}
-			if ok, _ := h.app.Roles.Allowed(h.ctx, h.sunrise.ID, clin, "clinical_notes.view:all"); ok {
+			if ok, _ := h.App.Roles.Allowed(h.Ctx, h.sunrise.ID, clin, "clinical_notes.view:all"); ok {
 				t.Error("the ended elevation is still in effect")
 			}
-			if st, _, _ := owner.do("POST", m[1], url.Values{}, true); st != 404 {
+			if st, _, _ := owner.Do("POST", m[1], url.Values{}, true); st != 404 {
 				t.Errorf("end twice: %d", st)
 			}
 
 			// Every change is audited.
 			for _, action := range []string{"role.supervisors", "role.override", "elevation.grant", "elevation.end"} {
-				evs, err := h.app.Store.QueryAudit(context.Background(), store.AuditFilter{PracticeID: h.sunrise.ID, Action: action,
+				evs, err := h.App.Store.QueryAudit(context.Background(), store.AuditFilter{PracticeID: h.sunrise.ID, Action: action,
 					Outcome: "success"})
 				if err != nil || len(evs) == 0 {
 					t.Errorf("no successful %s audit event (%v)", action, err)
@@ -141,9 +142,9 @@ func TestConsoleMemberAccess(t *testing.T) {
 	}
 }
 
-func hasOverride(t *testing.T, h *harness, memberID string, o roles.Override) bool {
+func hasOverride(t *testing.T, h *consoleSite, memberID string, o roles.Override) bool {
 	t.Helper()
-	stored, err := h.app.Store.MemberOverrides(h.ctx, memberID)
+	stored, err := h.App.Store.MemberOverrides(h.Ctx, memberID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package adminapi_test
+package httpserver_test
 
 import (
 	"html"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/frontdeskhq/frontdesk/identity/app/apptest"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 )
 
@@ -15,62 +16,62 @@ import (
 func TestConsoleAppPermission(t *testing.T) {
 	for _, engine := range storetest.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
-			h := newHarness(t, engine)
-			owner := h.browser()
-			if st := owner.login("sunrise", "owner@sunrise.example", ownerPw); st != http.StatusSeeOther {
+			h := newConsoleSite(t, engine)
+			owner := h.Browser()
+			if st := owner.Login("sunrise", "owner@sunrise.example", apptest.Password); st != http.StatusSeeOther {
 				t.Fatalf("owner login: %d", st)
 			}
-			nobody := h.browser()
-			if st := nobody.login("sunrise", "nobody@sunrise.example", ownerPw); st != http.StatusSeeOther {
+			nobody := h.Browser()
+			if st := nobody.Login("sunrise", "nobody@sunrise.example", apptest.Password); st != http.StatusSeeOther {
 				t.Fatalf("nobody login: %d", st)
 			}
 			reg := url.Values{"name": {"Billing"}, "redirect_uris": {"https://billing.example/cb"}, "kind": {"public"},
 				"grant": {"authorization_code"}, "require_permission": {"billing.view"}}
-			if st, _, page := owner.do("POST", "/p/sunrise/admin/apps", reg, true); st != 400 || !strings.Contains(page, "needs a scope") ||
+			if st, _, page := owner.Do("POST", "/p/sunrise/admin/apps", reg, true); st != 400 || !strings.Contains(page, "needs a scope") ||
 				!strings.Contains(page, `id="app-permission" name="require_permission" value="billing.view"`) {
 				t.Errorf("registering with an unscoped permission: %d\n%s", st, page)
 			}
 			reg.Set("require_permission", "billing.view:all")
-			st, _, page := owner.do("POST", "/p/sunrise/admin/apps", reg, true)
+			st, _, page := owner.Do("POST", "/p/sunrise/admin/apps", reg, true)
 			idm := shownClientID.FindStringSubmatch(page)
 			if st != http.StatusCreated || idm == nil {
 				t.Fatalf("register app: %d\n%s", st, page)
 			}
 			clientID := html.UnescapeString(idm[1])
-			if a, err := h.app.Store.AppByClientID(h.ctx, clientID); err != nil || a.RequirePermission != "billing.view:all" {
+			if a, err := h.App.Store.AppByClientID(h.Ctx, clientID); err != nil || a.RequirePermission != "billing.view:all" {
 				t.Fatalf("stored app = %+v, %v", a, err)
 			}
-			if _, _, page := owner.do("GET", "/p/sunrise/admin/apps", nil, false); !strings.Contains(page,
+			if _, _, page := owner.Do("GET", "/p/sunrise/admin/apps", nil, false); !strings.Contains(page,
 				`id="perm-`+clientID+`" name="require_permission" value="billing.view:all"`) {
 				t.Errorf("apps page does not show the required permission:\n%s", page)
 			}
 
 			action := "/p/sunrise/admin/apps/" + clientID + "/permission"
 			change := url.Values{"require_permission": {"app.*.login"}}
-			if st, _, _ := owner.do("POST", action, change, false); st != http.StatusForbidden {
+			if st, _, _ := owner.Do("POST", action, change, false); st != http.StatusForbidden {
 				t.Errorf("change without Origin: %d", st)
 			}
-			if st, _, _ := nobody.do("POST", action, change, true); st != http.StatusForbidden {
+			if st, _, _ := nobody.Do("POST", action, change, true); st != http.StatusForbidden {
 				t.Errorf("change without settings.edit: %d", st)
 			}
-			if st, _, page := owner.do("POST", action, url.Values{"require_permission": {"no.such"}}, true); st != 400 ||
+			if st, _, page := owner.Do("POST", action, url.Values{"require_permission": {"no.such"}}, true); st != 400 ||
 				!strings.Contains(page, "catalogue") {
 				t.Errorf("unknown permission: %d\n%s", st, page)
 			}
-			if st, loc, _ := owner.do("POST", action, change, true); st != http.StatusSeeOther || !strings.Contains(loc, "done=permission") {
+			if st, loc, _ := owner.Do("POST", action, change, true); st != http.StatusSeeOther || !strings.Contains(loc, "done=permission") {
 				t.Fatalf("change: %d %s", st, loc)
 			}
-			if a, _ := h.app.Store.AppByClientID(h.ctx, clientID); a.RequirePermission != "app.*.login" {
+			if a, _ := h.App.Store.AppByClientID(h.Ctx, clientID); a.RequirePermission != "app.*.login" {
 				t.Errorf("after the change: %q", a.RequirePermission)
 			}
-			if st, loc, _ := owner.do("POST", action, url.Values{"require_permission": {""}}, true); st != http.StatusSeeOther ||
+			if st, loc, _ := owner.Do("POST", action, url.Values{"require_permission": {""}}, true); st != http.StatusSeeOther ||
 				!strings.Contains(loc, "done=permission") {
 				t.Fatalf("clear: %d %s", st, loc)
 			}
-			if a, _ := h.app.Store.AppByClientID(h.ctx, clientID); a.RequirePermission != "" {
+			if a, _ := h.App.Store.AppByClientID(h.Ctx, clientID); a.RequirePermission != "" {
 				t.Errorf("after clearing: %q", a.RequirePermission)
 			}
-			if st, _, _ := owner.do("POST", "/p/sunrise/admin/apps/app_nope/permission", change, true); st != http.StatusNotFound {
+			if st, _, _ := owner.Do("POST", "/p/sunrise/admin/apps/app_nope/permission", change, true); st != http.StatusNotFound {
 				t.Errorf("unknown app: %d", st)
 			}
 		})
@@ -83,38 +84,38 @@ func TestConsoleAppPermission(t *testing.T) {
 func TestConsoleAppLogoutURIAndTTL(t *testing.T) {
 	for _, engine := range storetest.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
-			h := newHarness(t, engine)
-			owner := h.browser()
-			if st := owner.login("sunrise", "owner@sunrise.example", ownerPw); st != http.StatusSeeOther {
+			h := newConsoleSite(t, engine)
+			owner := h.Browser()
+			if st := owner.Login("sunrise", "owner@sunrise.example", apptest.Password); st != http.StatusSeeOther {
 				t.Fatalf("owner login: %d", st)
 			}
-			nobody := h.browser()
-			if st := nobody.login("sunrise", "nobody@sunrise.example", ownerPw); st != http.StatusSeeOther {
+			nobody := h.Browser()
+			if st := nobody.Login("sunrise", "nobody@sunrise.example", apptest.Password); st != http.StatusSeeOther {
 				t.Fatalf("nobody login: %d", st)
 			}
 			reg := url.Values{"name": {"Billing"}, "redirect_uris": {"https://billing.example/cb"}, "kind": {"public"},
 				"grant": {"authorization_code"}, "backchannel_logout_uri": {"http://billing.example/bcl"}, "access_token_ttl": {"120"}}
-			if st, _, page := owner.do("POST", "/p/sunrise/admin/apps", reg, true); st != 400 || !strings.Contains(page, "must use https") ||
+			if st, _, page := owner.Do("POST", "/p/sunrise/admin/apps", reg, true); st != 400 || !strings.Contains(page, "must use https") ||
 				!strings.Contains(page, `name="backchannel_logout_uri" value="http://billing.example/bcl"`) {
 				t.Errorf("registering with an http logout URI: %d\n%s", st, page)
 			}
 			reg.Set("backchannel_logout_uri", "https://billing.example/bcl")
 			reg.Set("access_token_ttl", "soon")
-			if st, _, page := owner.do("POST", "/p/sunrise/admin/apps", reg, true); st != 400 || !strings.Contains(page, "number of seconds") {
+			if st, _, page := owner.Do("POST", "/p/sunrise/admin/apps", reg, true); st != 400 || !strings.Contains(page, "number of seconds") {
 				t.Errorf("registering with a lifetime that is not a number: %d\n%s", st, page)
 			}
 			reg.Set("access_token_ttl", "120")
-			st, _, page := owner.do("POST", "/p/sunrise/admin/apps", reg, true)
+			st, _, page := owner.Do("POST", "/p/sunrise/admin/apps", reg, true)
 			idm := shownClientID.FindStringSubmatch(page)
 			if st != http.StatusCreated || idm == nil {
 				t.Fatalf("register app: %d\n%s", st, page)
 			}
 			clientID := html.UnescapeString(idm[1])
-			if a, err := h.app.Store.AppByClientID(h.ctx, clientID); err != nil || a.BackchannelLogoutURI != "https://billing.example/bcl" ||
+			if a, err := h.App.Store.AppByClientID(h.Ctx, clientID); err != nil || a.BackchannelLogoutURI != "https://billing.example/bcl" ||
 				a.AccessTokenTTL.Seconds() != 120 {
 				t.Fatalf("stored app = %+v, %v", a, err)
 			}
-			if _, _, page := owner.do("GET", "/p/sunrise/admin/apps", nil, false); !strings.Contains(page,
+			if _, _, page := owner.Do("GET", "/p/sunrise/admin/apps", nil, false); !strings.Contains(page,
 				`id="bcl-`+clientID+`" name="backchannel_logout_uri" value="https://billing.example/bcl"`) ||
 				!strings.Contains(page, `id="ttl-`+clientID+`" name="access_token_ttl" type="number" min="0" max="3600" value="120"`) {
 				t.Errorf("apps page does not show the URI and lifetime:\n%s", page)
@@ -122,10 +123,10 @@ func TestConsoleAppLogoutURIAndTTL(t *testing.T) {
 
 			action := "/p/sunrise/admin/apps/" + clientID + "/tokens"
 			change := url.Values{"backchannel_logout_uri": {"https://billing.example/logout"}, "access_token_ttl": {"900"}}
-			if st, _, _ := owner.do("POST", action, change, false); st != http.StatusForbidden {
+			if st, _, _ := owner.Do("POST", action, change, false); st != http.StatusForbidden {
 				t.Errorf("change without Origin: %d", st)
 			}
-			if st, _, _ := nobody.do("POST", action, change, true); st != http.StatusForbidden {
+			if st, _, _ := nobody.Do("POST", action, change, true); st != http.StatusForbidden {
 				t.Errorf("change without settings.edit: %d", st)
 			}
 			for _, bad := range []url.Values{
@@ -133,23 +134,23 @@ func TestConsoleAppLogoutURIAndTTL(t *testing.T) {
 				{"backchannel_logout_uri": {""}, "access_token_ttl": {"7200"}},
 				{"backchannel_logout_uri": {""}, "access_token_ttl": {"-5"}},
 			} {
-				if st, _, _ := owner.do("POST", action, bad, true); st != 400 {
+				if st, _, _ := owner.Do("POST", action, bad, true); st != 400 {
 					t.Errorf("change to %v: %d", bad, st)
 				}
 			}
-			if a, _ := h.app.Store.AppByClientID(h.ctx, clientID); a.BackchannelLogoutURI != "https://billing.example/bcl" || a.AccessTokenTTL.Seconds() != 120 {
+			if a, _ := h.App.Store.AppByClientID(h.Ctx, clientID); a.BackchannelLogoutURI != "https://billing.example/bcl" || a.AccessTokenTTL.Seconds() != 120 {
 				t.Errorf("a refused change changed the app: %+v", a)
 			}
-			if st, loc, _ := owner.do("POST", action, change, true); st != http.StatusSeeOther || !strings.Contains(loc, "done=tokens") {
+			if st, loc, _ := owner.Do("POST", action, change, true); st != http.StatusSeeOther || !strings.Contains(loc, "done=tokens") {
 				t.Fatalf("change: %d %s", st, loc)
 			}
-			if a, _ := h.app.Store.AppByClientID(h.ctx, clientID); a.BackchannelLogoutURI != "https://billing.example/logout" || a.AccessTokenTTL.Seconds() != 900 {
+			if a, _ := h.App.Store.AppByClientID(h.Ctx, clientID); a.BackchannelLogoutURI != "https://billing.example/logout" || a.AccessTokenTTL.Seconds() != 900 {
 				t.Errorf("after the change: %+v", a)
 			}
-			if st, _, _ := owner.do("POST", action, url.Values{"backchannel_logout_uri": {""}, "access_token_ttl": {""}}, true); st != http.StatusSeeOther {
+			if st, _, _ := owner.Do("POST", action, url.Values{"backchannel_logout_uri": {""}, "access_token_ttl": {""}}, true); st != http.StatusSeeOther {
 				t.Fatalf("clear: %d", st)
 			}
-			if a, _ := h.app.Store.AppByClientID(h.ctx, clientID); a.BackchannelLogoutURI != "" || a.AccessTokenTTL != 0 {
+			if a, _ := h.App.Store.AppByClientID(h.Ctx, clientID); a.BackchannelLogoutURI != "" || a.AccessTokenTTL != 0 {
 				t.Errorf("after clearing: %+v", a)
 			}
 		})
