@@ -271,7 +271,7 @@ func TestConsoleIssue18(t *testing.T) {
 	if open := b.waitJS("open sections", `String(document.querySelectorAll("details.section[open]").length)`); open != "0" {
 		t.Errorf("%s sections open on arrival", open)
 	}
-	for _, id := range []string{"supervision", "overrides", "emergency"} {
+	for _, id := range []string{"clinical", "supervision", "overrides", "emergency"} {
 		b.click("#"+id+" > summary", "", "#"+id+" form")
 	}
 	b.noJargon("Pat's page with every section open")
