@@ -128,6 +128,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, env []string
 		return err
 	}
 	defer a.Close()
+	// Each hash's argon2id arena is freed before its slot hashes again, so
+	// hashing holds about one arena per slot (runtime.go, issue 20 point 4).
+	a.Hasher.SetCollectAfterHash(true)
 	if err := a.Bootstrap(ctx); err != nil {
 		return err
 	}

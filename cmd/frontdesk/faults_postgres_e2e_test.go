@@ -75,20 +75,12 @@ func TestFaultPostgresRestart(t *testing.T) {
 			return owner.submit(invitePage, "/p/demo/admin/invite", url.Values{"email": {"pg-outage@example.org"}, "role": {"practitioner"}})
 		}},
 		{"refresh grant", func() (int, string) {
-			form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}
-			req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/oauth2/token", strings.NewReader(form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.SetBasicAuth("ehr", replicaClientSecret)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				return 0, err.Error()
+			st, hdr, body := postAsClient(t, base+"/oauth2/token",
+				url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
+			if hdr.Get("Retry-After") == "" {
+				t.Errorf("refresh grant with the database down: %d without Retry-After", st)
 			}
-			defer resp.Body.Close()
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-			if resp.Header.Get("Retry-After") == "" {
-				t.Errorf("refresh grant with the database down: %d without Retry-After", resp.StatusCode)
-			}
-			return resp.StatusCode, string(body)
+			return st, body
 		}},
 		// A good access token is not called invalid because its liveness
 		// cannot be read: userinfo and introspection answer 503 too.
@@ -96,17 +88,8 @@ func TestFaultPostgresRestart(t *testing.T) {
 			return userinfo(t, backend, strings.TrimPrefix(base, "http://"), tok.AccessToken)
 		}},
 		{"introspection", func() (int, string) {
-			form := url.Values{"token": {tok.AccessToken}}
-			req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/oauth2/introspect", strings.NewReader(form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.SetBasicAuth("ehr", replicaClientSecret)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				return 0, err.Error()
-			}
-			defer resp.Body.Close()
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-			return resp.StatusCode, string(body)
+			st, _, body := postAsClient(t, base+"/oauth2/introspect", url.Values{"token": {tok.AccessToken}})
+			return st, body
 		}},
 	}
 	for _, c := range checks {
@@ -196,4 +179,20 @@ func TestFaultPostgresRestart(t *testing.T) {
 		}
 	}
 	p.stop()
+}
+
+// postAsClient posts form to an OAuth endpoint as the configured client ehr
+// (client_secret_basic) and returns the status, headers and body.
+func postAsClient(t *testing.T, endpoint string, form url.Values) (int, http.Header, string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("ehr", replicaClientSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return resp.StatusCode, resp.Header, string(body)
 }

@@ -21,8 +21,10 @@ import (
 // docs/performance.md). serveGCPercent lets the heap grow further between
 // collections; the soft memory limit then keeps the heap bounded by design:
 // a fixed allowance plus one Argon2id arena per hashing slot (the bounded
-// hasher never runs more than hash_concurrency at once). Near the limit the
-// collector simply runs more often.
+// hasher never runs more than hash_concurrency at once, and serve makes it
+// collect after each hash so a dead arena is freed before its slot
+// allocates the next: password.Hasher.SetCollectAfterHash). Near the limit
+// the collector simply runs more often.
 const (
 	serveGCPercent = 400
 	// serveHeapBase is the heap allowed besides the Argon2id arenas.

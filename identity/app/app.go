@@ -57,6 +57,9 @@ type App struct {
 	Outbox *invites.Worker
 	// SSO is practice single sign-on (upstream OpenID providers).
 	SSO *sso.Service
+	// Hasher is the accounts' password hasher (serve makes it collect
+	// after each hash, password.Hasher.SetCollectAfterHash).
+	Hasher *password.Hasher
 
 	redis io.Closer // the lockout counters' Redis client, nil without Redis
 	// auditHead publishes the audit chains' heads (LogAuditHeads).
@@ -166,9 +169,10 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		_ = st.Close()
 		return nil, err
 	}
+	hasher := newHasher(params, cfg.HashConcurrency())
 	accounts, err := account.New(account.Deps{
 		Store:       st,
-		Hasher:      newHasher(params, cfg.HashConcurrency()),
+		Hasher:      hasher,
 		Policy:      policy,
 		Mail:        mailer,
 		Mails:       mails,
@@ -252,7 +256,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		return nil, err
 	}
 	return &App{Config: cfg, Logger: logger, Store: st, Accounts: accounts, Onboarding: onboard, Registry: reg, Handler: handler,
-		redis: redisClient, auditHead: auditHead, Roles: rolesSvc, OIDC: provider, Outbox: outbox, SSO: ssoSvc}, nil
+		redis: redisClient, auditHead: auditHead, Roles: rolesSvc, OIDC: provider, Outbox: outbox, SSO: ssoSvc, Hasher: hasher}, nil
 }
 
 // Close releases the database.

@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/url"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/store"
-	"github.com/frontdeskhq/frontdesk/templates"
 )
 
 // InvitationCheck inspects an invitation (its email) before it is consumed;
@@ -79,20 +77,7 @@ func (s *Service) AcceptInvitationFederated(ctx context.Context, practiceSlug st
 		if err := link(ctx, tx, cur); err != nil {
 			return err
 		}
-		if err := s.acc.Audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "invitation.accept", Outcome: "success",
-			ActorID: m.ID, SubjectID: m.ID, Details: d}, meta); err != nil {
-			return err
-		}
-		if inv.InvitedBy == account.OperatorActorID {
-			return nil
-		}
-		inviter, err := tx.MemberByID(ctx, p.ID, inv.InvitedBy)
-		if err != nil || inviter.Status != store.StatusActive {
-			return nil // the inviter left meanwhile: nobody to tell
-		}
-		return s.acc.Enqueue(ctx, tx, p, "invitation_accepted", inv.ID+"-accepted", inviter.Email,
-			templates.AcceptedMail{PracticeName: p.Name, RecipientName: account.GivenName(inviter), MemberName: account.MemberName(m),
-				MemberEmail: m.Email, AcceptedAt: account.FormatTimeIn(now, p), MemberURL: s.acc.ConsoleURL(p, "members/"+url.PathEscape(m.ID))})
+		return s.recordAcceptance(ctx, tx, p, inv, m, now, d, meta)
 	}
 	pr, token, err := s.acc.StartSessionAfter(ctx, p, m, account.MethodFederated, []string{account.MethodFederated}, details, meta, accept)
 	if errors.Is(err, store.ErrLinkUnusable) || errors.Is(err, account.ErrNotActive) {

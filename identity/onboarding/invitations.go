@@ -534,20 +534,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, practiceSlug, token, new
 		if _, err := tx.VoidMemberLinks(ctx, m.ID, now); err != nil {
 			return err
 		}
-		if err := s.acc.Audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "invitation.accept", Outcome: "success",
-			ActorID: m.ID, SubjectID: m.ID, Details: map[string]string{"invitation": inv.ID}}, meta); err != nil {
-			return err
-		}
-		if inv.InvitedBy == account.OperatorActorID {
-			return nil
-		}
-		inviter, err := tx.MemberByID(ctx, p.ID, inv.InvitedBy)
-		if err != nil || inviter.Status != store.StatusActive {
-			return nil // the inviter left meanwhile: nobody to tell
-		}
-		return s.acc.Enqueue(ctx, tx, p, "invitation_accepted", inv.ID+"-accepted", inviter.Email,
-			templates.AcceptedMail{PracticeName: p.Name, RecipientName: account.GivenName(inviter), MemberName: account.MemberName(m),
-				MemberEmail: m.Email, AcceptedAt: account.FormatTimeIn(now, p), MemberURL: s.acc.ConsoleURL(p, "members/"+url.PathEscape(m.ID))})
+		return s.recordAcceptance(ctx, tx, p, inv, m, now, map[string]string{"invitation": inv.ID}, meta)
 	})
 	if errors.Is(err, store.ErrLinkUnusable) {
 		return Accepted{}, account.ErrLinkInvalid
@@ -572,4 +559,25 @@ func (s *Service) AcceptInvitation(ctx context.Context, practiceSlug, token, new
 func landing(acc *account.Service, app string) string {
 	u, _ := acc.AppURL(app)
 	return u
+}
+
+// recordAcceptance ends an accepted invitation's transaction: the audit
+// event, and the inviter's "accepted" mail unless the operator invited or
+// the inviter is no longer active.
+func (s *Service) recordAcceptance(ctx context.Context, tx *store.Store, p store.Practice, inv store.Invitation,
+	m store.Member, now time.Time, details map[string]string, meta account.Meta) error {
+	if err := s.acc.Audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "invitation.accept", Outcome: "success",
+		ActorID: m.ID, SubjectID: m.ID, Details: details}, meta); err != nil {
+		return err
+	}
+	if inv.InvitedBy == account.OperatorActorID {
+		return nil
+	}
+	inviter, err := tx.MemberByID(ctx, p.ID, inv.InvitedBy)
+	if err != nil || inviter.Status != store.StatusActive {
+		return nil // the inviter left meanwhile: nobody to tell
+	}
+	return s.acc.Enqueue(ctx, tx, p, "invitation_accepted", inv.ID+"-accepted", inviter.Email,
+		templates.AcceptedMail{PracticeName: p.Name, RecipientName: account.GivenName(inviter), MemberName: account.MemberName(m),
+			MemberEmail: m.Email, AcceptedAt: account.FormatTimeIn(now, p), MemberURL: s.acc.ConsoleURL(p, "members/"+url.PathEscape(m.ID))})
 }

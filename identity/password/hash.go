@@ -119,6 +119,8 @@ type Hasher struct {
 	// dummy is a well-formed hash with h's parameters that no password
 	// matches; see VerifyDummy.
 	dummy string
+	// collect: a garbage collection ends every hash (SetCollectAfterHash).
+	collect bool
 	// queued, when set (tests), runs when a caller starts waiting for a
 	// slot, so a test knows it waits without sleeping.
 	queued func()
@@ -246,8 +248,26 @@ func (h *Hasher) derive(ctx context.Context, password string, salt []byte, p Par
 
 	pw := []byte(password)
 	defer clear(pw)
-	return argon2.IDKey(pw, salt, p.Iterations, p.MemoryKiB, p.Parallelism, n), nil
+	key := argon2.IDKey(pw, salt, p.Iterations, p.MemoryKiB, p.Parallelism, n)
+	if h.collect {
+		// Still holding the slot: the arena just used is garbage now and
+		// is freed before this slot's next hash allocates another.
+		runtime.GC()
+	}
+	return key, nil
 }
+
+// SetCollectAfterHash makes every hash end with a garbage collection before
+// its slot is released. golang.org/x/crypto/argon2 allocates a fresh arena
+// of the full memory cost for every hash (it has no API to reuse one), and
+// with the collector left to its pacing, dead arenas piled up between
+// collections: the memory that hashing held was bounded by collection lag,
+// not by the slots. Collecting after each hash frees the arena before the
+// slot can allocate the next, so at most about one arena per slot is ever
+// held (issue 20 point 4: the peak at 32 concurrent logins fell from
+// 117-120 MB to 78-79 MB, with no more CPU per login, docs/performance.md).
+// frontdesk serve turns it on; call it before the hasher is used.
+func (h *Hasher) SetCollectAfterHash(on bool) { h.collect = on }
 
 // acquire takes a hashing slot, waiting within h's bounds.
 func (h *Hasher) acquire(ctx context.Context) error {
