@@ -369,10 +369,7 @@ func OutboxMessageID(id string) string { return "outbox-" + id }
 // the single UPDATE … RETURNING is atomic. Either way a claimed row is
 // leased to one worker until the lease runs out.
 func (s *Store) ClaimOutbox(ctx context.Context, worker string, now time.Time, lease time.Duration, limit int) ([]invites.Outgoing, error) {
-	lock := ""
-	if s.engine == Postgres {
-		lock = " FOR UPDATE SKIP LOCKED"
-	}
+	lock := s.d.skipLocked
 	rows, err := s.query(ctx, `UPDATE mail_outbox SET claimed_by = $1, claim_until = $2, attempts = attempts + 1
 		WHERE id IN (SELECT id FROM mail_outbox WHERE status = 'pending' AND next_attempt_at <= $3
 			AND claim_until <= $3 ORDER BY next_attempt_at, id LIMIT $4`+lock+`)

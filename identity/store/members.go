@@ -107,15 +107,10 @@ const memberColumns = `id, practice_id, email, display_name, legal_name, npi, ta
 // round trip instead of two, and members are read on every login and token
 // grant. The queries are constants, built once.
 func (s *Store) memberSelect(byEmail bool) string {
-	switch {
-	case s.engine == Postgres && byEmail:
-		return memberByEmailPostgres
-	case s.engine == Postgres:
-		return memberByIDPostgres
-	case byEmail:
-		return memberByEmailSQLite
+	if byEmail {
+		return s.d.memberByEmail
 	}
-	return memberByIDSQLite
+	return s.d.memberByID
 }
 
 const (

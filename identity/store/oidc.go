@@ -221,10 +221,7 @@ const (
 // on PostgreSQL each statement is a round trip. The member is the zero
 // Member if its row is gone.
 func (s *Store) RefreshTokenWithMember(ctx context.Context, tokenHash []byte) (RefreshToken, Member, error) {
-	q := refreshWithMemberSQLite
-	if s.engine == Postgres {
-		q = refreshWithMemberPostgres
-	}
+	q := s.d.refreshWithMember
 	var (
 		tr refreshRow
 		mr memberRow

@@ -16,7 +16,7 @@ import (
 // returned; if it has since been revoked or has expired, nothing changes and
 // ErrNotFound is returned.
 func (s *Store) RotateRefreshToken(ctx context.Context, usedID string, next RefreshToken, nextHash []byte, now time.Time) error {
-	if s.engine == Postgres && !s.inTx {
+	if s.d.oneStatementRotate && !s.inTx {
 		// The usual case in one statement (one round trip instead of four);
 		// if it stored nothing, the transaction below finds out why.
 		if ok, err := s.rotateOneStatement(ctx, usedID, next, nextHash, now); err != nil || ok {

@@ -413,10 +413,7 @@ func orEmptyBools(m map[string]bool) map[string]bool {
 // immediate transactions already hold the database's write lock). It returns
 // ErrNotFound for an unknown practice.
 func (s *Store) LockPractice(ctx context.Context, practiceID string) error {
-	q := `SELECT id FROM practices WHERE id = $1`
-	if s.engine == Postgres {
-		q += ` FOR UPDATE`
-	}
+	q := `SELECT id FROM practices WHERE id = $1` + s.d.lockRow
 	var id string
 	if err := s.queryRow(ctx, q, practiceID).Scan(&id); err != nil {
 		return notFound(err, "practice")

@@ -25,7 +25,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
 	"modernc.org/sqlite" // registers the "sqlite" database/sql driver
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -65,6 +64,7 @@ type Store struct {
 	db      *sql.DB
 	q       querier
 	engine  Engine
+	d       dialect
 	inTx    bool
 	maxIdle int // idle connections kept (CloseIdleConns restores it)
 	// writer serialises this process's SQLite writes (nil on PostgreSQL);
@@ -93,18 +93,11 @@ type Options struct {
 // Open connects to the database named by engine and dsn (a file path for SQLite,
 // a postgres:// URL for PostgreSQL) and checks that it answers. It does not migrate.
 func Open(ctx context.Context, engine Engine, dsn string, opts Options) (*Store, error) {
-	var (
-		db  *sql.DB
-		err error
-	)
-	switch engine {
-	case SQLite:
-		db, err = sql.Open("sqlite", sqliteDSN(dsn))
-	case Postgres:
-		db, err = sql.Open("pgx", dsn)
-	default:
+	d, ok := dialectOf(engine)
+	if !ok {
 		return nil, fmt.Errorf("store: unknown engine %q", engine)
 	}
+	db, err := sql.Open(d.driver, d.dsn(dsn))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", engine, err)
 	}
@@ -121,8 +114,8 @@ func Open(ctx context.Context, engine Engine, dsn string, opts Options) (*Store,
 		_ = db.Close()
 		return nil, fmt.Errorf("store: connect to %s: %w", engine, err)
 	}
-	st := &Store{db: db, q: db, engine: engine, maxIdle: maxIdle, health: &writeHealth{}}
-	if engine == SQLite {
+	st := &Store{db: db, q: db, engine: engine, d: d, maxIdle: maxIdle, health: &writeHealth{}}
+	if d.oneWriter {
 		st.writer = newWriteGate()
 		st.stmts = newStmtCache(db)
 		st.rotations = &rotateBatcher{}
@@ -224,17 +217,15 @@ func (s *Store) Migrate(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
-	dialect := goose.DialectSQLite3
 	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
-	if s.engine == Postgres {
-		dialect = goose.DialectPostgres
-		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 600))
+	if s.d.migrationLock != nil {
+		locker, err := s.d.migrationLock()
 		if err != nil {
 			return fmt.Errorf("store: migration lock: %w", err)
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
 	}
-	p, err := goose.NewProvider(dialect, s.db, sub, opts...)
+	p, err := goose.NewProvider(s.d.goose, s.db, sub, opts...)
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
@@ -243,7 +234,7 @@ func (s *Store) Migrate(ctx context.Context, logger *slog.Logger) error {
 	// once, the slower one fails on a migration the faster one has just applied.
 	// Migrations run in transactions, so nothing is half-applied; trying again
 	// sees the new version and has nothing left to do.
-	for attempt := 1; err != nil && s.engine == SQLite && attempt < 5; attempt++ {
+	for attempt := 1; err != nil && s.d.oneWriter && attempt < 5; attempt++ {
 		results, err = p.Up(ctx)
 	}
 	if err != nil {
@@ -289,7 +280,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) (err error) 
 			_ = sqlTx.Rollback()
 		}
 	}()
-	if err = fn(&Store{db: s.db, q: sqlTx, engine: s.engine, inTx: true, writer: s.writer, stmts: s.stmts,
+	if err = fn(&Store{db: s.db, q: sqlTx, engine: s.engine, d: s.d, inTx: true, writer: s.writer, stmts: s.stmts,
 		health: s.health}); err != nil {
 		return err
 	}
@@ -305,7 +296,7 @@ var placeholder = regexp.MustCompile(`\$(\d+)`)
 // rebind rewrites PostgreSQL placeholders ($1) into SQLite's numbered form (?1).
 // Queries are written once, in PostgreSQL style.
 func (s *Store) rebind(query string) string {
-	if s.engine != SQLite {
+	if !s.d.numbered {
 		return query
 	}
 	if s.stmts != nil {
