@@ -99,7 +99,7 @@ func TestConsoleOwnerJourney(t *testing.T) {
 	if got := b.waitJS("the scheduler's status", rowJS(schedulerEmail, ".badge", "class")); !strings.Contains(got, "invited") {
 		t.Errorf("the scheduler's badge is %q, want invited", got)
 	}
-	if roles := b.waitJS("the scheduler's roles", rowJS(schedulerEmail, "td:nth-child(3)", "data-none")); roles != "scheduler" {
+	if roles := b.waitJS("the scheduler's roles", rowJS(schedulerEmail, "td:nth-child(3)", "data-none")); roles != "Scheduler" {
 		t.Errorf("the scheduler's roles are %q", roles)
 	}
 	lineWithPrefix(t, fd.mailText(t, schedulerEmail, 1), fd.base+"/p/"+slug+"/invite?token=")

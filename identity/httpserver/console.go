@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
@@ -50,25 +51,85 @@ type consoleMember struct {
 	ID, Name, Email, Status string
 	Roles                   []string
 	DisplayName             string
+	// RoleNames are the names of Roles, in words.
+	RoleNames []string
+	// SupervisedBy names the member's supervisors ("" when not supervised):
+	// the members list shows a Supervisee label with it.
+	SupervisedBy string
+	// Invitation is the member's open invitation (pending, expired or
+	// undelivered), "" when none; InvitationState says which.
+	Invitation, InvitationState string
+	// Self is the signed-in administrator's own row.
+	Self bool
+}
+
+// StatusLabel is the member's status in words.
+func (m consoleMember) StatusLabel() string { return statusLabel(m.Status) }
+
+func statusLabel(st string) string {
+	switch store.MemberStatus(st) {
+	case store.StatusInvited:
+		return "Invited"
+	case store.StatusActive:
+		return "Active"
+	case store.StatusLocked:
+		return "Locked"
+	case store.StatusDeactivated:
+		return "Deactivated"
+	}
+	return st
+}
+
+// consoleStatus is one choice of the status filter.
+type consoleStatus struct{ Key, Label string }
+
+func consoleStatuses() []consoleStatus {
+	var out []consoleStatus
+	for _, st := range []store.MemberStatus{store.StatusInvited, store.StatusActive, store.StatusLocked, store.StatusDeactivated} {
+		out = append(out, consoleStatus{Key: string(st), Label: statusLabel(string(st))})
+	}
+	return out
+}
+
+// consoleRoleFilter is one role of the members list's role filter.
+type consoleRoleFilter struct {
+	Key, Name string
+	Checked   bool
 }
 
 type consoleMembersData struct {
 	Practice                      *practiceView
 	Members                       []consoleMember
-	Roles                         []roles.Role
-	Statuses                      []string
-	Query, Role, Status           string
+	Roles                         []consoleRoleFilter
+	AllRoles                      bool   // "Select all": no role filter
+	RoleSummary                   string // "all", or the chosen roles' names
+	Statuses                      []consoleStatus
+	Query, Status                 string
 	NextURL, Notice, Error        string
+	Count                         string // "3 members shown"
 	CanUnlock, CanReset, CanAudit bool
 	CanInvite                     bool
-	Nav                           consoleNav
+	// TemporaryForInvited shows "Temporary password" on invited rows: the
+	// practice onboards by temporary password (seed 004).
+	TemporaryForInvited bool
+	Nav                 consoleNav
 }
 
 type consoleInviteData struct {
 	Practice           *practiceView
-	Roles              []roles.Role
+	Roles              []roles.Role // those the administrator may give
 	Checked            map[string]bool
 	Email, Name, Error string
+	// Supervision chosen up front (seed 003), offered to holders of
+	// roles.assign: a supervisor (by member ID, "" for none) and what they
+	// must co-sign.
+	CanSupervise             bool
+	Supervisors              []supervisorChoice
+	Supervisor               string
+	CosignNotes, CosignPlans bool
+	// ErrorField is the form field the error is about ("email", "role",
+	// "supervisor"), for aria-describedby.
+	ErrorField string
 	// Pending is the address's pending invitation when re-inviting it: the
 	// form asks whether to update it.
 	Pending *consolePending
@@ -84,6 +145,8 @@ type consoleConfirmData struct {
 	Title, Message, Action, Confirm string
 	// CancelURL is where Cancel leads; "" means the members list.
 	CancelURL string
+	// Return, when set, is posted back as return= (where to land after).
+	Return string
 }
 
 // renderAny renders a console page with its own data type.
@@ -115,7 +178,7 @@ func (s *Server) consoleAllowed(w http.ResponseWriter, r *http.Request, perm str
 	}
 	if !allowed {
 		s.message(w, r, http.StatusForbidden, viewPractice(pr.Practice), "Not allowed",
-			"Your roles do not include this part of the administration ("+perm+"). Ask your practice administrator.",
+			"Your roles do not include this part of the administration. Ask your practice's account owner if you need it.",
 			&nextLink{URL: "/p/" + pr.Practice.Slug + "/", Label: "Back to your account"})
 		return pr, false
 	}
@@ -146,10 +209,11 @@ func (s *Server) consoleMembers(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	data := consoleMembersData{Practice: viewPractice(pr.Practice), Query: trimTo(q.Get("q"), 200),
-		Role: trimTo(q.Get("role"), 100), Status: q.Get("status"),
-		Statuses:  []string{"invited", "active", "locked", "deactivated"},
+		Status:    q.Get("status"),
+		Statuses:  consoleStatuses(),
 		CanUnlock: s.may(r, pr, roles.PermUnlock), CanReset: s.may(r, pr, roles.PermResetPasswords),
 		CanAudit: s.may(r, pr, roles.PermAudit), CanInvite: s.may(r, pr, roles.PermManageMembers), Nav: s.nav(r, pr)}
+	data.TemporaryForInvited = data.CanReset && s.onboardsByTemporaryPassword(r, pr.Practice)
 	switch q.Get("done") {
 	case "unlocked":
 		data.Notice = "The member was unlocked and has been emailed."
@@ -157,8 +221,42 @@ func (s *Server) consoleMembers(w http.ResponseWriter, r *http.Request) {
 		data.Notice = "A temporary password was emailed to the member. You never see it."
 	case "invited":
 		data.Notice = "The invitation was sent. It shows as invited until they accept it."
+	case "resent":
+		data.Notice = "The invitation was sent again with a new link; the old link no longer works."
 	}
-	f := store.MemberFilter{PracticeID: pr.Practice.ID, Query: data.Query, Role: data.Role, Limit: 50}
+	model, err := s.d.AdminRoles.Model(r.Context(), pr.Practice.ID)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	names := namesOf(model)
+	// The role filter: the ticked roles of the practice (old links' single
+	// role= included). None or every one ticked is no filter, shown as
+	// "Select all" ticked; the all= box itself only helps the script, so a
+	// role ticked without unticking "Select all" still filters.
+	wanted := q["role"]
+	if len(wanted) > 50 {
+		wanted = wanted[:50]
+	}
+	var keys []string
+	for _, role := range model.Roles {
+		c := consoleRoleFilter{Key: role.Key, Name: role.Name, Checked: slices.Contains(wanted, role.Key)}
+		if c.Checked {
+			keys = append(keys, role.Key)
+		}
+		data.Roles = append(data.Roles, c)
+	}
+	if len(keys) == 0 || len(keys) == len(model.Roles) {
+		data.AllRoles, keys = true, nil
+		for i := range data.Roles {
+			data.Roles[i].Checked = false
+		}
+	}
+	data.RoleSummary = "all"
+	if !data.AllRoles {
+		data.RoleSummary = strings.Join(names.of(keys), ", ")
+	}
+	f := store.MemberFilter{PracticeID: pr.Practice.ID, Query: data.Query, Roles: keys, Limit: 50}
 	if data.Status != "" {
 		if !store.MemberStatus(data.Status).Valid() {
 			data.Status = ""
@@ -172,27 +270,99 @@ func (s *Server) consoleMembers(w http.ResponseWriter, r *http.Request) {
 			f.AfterEmailKey, f.AfterID = cur.K, cur.I
 		}
 	}
-	if m, err := s.d.AdminRoles.Model(r.Context(), pr.Practice.ID); err == nil {
-		data.Roles = m.Roles
-	}
 	ms, more, err := s.d.AdminStore.ListMembers(r.Context(), f)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
-	for _, m := range ms {
-		v := viewMember(m)
-		data.Members = append(data.Members, consoleMember{ID: m.ID, Name: v.Name, Email: m.Email,
-			Status: string(m.Status), Roles: m.Roles})
+	rows, err := s.memberRows(r, pr, ms, names, data.CanInvite)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
 	}
+	data.Members = rows
+	data.Count = countWords(len(rows), "member", "members") + " shown"
 	if more {
 		last := ms[len(ms)-1]
 		raw, _ := json.Marshal(consoleCursor{K: store.EmailKey(last.Email), I: last.ID})
-		next := url.Values{"q": {data.Query}, "role": {data.Role}, "status": {data.Status},
+		next := url.Values{"q": {data.Query}, "role": keys, "status": {data.Status},
 			"cursor": {base64.RawURLEncoding.EncodeToString(raw)}}
 		data.NextURL = "/p/" + pr.Practice.Slug + "/admin/members?" + next.Encode()
 	}
+	w.Header().Set("Content-Security-Policy", consoleScriptCSP)
 	s.renderAny(w, r, http.StatusOK, "admin_members", data)
+}
+
+// memberRows turns members into the list's rows: role names, supervisors by
+// name, and (for those who manage members) the open invitation of invited
+// members.
+func (s *Server) memberRows(r *http.Request, pr account.Principal, ms []store.Member, names roleNames, invitations bool) ([]consoleMember, error) {
+	ctx := r.Context()
+	open := map[string]onboarding.Invitation{}
+	if invitations && slices.ContainsFunc(ms, func(m store.Member) bool { return m.Status == store.StatusInvited }) {
+		invs, err := s.d.Onboarding.Invitations(ctx, pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID})
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range invs {
+			if openInvitation(i.State) {
+				if cur, ok := open[i.MemberID]; !ok || i.CreatedAt.After(cur.CreatedAt) {
+					open[i.MemberID] = i
+				}
+			}
+		}
+	}
+	nameOf := map[string]string{}
+	for _, m := range ms {
+		nameOf[m.ID] = viewMember(m).Name
+	}
+	var out []consoleMember
+	for _, m := range ms {
+		row := consoleMember{ID: m.ID, Name: nameOf[m.ID], Email: m.Email, Status: string(m.Status), Roles: m.Roles,
+			RoleNames: names.of(m.Roles), Self: m.ID == pr.Member.ID}
+		if m.Status != store.StatusDeactivated {
+			eff, err := s.d.AdminRoles.EffectiveMember(ctx, m)
+			if err != nil {
+				return nil, err
+			}
+			var sups []string
+			for _, id := range eff.Supervisors {
+				n, ok := nameOf[id]
+				if !ok {
+					sm, err := s.d.AdminStore.MemberByID(ctx, pr.Practice.ID, id)
+					if err != nil {
+						continue
+					}
+					n = viewMember(sm).Name
+					nameOf[id] = n
+				}
+				sups = append(sups, n)
+			}
+			row.SupervisedBy = strings.Join(sups, ", ")
+		}
+		if i, ok := open[m.ID]; ok && m.Status == store.StatusInvited {
+			row.Invitation, row.InvitationState = i.ID, string(i.State)
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// openInvitation reports whether an invitation in state st may still be
+// resent or revoked.
+func openInvitation(st store.InvitationState) bool {
+	return st == store.InvitationPending || st == store.InvitationExpired || st == store.InvitationDeliveryFailed
+}
+
+// countWords is "1 member", "3 members", "No members".
+func countWords(n int, one, many string) string {
+	switch n {
+	case 0:
+		return "No " + many
+	case 1:
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 // consoleTarget loads the path's member for a confirmation page or action.
@@ -220,11 +390,15 @@ func (s *Server) consoleUnlockConfirm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.renderAny(w, r, http.StatusOK, "admin_confirm", consoleConfirmData{Practice: viewPractice(pr.Practice),
+	data := consoleConfirmData{Practice: viewPractice(pr.Practice),
 		Title: "Unlock " + viewMember(m).Name + "?",
 		Message: "This lifts the lock on " + m.Email + " after failed password attempts, so they can log in again. " +
 			"They will be emailed that their account was unlocked.",
-		Action: "/p/" + pr.Practice.Slug + "/admin/members/" + url.PathEscape(m.ID) + "/unlock", Confirm: "Unlock"})
+		Action: "/p/" + pr.Practice.Slug + "/admin/members/" + url.PathEscape(m.ID) + "/unlock", Confirm: "Unlock"}
+	if r.URL.Query().Get("from") == "member" {
+		data.Return, data.CancelURL = "member", s.memberLink(pr, m.ID).URL
+	}
+	s.renderAny(w, r, http.StatusOK, "admin_confirm", data)
 }
 
 func (s *Server) consoleUnlock(w http.ResponseWriter, r *http.Request) {
@@ -235,6 +409,10 @@ func (s *Server) consoleUnlock(w http.ResponseWriter, r *http.Request) {
 	_, err := s.d.Accounts.Locks().UnlockMember(r.Context(), pr.Practice.Lockout(), r.PathValue("id"),
 		lockout.Actor{MemberID: pr.Member.ID}, lockout.Meta(s.meta(r)))
 	if !s.consoleActionOK(w, r, pr, err) {
+		return
+	}
+	if r.PostFormValue("return") == "member" {
+		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members/"+url.PathEscape(r.PathValue("id"))+"?done=unlocked", http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members?done=unlocked", http.StatusSeeOther)
@@ -249,8 +427,26 @@ func (s *Server) consoleTemporaryConfirm(w http.ResponseWriter, r *http.Request)
 	if !ok {
 		return
 	}
+	// Say at once when it cannot work, rather than after the button.
+	back := s.memberLink(pr, m.ID)
+	name := viewMember(m).Name
+	switch {
+	case m.Status == store.StatusLocked:
+		s.message(w, r, http.StatusConflict, viewPractice(pr.Practice), "Unlock first",
+			name+"'s account is locked after failed password attempts. Unlock it first; then, if they have forgotten "+
+				"their password, email them a temporary password.", back)
+		return
+	case m.Status == store.StatusDeactivated:
+		s.message(w, r, http.StatusConflict, viewPractice(pr.Practice), "Not possible",
+			name+" is deactivated. Reactivate them first if they should have access again.", back)
+		return
+	case m.Status == store.StatusInvited && !s.onboardsByTemporaryPassword(r, pr.Practice):
+		s.message(w, r, http.StatusConflict, viewPractice(pr.Practice), "Not possible yet",
+			name+" has not accepted their invitation yet. Resend the invitation from their page instead.", back)
+		return
+	}
 	s.renderAny(w, r, http.StatusOK, "admin_confirm", consoleConfirmData{Practice: viewPractice(pr.Practice),
-		Title: "Email a temporary password to " + viewMember(m).Name + "?",
+		Title: "Email a temporary password to " + name + "?",
 		Message: "A new single-use temporary password goes to " + m.Email + " only; you will not see it. " +
 			"Any earlier temporary password stops working. After logging in with it they must choose a new password.",
 		Action:  "/p/" + pr.Practice.Slug + "/admin/members/" + url.PathEscape(m.ID) + "/temporary-password",
@@ -288,7 +484,7 @@ func (s *Server) consoleActionOK(w http.ResponseWriter, r *http.Request, pr acco
 		s.message(w, r, http.StatusForbidden, viewPractice(pr.Practice), "Not allowed",
 			"Your roles do not allow this. Ask your practice administrator.", back)
 	case errors.As(err, &invalid):
-		s.message(w, r, http.StatusBadRequest, viewPractice(pr.Practice), "Not possible", invalid.Reason, back)
+		s.message(w, r, http.StatusBadRequest, viewPractice(pr.Practice), "Not possible", inputSentence(invalid), back)
 	default:
 		s.internalError(w, r, err)
 	}
@@ -309,7 +505,7 @@ func (s *Server) consoleInvitePage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.renderInvite(w, r, pr, http.StatusOK, consoleInviteData{Checked: map[string]bool{}})
+	s.renderInvite(w, r, pr, http.StatusOK, consoleInviteData{Checked: map[string]bool{}, CosignNotes: true, CosignPlans: true})
 }
 
 func (s *Server) renderInvite(w http.ResponseWriter, r *http.Request, pr account.Principal, status int, data consoleInviteData) {
@@ -319,16 +515,17 @@ func (s *Server) renderInvite(w http.ResponseWriter, r *http.Request, pr account
 		s.internalError(w, r, err)
 		return
 	}
-	// Offer only the roles this member may give (who staffs whom).
-	givable, err := s.d.Accounts.GrantableRoles(r.Context(), pr.Practice, actorOf(pr))
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
+	grantable := s.grantable(r, pr)
 	data.Roles = nil
 	for _, role := range m.Roles {
-		if slices.Contains(givable, role.Key) {
+		if grantable[role.Key] {
 			data.Roles = append(data.Roles, role)
+		}
+	}
+	if data.CanSupervise = s.may(r, pr, roles.PermAssign); data.CanSupervise {
+		if data.Supervisors, err = s.supervisorChoices(r, pr.Practice.ID, ""); err != nil {
+			s.internalError(w, r, err)
+			return
 		}
 	}
 	s.renderAny(w, r, status, "admin_invite", data)
@@ -343,7 +540,8 @@ func (s *Server) consoleInvite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data := consoleInviteData{Email: trimTo(r.PostForm.Get("email"), 254), Name: trimTo(r.PostForm.Get("name"), 200),
-		Checked: map[string]bool{}}
+		Checked: map[string]bool{}, Supervisor: trimTo(r.PostForm.Get("supervisor"), 100),
+		CosignNotes: r.PostForm.Get("cosign_notes") == "yes", CosignPlans: r.PostForm.Get("cosign_plans") == "yes"}
 	keys := r.PostForm["role"]
 	if len(keys) > 50 {
 		keys = keys[:50]
@@ -351,9 +549,36 @@ func (s *Server) consoleInvite(w http.ResponseWriter, r *http.Request) {
 	for _, k := range keys {
 		data.Checked[k] = true
 	}
-	_, err := s.d.Onboarding.Invite(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
-		onboarding.InviteRequest{Email: data.Email, Name: data.Name, Roles: keys,
-			UpdatePending: r.PostForm.Get("update_pending") == "yes"}, s.meta(r))
+	req := onboarding.InviteRequest{Email: data.Email, Name: data.Name, Roles: keys}
+	if data.Supervisor != "" {
+		// The supervisor must be one the form offers, able to co-sign what
+		// is asked: checked here, before the invitation goes out.
+		choices, err := s.supervisorChoices(r, pr.Practice.ID, "")
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+		i := slices.IndexFunc(choices, func(c supervisorChoice) bool { return c.ID == data.Supervisor })
+		switch {
+		case !s.may(r, pr, roles.PermAssign):
+			data.Error, data.ErrorField = "Your roles do not include choosing supervisors. Invite without one, "+
+				"and ask your practice's account owner to choose the supervisor on the member's page.", "supervisor"
+		case i < 0:
+			data.Error, data.ErrorField = "Choose the supervisor from the list: only members with a supervisor role can supervise.", "supervisor"
+		case data.CosignNotes && !choices[i].Notes || data.CosignPlans && !choices[i].Plans:
+			data.Error, data.ErrorField = choices[i].Name+"'s roles do not include co-signing "+
+				cosignWords(data.CosignNotes && !choices[i].Notes, data.CosignPlans && !choices[i].Plans)+
+				". Untick that requirement, or choose another supervisor.", "supervisor"
+		}
+		if data.Error != "" {
+			s.renderInvite(w, r, pr, http.StatusBadRequest, data)
+			return
+		}
+		req.Supervisors = []roles.SupervisorLink{{SupervisorID: data.Supervisor, CosignNotes: data.CosignNotes,
+			CosignTreatmentPlans: data.CosignPlans}}
+	}
+	req.UpdatePending = r.PostForm.Get("update_pending") == "yes"
+	inv, err := s.d.Onboarding.Invite(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID}, req, s.meta(r))
 	if pending, ok := errors.AsType[*onboarding.PendingInvitationError](err); ok {
 		data.Pending = s.pendingView(r, pr, pending.Invitation)
 		s.renderInvite(w, r, pr, http.StatusConflict, data)
@@ -364,14 +589,23 @@ func (s *Server) consoleInvite(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members?done=invited", http.StatusSeeOther)
 		return
+	case inv.MemberID != "" && len(req.Supervisors) > 0:
+		// The invitation went out but the supervision was refused: say so
+		// and lead to the member's page to choose again.
+		s.log(r).WarnContext(r.Context(), "console: invitation sent without its supervision", "err", err)
+		s.message(w, r, http.StatusOK, viewPractice(pr.Practice), "Invitation sent, supervisor not set",
+			"The invitation to "+inv.Email+" was sent, but the supervisor could not be set. Choose the supervisor again "+
+				"under Supervision on the member's page.", s.memberLink(pr, inv.MemberID))
+		return
 	case errors.As(err, &invalid):
-		data.Error = "Check the " + invalid.Field + ": " + invalid.Reason + "."
+		data.Error, data.ErrorField = inputSentence(invalid), invalid.Field
 	case errors.Is(err, onboarding.ErrAlreadyMember):
-		data.Error = "This address already belongs to an active member of the practice. Find them in the members list instead."
+		data.Error, data.ErrorField = "This address already belongs to a member of the practice. Find them in the members list instead.", "email"
 	case errors.Is(err, account.ErrForbidden) && wordedRefusal(err) != "":
-		data.Error = wordedRefusal(err)
+		data.Error, data.ErrorField = plainWords(wordedRefusal(err)), "role"
 	case errors.Is(err, account.ErrForbidden):
-		data.Error = "You cannot give these roles: " + forbiddenReason(err) + " Ask the practice owner."
+		data.Error, data.ErrorField = "You can only give roles whose access you hold yourself; the roles listed here are those. "+
+			"Choose among them, or ask your practice's account owner.", "role"
 	default:
 		s.internalError(w, r, err)
 		return
@@ -379,10 +613,15 @@ func (s *Server) consoleInvite(w http.ResponseWriter, r *http.Request) {
 	s.renderInvite(w, r, pr, http.StatusBadRequest, data)
 }
 
-// forbiddenReason is the explanatory part of an account.ErrForbidden error
-// (which names permissions, never secrets).
-func forbiddenReason(err error) string {
-	return forbiddenReasonOr(err, "your roles do not allow this.")
+// cosignWords names the co-signatures in words.
+func cosignWords(notes, plans bool) string {
+	switch {
+	case notes && plans:
+		return "progress notes and treatment plans"
+	case notes:
+		return "progress notes"
+	}
+	return "treatment plans"
 }
 
 type consoleToggle struct {
@@ -414,7 +653,7 @@ func (s *Server) consoleRolesAllowed(w http.ResponseWriter, r *http.Request) (ac
 		}
 	}
 	s.message(w, r, http.StatusForbidden, viewPractice(pr.Practice), "Not allowed",
-		"Your roles do not include the role model (roles.define, roles.assign or members.manage). Ask your practice administrator.",
+		"Your roles do not include the practice's roles. Ask your practice's account owner if you need them.",
 		&nextLink{URL: "/p/" + pr.Practice.Slug + "/", Label: "Back to your account"})
 	return pr, false
 }

@@ -35,6 +35,9 @@ type consoleSupervisorChoice struct {
 	ID, Name                string
 	Chosen, Notes, Plans    bool
 	Supervisee, Deactivated bool
+	// MayNotes and MayPlans: the supervisor may be asked to co-sign progress
+	// notes, treatment plans (their permissions allow it).
+	MayNotes, MayPlans bool
 }
 
 // consoleOption is one of the preset's member options.
@@ -47,6 +50,8 @@ type consoleOption struct {
 type consoleOverride struct {
 	Permission string
 	Grant      bool
+	// Words says what the permission allows.
+	Words string
 }
 
 // consoleElevation is one running emergency elevation.
@@ -75,10 +80,15 @@ type consoleAccess struct {
 	Supervisors           []consoleSupervisorChoice
 	Options               []consoleOption
 	Overrides             []consoleOverride
-	Permissions           []string // every permission an override may name
+	Permissions           []consolePermissionGroup // every permission an override may name, by area
 	Elevations            []consoleElevation
-	ElevationPermissions  []consolePermission // what emergency access may grant
+	ElevationPermissions  []consolePermissionGroup // what emergency access may grant, by area
 	Durations             []consoleDuration
+	// SupervisedBy names the member's current supervisors (the section's
+	// summary).
+	SupervisedBy string
+	// OverridesSummary counts the overrides in words.
+	OverridesSummary string
 }
 
 // maxSupervisorChoices bounds the supervisor list shown on a member's page.
@@ -107,20 +117,34 @@ func (s *Server) memberAccess(r *http.Request, pr account.Principal, m store.Mem
 		if err != nil {
 			return err
 		}
-		members, _, err := s.d.AdminStore.ListMembers(ctx, store.MemberFilter{PracticeID: pr.Practice.ID, Limit: maxSupervisorChoices})
+		// Only members who can supervise are offered; a current supervisor
+		// who no longer can is still listed, so they can be removed.
+		choices, err := s.supervisorChoices(r, pr.Practice.ID, m.ID)
 		if err != nil {
 			return err
 		}
-		for _, c := range members {
-			if c.ID == m.ID || c.Status == store.StatusDeactivated {
-				continue
-			}
-			ch := consoleSupervisorChoice{ID: c.ID, Name: viewMember(c).Name, Supervisee: slices.Contains(sup.Supervisees, c.ID)}
+		for _, c := range choices {
+			ch := consoleSupervisorChoice{ID: c.ID, Name: c.Name, Supervisee: slices.Contains(sup.Supervisees, c.ID),
+				MayNotes: c.Notes, MayPlans: c.Plans}
 			if i := slices.IndexFunc(sup.Supervisors, func(l roles.SupervisorLink) bool { return l.SupervisorID == c.ID }); i >= 0 {
 				ch.Chosen, ch.Notes, ch.Plans = true, sup.Supervisors[i].CosignNotes, sup.Supervisors[i].CosignTreatmentPlans
 			}
 			a.Supervisors = append(a.Supervisors, ch)
 		}
+		var names []string
+		for _, l := range sup.Supervisors {
+			name := l.SupervisorID
+			if sm, err := s.d.AdminStore.MemberByID(ctx, pr.Practice.ID, l.SupervisorID); err == nil {
+				name = viewMember(sm).Name
+			}
+			names = append(names, name)
+			if slices.ContainsFunc(a.Supervisors, func(c consoleSupervisorChoice) bool { return c.ID == l.SupervisorID }) {
+				continue
+			}
+			a.Supervisors = append(a.Supervisors, consoleSupervisorChoice{ID: l.SupervisorID, Name: name, Chosen: true,
+				Notes: l.CosignNotes, Plans: l.CosignTreatmentPlans, MayNotes: l.CosignNotes, MayPlans: l.CosignTreatmentPlans})
+		}
+		a.SupervisedBy = strings.Join(names, ", ")
 		model, err := s.d.AdminRoles.Model(ctx, pr.Practice.ID)
 		if err != nil {
 			return err
@@ -132,13 +156,15 @@ func (s *Server) memberAccess(r *http.Request, pr account.Principal, m store.Mem
 		current := make([]roles.Override, 0, len(stored))
 		for _, o := range stored {
 			current = append(current, roles.Override{Permission: o.Permission, Grant: o.Grant})
-			a.Overrides = append(a.Overrides, consoleOverride{Permission: o.Permission, Grant: o.Grant})
+			a.Overrides = append(a.Overrides, consoleOverride{Permission: o.Permission, Grant: o.Grant,
+				Words: permissionWords(o.Permission)})
 		}
 		for _, o := range model.MemberOptions {
 			a.Options = append(a.Options, consoleOption{Key: o.Key, Name: o.Name, Description: o.Description,
 				On: o.OnFor(current)})
 		}
-		a.Permissions = overridablePermissions()
+		a.Permissions = groupPermissions(overridablePermissions())
+		a.OverridesSummary = strings.ToLower(countWords(len(a.Overrides), "exception", "exceptions")) + " to their roles"
 	}
 	if a.CanElevate {
 		running, err := s.d.AdminStore.ActiveElevations(ctx, m.ID, time.Now())
@@ -149,10 +175,24 @@ func (s *Server) memberAccess(r *http.Request, pr account.Principal, m store.Mem
 			if e.PracticeID != pr.Practice.ID {
 				continue
 			}
+			var words []string
+			for _, p := range e.Permissions {
+				words = append(words, permissionWords(p))
+			}
 			a.Elevations = append(a.Elevations, consoleElevation{ID: e.ID, GrantedBy: e.GrantedBy, Reason: e.Reason,
-				Permissions: e.Permissions, EndsAt: e.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")})
+				Permissions: words, EndsAt: e.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")})
 		}
-		a.ElevationPermissions = elevationPermissions()
+		var elev []string
+		for _, p := range elevationPermissions() {
+			elev = append(elev, p.Name)
+		}
+		a.ElevationPermissions = groupPermissions(elev)
+		for i := range a.ElevationPermissions {
+			for j := range a.ElevationPermissions[i].Permissions {
+				p := &a.ElevationPermissions[i].Permissions[j]
+				p.Description = strings.TrimSuffix(p.Description, " ("+scopeWords(roles.ScopeAll)+")")
+			}
+		}
 		for _, d := range []int{15, 60, 120, 240, 480, 720} {
 			label := strconv.Itoa(d) + " minutes"
 			if d >= 60 {
@@ -274,6 +314,11 @@ func (s *Server) consoleSupervisors(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := s.d.AdminRoles.SetSupervisors(r.Context(), s.rolesActor(pr), m.ID, links, s.rolesMeta(r)); err != nil {
+		if errors.Is(err, roles.ErrInvalid) {
+			s.message(w, r, http.StatusBadRequest, viewPractice(pr.Practice), "Nothing was changed", supervisionRefusal,
+				s.memberLink(pr, m.ID))
+			return
+		}
 		s.consoleFail(w, r, pr, err, s.memberLink(pr, m.ID))
 		return
 	}
@@ -407,7 +452,7 @@ func (s *Server) consoleGrantElevation(w http.ResponseWriter, r *http.Request) {
 		reason, s.rolesMeta(r))
 	if err != nil {
 		if errors.Is(err, roles.ErrInvalid) || errors.Is(err, roles.ErrBadPermission) {
-			bad(invalidText(err) + " Go back, change the form and grant again.")
+			bad(plainWords(invalidText(err)) + " Go back, change the form and grant again.")
 			return
 		}
 		s.consoleFail(w, r, pr, err, s.memberLink(pr, m.ID))
@@ -415,6 +460,11 @@ func (s *Server) consoleGrantElevation(w http.ResponseWriter, r *http.Request) {
 	}
 	s.memberDone(w, r, pr, m.ID, "elevation")
 }
+
+// supervisionRefusal is why a choice of supervisors was refused, in words
+// (the role service's text names members by id).
+const supervisionRefusal = "Each supervisor must be another active member who holds a supervisor role, and can only be asked " +
+	"to co-sign what their roles let them co-sign. Go back to the member and choose from the list."
 
 // invalidText is the role service's explanation of a refused request (what
 // to fix; never a secret), as a sentence.

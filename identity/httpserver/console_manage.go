@@ -106,20 +106,20 @@ func (s *Server) consoleFail(w http.ResponseWriter, r *http.Request, pr account.
 	p, isProblem := problem.As(err)
 	switch {
 	case isProblem && p.Kind == problem.Forbidden && wordedRefusal(err) != "":
-		s.message(w, r, http.StatusForbidden, pv, "Not allowed", wordedRefusal(err), back)
+		s.message(w, r, http.StatusForbidden, pv, "Not allowed", plainWords(wordedRefusal(err)), back)
 	case isProblem && p.Kind == problem.Forbidden:
 		s.message(w, r, http.StatusForbidden, pv, "Not allowed",
-			"Your roles do not allow this: "+forbiddenText(err)+" Ask your practice administrator.", back)
+			"Your roles do not allow this: "+plainWords(forbiddenText(err))+" Ask your practice's account owner if it is needed.", back)
 	case isProblem && p.Kind == problem.NotFound:
-		s.message(w, r, http.StatusNotFound, pv, "Not found", publicText(p)+" Go back and pick another one.", back)
+		s.message(w, r, http.StatusNotFound, pv, "Not found", plainWords(publicText(p))+" Go back and pick another one.", back)
 	case isProblem && p.Kind == problem.Conflict:
-		s.message(w, r, http.StatusConflict, pv, "Not possible", publicText(p), back)
+		s.message(w, r, http.StatusConflict, pv, "Not possible", plainWords(publicText(p)), back)
 	case isProblem && p.Kind == problem.Invalid:
-		s.message(w, r, http.StatusBadRequest, pv, "Nothing was changed", refusal("Nothing was changed", err), back)
+		s.message(w, r, http.StatusBadRequest, pv, "Nothing was changed", plainWords(refusal("Nothing was changed", err)), back)
 	case errors.Is(err, store.ErrNotFound):
 		s.message(w, r, http.StatusNotFound, pv, "Not found", "It no longer exists in this practice. Go back and pick another.", back)
 	case errors.As(err, &invalid):
-		s.message(w, r, http.StatusBadRequest, pv, "Not possible", "Check the "+invalid.Field+": "+invalid.Reason+".", back)
+		s.message(w, r, http.StatusBadRequest, pv, "Not possible", inputSentence(invalid), back)
 	default:
 		// Internal and Unavailable: internalError tells a database outage
 		// from a fault on our side.
@@ -215,7 +215,19 @@ type consoleMemberData struct {
 	CanAssign, CanManage, CanUnlock      bool
 	CanReset, CanRevokePasskeys          bool
 	Deactivated, Locked, HasUnknownRoles bool
-	Access                               *consoleAccess // supervisors, overrides, emergency access (console_access.go)
+	// Supervises names the members this member supervises.
+	Supervises []string
+	// CanStaff: the viewer may give every role the member holds, so may
+	// change their roles, deactivate them, remove their passkeys
+	// (account.Service.MayStaff).
+	CanStaff bool
+	// ShowTemporary offers "Temporary password": an active or locked member
+	// other than the viewer, or an invited one where the practice onboards
+	// by temporary password.
+	ShowTemporary bool
+	// Open is the section to show opened (after an error in it).
+	Open   string
+	Access *consoleAccess // supervisors, overrides, emergency access (console_access.go)
 	// Practitioner is the clinical information section
 	// (console_practitioner.go, partial_practitioner.html).
 	Practitioner *practitionerSection
@@ -242,6 +254,10 @@ func (s *Server) consoleMember(w http.ResponseWriter, r *http.Request) {
 		data.Notice = "The member's passkeys were removed and their sessions ended."
 	case "profile":
 		data.Notice = "The display name was saved."
+	case "resent":
+		data.Notice = "The invitation was sent again with a new link; the old link no longer works."
+	case "unlocked":
+		data.Notice = "The member was unlocked and has been emailed."
 	case "practitioner":
 		data.Notice = "The clinical information was saved. Apps see it in the next token they get."
 	}
@@ -254,19 +270,9 @@ func (s *Server) renderMember(w http.ResponseWriter, r *http.Request, pr account
 		s.internalError(w, r, err)
 		return
 	}
+	names := namesOf(model)
 	v := viewMember(m)
 	data.Practice, data.Nav = viewPractice(pr.Practice), s.nav(r, pr)
-	data.Member = consoleMember{ID: m.ID, Name: v.Name, Email: m.Email, Status: string(m.Status), Roles: m.Roles,
-		DisplayName: m.DisplayName}
-	for _, role := range model.Roles {
-		data.Choices = append(data.Choices, consoleRoleChoice{Key: role.Key, Name: role.Name, Description: role.Description,
-			Held: slices.Contains(m.Roles, role.Key)})
-	}
-	for _, k := range m.Roles {
-		if !slices.ContainsFunc(model.Roles, func(x roles.Role) bool { return x.Key == k }) {
-			data.HasUnknownRoles = true
-		}
-	}
 	data.CanAssign = s.may(r, pr, roles.PermAssign)
 	data.CanManage = s.may(r, pr, roles.PermManageMembers)
 	if data.Practitioner == nil {
@@ -274,8 +280,55 @@ func (s *Server) renderMember(w http.ResponseWriter, r *http.Request, pr account
 	}
 	data.CanUnlock = s.may(r, pr, roles.PermUnlock)
 	data.CanReset = s.may(r, pr, roles.PermResetPasswords)
-	data.CanRevokePasskeys = s.d.Passkeys != nil && data.CanManage
+	data.CanStaff = s.d.Accounts.MayStaff(r.Context(), pr.Practice, account.Actor{MemberID: pr.Member.ID}, m, "deactivate") == nil
+	data.CanRevokePasskeys = s.d.Passkeys != nil && data.CanManage && data.CanStaff
 	data.Deactivated, data.Locked = m.Status == store.StatusDeactivated, m.Status == store.StatusLocked
+	rows, err := s.memberRows(r, pr, []store.Member{m}, names, data.CanManage)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	data.Member = rows[0]
+	data.Member.DisplayName = m.DisplayName
+	data.Member.Name = v.Name
+	// A locked account is unlocked first (the service refuses a temporary
+	// password for it); an invited one gets the invitation again, unless the
+	// practice onboards by temporary password.
+	switch m.Status {
+	case store.StatusActive:
+		data.ShowTemporary = data.CanReset && m.ID != pr.Member.ID
+	case store.StatusInvited:
+		data.ShowTemporary = data.CanReset && s.onboardsByTemporaryPassword(r, pr.Practice)
+	}
+	var grantable map[string]bool
+	if data.CanAssign {
+		grantable = s.grantable(r, pr)
+	}
+	// Changing someone's roles needs leave to give every role they hold
+	// (the delegation model's staff rule): otherwise no form is offered.
+	for _, role := range model.Roles {
+		if grantable[role.Key] {
+			data.Choices = append(data.Choices, consoleRoleChoice{Key: role.Key, Name: role.Name, Description: role.Description,
+				Held: slices.Contains(m.Roles, role.Key)})
+		}
+	}
+	for _, k := range m.Roles {
+		if _, ok := names[k]; !ok {
+			data.HasUnknownRoles = true
+		}
+	}
+	if m.Status != store.StatusDeactivated {
+		sup, err := s.d.AdminRoles.Supervision(r.Context(), pr.Practice.ID, m.ID)
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+		for _, id := range sup.Supervisees {
+			if sm, err := s.d.AdminStore.MemberByID(r.Context(), pr.Practice.ID, id); err == nil && sm.Status != store.StatusDeactivated {
+				data.Supervises = append(data.Supervises, viewMember(sm).Name)
+			}
+		}
+	}
 	if err := s.memberAccess(r, pr, m, &data); err != nil {
 		s.internalError(w, r, err)
 		return
@@ -314,11 +367,11 @@ func (s *Server) consoleMemberRoles(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, roles.ErrForbidden) {
 			status = http.StatusForbidden
 		}
-		msg := refusal("Nothing was changed", err)
+		msg := rolesRefusal(err)
 		if errors.Is(err, roles.ErrLastManager) {
 			msg = "Nothing was changed: the practice must keep at least one member who can manage members and assign roles."
 		}
-		s.renderMember(w, r, pr, m, status, consoleMemberData{Error: msg})
+		s.renderMember(w, r, pr, m, status, consoleMemberData{Error: msg, Open: "roles"})
 		return
 	}
 	s.consoleFail(w, r, pr, err, s.memberLink(pr, m.ID))
@@ -347,7 +400,7 @@ func (s *Server) consoleMemberProfile(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members/"+url.PathEscape(m.ID)+"?done=profile", http.StatusSeeOther)
 	case errors.As(err, &invalid):
 		s.renderMember(w, r, pr, m, http.StatusBadRequest, consoleMemberData{
-			Error: "Nothing was changed. Check the display name: " + invalid.Reason + "."})
+			Error: "Nothing was changed. Check the display name: " + invalid.Reason + ".", Open: "profile"})
 	default:
 		s.consoleFail(w, r, pr, err, s.memberLink(pr, m.ID))
 	}
@@ -387,6 +440,9 @@ func (s *Server) memberActions() []memberAction {
 					"reset links and temporary passwords stop working. Every record they made is kept. You can reactivate them later."
 			},
 			run: func(r *http.Request, pr account.Principal, id string) error {
+				if err := s.reassignSupervisees(r, pr, id); err != nil {
+					return err
+				}
 				_, err := s.d.Accounts.DeactivateMember(r.Context(), pr.Practice.Slug, actor(pr), id, s.meta(r))
 				return err
 			}},
@@ -425,6 +481,10 @@ func (s *Server) memberActionConfirm(a memberAction) http.Handler {
 		if !ok {
 			return
 		}
+		if a.path == "deactivate" {
+			s.deactivateConfirm(w, r, pr, m, a)
+			return
+		}
 		s.confirmPage(w, r, pr, a.title(m), a.message(m), s.memberAction(pr, m.ID, a.path), a.confirm, s.memberLink(pr, m.ID).URL)
 	})
 }
@@ -449,8 +509,22 @@ func (s *Server) memberActionRun(a memberAction) http.Handler {
 type consoleInvitationsData struct {
 	Practice    *practiceView
 	Nav         consoleNav
-	Invitations []onboarding.Invitation
+	Invitations []consoleInvitation
 	Notice      string
+	Count       string
+	// TemporaryForInvited offers "Temporary password" on open invitations:
+	// the practice onboards by temporary password (seed 004).
+	TemporaryForInvited bool
+}
+
+// consoleInvitation is an invitation row: role names, sends in words,
+// whether it may still be resent or revoked.
+type consoleInvitation struct {
+	onboarding.Invitation
+	RoleNames  []string
+	Sent       string
+	Open       bool
+	StateLabel string
 }
 
 func (s *Server) consoleInvitations(w http.ResponseWriter, r *http.Request) {
@@ -463,7 +537,28 @@ func (s *Server) consoleInvitations(w http.ResponseWriter, r *http.Request) {
 		s.consoleFail(w, r, pr, err, s.membersLink(pr))
 		return
 	}
-	data := consoleInvitationsData{Practice: viewPractice(pr.Practice), Nav: s.nav(r, pr), Invitations: invs}
+	model, err := s.d.AdminRoles.Model(r.Context(), pr.Practice.ID)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	names := namesOf(model)
+	data := consoleInvitationsData{Practice: viewPractice(pr.Practice), Nav: s.nav(r, pr),
+		Count:               countWords(len(invs), "invitation", "invitations"),
+		TemporaryForInvited: s.may(r, pr, roles.PermResetPasswords) && s.onboardsByTemporaryPassword(r, pr.Practice)}
+	for _, i := range invs {
+		row := consoleInvitation{Invitation: i, RoleNames: names.of(i.Roles), Open: openInvitation(i.State),
+			StateLabel: upperFirst(string(i.State))}
+		switch i.Sends {
+		case 1:
+			row.Sent = "Once"
+		case 2:
+			row.Sent = "Twice"
+		default:
+			row.Sent = strconv.Itoa(i.Sends) + " times"
+		}
+		data.Invitations = append(data.Invitations, row)
+	}
 	switch r.URL.Query().Get("done") {
 	case "resent":
 		data.Notice = "The invitation was sent again with a new link; the old link no longer works."
@@ -482,12 +577,25 @@ func (s *Server) consoleInvitationResend(w http.ResponseWriter, r *http.Request)
 	if !ok {
 		return
 	}
-	if _, err := s.d.Onboarding.ResendInvitation(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
-		r.PathValue("id"), s.meta(r)); err != nil {
+	if !s.parseForm(w, r, viewPractice(pr.Practice)) {
+		return
+	}
+	inv, err := s.d.Onboarding.ResendInvitation(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID},
+		r.PathValue("id"), s.meta(r))
+	if err != nil {
 		s.consoleFail(w, r, pr, err, s.invitationsLink(pr))
 		return
 	}
-	http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/invitations?done=resent", http.StatusSeeOther)
+	// Back where the button was: the member's page, the members list or
+	// the invitations.
+	switch r.PostForm.Get("return") {
+	case "member":
+		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members/"+url.PathEscape(inv.MemberID)+"?done=resent", http.StatusSeeOther)
+	case "members":
+		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members?done=resent", http.StatusSeeOther)
+	default:
+		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/invitations?done=resent", http.StatusSeeOther)
+	}
 }
 
 func (s *Server) consoleInvitationRevokeConfirm(w http.ResponseWriter, r *http.Request) {

@@ -74,6 +74,8 @@ type consoleSignInData struct {
 	PolicyUpdatedAt, PolicyUpdater string
 	Form                           consoleSSOForm
 	Notice, Error, PolicyError     string
+	// RoleNames names the practice's roles by key (join roles are keys).
+	RoleNames roleNames
 	// Settings are the practice settings (console_settings.go).
 	Settings consoleSettings
 }
@@ -141,6 +143,7 @@ func (s *Server) renderSignIn(w http.ResponseWriter, r *http.Request, pr account
 		s.internalError(w, r, err)
 		return
 	}
+	data.RoleNames = namesOf(model)
 	if data.SSO && data.CanEdit {
 		// A provider's join role is a grant: offer only roles the member may give.
 		grantable, err := s.d.Accounts.GrantableRoles(ctx, pr.Practice, actorOf(pr))
@@ -277,7 +280,7 @@ func (s *Server) consoleSSOAdd(w http.ResponseWriter, r *http.Request) {
 		fail("This practice already has a provider with that issuer and client ID. Remove it first to replace it.")
 	case errors.Is(err, account.ErrForbidden) && form.JoinEnabled:
 		s.renderSignIn(w, r, pr, http.StatusForbidden, consoleSignInData{Form: form, Error: "Nothing was added: " +
-			forbiddenText(err) + " People who join get this role, so choose a role you may give, or ask an owner " +
+			plainWords(forbiddenText(err)) + " People who join get this role, so choose a role you may give, or ask an owner " +
 			"to add the provider. Enter the client secret again too; it is never shown back."})
 	default:
 		s.consoleFail(w, r, pr, err, s.signInLink(pr))

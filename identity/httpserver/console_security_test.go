@@ -100,7 +100,7 @@ func TestConsoleSignIn(t *testing.T) {
 			st, _, body = owner.Do("GET", page, nil, false)
 			m := removeProviderLink.FindStringSubmatch(body)
 			if st != 200 || m == nil || strings.Contains(body, secret) || !strings.Contains(body, "Microsoft") ||
-				!strings.Contains(body, "clinic.example, sunrise.example") || !strings.Contains(body, "on, as scheduler") ||
+				!strings.Contains(body, "clinic.example, sunrise.example") || !strings.Contains(body, "on, as Scheduler") ||
 				!strings.Contains(body, "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0") {
 				t.Fatalf("providers list: %d\n%s", st, body)
 			}

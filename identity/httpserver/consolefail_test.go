@@ -39,7 +39,7 @@ func TestConsoleFailMapsEveryKind(t *testing.T) {
 		{"invalid app", fmt.Errorf("oidc: %w", oidc.ErrInvalidApp.Withf("list each grant type once")), 400,
 			"Nothing was changed: list each grant type once"},
 		{"forbidden", account.ErrForbidden.Wrap(roles.ErrForbidden.Withf("this needs the %s permission", "roles.assign")), 403,
-			"Your roles do not allow this: this needs the roles.assign permission. Ask your practice administrator."},
+			"Your roles do not allow this: this needs the “Change members' roles"},
 		{"forbidden bare", account.ErrForbidden, 403, "Your roles do not allow this: your roles do not include it."},
 		{"not found", roles.ErrMemberNotFound, 404, "There is no such member in this practice. Go back and pick another one."},
 		{"conflict", onboarding.ErrInvitationClosed, 409,
@@ -55,6 +55,9 @@ func TestConsoleFailMapsEveryKind(t *testing.T) {
 			page := html.UnescapeString(rec.Body.String())
 			if rec.Code != tt.status || !strings.Contains(page, tt.want) {
 				t.Errorf("status %d, page lacks %q:\n%s", rec.Code, tt.want, page)
+			}
+			if strings.Contains(page, "roles.assign") {
+				t.Error("page shows a permission string")
 			}
 			if strings.Contains(page, "secret detail") || strings.Contains(page, tt.err.Error()) {
 				t.Errorf("page shows the internal text %q", tt.err.Error())

@@ -12,8 +12,11 @@ type MemberFilter struct {
 	PracticeID string
 	// Query matches a substring of the display name, legal name or email,
 	// case-insensitively.
-	Query  string
-	Role   string       // only members holding this role key
+	Query string
+	Role  string // only members holding this role key
+	// Roles, when not empty, keeps members holding at least one of these
+	// role keys (the console's multi-role filter); at most 50 are used.
+	Roles  []string
 	Status MemberStatus // only members with this status
 	// After is the cursor: the email_key and id of the last member of the
 	// previous page, "" for the first page.
@@ -40,6 +43,18 @@ func (s *Store) ListMembers(ctx context.Context, f MemberFilter) ([]Member, bool
 	}
 	if f.Role != "" {
 		add(`EXISTS (SELECT 1 FROM member_roles r WHERE r.member_id = m.id AND r.role_key = ?)`, f.Role)
+	}
+	if len(f.Roles) > 0 {
+		keys := f.Roles
+		if len(keys) > 50 {
+			keys = keys[:50]
+		}
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(keys)), ", ")
+		vals := make([]any, len(keys))
+		for i, k := range keys {
+			vals[i] = k
+		}
+		add(`EXISTS (SELECT 1 FROM member_roles r WHERE r.member_id = m.id AND r.role_key IN (`+marks+`))`, vals...)
 	}
 	if f.Status != "" {
 		add(`status = ?`, string(f.Status))
