@@ -98,14 +98,17 @@ type consoleRoleFilter struct {
 }
 
 type consoleMembersData struct {
-	Practice                      *practiceView
-	Members                       []consoleMember
-	Roles                         []consoleRoleFilter
-	AllRoles                      bool   // "Select all": no role filter
-	RoleSummary                   string // "all", or the chosen roles' names
-	Statuses                      []consoleStatus
-	Query, Status                 string
-	NextURL, Notice, Error        string
+	Practice               *practiceView
+	Members                []consoleMember
+	Roles                  []consoleRoleFilter
+	AllRoles               bool   // "Select all": no role filter
+	RoleSummary            string // "all", or the chosen roles' names
+	Statuses               []consoleStatus
+	Query, Status          string
+	NextURL, Notice, Error string
+	// LoginURL is the practice's permanent login address, for
+	// administrators to share with their staff (seed 002).
+	LoginURL                      string
 	Count                         string // "3 members shown"
 	CanUnlock, CanReset, CanAudit bool
 	CanInvite                     bool
@@ -212,7 +215,8 @@ func (s *Server) consoleMembers(w http.ResponseWriter, r *http.Request) {
 		Status:    q.Get("status"),
 		Statuses:  consoleStatuses(),
 		CanUnlock: s.may(r, pr, roles.PermUnlock), CanReset: s.may(r, pr, roles.PermResetPasswords),
-		CanAudit: s.may(r, pr, roles.PermAudit), CanInvite: s.may(r, pr, roles.PermManageMembers), Nav: s.nav(r, pr)}
+		CanAudit: s.may(r, pr, roles.PermAudit), CanInvite: s.may(r, pr, roles.PermManageMembers), Nav: s.nav(r, pr),
+		LoginURL: s.d.Accounts.LoginURL(pr.Practice)}
 	data.TemporaryForInvited = data.CanReset && s.onboardsByTemporaryPassword(r, pr.Practice)
 	switch q.Get("done") {
 	case "unlocked":

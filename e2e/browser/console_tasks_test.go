@@ -106,7 +106,7 @@ func (b *tab) rowsText(what string, ok string) string {
 })()`)
 }
 
-func TestConsoleIssue18(t *testing.T) {
+func TestConsoleTasksAtBothWidths(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test; skipped with -short")
 	}
