@@ -130,6 +130,12 @@ func (s *Service) Invite(ctx context.Context, practiceSlug string, a account.Act
 			if err := tx.ReactivateInvited(ctx, m.ID, keys, now); err != nil {
 				return err
 			}
+			// The new invitation decides supervision as it decides roles:
+			// the earlier one's supervisors go (req.Supervisors, if any, are
+			// set once this commits).
+			if err := tx.SetSupervisors(ctx, m.ID, nil); err != nil {
+				return err
+			}
 			if err := s.voidInvitations(ctx, tx, m.ID, "replaced by a new invitation", now); err != nil {
 				return err
 			}
@@ -399,6 +405,15 @@ func (s *Service) RevokeInvitation(ctx context.Context, practiceSlug string, a a
 			return ErrInvitationClosed
 		} else if err != nil {
 			return err
+		}
+		// A revoked invitee is nobody's supervisee: the supervision chosen
+		// with the invitation ends with it.
+		if m, err := tx.MemberByID(ctx, p.ID, inv.MemberID); err != nil {
+			return err
+		} else if m.Status == store.StatusInvited {
+			if err := tx.SetSupervisors(ctx, m.ID, nil); err != nil {
+				return err
+			}
 		}
 		return s.acc.Audit(ctx, tx, store.AuditEvent{PracticeID: p.ID, Action: "invitation.revoke", Outcome: "success",
 			ActorID: a.ID(), SubjectID: inv.MemberID, Details: map[string]string{"invitation": inv.ID}}, meta)

@@ -10,6 +10,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/account"
 	"github.com/frontdeskhq/frontdesk/identity/account/accounttest"
 	"github.com/frontdeskhq/frontdesk/identity/onboarding"
+	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 )
@@ -83,4 +84,64 @@ func pendingPractice(t *testing.T, st *store.Store) string {
 		t.Fatal(err)
 	}
 	return p.ID
+}
+
+// The supervision chosen with an invitation belongs to it: an updated
+// invitation decides it again (none given is none), and a revoked one ends
+// it, so no supervisor lists an invitee who will never join.
+func TestInvitationSupervisionEndsWithTheInvitation(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		o := accounttest.NewOnboarding(t, st, accounttest.OnboardingOptions{})
+		ownerID, _ := onboardingPractice(t, o, "sunrise")
+		owner := account.Actor{MemberID: ownerID}
+		p, err := o.Service.Practice(ctx, "sunrise")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.CreateMember(ctx, store.Member{ID: "sup", PracticeID: p.ID, Email: "sup@example.org", DisplayName: "Sam Supervisor",
+			Status: store.StatusActive, Roles: []string{"practitioner", "supervisor"}, CreatedAt: o.Clock.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		supervised := []roles.SupervisorLink{{SupervisorID: "sup", CosignNotes: true}}
+		supervisorsOf := func(memberID string) int {
+			t.Helper()
+			list, err := st.Supervisors(ctx, memberID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(list)
+		}
+		for _, tc := range []struct {
+			name string
+			then func(inv onboarding.Invitation) error
+		}{
+			{"updated without a supervisor", func(inv onboarding.Invitation) error {
+				_, err := o.Onboard.Invite(ctx, "sunrise", owner, onboarding.InviteRequest{Email: inv.Email,
+					Roles: []string{"biller"}, UpdatePending: true}, account.Meta{})
+				return err
+			}},
+			{"revoked", func(inv onboarding.Invitation) error {
+				return o.Onboard.RevokeInvitation(ctx, "sunrise", owner, inv.ID, account.Meta{})
+			}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				email := strings.ReplaceAll(tc.name, " ", "-") + "@example.org"
+				inv, err := o.Onboard.Invite(ctx, "sunrise", owner, onboarding.InviteRequest{Email: email,
+					Roles: []string{"practitioner"}, Supervisors: supervised}, account.Meta{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n := supervisorsOf(inv.MemberID); n != 1 {
+					t.Fatalf("invited with a supervisor: %d supervisors", n)
+				}
+				if err := tc.then(inv); err != nil {
+					t.Fatal(err)
+				}
+				if n := supervisorsOf(inv.MemberID); n != 0 {
+					t.Errorf("%s: the invitee still has %d supervisors", tc.name, n)
+				}
+			})
+		}
+	})
 }
