@@ -5,7 +5,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -413,8 +412,7 @@ func TestCommandLine(t *testing.T) {
 	dir := t.TempDir()
 	run := func(env []string, args ...string) (int, string, string) {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
+		ctx := testwait.Context(t) // a hang guard, not a time limit
 		cmd := exec.CommandContext(ctx, bin, args...)
 		cmd.Dir, cmd.Env = dir, env
 		var stdout, stderr strings.Builder

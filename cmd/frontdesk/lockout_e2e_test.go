@@ -6,7 +6,6 @@ package main
 // default and on PostgreSQL with a (private) Redis.
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -18,18 +17,17 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
+	"github.com/frontdeskhq/frontdesk/internal/testwait"
 	"github.com/frontdeskhq/frontdesk/lockout/lockouttest"
 )
 
 // runCLI runs one frontdesk command and returns its exit status and output.
 func runCLI(t *testing.T, bin, dir string, env []string, args ...string) (int, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	ctx := testwait.Context(t) // a hang guard, not a time limit
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir, cmd.Env = dir, env
 	out, err := cmd.CombinedOutput()

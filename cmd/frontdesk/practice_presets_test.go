@@ -9,10 +9,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
+	"github.com/frontdeskhq/frontdesk/internal/testwait"
 )
 
 // TestPracticePresetsCommand runs the real binary: `practice presets` lists
@@ -23,8 +23,7 @@ func TestPracticePresetsCommand(t *testing.T) {
 	dir := t.TempDir()
 	run := func(args ...string) (int, string, string) {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
+		ctx := testwait.Context(t) // a hang guard, not a time limit
 		cmd := exec.CommandContext(ctx, bin, args...)
 		cmd.Dir, cmd.Env = dir, cleanEnv()
 		var stdout, stderr strings.Builder
