@@ -271,7 +271,7 @@ func TestEveryRouteClassified(t *testing.T) {
 		form url.Values
 	}{
 		"POST " + cp + "/admin/invite":                   {"/admin/invite", form("email", "x8@sunrise.example", "role", "owner")},
-		"POST " + cp + "/admin/roles/{key}":              {"/admin/roles/owner", form("name", "Account Owner", "permissions", "members.view:own")},
+		"POST " + cp + "/admin/roles/{key}":              {"/admin/roles/owner", form("name", "Account Owner", "permission", "members.view:own")},
 		"POST " + cp + "/admin/members/{id}/supervisors": {"/admin/members/" + owner2 + "/supervisors", form()},
 		"POST " + cp + "/admin/members/{id}/options":     {"/admin/members/" + nobody + "/options", form("option", "full_clinical_access")},
 		"POST " + cp + "/admin/members/{id}/overrides": {"/admin/members/" + nobody + "/overrides",
@@ -281,7 +281,7 @@ func TestEveryRouteClassified(t *testing.T) {
 		"POST " + cp + "/admin/members/{id}/roles":            {"/admin/members/" + nobody + "/roles", form("role", "owner")},
 		"POST " + cp + "/admin/members/{id}/reactivate":       {"/admin/members/" + former2 + "/reactivate", form()},
 		"POST " + cp + "/admin/invitations/{id}/resend":       {"/admin/invitations/" + inv2 + "/resend", form()},
-		"POST " + cp + "/admin/roles":                         {"/admin/roles", form("key", "auditor", "name", "Auditor", "permissions", "audit.view")},
+		"POST " + cp + "/admin/roles":                         {"/admin/roles", form("key", "auditor", "name", "Auditor", "permission", "audit.view")},
 		"POST " + cp + "/admin/sign-in/requests/{id}/approve": {"/admin/sign-in/requests/jr-owner/approve", form()},
 		"POST " + cp + "/admin/sign-in/providers": {"/admin/sign-in/providers", form("kind", "generic", "display_name", "Evil",
 			"issuer", "https://evil.example", "client_id", "evil2", "client_secret", "s3cret", "allowed_domains", "evil.example",

@@ -636,12 +636,18 @@ type consoleToggle struct {
 type consoleRolesData struct {
 	Practice              *practiceView
 	Preset, Notice, Error string
-	Roles                 []roles.Role
+	Roles                 []consoleRoleView
 	Toggles               []consoleToggle
 	CanDefine             bool
-	// NewRole refills the create-role form after a refusal.
-	NewRole roles.Role
-	Nav     consoleNav
+	// NewRole refills the create-role form after a refusal (NewOpen), its
+	// permissions ticked among NewAreas.
+	NewRole  roles.Role
+	NewAreas []consoleRoleArea
+	NewOpen  bool
+	Nav      consoleNav
+	// edited is a refused edit form's role: its section is shown open with
+	// the administrator's ticks kept.
+	edited *roles.Role
 }
 
 // consoleRolesAllowed admits holders of roles.define, roles.assign or
@@ -685,8 +691,13 @@ func (s *Server) renderRoles(w http.ResponseWriter, r *http.Request, pr account.
 		s.internalError(w, r, err)
 		return
 	}
-	data.Practice, data.Preset, data.Roles = viewPractice(pr.Practice), m.Preset, m.Roles
 	data.CanDefine = s.may(r, pr, roles.PermDefine)
+	var apps []store.App
+	if data.CanDefine {
+		apps = s.roleApps(r, pr)
+	}
+	data.Practice, data.Preset, data.Roles = viewPractice(pr.Practice), m.Preset, roleViews(m, apps, data.edited)
+	data.NewAreas = roleChoices("p-new", data.NewRole.Permissions, apps)
 	data.Nav = s.nav(r, pr)
 	for _, t := range m.Toggles {
 		data.Toggles = append(data.Toggles, consoleToggle{Key: t.Key, Name: t.Name, Description: t.Description, On: m.ToggleOn[t.Key]})
@@ -719,21 +730,21 @@ func (s *Server) consoleRoleSave(w http.ResponseWriter, r *http.Request) {
 			"The practice has no such role. Go back to the roles page.", &nextLink{URL: "/p/" + pr.Practice.Slug + "/admin/roles", Label: "Roles"})
 		return
 	}
-	var perms []string
-	for _, line := range strings.Split(r.PostForm.Get("permissions"), "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			perms = append(perms, line)
-		}
-	}
+	perms, refused := formPermissions(r.PostForm, "Nothing was changed")
 	updated := *role
 	updated.Permissions = perms
+	if refused != "" {
+		updated.Permissions = role.Permissions
+		s.renderRoles(w, r, pr, http.StatusBadRequest, consoleRolesData{Error: refused, edited: &updated})
+		return
+	}
 	err = s.d.AdminRoles.PutRole(r.Context(), roles.Actor{PracticeID: pr.Practice.ID, MemberID: pr.Member.ID}, updated,
 		roles.Meta{ClientAddr: s.meta(r).ClientAddr, UserAgent: r.UserAgent(), RequestID: requestID(r)})
 	if err == nil {
 		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/roles?done=role", http.StatusSeeOther)
 		return
 	}
-	s.roleChangeFailed(w, r, pr, err)
+	s.roleChangeFailed(w, r, pr, err, &updated)
 }
 
 func (s *Server) consoleToggle(w http.ResponseWriter, r *http.Request) {
@@ -751,12 +762,13 @@ func (s *Server) consoleToggle(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/roles?done=toggle", http.StatusSeeOther)
 		return
 	}
-	s.roleChangeFailed(w, r, pr, err)
+	s.roleChangeFailed(w, r, pr, err, nil)
 }
 
 // roleChangeFailed re-renders the roles page with the role service's
-// explanation (it names roles and permissions, never secrets).
-func (s *Server) roleChangeFailed(w http.ResponseWriter, r *http.Request, pr account.Principal, err error) {
+// explanation (it names roles and permissions, never secrets); edited, when
+// not nil, is the refused role form, shown open with its ticks kept.
+func (s *Server) roleChangeFailed(w http.ResponseWriter, r *http.Request, pr account.Principal, err error, edited *roles.Role) {
 	switch {
 	case errors.Is(err, roles.ErrForbidden), errors.Is(err, roles.ErrInvalid), errors.Is(err, roles.ErrConstraint),
 		errors.Is(err, roles.ErrInvalidRole), errors.Is(err, roles.ErrBadPermission), errors.Is(err, roles.ErrLastManager):
@@ -764,7 +776,7 @@ func (s *Server) roleChangeFailed(w http.ResponseWriter, r *http.Request, pr acc
 		if errors.Is(err, roles.ErrForbidden) {
 			status = http.StatusForbidden
 		}
-		s.renderRoles(w, r, pr, status, consoleRolesData{Error: refusal("Nothing was changed", err)})
+		s.renderRoles(w, r, pr, status, consoleRolesData{Error: refusal("Nothing was changed", err), edited: edited})
 	default:
 		s.internalError(w, r, err)
 	}

@@ -644,11 +644,12 @@ func (s *Server) consoleRoleCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	role := roles.Role{Key: trimTo(r.PostForm.Get("key"), 40), Name: trimTo(r.PostForm.Get("name"), 200),
 		Description: trimTo(r.PostForm.Get("description"), 1000)}
-	for line := range strings.SplitSeq(r.PostForm.Get("permissions"), "\n") {
-		if line = strings.TrimSpace(line); line != "" && len(role.Permissions) < 500 {
-			role.Permissions = append(role.Permissions, line)
-		}
+	perms, refused := formPermissions(r.PostForm, "Nothing was created")
+	if refused != "" {
+		s.renderRoles(w, r, pr, http.StatusBadRequest, consoleRolesData{Error: refused, NewRole: role, NewOpen: true})
+		return
 	}
+	role.Permissions = perms
 	m, err := s.d.AdminRoles.Model(r.Context(), pr.Practice.ID)
 	if err != nil {
 		s.internalError(w, r, err)
@@ -656,7 +657,7 @@ func (s *Server) consoleRoleCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	if slices.ContainsFunc(m.Roles, func(x roles.Role) bool { return x.Key == role.Key }) {
 		s.renderRoles(w, r, pr, http.StatusConflict, consoleRolesData{Error: "Nothing was created: the practice already has a role with the key " +
-			role.Key + ". Choose another key, or edit that role above.", NewRole: role})
+			role.Key + ". Choose another key, or edit that role above.", NewRole: role, NewOpen: true})
 		return
 	}
 	err = s.d.AdminRoles.PutRole(r.Context(), roles.Actor{PracticeID: pr.Practice.ID, MemberID: pr.Member.ID}, role, s.rolesMeta(r))
@@ -672,7 +673,7 @@ func (s *Server) consoleRoleCreate(w http.ResponseWriter, r *http.Request) {
 			status = http.StatusForbidden
 		}
 		s.renderRoles(w, r, pr, status, consoleRolesData{Error: refusal("Nothing was created", err),
-			NewRole: role})
+			NewRole: role, NewOpen: true})
 	default:
 		s.internalError(w, r, err)
 	}

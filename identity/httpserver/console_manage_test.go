@@ -148,7 +148,7 @@ func TestConsoleManagement(t *testing.T) {
 			}
 
 			// Creating a role.
-			role := url.Values{"key": {"front_desk"}, "name": {"Front desk"}, "permissions": {"members.view:all\naccounts.unlock\n"}}
+			role := url.Values{"key": {"front_desk"}, "name": {"Front desk"}, "permission": {"members.view:all", "accounts.unlock", ""}}
 			if st, loc, _ := owner.Do("POST", "/p/sunrise/admin/roles", role, true); st != http.StatusSeeOther || !strings.Contains(loc, "done=created") {
 				t.Fatalf("create role: %d %s", st, loc)
 			}
@@ -156,7 +156,7 @@ func TestConsoleManagement(t *testing.T) {
 				t.Errorf("create the role twice: %d", st)
 			}
 			role.Set("key", "bad")
-			role.Set("permissions", "no.such")
+			role.Set("permission", "no.such")
 			if st, _, page := owner.Do("POST", "/p/sunrise/admin/roles", role, true); st != 400 || !strings.Contains(page, `value="bad"`) {
 				t.Errorf("role with an unknown permission: %d", st)
 			}

@@ -127,25 +127,26 @@ func TestConsole(t *testing.T) {
 
 			// Roles and toggles.
 			st, _, page = owner.Do("GET", "/p/sunrise/admin/roles", nil, false)
-			if st != 200 || !strings.Contains(page, `<textarea id="perms-scheduler"`) || !strings.Contains(page, "schedule.edit:all") {
+			if st != 200 || !strings.Contains(page, `<details class="section role" id="role-scheduler">`) ||
+				!strings.Contains(page, `name="permission" value="schedule.edit:all" checked>`) {
 				t.Fatalf("roles page: %d\n%s", st, page)
 			}
-			if st, _, _ := owner.Do("POST", "/p/sunrise/admin/roles/scheduler", url.Values{"permissions": {"members.view:all"}}, false); st != http.StatusForbidden {
+			if st, _, _ := owner.Do("POST", "/p/sunrise/admin/roles/scheduler", url.Values{"permission": {"members.view:all"}}, false); st != http.StatusForbidden {
 				t.Errorf("role save without Origin: %d", st)
 			}
 			if st, loc, _ := owner.Do("POST", "/p/sunrise/admin/roles/scheduler",
-				url.Values{"permissions": {"members.view:own\r\nschedule.view:all\n\n"}}, true); st != http.StatusSeeOther || !strings.Contains(loc, "done=role") {
+				url.Values{"permission": {"members.view:own", " schedule.view:all", ""}}, true); st != http.StatusSeeOther || !strings.Contains(loc, "done=role") {
 				t.Errorf("role save: %d %s", st, loc)
 			}
 			if m, _ := h.App.Roles.Model(h.Ctx, h.sunrise.ID); !strings.Contains(strings.Join(roleByKey(m.Roles, "scheduler"), " "), "schedule.view:all") ||
 				len(roleByKey(m.Roles, "scheduler")) != 2 {
 				t.Errorf("scheduler after save: %v", roleByKey(m.Roles, "scheduler"))
 			}
-			if st, _, page := owner.Do("POST", "/p/sunrise/admin/roles/scheduler", url.Values{"permissions": {"no.such.thing"}}, true); st != 400 ||
+			if st, _, page := owner.Do("POST", "/p/sunrise/admin/roles/scheduler", url.Values{"permission": {"no.such.thing"}}, true); st != 400 ||
 				!strings.Contains(page, "Nothing was changed") {
 				t.Errorf("role save with a bad permission: %d\n%s", st, page)
 			}
-			if st, _, _ := owner.Do("POST", "/p/sunrise/admin/roles/ghost", url.Values{"permissions": {"members.view:own"}}, true); st != 404 {
+			if st, _, _ := owner.Do("POST", "/p/sunrise/admin/roles/ghost", url.Values{"permission": {"members.view:own"}}, true); st != 404 {
 				t.Errorf("unknown role: %d", st)
 			}
 			if m, _ := h.App.Roles.Model(h.Ctx, h.sunrise.ID); len(m.Toggles) > 0 {
@@ -193,7 +194,7 @@ func TestConsole(t *testing.T) {
 					t.Errorf("nobody GET %s: %d", p, st)
 				}
 			}
-			if st, _, _ := nobody.Do("POST", "/p/sunrise/admin/roles/scheduler", url.Values{"permissions": {"members.view:all"}}, true); st != http.StatusForbidden {
+			if st, _, _ := nobody.Do("POST", "/p/sunrise/admin/roles/scheduler", url.Values{"permission": {"members.view:all"}}, true); st != http.StatusForbidden {
 				t.Errorf("nobody POST role: %d", st)
 			}
 			if st, _, _ := nobody.Do("POST", "/p/sunrise/admin/members/"+clin+"/temporary-password", url.Values{}, true); st != http.StatusForbidden {
