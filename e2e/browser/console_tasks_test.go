@@ -370,5 +370,13 @@ func TestConsoleTasksAtBothWidths(t *testing.T) {
 	} {
 		b.visit(base+p.path, p.sel)
 		b.widths(p.name)
+		if p.name == "roles" {
+			// Each role starts closed, in words; opened, its permissions are
+			// checkboxes by area that fit a phone too.
+			b.noJargon("the roles page")
+			b.do("open a role other than the owner", chromedp.Click(chromedp.CSS(`details.role:not(#role-owner) > summary`)))
+			b.waitJS("the role open", `document.querySelector("details.role:not(#role-owner)").open ? "yes" : ""`)
+			b.widths("roles-open")
+		}
 	}
 }

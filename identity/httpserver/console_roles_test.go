@@ -148,6 +148,33 @@ func TestConsoleRolesEditor(t *testing.T) {
 				})
 			}
 
+			t.Run("read only", func(t *testing.T) {
+				// A member who reads the roles (members.manage) but may not
+				// define them sees each role's permissions in words only.
+				nobody := h.IDs["nobody@sunrise.example"]
+				if err := h.App.Roles.SetMemberOverrides(h.Ctx, roles.Actor{PracticeID: h.sunrise.ID}, nobody,
+					[]roles.Override{{Permission: roles.PermManageMembers, Grant: true}}, roles.Meta{}); err != nil {
+					t.Fatal(err)
+				}
+				reader := h.Browser()
+				if st := reader.Login("sunrise", "nobody@sunrise.example", apptest.Password); st != http.StatusSeeOther {
+					t.Fatalf("login: %d", st)
+				}
+				st, _, page := reader.Do("GET", "/p/sunrise/admin/roles", nil, false)
+				if st != 200 || strings.Contains(page, `name="permission"`) || strings.Contains(page, "<form") && strings.Contains(page, "/admin/roles/") ||
+					!strings.Contains(html.UnescapeString(page), "Read clinical (progress, session) notes (everyone in the practice)") {
+					t.Fatalf("read-only roles page: %d\n%.3000s", st, page)
+				}
+				for _, e := range roles.Catalogue() {
+					if !strings.Contains(e.Name, "<") && strings.Contains(page, e.Name) {
+						t.Errorf("the read-only page shows the permission string %s", e.Name)
+					}
+				}
+				if st, _, _ := reader.Do("POST", "/p/sunrise/admin/roles/scheduler", url.Values{"permission": {"schedule.view:all"}}, true); st != http.StatusForbidden {
+					t.Errorf("a reader saved a role: %d", st)
+				}
+			})
+
 			t.Run("create", func(t *testing.T) {
 				form := url.Values{"key": {"front_desk"}, "name": {"Front desk"},
 					"permission": {"members.view:all", "accounts.unlock", "schedule.edit:all", ""}}
