@@ -41,10 +41,8 @@ func cmdAdminUnlock(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	for _, req := range []struct{ flag, value string }{{"practice", *practice}, {"email", *email}} {
-		if req.value == "" {
-			return usageError{msg: "admin unlock: --" + req.flag + " is required"}
-		}
+	if err := requireFlags("admin unlock", flagValue{"practice", *practice}, flagValue{"email", *email}); err != nil {
+		return err
 	}
 	a, err := openApp(ctx, *path, env, stderr)
 	if err != nil {

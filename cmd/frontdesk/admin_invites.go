@@ -39,10 +39,9 @@ func cmdAdminInvite(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	for _, req := range []struct{ flag, value string }{{"practice", *practice}, {"email", *email}, {"role", roles.String()}} {
-		if req.value == "" {
-			return usageError{msg: "admin invite: --" + req.flag + " is required"}
-		}
+	if err := requireFlags("admin invite", flagValue{"practice", *practice}, flagValue{"email", *email},
+		flagValue{"role", roles.String()}); err != nil {
+		return err
 	}
 	a, err := openApp(ctx, *path, env, stderr)
 	if err != nil {
@@ -78,10 +77,8 @@ func cmdAdminTemporaryPassword(ctx context.Context, args []string, stdout, stder
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	for _, req := range []struct{ flag, value string }{{"practice", *practice}, {"email", *email}} {
-		if req.value == "" {
-			return usageError{msg: "admin temporary-password: --" + req.flag + " is required"}
-		}
+	if err := requireFlags("admin temporary-password", flagValue{"practice", *practice}, flagValue{"email", *email}); err != nil {
+		return err
 	}
 	a, err := openApp(ctx, *path, env, stderr)
 	if err != nil {

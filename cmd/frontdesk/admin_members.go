@@ -119,27 +119,15 @@ func cmdAdminDeactivate(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	for _, req := range []struct{ flag, value string }{{"practice", *practice}, {"email", *email}} {
-		if req.value == "" {
-			return usageError{msg: "admin deactivate: --" + req.flag + " is required"}
-		}
+	if err := requireFlags("admin deactivate", flagValue{"practice", *practice}, flagValue{"email", *email}); err != nil {
+		return err
 	}
 	a, err := openApp(ctx, *path, env, stderr)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	p, err := a.Accounts.Practice(ctx, *practice)
-	if errors.Is(err, account.ErrPracticeNotFound) {
-		return fmt.Errorf("admin deactivate: no practice has the slug %q; check --practice (frontdesk practice list)", *practice)
-	}
-	if err != nil {
-		return err
-	}
-	m, err := a.Store.MemberByEmail(ctx, p.ID, *email)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("admin deactivate: practice %q has no member with the email %q; check --email", *practice, *email)
-	}
+	_, m, err := practiceMember(ctx, a, "admin deactivate", *practice, *email)
 	if err != nil {
 		return err
 	}

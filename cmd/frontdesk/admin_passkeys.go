@@ -8,7 +8,6 @@ import (
 	"io"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
-	"github.com/frontdeskhq/frontdesk/identity/store"
 )
 
 // cmdAdminRevokePasskeys removes every passkey of a member and ends their
@@ -22,27 +21,15 @@ func cmdAdminRevokePasskeys(ctx context.Context, args []string, stdout, stderr i
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	for _, req := range []struct{ flag, value string }{{"practice", *practice}, {"email", *email}} {
-		if req.value == "" {
-			return usageError{msg: "admin revoke-passkeys: --" + req.flag + " is required"}
-		}
+	if err := requireFlags("admin revoke-passkeys", flagValue{"practice", *practice}, flagValue{"email", *email}); err != nil {
+		return err
 	}
 	a, err := openApp(ctx, *path, env, stderr)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	p, err := a.Accounts.Practice(ctx, *practice)
-	if errors.Is(err, account.ErrPracticeNotFound) {
-		return fmt.Errorf("admin revoke-passkeys: no practice has the slug %q; check --practice (frontdesk practice list)", *practice)
-	}
-	if err != nil {
-		return err
-	}
-	m, err := a.Store.MemberByEmail(ctx, p.ID, *email)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("admin revoke-passkeys: practice %q has no member with the email %q; check --email", *practice, *email)
-	}
+	_, m, err := practiceMember(ctx, a, "admin revoke-passkeys", *practice, *email)
 	if err != nil {
 		return err
 	}

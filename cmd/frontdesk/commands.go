@@ -261,10 +261,9 @@ func cmdPractice(ctx context.Context, args []string, stdout, stderr io.Writer, e
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	for _, req := range []struct{ flag, value string }{{"slug", *slug}, {"name", *name}, {"owner-email", *ownerEmail}} {
-		if req.value == "" {
-			return usageError{msg: "practice create: --" + req.flag + " is required"}
-		}
+	if err := requireFlags("practice create", flagValue{"slug", *slug}, flagValue{"name", *name},
+		flagValue{"owner-email", *ownerEmail}); err != nil {
+		return err
 	}
 	a, err := openApp(ctx, *path, env, stderr)
 	if err != nil {

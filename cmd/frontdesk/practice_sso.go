@@ -83,11 +83,9 @@ func cmdSSOAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	for _, req := range []struct{ flag, value string }{{"practice", *practice}, {"kind", *kind}, {"client-id", *clientID},
-		{"client-secret-file", *secretFile}} {
-		if req.value == "" {
-			return usageError{msg: "practice sso add: --" + req.flag + " is required"}
-		}
+	if err := requireFlags("practice sso add", flagValue{"practice", *practice}, flagValue{"kind", *kind},
+		flagValue{"client-id", *clientID}, flagValue{"client-secret-file", *secretFile}); err != nil {
+		return err
 	}
 	secret, err := readSecret(*secretFile, stdin)
 	if err != nil {
