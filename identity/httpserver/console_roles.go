@@ -86,9 +86,9 @@ func roleChoices(prefix string, held []string, apps []store.App) []consoleRoleAr
 		words := strings.TrimSuffix(e.Description, ".")
 		switch {
 		case e.Name == roles.AppLogin:
-			add(e.Group, appItem("app.*.login", "Log in to every app of the practice"))
+			add(e.Group, appItem(roles.PermLoginAnyApp, "Log in to every app of the practice"))
 			for _, a := range apps {
-				add(e.Group, appItem("app."+a.ClientID+".login", "Log in to the app "+a.Name))
+				add(e.Group, appItem(roles.AppLoginPermission(a.ClientID), "Log in to the app "+a.Name))
 			}
 			for _, p := range held {
 				if !offered[p] && strings.HasPrefix(p, "app.") {

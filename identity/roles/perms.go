@@ -17,6 +17,9 @@ const (
 	// edit profiles, deactivate and reactivate members, revoke another
 	// member's passkeys and decide SSO join requests.
 	PermManageMembers = "members.manage"
+	// PermLoginAnyApp lets a member log in to every app of the practice
+	// (AppLogin with the client *); AppLoginPermission names one app's.
+	PermLoginAnyApp = "app.*.login"
 	// PermAssign lets a member change members' roles, overrides, options and
 	// supervisors (only with permissions the actor holds).
 	PermAssign = "roles.assign"
@@ -50,3 +53,7 @@ const (
 	// plans needs it.
 	PermCosignPlansForSupervisees = "treatment_plans.cosign:supervisees"
 )
+
+// AppLoginPermission is the permission to log in to the app registered as
+// OpenID client clientID (AppLogin).
+func AppLoginPermission(clientID string) string { return "app." + clientID + ".login" }

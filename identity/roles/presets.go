@@ -115,7 +115,7 @@ func everything() []string {
 	for _, e := range Catalogue() {
 		switch {
 		case e.Name == AppLogin:
-			out = append(out, "app.*.login")
+			out = append(out, PermLoginAnyApp)
 		case e.Scoped:
 			out = append(out, e.Name+":all")
 		default:
@@ -149,7 +149,7 @@ func join(parts ...[]string) []string {
 
 func app(client string) string { return "app." + client + ".login" }
 
-const allApps = "app.*.login"
+const allApps = PermLoginAnyApp
 
 // clinicalWork is what a clinician does for the clients in scope.
 func clinicalWork(sc Scope) []string {

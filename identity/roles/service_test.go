@@ -451,9 +451,21 @@ func TestMailNotifier(t *testing.T) {
 	}
 	m := rec.sent[0]
 	if m.To != "main@example.org" || !strings.Contains(m.Subject, "Emergency access") ||
-		!strings.Contains(m.Text, "bt1@example.org") || !strings.Contains(m.Text, "clinical_notes.view:all") ||
-		!strings.Contains(m.Text, "client <b>in crisis</b>") || strings.Contains(m.HTML, "<b>in crisis") || m.HTML == "" {
+		!strings.Contains(m.Text, "bt1@example.org") || !strings.Contains(m.Text, "client <b>in crisis</b>") ||
+		strings.Contains(m.HTML, "<b>in crisis") || m.HTML == "" {
 		t.Fatalf("message = %+v", m)
+	}
+	// Written for a person: people with their roles by name (greetings by
+	// name: templates' TestMailsSpeakToPeople), permissions in words, never
+	// a permission string.
+	for _, want := range []string{"main@example.org (Main Admin) granted emergency access to bt1@example.org (Behavior Therapist (BT))",
+		"“Read clinical (progress, session) notes” (everyone)"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("notice text lacks %q:\n%s", want, m.Text)
+		}
+	}
+	if strings.Contains(m.Text, "clinical_notes.view:all") || strings.Contains(m.HTML, "clinical_notes.view:all") {
+		t.Errorf("notice shows the permission string:\n%s", m.Text)
 	}
 }
 
