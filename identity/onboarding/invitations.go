@@ -407,11 +407,17 @@ func (s *Service) RevokeInvitation(ctx context.Context, practiceSlug string, a a
 			return err
 		}
 		// A revoked invitee is nobody's supervisee: the supervision chosen
-		// with the invitation ends with it.
+		// with the invitation ends with it, and so does any temporary
+		// password sent instead of its link.
 		if m, err := tx.MemberByID(ctx, p.ID, inv.MemberID); err != nil {
 			return err
 		} else if m.Status == store.StatusInvited {
 			if err := tx.SetSupervisors(ctx, m.ID, nil); err != nil {
+				return err
+			}
+			// Where the practice onboards by temporary password, the one
+			// emailed with the invitation ends with it.
+			if _, err := tx.VoidTemporaryPasswords(ctx, m.ID, now); err != nil {
 				return err
 			}
 		}

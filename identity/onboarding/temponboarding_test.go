@@ -137,3 +137,56 @@ func TestOnboardingByTemporaryPassword(t *testing.T) {
 		}
 	})
 }
+
+// A temporary password emailed instead of an invitation link belongs to the
+// invitation: once the invitation is revoked, the password opens nothing —
+// the invitee stays invited and gets the refusal any wrong password gets —
+// whether it was voided with the invitation or (as for a password issued
+// before this rule) is still on record, because activation itself needs an
+// open invitation.
+func TestRevokedInvitationsTemporaryPasswordOpensNothing(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		o := accounttest.NewOnboarding(t, st, accounttest.OnboardingOptions{})
+		ownerID, _ := onboardingPractice(t, o, "sunrise")
+		owner := account.Actor{MemberID: ownerID}
+		mode := store.OnboardingTemporaryPassword
+		if _, err := o.Service.SetPracticeSettings(ctx, "sunrise", owner, account.PracticeSettingsUpdate{Onboarding: &mode}, account.Meta{}); err != nil {
+			t.Fatal(err)
+		}
+		sunrise, _ := o.Service.Practice(ctx, "sunrise")
+		for i, tc := range []struct {
+			name string
+			// revoke ends the invitation.
+			revoke func(inv onboarding.Invitation)
+		}{
+			{"revoked through the service", func(inv onboarding.Invitation) {
+				if err := o.Onboard.RevokeInvitation(ctx, "sunrise", owner, inv.ID, account.Meta{}); err != nil {
+					t.Fatal(err)
+				}
+			}},
+			{"revoked with the password left on record", func(inv onboarding.Invitation) {
+				if err := st.RevokeInvitation(ctx, inv.ID, o.Clock.Now()); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				email := []string{"rita@example.org", "rory@example.org"}[i]
+				inv, err := o.Onboard.Invite(ctx, "sunrise", owner, onboarding.InviteRequest{Email: email, Name: "Revoked",
+					Roles: []string{"practitioner"}}, account.Meta{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				temp := temporaryIn(t, waitMail(t, o.SMTP, email, 1))
+				tc.revoke(inv)
+				if _, _, err := o.Service.Login(ctx, "sunrise", email, temp, account.Meta{}); !errors.Is(err, account.ErrInvalidCredentials) {
+					t.Errorf("login with the revoked invitation's temporary password: %v, want the usual refusal", err)
+				}
+				if m, _ := st.MemberByID(ctx, sunrise.ID, inv.MemberID); m.Status != store.StatusInvited {
+					t.Errorf("member is %s after a login with a revoked invitation's password", m.Status)
+				}
+			})
+		}
+	})
+}

@@ -554,16 +554,23 @@ func (s *Store) LastUsedTemporaryPassword(ctx context.Context, memberID string) 
 
 // ActivateByTemporaryPassword makes an invited member active and marks their
 // open, unexpired invitations accepted: the first login of a member whose
-// practice onboards by temporary password (seed 004). ErrNotFound when the
-// member is not invited (any more).
+// practice onboards by temporary password (seed 004). ErrLinkUnusable when
+// no invitation of theirs is open (revoked, expired or accepted), ErrNotFound
+// when the member is not invited (any more).
 func (s *Store) ActivateByTemporaryPassword(ctx context.Context, memberID string, now time.Time) error {
-	if err := s.expectOne(s.exec(ctx, `UPDATE members SET status = 'active', updated_at = $1
-		WHERE id = $2 AND status = 'invited'`, micros(now), memberID))("activate invited member"); err != nil {
-		return err
-	}
-	if _, err := s.exec(ctx, `UPDATE invitations SET accepted_at = $1, updated_at = $1
-		WHERE member_id = $2 AND accepted_at IS NULL AND revoked_at IS NULL`, micros(now), memberID); err != nil {
+	// The invitation must still be open: neither revoked nor expired. A
+	// revoked invitation's temporary password opens nothing, whatever its
+	// own lifetime.
+	res, err := s.exec(ctx, `UPDATE invitations SET accepted_at = $1, updated_at = $1
+		WHERE member_id = $2 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $1`, micros(now), memberID)
+	if err != nil {
 		return fmt.Errorf("store: accept invitations: %w", err)
 	}
-	return nil
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("store: accept invitations: %w", err)
+	} else if n == 0 {
+		return fmt.Errorf("activate invited member: no open invitation: %w", ErrLinkUnusable)
+	}
+	return s.expectOne(s.exec(ctx, `UPDATE members SET status = 'active', updated_at = $1
+		WHERE id = $2 AND status = 'invited'`, micros(now), memberID))("activate invited member")
 }
