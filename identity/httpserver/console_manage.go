@@ -440,6 +440,13 @@ func (s *Server) memberActions() []memberAction {
 					"reset links and temporary passwords stop working. Every record they made is kept. You can reactivate them later."
 			},
 			run: func(r *http.Request, pr account.Principal, id string) error {
+				// Refused before anything changes: supervisees are handed
+				// over only when the deactivation itself may go ahead.
+				if m, err := s.d.AdminStore.MemberByID(r.Context(), pr.Practice.ID, id); err == nil {
+					if err := s.d.Accounts.MayStaff(r.Context(), pr.Practice, actor(pr), m, "deactivate"); err != nil {
+						return err
+					}
+				}
 				if err := s.reassignSupervisees(r, pr, id); err != nil {
 					return err
 				}

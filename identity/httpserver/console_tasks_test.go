@@ -446,3 +446,36 @@ func TestConsoleInvitedRowTemporaryPassword(t *testing.T) {
 		})
 	}
 }
+
+// A deactivation the delegation model refuses changes nothing: an
+// administrator who cannot staff the owner posts the owner's deactivation
+// with a handover of the owner's supervisee, and the supervisee keeps their
+// supervisor (the handover used to be made before the refusal).
+func TestConsoleRefusedDeactivationHandsNothingOver(t *testing.T) {
+	h := newConsoleSite(t, store.SQLite)
+	sup, pat, _ := supervisionStaff(t, h)
+	owner := h.IDs["owner@sunrise.example"]
+	if err := h.App.Roles.SetSupervisors(h.Ctx, roles.Actor{PracticeID: h.sunrise.ID}, pat,
+		[]roles.SupervisorLink{{SupervisorID: owner}}, roles.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	ada := h.Browser()
+	if st := ada.Login("sunrise", "ada@sunrise.example", apptest.Password); st != http.StatusSeeOther {
+		t.Fatalf("ada's login: %d", st)
+	}
+	form := url.Values{"confirm": {"yes"}, "reassign": {"1"}, "reassign-" + pat: {sup}}
+	st, _, page := ada.Do("POST", "/p/sunrise/admin/members/"+owner+"/deactivate", form, true)
+	if st == http.StatusSeeOther || !strings.Contains(strings.ReplaceAll(page, "&#39;", "'"), "You can't deactivate") {
+		t.Fatalf("administrator deactivating the owner: %d, want a refusal in words", st)
+	}
+	links, err := h.App.Store.Supervisors(h.Ctx, pat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(links) != 1 || links[0].SupervisorID != owner {
+		t.Errorf("after the refused deactivation the supervisee's supervisors are %+v, want the owner still", links)
+	}
+	if m, _ := h.App.Store.MemberByID(h.Ctx, h.sunrise.ID, owner); m.Status != store.StatusActive {
+		t.Errorf("owner is %s", m.Status)
+	}
+}
