@@ -26,6 +26,7 @@ import (
 	fdapp "github.com/frontdeskhq/frontdesk/identity/app"
 	"github.com/frontdeskhq/frontdesk/identity/app/apptest"
 	"github.com/frontdeskhq/frontdesk/identity/config"
+	"github.com/frontdeskhq/frontdesk/internal/testenv"
 	"github.com/frontdeskhq/frontdesk/internal/testwait"
 	"github.com/frontdeskhq/frontdesk/invites/smtptest"
 )
@@ -35,34 +36,14 @@ import (
 // deadline), after which Chromium is stopped; a step waits for its event
 // within that.
 
-// missing skips the test with why, or fails it in CI (CI=true), where the
-// browser tests must run.
+// missing skips the test with why, or fails it in CI (CI=true).
 func missing(t *testing.T, why string) {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("browser test cannot run in CI: %s", why)
-	}
-	t.Skipf("browser test skipped: %s", why)
+	testenv.Missing(t, "browser test", why, "")
 }
 
 // repoRoot is the directory of go.mod above the test's working directory.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-}
+func repoRoot(t *testing.T) string { return testenv.RepoRoot(t) }
 
 // chromiumPath finds Debian's chromium (or E2E_CHROMIUM).
 func chromiumPath(t *testing.T) string {

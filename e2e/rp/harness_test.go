@@ -37,6 +37,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/app/apptest"
 	"github.com/frontdeskhq/frontdesk/identity/config"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
+	"github.com/frontdeskhq/frontdesk/internal/testenv"
 	"github.com/frontdeskhq/frontdesk/internal/testwait"
 )
 
@@ -55,34 +56,14 @@ var ownerRoles = []string{"owner", "clinician"}
 // offline_access roles": offline_access for a refresh token, roles for the
 // practice and role claims in the ID token.
 
-// missing skips the test with why, or fails it in CI (CI=true), where every
-// relying party must run.
+// missing skips the test with why, or fails it in CI (CI=true).
 func missing(t *testing.T, why string) {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("relying-party test cannot run in CI: %s", why)
-	}
-	t.Skipf("relying-party test skipped: %s (run `make services`; scripts/services.sh installs it)", why)
+	testenv.Missing(t, "relying-party test", why, "run `make services`; scripts/services.sh installs it")
 }
 
 // repoRoot is the directory of go.mod above the test's working directory.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-}
+func repoRoot(t *testing.T) string { return testenv.RepoRoot(t) }
 
 // listenLoopback opens a listener on a free loopback port.
 func listenLoopback(t *testing.T) net.Listener {
