@@ -11,8 +11,10 @@ import (
 	"io/fs"
 	"path"
 	"reflect"
+	"slices"
 	"strings"
 	texttemplate "text/template"
+	"text/template/parse"
 )
 
 //go:embed pages/*.html mail/*.tmpl static/*
@@ -34,29 +36,113 @@ type Pages struct {
 }
 
 // ParsePages parses every page under pages/ together with the layout and
-// the partials (pages/partial_*.html: sections a page includes with
+// the partials it uses (pages/partial_*.html: sections a page includes with
 // {{template "name" .Field}}, each defining its own template).
+//
+// A partial is parsed only into the pages that include it (directly or
+// through another partial), not into every page: parse trees are the
+// largest part of the server's live heap, which every garbage collection
+// marks, and a collection ends every password hash (issue 20, see
+// docs/performance.md, "Logins, 2026-12-06 evening"). Parsing a partial
+// into a page that never includes it changed nothing but that heap.
 func ParsePages() (*Pages, error) {
 	names, err := fs.Glob(files, "pages/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
-	partials, err := fs.Glob(files, "pages/partial_*.html")
+	partialFiles, err := fs.Glob(files, "pages/partial_*.html")
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
+	}
+	// The templates each partial file defines.
+	definedIn := map[string]string{}
+	for _, f := range partialFiles {
+		t, err := htmltemplate.ParseFS(files, f)
+		if err != nil {
+			return nil, fmt.Errorf("templates: parse %s: %w", f, err)
+		}
+		for _, d := range t.Templates() {
+			if d.Tree != nil && d.Name() != path.Base(f) {
+				definedIn[d.Name()] = f
+			}
+		}
 	}
 	p := &Pages{pages: map[string]*htmltemplate.Template{}}
 	for _, name := range names {
 		if name == "pages/layout.html" || strings.HasPrefix(name, "pages/partial_") {
 			continue
 		}
-		t, err := htmltemplate.New("layout.html").ParseFS(files, append([]string{"pages/layout.html", name}, partials...)...)
+		t, err := htmltemplate.New("layout.html").ParseFS(files, "pages/layout.html", name)
 		if err != nil {
+			return nil, fmt.Errorf("templates: parse %s: %w", name, err)
+		}
+		if err := addPartials(t, definedIn); err != nil {
 			return nil, fmt.Errorf("templates: parse %s: %w", name, err)
 		}
 		p.pages[strings.TrimSuffix(strings.TrimPrefix(name, "pages/"), ".html")] = t
 	}
 	return p, nil
+}
+
+// addPartials parses into t every partial file that defines a template t
+// includes but does not define, until nothing included is missing. A
+// template defined nowhere is left for execution to report, as before.
+func addPartials(t *htmltemplate.Template, definedIn map[string]string) error {
+	added := map[string]bool{}
+	for {
+		var missing []string
+		for name := range includedTemplates(t) {
+			if t.Lookup(name) != nil {
+				continue
+			}
+			if f, ok := definedIn[name]; ok && !added[f] {
+				added[f] = true
+				missing = append(missing, f)
+			}
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		slices.Sort(missing)
+		if _, err := t.ParseFS(files, missing...); err != nil {
+			return err
+		}
+	}
+}
+
+// includedTemplates are the names of the templates that t's templates
+// include with {{template "name"}} (or {{block}}).
+func includedTemplates(t *htmltemplate.Template) map[string]bool {
+	out := map[string]bool{}
+	var walk func(n parse.Node)
+	walk = func(n parse.Node) {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n == nil {
+				return
+			}
+			for _, c := range n.Nodes {
+				walk(c)
+			}
+		case *parse.TemplateNode:
+			out[n.Name] = true
+		case *parse.IfNode:
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.RangeNode:
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.WithNode:
+			walk(n.List)
+			walk(n.ElseList)
+		}
+	}
+	for _, d := range t.Templates() {
+		if d.Tree != nil {
+			walk(d.Tree.Root)
+		}
+	}
+	return out
 }
 
 // Render renders the named page (file name without .html) with data into a
