@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -70,7 +71,44 @@ func (v *Violation) Error() string {
 // 800-63B-4. It is safe for concurrent use.
 type Policy struct {
 	minLength, maxLength int
-	blocklist            map[string]struct{}
+	blocklist            wordSet
+}
+
+// wordSet is a set of strings held in two objects, all the words sorted and
+// concatenated and the end offset of each, instead of a map of a few
+// thousand strings: the policy lives for the whole process, and every
+// garbage collection (one ends every password hash) marks what the live
+// heap holds. A lookup is a binary search.
+type wordSet struct {
+	all  string
+	ends []uint32 // word i is all[ends[i-1]:ends[i]] (from 0 for i = 0)
+}
+
+// newWordSet returns the set of words (duplicates allowed).
+func newWordSet(words []string) wordSet {
+	slices.Sort(words)
+	words = slices.Compact(words)
+	var b strings.Builder
+	ends := make([]uint32, len(words))
+	for i, w := range words {
+		b.WriteString(w)
+		ends[i] = uint32(b.Len())
+	}
+	return wordSet{all: b.String(), ends: ends}
+}
+
+func (ws wordSet) word(i int) string {
+	start := uint32(0)
+	if i > 0 {
+		start = ws.ends[i-1]
+	}
+	return ws.all[start:ws.ends[i]]
+}
+
+// contains reports whether s is in the set.
+func (ws wordSet) contains(s string) bool {
+	i := sort.Search(len(ws.ends), func(i int) bool { return ws.word(i) >= s })
+	return i < len(ws.ends) && ws.word(i) == s
 }
 
 // NewPolicy returns a policy. minLength is the minimum length in Unicode
@@ -97,28 +135,29 @@ func NewPolicy(minLength, maxLength int, extraBlocklist io.Reader) (*Policy, err
 		return nil, fmt.Errorf("password: maximum length %d is below minimum length %d", maxLength, minLength)
 	}
 
-	p := &Policy{minLength: minLength, maxLength: maxLength, blocklist: make(map[string]struct{}, 4096)}
-	if err := p.addBlocklist(strings.NewReader(shippedBlocklist)); err != nil {
+	words, err := readBlocklist(nil, strings.NewReader(shippedBlocklist))
+	if err != nil {
 		return nil, fmt.Errorf("password: reading shipped blocklist: %w", err)
 	}
 	if extraBlocklist != nil {
-		if err := p.addBlocklist(extraBlocklist); err != nil {
+		if words, err = readBlocklist(words, extraBlocklist); err != nil {
 			return nil, fmt.Errorf("password: reading extra blocklist: %w", err)
 		}
 	}
-	return p, nil
+	return &Policy{minLength: minLength, maxLength: maxLength, blocklist: newWordSet(words)}, nil
 }
 
-func (p *Policy) addBlocklist(r io.Reader) error {
+// readBlocklist appends to words the lower-cased passwords r lists.
+func readBlocklist(words []string, r io.Reader) ([]string, error) {
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		p.blocklist[strings.ToLower(line)] = struct{}{}
+		words = append(words, strings.ToLower(line))
 	}
-	return sc.Err()
+	return words, sc.Err()
 }
 
 // MinLength returns the minimum length in code points.
@@ -203,14 +242,14 @@ func removeSpaces(s string) string {
 // remain ("password123456!!", "2024 iloveyou iloveyou!").
 func (p *Policy) isCommon(lower string) bool {
 	for _, s := range [2]string{lower, removeSpaces(lower)} {
-		if _, ok := p.blocklist[s]; ok {
+		if p.blocklist.contains(s) {
 			return true
 		}
 		for _, core := range [2]string{strings.TrimRightFunc(s, isFiller), strings.TrimFunc(s, isFiller)} {
 			if core == s || utf8.RuneCountInString(core) < minStrippedLen {
 				continue
 			}
-			if _, ok := p.blocklist[core]; ok {
+			if p.blocklist.contains(core) {
 				return true
 			}
 		}

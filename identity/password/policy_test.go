@@ -246,7 +246,7 @@ func TestBlocklistFile(t *testing.T) {
 		"qwertyuiopasdfgh", "iloveyouiloveyou", "correcthorsebatterystaple", "123456789012345",
 		"1q2w3e4r5t6y7u8i", "trustno1trustno1", "letmeinletmein", "thisismypassword",
 		"welcometothejungle", "welcome2clinic", "therapypractice", "changemenow12345", "temporarypassword"} {
-		if _, ok := p.blocklist[must]; !ok {
+		if !p.blocklist.contains(must) {
 			t.Errorf("blocklist lacks %q", must)
 		}
 	}
@@ -328,5 +328,28 @@ func BenchmarkPolicyCheck(b *testing.B) {
 		if err := p.Check("колбаса гром синий тюльпан and a kettle", ctxWords...); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestWordSet: the blocklist's set holds exactly the words it was given,
+// duplicates once, and answers for words between, before and after them.
+func TestWordSet(t *testing.T) {
+	ws := newWordSet([]string{"pear", "apple", "fig", "apple", "", "zucchini"})
+	for _, tc := range []struct {
+		word string
+		want bool
+	}{
+		{"apple", true}, {"fig", true}, {"pear", true}, {"zucchini", true}, {"", true},
+		{"appl", false}, {"apples", false}, {"a", false}, {"zz", false}, {"banana", false}, {"Pear", false},
+	} {
+		if got := ws.contains(tc.word); got != tc.want {
+			t.Errorf("contains(%q) = %v, want %v", tc.word, got, tc.want)
+		}
+	}
+	if len(ws.ends) != 5 {
+		t.Errorf("%d words, want 5 (duplicates once)", len(ws.ends))
+	}
+	if newWordSet(nil).contains("x") {
+		t.Error("empty set contains x")
 	}
 }
