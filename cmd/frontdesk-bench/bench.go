@@ -316,10 +316,17 @@ func runBench(ctx context.Context, o benchOptions, stderr io.Writer) (*benchResu
 	for i := range workers {
 		jar, _ := cookiejar.New(nil)
 		n := strconv.Itoa(i % o.accounts)
-		workers[i] = &benchWorker{o: &o, id: i, Client: benchclient.Client{Opts: opts, Target: o.targets[i%len(o.targets)],
+		target := o.targets[i%len(o.targets)]
+		browser := &http.Client{Transport: transport, Jar: jar, Timeout: 30 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		if o.scenario == "login" && strings.HasPrefix(target, "http://") {
+			// One connection of the worker's own, used on its goroutine
+			// (connTransport); it bounds each request by 30 s itself.
+			browser.Transport, browser.Timeout = &connTransport{}, 0
+		}
+		workers[i] = &benchWorker{o: &o, id: i, Client: benchclient.Client{Opts: opts, Target: target,
 			Practice: strings.ReplaceAll(o.practice, "{n}", n), Email: strings.ReplaceAll(o.email, "{n}", n),
-			HTTP: &http.Client{Transport: transport, Jar: jar, Timeout: 30 * time.Second,
-				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}}
+			HTTP: browser}}
 		if err := workers[i].setup(ctx); err != nil {
 			return nil, fmt.Errorf("bench: setting up worker %d: %w", i, err)
 		}
@@ -333,6 +340,9 @@ func runBench(ctx context.Context, o benchOptions, stderr io.Writer) (*benchResu
 		for _, w := range workers {
 			if w.tc != nil {
 				w.tc.close()
+			}
+			if ct, ok := w.HTTP.Transport.(*connTransport); ok {
+				ct.close()
 			}
 		}
 	}()

@@ -114,3 +114,111 @@ func (c *tokenConn) close() {
 		c.conn, c.br = nil, nil
 	}
 }
+
+// connTransport is one worker's browser connection: an http.RoundTripper
+// that keeps one plain-HTTP/1.1 keep-alive connection and writes each
+// request and reads its answer on the calling goroutine. The login
+// scenario's five requests per login went through http.Transport, whose
+// read and write goroutines and their hand-offs made the load tool spend
+// about as much CPU per login as frontdesk spends outside the password hash
+// (docs/performance.md, "Logins, 2026-12-06 evening"), on the same two cores.
+// The worker's http.Client around it still keeps the cookies and leaves
+// redirects to the caller. Requests must not overlap (a worker is
+// sequential), and each answer's body must be read or closed before the
+// next request; closing it drains what was not read.
+type connTransport struct {
+	host string // host:port of conn
+	conn net.Conn
+	br   *bufio.Reader
+	bw   *bufio.Writer
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *connTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme != "http" {
+		return nil, fmt.Errorf("bench: connTransport speaks plain http only, not %s", req.URL.Scheme)
+	}
+	host := req.URL.Host
+	if req.URL.Port() == "" {
+		host = net.JoinHostPort(req.URL.Hostname(), "80")
+	}
+	if t.conn != nil && t.host != host {
+		t.close()
+	}
+	reused := t.conn != nil
+	resp, err := t.roundTrip(req, host)
+	if err != nil && reused && (req.Body == nil || req.GetBody != nil) {
+		// The server may have closed the idle connection just before this
+		// request: once more on a fresh one, as http.Transport does.
+		if req.GetBody != nil {
+			body, gerr := req.GetBody()
+			if gerr != nil {
+				return nil, err
+			}
+			req = req.Clone(req.Context())
+			req.Body = body
+		}
+		resp, err = t.roundTrip(req, host)
+	}
+	return resp, err
+}
+
+func (t *connTransport) roundTrip(req *http.Request, host string) (*http.Response, error) {
+	if t.conn == nil {
+		d := net.Dialer{Timeout: 10 * time.Second}
+		conn, err := d.DialContext(req.Context(), "tcp", host)
+		if err != nil {
+			return nil, err
+		}
+		t.host, t.conn = host, conn
+		t.br, t.bw = bufio.NewReaderSize(conn, 16<<10), bufio.NewWriterSize(conn, 4<<10)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	if d, ok := req.Context().Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	if err := t.conn.SetDeadline(deadline); err != nil {
+		t.close()
+		return nil, err
+	}
+	if err := req.Write(t.bw); err != nil {
+		t.close()
+		return nil, err
+	}
+	if err := t.bw.Flush(); err != nil {
+		t.close()
+		return nil, err
+	}
+	resp, err := http.ReadResponse(t.br, req)
+	if err != nil {
+		t.close()
+		return nil, err
+	}
+	resp.Body = &drainingBody{ReadCloser: resp.Body, t: t, last: resp.Close}
+	return resp, nil
+}
+
+func (t *connTransport) close() {
+	if t.conn != nil {
+		_ = t.conn.Close()
+		t.conn, t.br, t.bw = nil, nil, nil
+	}
+}
+
+// drainingBody reads the rest of an answer when it is closed, so the
+// connection is ready for the next request, and closes the connection
+// when the server said it would.
+type drainingBody struct {
+	io.ReadCloser
+	t    *connTransport
+	last bool
+}
+
+func (b *drainingBody) Close() error {
+	_, err := io.Copy(io.Discard, b.ReadCloser)
+	cerr := b.ReadCloser.Close()
+	if err != nil || cerr != nil || b.last {
+		b.t.close()
+	}
+	return cerr
+}
