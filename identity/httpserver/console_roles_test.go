@@ -129,8 +129,9 @@ func TestConsoleRolesEditor(t *testing.T) {
 					}
 				}
 				if html := html.UnescapeString(page); !strings.Contains(html, `<label for="p-scheduler-`) ||
-					!regexp.MustCompile(`value="schedule.view:own"[^>]*>\s*<label for="[^"]+">their own only</label>`).MatchString(html) {
-					t.Errorf("the schedule's boxes are not labelled by whose schedule")
+					!regexp.MustCompile(`value="schedule.view:own"[^>]*>\s*<label for="[^"]+">their own schedule</label>`).MatchString(html) ||
+					!regexp.MustCompile(`value="clinical_notes.view:own"[^>]*>\s*<label for="[^"]+">notes they wrote</label>`).MatchString(html) {
+					t.Errorf("the boxes of own schedules and notes do not say whose")
 				}
 			})
 
