@@ -568,7 +568,11 @@ func (s *Server) consoleInvite(w http.ResponseWriter, r *http.Request) {
 			data.Error, data.ErrorField = "Your roles do not include choosing supervisors. Invite without one, "+
 				"and ask your practice's account owner to choose the supervisor on the member's page.", "supervisor"
 		case i < 0:
-			data.Error, data.ErrorField = "Choose the supervisor from the list: only members with a supervisor role can supervise.", "supervisor"
+			// Not offered: never a supervisor, or one who left or lost the
+			// role since the form was shown.
+			data.Error, data.ErrorField = "Choose the supervisor from the list again: only active members with a supervisor "+
+				"role can supervise, and the one chosen is not (now) one. Nothing was sent. Or invite without a supervisor "+
+				"and choose one on the member's page later.", "supervisor"
 		case data.CosignNotes && !choices[i].Notes || data.CosignPlans && !choices[i].Plans:
 			data.Error, data.ErrorField = choices[i].Name+"'s roles do not include co-signing "+
 				cosignWords(data.CosignNotes && !choices[i].Notes, data.CosignPlans && !choices[i].Plans)+

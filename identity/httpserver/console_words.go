@@ -72,9 +72,13 @@ func scopeWords(sc roles.Scope) string {
 }
 
 // scopeWordsFor says whom the permission name covers at scope sc, as
-// scopeWords does, but with "own" said as what is one's own for it: their
-// own schedule, their own profile, notes they wrote.
+// scopeWords does, but with "own" said as what is one's own for it (their
+// own schedule, their own profile, notes they wrote), and co-signing for
+// supervisees as their supervisees' alone.
 func scopeWordsFor(name string, sc roles.Scope) string {
+	if sc == roles.ScopeSupervisees && strings.HasSuffix(name, ".cosign") {
+		return "their supervisees'" // nobody co-signs their own
+	}
 	if sc == roles.ScopeOwn {
 		resource, _, _ := strings.Cut(name, ".")
 		switch resource {

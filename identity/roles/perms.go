@@ -149,11 +149,11 @@ func Catalogue() []CatalogueEntry {
 		{"forms.manage", none, "Practice", "Manage and customize all of the practice's forms."},
 		{"forms.send", assignedAll, "Practice", "Send intake and consent forms to clients."},
 		{"settings.view", none, "Practice", "See the practice's settings."},
-		{"settings.edit", none, "Practice", "Change the practice's settings, such as sign-in rules, sign-in providers and apps (roles and practice toggles are separate)."},
+		{"settings.edit", none, "Practice", "Change the practice's settings, such as sign-in rules, sign-in providers and apps (not roles or practice toggles)."},
 
 		{"members.view", ownAll, "Administration", "See staff profiles."},
 		{"members.manage", none, "Administration", "Invite staff, change their profiles, and remove or restore their access."},
-		{"roles.assign", none, "Administration", "Change staff members' roles, exceptions and supervisors, giving only what the holder's own roles allow them to give."},
+		{"roles.assign", none, "Administration", "Change staff members' roles, exceptions and supervisors, giving only what they are allowed to give."},
 		{"roles.define", none, "Administration", "Change what each role allows, create roles, and turn the practice toggles on or off."},
 		{"passwords.reset", none, "Administration", "Reset other staff members' passwords by giving them a temporary password."},
 		{"accounts.unlock", none, "Administration", "Unlock staff who were locked out after too many wrong passwords."},
