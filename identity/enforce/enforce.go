@@ -250,13 +250,17 @@ func numericDate(f *float64) *jwt.NumericDate {
 // The jwt.Claims methods, which golang-jwt's validator reads.
 
 // GetExpirationTime returns exp.
-func (tc *tokenClaims) GetExpirationTime() (*jwt.NumericDate, error) { return numericDate(tc.Expiry), nil }
+func (tc *tokenClaims) GetExpirationTime() (*jwt.NumericDate, error) {
+	return numericDate(tc.Expiry), nil
+}
 
 // GetIssuedAt returns iat.
 func (tc *tokenClaims) GetIssuedAt() (*jwt.NumericDate, error) { return numericDate(tc.IssuedAt), nil }
 
 // GetNotBefore returns nbf.
-func (tc *tokenClaims) GetNotBefore() (*jwt.NumericDate, error) { return numericDate(tc.NotBefore), nil }
+func (tc *tokenClaims) GetNotBefore() (*jwt.NumericDate, error) {
+	return numericDate(tc.NotBefore), nil
+}
 
 // GetIssuer returns iss.
 func (tc *tokenClaims) GetIssuer() (string, error) { return tc.Issuer, nil }
@@ -265,7 +269,9 @@ func (tc *tokenClaims) GetIssuer() (string, error) { return tc.Issuer, nil }
 func (tc *tokenClaims) GetSubject() (string, error) { return tc.Subject, nil }
 
 // GetAudience returns aud.
-func (tc *tokenClaims) GetAudience() (jwt.ClaimStrings, error) { return jwt.ClaimStrings(tc.Audience), nil }
+func (tc *tokenClaims) GetAudience() (jwt.ClaimStrings, error) {
+	return jwt.ClaimStrings(tc.Audience), nil
+}
 
 // unixTime is a decoded date claim as a time (zero when absent).
 func unixTime(f *float64) time.Time {
