@@ -10,7 +10,9 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -160,3 +162,39 @@ func TestVerifyRefusesWhatTheLibrariesMightDifferOn(t *testing.T) {
 }
 
 const base64URLAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+// TestVerifyConcurrently: one Verifier (one golang-jwt parser, one key set)
+// verifies good and bad tokens of both algorithms from many goroutines at
+// once; run with -race it guards the shared parser.
+func TestVerifyConcurrently(t *testing.T) {
+	is := newIssuer(t)
+	es := is.addKey(t, jose.ES256, "es")
+	rs := is.addKey(t, jose.RS256, "rs")
+	v, err := enforce.New(enforce.Config{Issuer: is.srv.URL, Audience: "ehr", JWKSURL: is.srv.URL, CacheSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := []string{sign(t, es, jose.ES256, "at+jwt", goodClaims(is.srv.URL)), sign(t, rs, jose.RS256, "at+jwt", goodClaims(is.srv.URL))}
+	bad := []string{sign(t, es, jose.ES256, "JWT", goodClaims(is.srv.URL)), good[1][:len(good[1])-4] + "AAAA"}
+	errs := make(chan error, 8*len(good)*2)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range good {
+				if _, err := v.Verify(context.Background(), good[i]); err != nil {
+					errs <- fmt.Errorf("good token %d refused: %w", i, err)
+				}
+				if _, err := v.Verify(context.Background(), bad[i]); !errors.Is(err, enforce.ErrInvalidToken) {
+					errs <- fmt.Errorf("bad token %d: err = %v", i, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
