@@ -16,6 +16,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	jwtv5 "github.com/golang-jwt/jwt/v5"
 
 	"github.com/frontdeskhq/frontdesk/identity/enforce"
 )
@@ -55,6 +56,12 @@ func appVerifiers(tb testing.TB, issuer string, pub crypto.PublicKey, alg jose.S
 				return err
 			}
 			return c.Validate(jwt.Expected{Issuer: issuer, AnyAudience: jwt.Audience{"ehr"}, Time: time.Now()})
+		}},
+		{"golang-jwt", func(_ context.Context, tok string) error {
+			_, err := jwtv5.ParseWithClaims(tok, jwtv5.MapClaims{}, func(*jwtv5.Token) (any, error) { return pub, nil },
+				jwtv5.WithValidMethods([]string{string(alg)}), jwtv5.WithIssuer(issuer), jwtv5.WithAudience("ehr"),
+				jwtv5.WithExpirationRequired())
+			return err
 		}},
 	}
 }
