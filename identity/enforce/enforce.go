@@ -364,7 +364,11 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, error) {
 // refuses a crit header, since enforce understands no JWS extension (RFC
 // 7515 section 4.1.11), and b64, the unencoded payload of RFC 7797 that
 // golang-jwt does not implement; then a typ other than at+jwt, before any
-// key is looked up, so an ID token never causes a JWKS refetch.
+// key is looked up, so an ID token never causes a JWKS refetch. golang-jwt
+// decodes the header into a map with encoding/json: keys are matched
+// exactly ("TYP" is not typ), and a repeated key keeps its last value where
+// go-jose refused it — the header is signed, and frontdesk never repeats
+// one, so that accepts nothing frontdesk did not sign.
 func (v *Verifier) keyFor(ctx context.Context, t *jwt.Token) (any, error) {
 	for _, name := range []string{"crit", "b64"} {
 		if _, ok := t.Header[name]; ok {
