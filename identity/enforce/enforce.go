@@ -239,12 +239,13 @@ func (a *audience) UnmarshalJSON(b []byte) error {
 }
 
 // numericDate converts a decoded date claim to whole seconds; nil stays
-// nil.
+// nil. (Not jwt.NewNumericDate, which rounds to golang-jwt's package-level
+// TimePrecision, a variable an app could change.)
 func numericDate(f *float64) *jwt.NumericDate {
 	if f == nil {
 		return nil
 	}
-	return jwt.NewNumericDate(time.Unix(int64(*f), 0))
+	return &jwt.NumericDate{Time: time.Unix(int64(*f), 0)}
 }
 
 // The jwt.Claims methods, which golang-jwt's validator reads.
