@@ -11,6 +11,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -196,5 +198,37 @@ func TestVerifyConcurrently(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestKeysUnavailableIsNotAnInvalidToken: when the JWKS cannot be fetched,
+// Verify says ErrKeysUnavailable (the key look-up runs inside golang-jwt's
+// parse, which must not turn it into ErrInvalidToken) and Middleware
+// answers 503, not 401, for both algorithms.
+func TestKeysUnavailableIsNotAnInvalidToken(t *testing.T) {
+	is := newIssuer(t)
+	keys := []jose.JSONWebKey{is.addKey(t, jose.ES256, "es"), is.addKey(t, jose.RS256, "rs")}
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "down", http.StatusInternalServerError)
+	}))
+	t.Cleanup(down.Close)
+	v, err := enforce.New(enforce.Config{Issuer: is.srv.URL, Audience: "ehr", JWKSURL: down.URL, CacheSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := v.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { t.Error("handler reached") }))
+	for _, k := range keys {
+		tok := sign(t, k, jose.SignatureAlgorithm(k.Algorithm), "at+jwt", goodClaims(is.srv.URL))
+		_, err := v.Verify(context.Background(), tok)
+		if !errors.Is(err, enforce.ErrKeysUnavailable) || errors.Is(err, enforce.ErrInvalidToken) {
+			t.Errorf("%s: err = %v, want ErrKeysUnavailable only", k.Algorithm, err)
+		}
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusServiceUnavailable {
+			t.Errorf("%s: middleware answered %d, want 503", k.Algorithm, w.Code)
+		}
 	}
 }
