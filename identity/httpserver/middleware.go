@@ -86,9 +86,24 @@ func (s *Server) measure(pattern string, next http.Handler) http.Handler {
 			sw = &statusWriter{ResponseWriter: w}
 		}
 		next.ServeHTTP(sw, r)
-		s.metrics.duration.WithLabelValues(pattern, r.Method, s.codeLabel(sw.code())).
+		s.metrics.duration.WithLabelValues(pattern, methodLabel(r.Method), s.codeLabel(sw.code())).
 			Observe(time.Since(start).Seconds())
 	})
+}
+
+// methodLabel is the metrics label of a request method: the method itself
+// for the methods frontdesk serves, "other" for any other. A route
+// registered without a method (the provider's /oauth2/, the admin API's
+// /api/v1/) is reached with whatever method a client sends, and each
+// distinct label value would add a series the registry keeps for the
+// process's lifetime.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete,
+		http.MethodOptions:
+		return m
+	}
+	return "other"
 }
 
 // codeLabel is the metrics label of a status code: its decimal digits, made
