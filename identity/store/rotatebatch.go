@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // maxRotateBatch bounds how many refresh-token rotations share one SQLite
@@ -30,9 +32,12 @@ const maxRotateBatch = 32
 // batch is one statement there (rotateMany), one round trip and one commit
 // for all its rotations. Each rotation it did not carry out (its token was
 // no longer usable, or its used token came twice in the batch), and every
-// rotation of a batch whose statement failed, is then run alone
+// rotation of a batch whose statement the server refused, is then run alone
 // (rotateAlone) by its caller, which finds out why exactly as before: a
-// replay revokes the family, anything else fails that rotation only.
+// replay revokes the family, anything else fails that rotation only. A
+// batch whose outcome is unknown (the connection failed, the time ran out)
+// fails each of its rotations with that error, as a single statement would
+// have failed.
 type rotateBatcher struct {
 	mu      sync.Mutex
 	queue   []*rotateReq
@@ -153,12 +158,27 @@ func (s *Store) runRotationsOneStatement(ctx context.Context, batch []*rotateReq
 		seen[r.usedID] = true
 		first = append(first, r)
 	}
+	// The batch outlives any one caller's request: bound it as a SQLite
+	// write is bounded by the write gate.
+	ctx, cancel := context.WithTimeout(ctx, writeGateTimeout)
+	defer cancel()
 	done, err := s.rotateMany(ctx, first)
+	var pgErr *pgconn.PgError
 	for i, r := range first {
-		if err == nil && done[i] {
+		switch {
+		case err == nil && done[i]:
 			r.done <- nil
-		} else {
+		case err == nil || errors.As(err, &pgErr):
+			// Not rotated, or the server refused the whole statement (a
+			// successor's hash taken, a member row gone): nothing of it
+			// was committed, so each runs alone and finds out why.
 			r.done <- errRotateAlone
+		default:
+			// The statement may or may not have committed (the connection
+			// failed or the time ran out): fail each rotation, as a single
+			// one would have failed, rather than run it again and mistake
+			// its own rotation for a replay.
+			r.done <- err
 		}
 	}
 }
