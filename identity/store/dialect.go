@@ -20,8 +20,9 @@ type dialect struct {
 	// numbered: placeholders are written ?1 instead of $1 (rebind).
 	numbered bool
 	// oneWriter: the engine allows one writer at a time (SQLite): this
-	// process serialises its writes, keeps statements prepared,
-	// checkpoints the WAL off the request path, and retries a migration that another process applied first.
+	// process serialises its writes, keeps statements prepared, batches
+	// refresh-token rotations, checkpoints the WAL off the request path,
+	// and retries a migration that another process applied first.
 	oneWriter bool
 	// lockRow ends a SELECT that locks its row until the transaction ends;
 	// skipLocked ends the outbox's claiming subquery so workers pass over
@@ -31,9 +32,8 @@ type dialect struct {
 	// memberByEmail, memberByID and refreshWithMember read a member with
 	// their role keys in one statement, in the engine's aggregate syntax.
 	memberByEmail, memberByID, refreshWithMember string
-	// oneStatementRotate: a batch of refresh-token rotations is first tried
-	// as one statement (PostgreSQL's data-modifying CTEs, rotateMany)
-	// instead of a transaction with a savepoint per rotation.
+	// oneStatementRotate: a refresh-token rotation is first tried as one
+	// statement (PostgreSQL's data-modifying CTE).
 	oneStatementRotate bool
 	// goose is the migration dialect; migrationLock, when set, makes
 	// replicas starting at once apply each migration exactly once.

@@ -16,15 +16,16 @@ import (
 // returned; if it has since been revoked or has expired, nothing changes and
 // ErrNotFound is returned.
 func (s *Store) RotateRefreshToken(ctx context.Context, usedID string, next RefreshToken, nextHash []byte, now time.Time) error {
+	if s.d.oneStatementRotate && !s.inTx {
+		// The usual case in one statement (one round trip instead of four);
+		// if it stored nothing, the transaction below finds out why.
+		if ok, err := s.rotateOneStatement(ctx, usedID, next, nextHash, now); err != nil || ok {
+			return err
+		}
+	}
 	if s.rotations != nil && !s.inTx {
 		return s.rotateBatched(ctx, usedID, next, nextHash, now)
 	}
-	return s.rotateAlone(ctx, usedID, next, nextHash, now)
-}
-
-// rotateAlone is RotateRefreshToken in a transaction of its own (or the
-// caller's).
-func (s *Store) rotateAlone(ctx context.Context, usedID string, next RefreshToken, nextHash []byte, now time.Time) error {
 	var outcome error
 	err := s.InTx(ctx, func(tx *Store) error {
 		var err error
@@ -70,68 +71,28 @@ func (tx *Store) rotateIn(ctx context.Context, usedID string, next RefreshToken,
 	return ErrRefreshReplayed, nil
 }
 
-// rotateManyPostgres marks each token of a batch used and stores its
-// successor, in one PostgreSQL statement (data-modifying CTEs: every row of
-// it happens or none does). Arrays $1–$14 hold, per rotation, the used
-// token's ID and the time of use, then the successor's columns; the used IDs
-// must be distinct. A successor is inserted only if its used token was
-// unused, unrevoked and unexpired at its time of use; the statement returns
-// the IDs of the successors inserted.
-const rotateManyPostgres = `WITH v AS (
-		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bytea[], $5::text[], $6::text[], $7::text[],
-			$8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::bigint[])
-		AS v(used_id, used_at, id, token_hash, family_id, client_id, practice_id, member_id, session_id,
-			scopes, amr, auth_time, created_at, expires_at)),
-	used AS (
-		UPDATE oidc_refresh_tokens t SET used_at = v.used_at FROM v
-		WHERE t.id = v.used_id AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > v.used_at
-		RETURNING t.id)
-	INSERT INTO oidc_refresh_tokens (id, token_hash, family_id, client_id, practice_id, member_id, session_id,
-		scopes, amr, auth_time, created_at, expires_at)
-	SELECT id, token_hash, family_id, client_id, practice_id, member_id, session_id,
-		scopes, amr, auth_time, created_at, expires_at
-	FROM v WHERE used_id IN (SELECT id FROM used)
-	RETURNING id`
-
-// rotateMany runs the rotations of batch (distinct used IDs) as one
-// statement and reports, per rotation, whether it took place; one that did
-// not found its token no longer unused, unrevoked and unexpired.
-func (s *Store) rotateMany(ctx context.Context, batch []*rotateReq) ([]bool, error) {
-	n := len(batch)
-	var (
-		usedIDs, ids, families, clients, practices = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		members, sessions, scopes, amrs            = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		hashes                                     = make([][]byte, n)
-		usedAt, authTimes, created, expires        = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-	)
-	byID := make(map[string]int, n)
-	for i, r := range batch {
-		t := r.next
-		usedIDs[i], usedAt[i], ids[i], hashes[i] = r.usedID, micros(r.now), t.ID, r.nextHash
-		families[i], clients[i], practices[i], members[i], sessions[i] = t.FamilyID, t.ClientID, t.PracticeID, t.MemberID, t.SessionID
-		scopes[i], amrs[i] = strings.Join(t.Scopes, " "), strings.Join(t.AMR, " ")
-		authTimes[i], created[i], expires[i] = micros(t.AuthTime), micros(t.CreatedAt), micros(t.ExpiresAt)
-		byID[t.ID] = i
-	}
-	rows, err := s.query(ctx, rotateManyPostgres, usedIDs, usedAt, ids, hashes, families, clients, practices, members,
-		sessions, scopes, amrs, authTimes, created, expires)
+// rotateOneStatement marks usedID used and stores next in one PostgreSQL
+// statement (a data-modifying CTE: both happen or neither). It reports
+// whether they did; false means usedID was not unused, unrevoked and
+// unexpired when the statement ran.
+func (s *Store) rotateOneStatement(ctx context.Context, usedID string, next RefreshToken, nextHash []byte, now time.Time) (bool, error) {
+	res, err := s.exec(ctx, `WITH used AS (
+			UPDATE oidc_refresh_tokens SET used_at = $1
+			WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1 RETURNING id)
+		INSERT INTO oidc_refresh_tokens (id, token_hash, family_id, client_id, practice_id,
+			member_id, session_id, scopes, amr, auth_time, created_at, expires_at)
+		SELECT $3::text, $4::bytea, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text, $11::text,
+			$12::bigint, $13::bigint, $14::bigint
+		WHERE EXISTS (SELECT 1 FROM used)`,
+		micros(now), usedID, next.ID, nextHash, next.FamilyID, next.ClientID, next.PracticeID, next.MemberID,
+		next.SessionID, strings.Join(next.Scopes, " "), strings.Join(next.AMR, " "), micros(next.AuthTime),
+		micros(next.CreatedAt), micros(next.ExpiresAt))
 	if err != nil {
-		return nil, fmt.Errorf("store: rotate refresh tokens: %w", err)
+		return false, fmt.Errorf("store: rotate refresh token: %w", err)
 	}
-	defer rows.Close()
-	done := make([]bool, n)
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("store: rotate refresh tokens: %w", err)
-		}
-		if i, ok := byID[id]; ok {
-			done[i] = true
-		}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: rotate refresh token: %w", err)
 	}
-	if err := rows.Err(); err != nil {
-		s.health.observe(err)
-		return nil, fmt.Errorf("store: rotate refresh tokens: %w", err)
-	}
-	return done, nil
+	return n == 1, nil
 }

@@ -72,7 +72,8 @@ type Store struct {
 	writer *writeGate
 	// stmts keeps SQLite statements prepared (nil on PostgreSQL).
 	stmts *stmtCache
-	// rotations batches refresh-token rotations; see rotateBatcher.
+	// rotations batches SQLite refresh-token rotations (nil on PostgreSQL);
+	// see rotateBatcher.
 	rotations *rotateBatcher
 	// checkpoints runs SQLite's WAL checkpoints off the request path (nil on
 	// PostgreSQL); see checkpointer.
@@ -113,10 +114,11 @@ func Open(ctx context.Context, engine Engine, dsn string, opts Options) (*Store,
 		_ = db.Close()
 		return nil, fmt.Errorf("store: connect to %s: %w", engine, err)
 	}
-	st := &Store{db: db, q: db, engine: engine, d: d, maxIdle: maxIdle, health: &writeHealth{}, rotations: &rotateBatcher{}}
+	st := &Store{db: db, q: db, engine: engine, d: d, maxIdle: maxIdle, health: &writeHealth{}}
 	if d.oneWriter {
 		st.writer = newWriteGate()
 		st.stmts = newStmtCache(db)
+		st.rotations = &rotateBatcher{}
 		st.checkpoints = startCheckpointer(db, st.writer)
 	}
 	return st, nil
