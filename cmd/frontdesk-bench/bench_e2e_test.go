@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontdeskhq/frontdesk/internal/servetest"
 	"github.com/frontdeskhq/frontdesk/internal/testwait"
 )
 
@@ -19,9 +20,9 @@ import (
 // refresh scenario first completes an account setup link and logs in through
 // the code flow, so this also covers the tool's login path.
 func TestBenchTokenScenarios(t *testing.T) {
-	bin := buildFrontdesk(t)
+	bin := frontdeskBinary.Path(t)
 	dir := t.TempDir()
-	port := freePort(t)
+	port := servetest.FreePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	const secret = "bench-test-secret-0123456789"
 	cfgFile := filepath.Join(dir, "frontdesk.yaml")
@@ -34,9 +35,9 @@ func TestBenchTokenScenarios(t *testing.T) {
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := cleanEnv("FRONTDESK_SERVER_LISTEN="+fmt.Sprintf("127.0.0.1:%d", port), "FRONTDESK_SERVER_PUBLIC_URL="+base,
+	env := servetest.CleanEnv("FRONTDESK_SERVER_LISTEN="+fmt.Sprintf("127.0.0.1:%d", port), "FRONTDESK_SERVER_PUBLIC_URL="+base,
 		"FRONTDESK_DATA_DIR="+filepath.Join(dir, "data"))
-	code, out := runCLI(t, bin, dir, env, "practice", "create", "--config", cfgFile, "--slug", "bench0", "--name", "Bench",
+	code, out := servetest.RunCLI(t, bin, dir, env, "practice", "create", "--config", cfgFile, "--slug", "bench0", "--name", "Bench",
 		"--owner-email", "owner@bench0.example", "--json")
 	if code != 0 {
 		t.Fatalf("practice create: %d\n%s", code, out)
@@ -46,7 +47,7 @@ func TestBenchTokenScenarios(t *testing.T) {
 	if !strings.HasPrefix(setupURL, base+"/p/bench0/setup?token=") {
 		t.Fatalf("no setup link in %s", out)
 	}
-	p := startServe(t, bin, dir, env, "--config", cfgFile)
+	p := servetest.Serve(t, bin, dir, env, "--config", cfgFile)
 
 	benchEnv := []string{"FDBENCH_PASSWORD=" + ownerPassword, "FDBENCH_CLIENT_SECRET=" + secret}
 	common := []string{"--progress=false", "--target", base, "--practice", "bench0", "--email", "owner@bench0.example", "--n", "60", "-c", "4"}
@@ -83,5 +84,5 @@ func TestBenchTokenScenarios(t *testing.T) {
 			t.Errorf("metrics lack %q", name)
 		}
 	}
-	p.stop()
+	p.Stop()
 }

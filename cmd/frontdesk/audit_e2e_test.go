@@ -10,25 +10,26 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/frontdeskhq/frontdesk/internal/servetest"
 	_ "modernc.org/sqlite" // the test tampers with the database directly
 )
 
 // The real binary verifies and exports the audit trail, and `audit verify`
 // fails (exit 1) naming the first bad row once a row is edited.
 func TestAuditVerifyAndExport(t *testing.T) {
-	bin := buildBinary(t)
+	bin := frontdeskBinary.Path(t)
 	dir := t.TempDir()
-	env := cleanEnv("FRONTDESK_DATA_DIR=" + filepath.Join(dir, "data"))
+	env := servetest.CleanEnv("FRONTDESK_DATA_DIR=" + filepath.Join(dir, "data"))
 	for _, slug := range []string{"north", "south"} {
-		if code, out := runCLI(t, bin, dir, env, "practice", "create", "--slug", slug, "--name", "Practice "+slug,
+		if code, out := servetest.RunCLI(t, bin, dir, env, "practice", "create", "--slug", slug, "--name", "Practice "+slug,
 			"--owner-email", "owner@"+slug+".example"); code != 0 {
 			t.Fatalf("practice create: %d\n%s", code, out)
 		}
 	}
-	if code, out := runCLI(t, bin, dir, env, "audit", "verify"); code != 0 || strings.Count(out, "ok     practice") != 2 {
+	if code, out := servetest.RunCLI(t, bin, dir, env, "audit", "verify"); code != 0 || strings.Count(out, "ok     practice") != 2 {
 		t.Fatalf("audit verify: %d\n%s", code, out)
 	}
-	code, out := runCLI(t, bin, dir, env, "audit", "export", "--practice", "north")
+	code, out := servetest.RunCLI(t, bin, dir, env, "audit", "export", "--practice", "north")
 	if code != 0 {
 		t.Fatalf("audit export: %d\n%s", code, out)
 	}
@@ -37,7 +38,7 @@ func TestAuditVerifyAndExport(t *testing.T) {
 	if !sc.Scan() || json.Unmarshal(sc.Bytes(), &first) != nil || first["action"] == nil || first["hash"] == "" {
 		t.Fatalf("export output: %s", out)
 	}
-	code, out = runCLI(t, bin, dir, env, "audit", "export", "--practice", "north", "--format", "csv", "--since", "2000-01-01")
+	code, out = servetest.RunCLI(t, bin, dir, env, "audit", "export", "--practice", "north", "--format", "csv", "--since", "2000-01-01")
 	if code != 0 {
 		t.Fatalf("audit export csv: %d\n%s", code, out)
 	}
@@ -57,7 +58,7 @@ func TestAuditVerifyAndExport(t *testing.T) {
 		{[]string{"audit", "export", "--practice", "north", "--since", "yesterday"}, 2, "2026-11-24"},
 		{[]string{"audit", "verify", "--practice", "nowhere"}, 1, "no practice has the slug"},
 	} {
-		if code, out := runCLI(t, bin, dir, env, tc.args...); code != tc.code || !strings.Contains(out, tc.want) {
+		if code, out := servetest.RunCLI(t, bin, dir, env, tc.args...); code != tc.code || !strings.Contains(out, tc.want) {
 			t.Errorf("%v: exit %d, want %d with %q\n%s", tc.args, code, tc.code, tc.want, out)
 		}
 	}
@@ -76,7 +77,7 @@ func TestAuditVerifyAndExport(t *testing.T) {
 	if _, err := db.Exec(`UPDATE audit_events SET outcome = 'failure' WHERE id = ?`, id); err != nil {
 		t.Fatal(err)
 	}
-	code, out = runCLI(t, bin, dir, env, "audit", "verify")
+	code, out = servetest.RunCLI(t, bin, dir, env, "audit", "verify")
 	if code != 1 || !strings.Contains(out, "BROKEN practice \"north\"") || !strings.Contains(out, "ok     practice \"south\"") ||
 		!strings.Contains(out, "was edited") {
 		t.Errorf("audit verify after tampering: %d\n%s", code, out)
@@ -89,27 +90,27 @@ func TestAuditVerifyAndExport(t *testing.T) {
 // the head kept from before fails and says what happened; untouched, the
 // kept head verifies.
 func TestAuditVerifyKeptHead(t *testing.T) {
-	bin := buildBinary(t)
+	bin := frontdeskBinary.Path(t)
 	dir := t.TempDir()
-	env := cleanEnv("FRONTDESK_DATA_DIR=" + filepath.Join(dir, "data"))
-	if code, out := runCLI(t, bin, dir, env, "practice", "create", "--slug", "north", "--name", "North",
+	env := servetest.CleanEnv("FRONTDESK_DATA_DIR=" + filepath.Join(dir, "data"))
+	if code, out := servetest.RunCLI(t, bin, dir, env, "practice", "create", "--slug", "north", "--name", "North",
 		"--owner-email", "owner@north.example"); code != 0 {
 		t.Fatalf("practice create: %d\n%s", code, out)
 	}
 	// More events for the chain: each invitation is audited.
 	for _, who := range []string{"a", "b", "c"} {
-		if code, out := runCLI(t, bin, dir, env, "admin", "invite", "--practice", "north", "--email", who+"@north.example",
+		if code, out := servetest.RunCLI(t, bin, dir, env, "admin", "invite", "--practice", "north", "--email", who+"@north.example",
 			"--role", "practitioner"); code != 0 {
 			t.Fatalf("admin invite: %d\n%s", code, out)
 		}
 	}
-	code, out := runCLI(t, bin, dir, env, "audit", "verify", "--practice", "north")
+	code, out := servetest.RunCLI(t, bin, dir, env, "audit", "verify", "--practice", "north")
 	m := regexp.MustCompile(`keep --head (\d+:[0-9a-f]{64})`).FindStringSubmatch(out)
 	if code != 0 || m == nil {
 		t.Fatalf("audit verify: %d\n%s", code, out)
 	}
 	kept := m[1]
-	if code, out := runCLI(t, bin, dir, env, "audit", "verify", "--practice", "north", "--head", kept); code != 0 ||
+	if code, out := servetest.RunCLI(t, bin, dir, env, "audit", "verify", "--practice", "north", "--head", kept); code != 0 ||
 		!strings.Contains(out, "contains the kept head") {
 		t.Fatalf("audit verify --head on the untouched chain: %d\n%s", code, out)
 	}
@@ -121,7 +122,7 @@ func TestAuditVerifyKeptHead(t *testing.T) {
 		{[]string{"audit", "verify", "--practice", "north", "--head", "abc"}, "not SEQ:HASH"},
 		{[]string{"audit", "verify", "--practice", "north", "--head", "3:xyz"}, "64 hexadecimal digits"},
 	} {
-		if code, out := runCLI(t, bin, dir, env, tc.args...); code != 2 || !strings.Contains(out, tc.want) {
+		if code, out := servetest.RunCLI(t, bin, dir, env, tc.args...); code != 2 || !strings.Contains(out, tc.want) {
 			t.Errorf("%v: exit %d, want 2 with %q\n%s", tc.args, code, tc.want, out)
 		}
 	}
@@ -146,10 +147,10 @@ func TestAuditVerifyKeptHead(t *testing.T) {
 		WHERE practice_id = ? AND chain_seq = ?) WHERE chain_key = ?`, seq-2, practiceID, seq-2, practiceID); err != nil {
 		t.Fatal(err)
 	}
-	if code, out := runCLI(t, bin, dir, env, "audit", "verify", "--practice", "north"); code != 0 {
+	if code, out := servetest.RunCLI(t, bin, dir, env, "audit", "verify", "--practice", "north"); code != 0 {
 		t.Fatalf("without a kept head the truncation is not detectable (the documented limit); got %d\n%s", code, out)
 	}
-	code, out = runCLI(t, bin, dir, env, "audit", "verify", "--practice", "north", "--head", kept)
+	code, out = servetest.RunCLI(t, bin, dir, env, "audit", "verify", "--practice", "north", "--head", kept)
 	if code != 1 || !strings.Contains(out, `BROKEN practice "north"`) || !strings.Contains(out, "deleted from the end") {
 		t.Errorf("audit verify --head after truncation: %d\n%s", code, out)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
+	"github.com/frontdeskhq/frontdesk/internal/servetest"
 	"github.com/frontdeskhq/frontdesk/invites/smtptest"
 	"github.com/frontdeskhq/frontdesk/lockout/lockouttest"
 )
@@ -39,16 +40,16 @@ func TestDeploymentRecipe(t *testing.T) {
 	// The tests' binary is built exactly as the Dockerfile builds the image's.
 	const want = `go build -trimpath -ldflags "-s -w" -o /out/frontdesk ./cmd/frontdesk`
 	if got := strings.Join(strings.Fields(build), " "); got != want {
-		t.Fatalf("the Dockerfile builds with %q; buildBinary builds with %q: change both together", got, want)
+		t.Fatalf("the Dockerfile builds with %q; frontdeskBinary (e2e_test.go) builds with %q: change both together", got, want)
 	}
-	bin := buildBinary(t)
+	bin := frontdeskBinary.Path(t)
 	dir := t.TempDir()
 
 	compose := composeEnvironment(t, filepath.Join(root, "deploy", "compose.yaml"))
 	_, dsn := storetest.DSN(t, store.Postgres)
 	redis := lockouttest.StartServer(t)
 	smtp := smtptest.Start(t, smtptest.Options{})
-	port := freePort(t)
+	port := servetest.FreePort(t)
 	base := fmt.Sprintf("http://localhost:%d", port)
 	// The compose file's service names stand for this machine's servers.
 	local := map[string]string{
@@ -57,12 +58,12 @@ func TestDeploymentRecipe(t *testing.T) {
 		"FRONTDESK_MAIL_SMTP_HOST":    "127.0.0.1",
 		"FRONTDESK_MAIL_SMTP_PORT":    fmt.Sprint(smtp.Port()),
 		"FRONTDESK_SERVER_PUBLIC_URL": base,
-		"FRONTDESK_OIDC_MASTER_KEY":   testMasterKey,
+		"FRONTDESK_OIDC_MASTER_KEY":   servetest.MasterKey,
 		"FRONTDESK_SERVER_LISTEN":     fmt.Sprintf("127.0.0.1:%d", port),
 		"FRONTDESK_DATA_DIR":          filepath.Join(dir, "var", "lib", "frontdesk", "data"),
 	}
 	var serveEnv []string
-	for _, kv := range cleanEnv() {
+	for _, kv := range servetest.CleanEnv() {
 		if !strings.HasPrefix(kv, "FRONTDESK_") {
 			serveEnv = append(serveEnv, kv)
 		}
@@ -85,15 +86,15 @@ func TestDeploymentRecipe(t *testing.T) {
 	if err := os.MkdirAll(local["FRONTDESK_DATA_DIR"], 0o700); err != nil {
 		t.Fatal(err)
 	}
-	p := startServe(t, bin, dir, serveEnv)
+	p := servetest.Serve(t, bin, dir, serveEnv)
 	if st, body := plainGet(t, base+"/readyz"); st != 200 {
-		t.Fatalf("/readyz: %d %s\n%s", st, body, p.dump())
+		t.Fatalf("/readyz: %d %s\n%s", st, body, p.Dump())
 	}
 	if !createdDemo(p) {
-		t.Fatalf("no demo practice\n%s", p.dump())
+		t.Fatalf("no demo practice\n%s", p.Dump())
 	}
 	setUpOwnerByMail(t, smtp, base)
-	p.stop()
+	p.Stop()
 }
 
 // dockerfileBuildAndEnv returns the final stage's go build command (RUN

@@ -4,12 +4,10 @@ package main
 // drive it over HTTP like a browser.
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -18,187 +16,28 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
+	"github.com/frontdeskhq/frontdesk/internal/servetest"
 	"github.com/frontdeskhq/frontdesk/internal/testwait"
 )
 
 const ownerPassword = "seven lanterns over a quiet harbour"
 
-// builtBinary is cmd/frontdesk compiled once for the whole test run (the
+// frontdeskBinary is cmd/frontdesk compiled once for the whole test run (the
 // end-to-end tests all run the same binary; linking it once per test cost
-// seconds each).
-var builtBinary struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
+// seconds each), with the Dockerfile's flags so the tests run the image's
+// binary (TestDeploymentRecipe keeps the two in step).
+var frontdeskBinary = &servetest.Binary{Pkg: ".", Flags: []string{"-trimpath", "-ldflags", "-s -w"}}
 
 // TestMain removes the binary the end-to-end tests built.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if builtBinary.dir != "" {
-		_ = os.RemoveAll(builtBinary.dir)
-	}
+	frontdeskBinary.Remove()
 	os.Exit(code)
-}
-
-// buildBinary compiles cmd/frontdesk once per test binary run.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("end-to-end test builds the binary; skipped with -short")
-	}
-	b := &builtBinary
-	b.once.Do(func() {
-		if b.dir, b.err = os.MkdirTemp("", "frontdesk-e2e-"); b.err != nil {
-			return
-		}
-		b.path = filepath.Join(b.dir, "frontdesk")
-		// The Dockerfile's flags, so the tests run the image's binary
-		// (TestDeploymentRecipe keeps the two in step).
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", b.path, ".")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.err = fmt.Errorf("go build: %w\n%s", err, out)
-		}
-	})
-	if b.err != nil {
-		t.Fatal(b.err)
-	}
-	return b.path
-}
-
-// testMasterKey is the OpenID master key the tests' servers share (PostgreSQL
-// requires one; on SQLite it replaces the generated master.key).
-const testMasterKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
-
-// cleanEnv is the test's environment without any FRONTDESK_ setting, plus a
-// master key and extra.
-func cleanEnv(extra ...string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "FRONTDESK_") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, "FRONTDESK_OIDC_MASTER_KEY="+testMasterKey)
-	return append(env, extra...)
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// process is a running `frontdesk serve`.
-type process struct {
-	t    *testing.T
-	cmd  *exec.Cmd
-	mu   sync.Mutex
-	logs []map[string]any
-	done chan error
-}
-
-func startServe(t *testing.T, bin, dir string, env []string) *process {
-	t.Helper()
-	return startServeArgs(t, bin, dir, env)
-}
-
-// startServeArgs is startServe with extra arguments after "serve".
-func startServeArgs(t *testing.T, bin, dir string, env []string, args ...string) *process {
-	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
-	cmd.Dir, cmd.Env, cmd.Stdout = dir, env, io.Discard
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &process{t: t, cmd: cmd, done: make(chan error, 1)}
-	listening := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		once := sync.Once{}
-		for sc.Scan() {
-			var line map[string]any
-			if json.Unmarshal(sc.Bytes(), &line) != nil {
-				line = map[string]any{"msg": "unparsed: " + sc.Text()}
-			}
-			p.mu.Lock()
-			p.logs = append(p.logs, line)
-			p.mu.Unlock()
-			if line["msg"] == "frontdesk listening" {
-				once.Do(func() { close(listening) })
-			}
-		}
-		p.done <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-		}
-	})
-	select {
-	case <-listening:
-	case err := <-p.done:
-		t.Fatalf("frontdesk serve exited before listening: %v\n%s", err, p.dump())
-	case <-testwait.Guard(t): // only a hang guard: it waits for the "listening" log line
-		t.Fatalf("frontdesk serve did not start\n%s", p.dump())
-	}
-	return p
-}
-
-func (p *process) dump() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var b strings.Builder
-	for _, l := range p.logs {
-		fmt.Fprintln(&b, l)
-	}
-	return b.String()
-}
-
-// logged returns the first log line with the given message.
-func (p *process) logged(msg string) map[string]any {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, l := range p.logs {
-		if l["msg"] == msg {
-			return l
-		}
-	}
-	return nil
-}
-
-// stop sends SIGTERM and expects a clean exit.
-func (p *process) stop() {
-	p.t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		p.t.Fatal(err)
-	}
-	select {
-	case err := <-p.done:
-		if err != nil {
-			p.t.Fatalf("frontdesk exited with %v after SIGTERM\n%s", err, p.dump())
-		}
-	case <-testwait.Guard(p.t): // only a hang guard: it waits for the process to exit
-		p.t.Fatal("frontdesk did not stop after SIGTERM")
-	}
 }
 
 // localhostJar behaves like a browser's cookie store: http://localhost is a
@@ -276,16 +115,16 @@ func htmlUnescape(s string) string {
 }
 
 func TestEndToEndEmbeddedDefault(t *testing.T) {
-	bin := buildBinary(t)
+	bin := frontdeskBinary.Path(t)
 	dir := t.TempDir()
-	port := freePort(t)
+	port := servetest.FreePort(t)
 	base := fmt.Sprintf("http://localhost:%d", port)
-	env := cleanEnv("FRONTDESK_SERVER_LISTEN="+fmt.Sprintf("127.0.0.1:%d", port), "FRONTDESK_SERVER_PUBLIC_URL="+base)
+	env := servetest.CleanEnv("FRONTDESK_SERVER_LISTEN="+fmt.Sprintf("127.0.0.1:%d", port), "FRONTDESK_SERVER_PUBLIC_URL="+base)
 
-	p := startServe(t, bin, dir, env)
-	created := p.logged("created the demo practice; open the setup link to choose the owner's password")
+	p := servetest.Serve(t, bin, dir, env)
+	created := p.Logged("created the demo practice; open the setup link to choose the owner's password")
 	if created == nil {
-		t.Fatalf("no setup link logged\n%s", p.dump())
+		t.Fatalf("no setup link logged\n%s", p.Dump())
 	}
 	setupURL, _ := created["setup_url"].(string)
 	if !strings.HasPrefix(setupURL, base+"/p/demo/setup?token=") {
@@ -301,7 +140,7 @@ func TestEndToEndEmbeddedDefault(t *testing.T) {
 	if !strings.Contains(strings.ReplaceAll(string(raw), "\r\n", "\n"), "\n"+setupURL+"\n") {
 		t.Errorf("setup link not alone on a line in %s:\n%s", emls[0], raw)
 	}
-	if p.logged("mail written to file") == nil {
+	if p.Logged("mail written to file") == nil {
 		t.Error("mail links not logged")
 	}
 
@@ -356,9 +195,9 @@ func TestEndToEndEmbeddedDefault(t *testing.T) {
 	}
 
 	// Graceful stop, restart: nothing lost, no second demo practice.
-	p.stop()
-	p2 := startServe(t, bin, dir, env)
-	if p2.logged("created the demo practice; open the setup link to choose the owner's password") != nil {
+	p.Stop()
+	p2 := servetest.Serve(t, bin, dir, env)
+	if p2.Logged("created the demo practice; open the setup link to choose the owner's password") != nil {
 		t.Error("demo practice created again on restart")
 	}
 	again := newBrowser(t, base)
@@ -370,16 +209,16 @@ func TestEndToEndEmbeddedDefault(t *testing.T) {
 	if status, _ := owner.get("/p/demo/"); status != 200 {
 		t.Errorf("session did not survive the restart: %d", status)
 	}
-	p2.stop()
+	p2.Stop()
 }
 
 func TestEndToEndPostgres(t *testing.T) {
-	bin := buildBinary(t)
+	bin := frontdeskBinary.Path(t)
 	_, dsn := storetest.DSN(t, store.Postgres)
 	dir := t.TempDir()
-	port := freePort(t)
+	port := servetest.FreePort(t)
 	base := fmt.Sprintf("http://localhost:%d", port)
-	env := cleanEnv("FRONTDESK_SERVER_LISTEN="+fmt.Sprintf("127.0.0.1:%d", port), "FRONTDESK_SERVER_PUBLIC_URL="+base,
+	env := servetest.CleanEnv("FRONTDESK_SERVER_LISTEN="+fmt.Sprintf("127.0.0.1:%d", port), "FRONTDESK_SERVER_PUBLIC_URL="+base,
 		"FRONTDESK_DATABASE_URL="+dsn)
 
 	mig := exec.Command(bin, "migrate")
@@ -387,10 +226,10 @@ func TestEndToEndPostgres(t *testing.T) {
 	if out, err := mig.CombinedOutput(); err != nil || !strings.Contains(string(out), "schema is at version") {
 		t.Fatalf("migrate: %v\n%s", err, out)
 	}
-	p := startServe(t, bin, dir, env)
-	created := p.logged("created the demo practice; open the setup link to choose the owner's password")
+	p := servetest.Serve(t, bin, dir, env)
+	created := p.Logged("created the demo practice; open the setup link to choose the owner's password")
 	if created == nil {
-		t.Fatalf("no setup link logged\n%s", p.dump())
+		t.Fatalf("no setup link logged\n%s", p.Dump())
 	}
 	b := newBrowser(t, base)
 	status, page := b.get(created["setup_url"].(string))
@@ -404,11 +243,11 @@ func TestEndToEndPostgres(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "data", "frontdesk.db")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a SQLite file was created although database.url is PostgreSQL: %v", err)
 	}
-	p.stop()
+	p.Stop()
 }
 
 func TestCommandLine(t *testing.T) {
-	bin := buildBinary(t)
+	bin := frontdeskBinary.Path(t)
 	dir := t.TempDir()
 	run := func(env []string, args ...string) (int, string, string) {
 		t.Helper()
@@ -453,7 +292,7 @@ func TestCommandLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := run(cleanEnv(tt.env...), tt.args...)
+			code, stdout, stderr := run(servetest.CleanEnv(tt.env...), tt.args...)
 			if code != tt.code || !strings.Contains(stdout, tt.inStdout) || !strings.Contains(stderr, tt.inStderr) {
 				t.Errorf("exit %d (want %d)\nstdout: %s\nstderr: %s", code, tt.code, stdout, stderr)
 			}

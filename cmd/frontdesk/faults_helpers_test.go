@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/frontdeskhq/frontdesk/internal/benchclient"
+	"github.com/frontdeskhq/frontdesk/internal/servetest"
 )
 
 const faultRedirect = "http://127.0.0.1:9/callback"
@@ -105,7 +106,7 @@ func serveBalancer(t *testing.T, ln net.Listener, h http.Handler) {
 
 // replicaSet is n `frontdesk serve` processes sharing one configuration.
 type replicaSet struct {
-	procs    []*process
+	procs    []*servetest.Process
 	backends []*url.URL
 }
 
@@ -114,9 +115,9 @@ func startReplicas(t *testing.T, n int, bin, dir, cfgFile string, common []strin
 	t.Helper()
 	rs := &replicaSet{}
 	for range n {
-		port := freePort(t)
+		port := servetest.FreePort(t)
 		env := append(append([]string(nil), common...), fmt.Sprintf("FRONTDESK_SERVER_LISTEN=127.0.0.1:%d", port))
-		rs.procs = append(rs.procs, startServeArgs(t, bin, dir, env, "--config", cfgFile))
+		rs.procs = append(rs.procs, servetest.Serve(t, bin, dir, env, "--config", cfgFile))
 		rs.backends = append(rs.backends, &url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", port)})
 	}
 	return rs
@@ -197,20 +198,6 @@ func jwtKeyID(t *testing.T, jwt string) string {
 	}
 	return h.Kid
 }
-
-// exited reports whether the process has exited (without waiting).
-func (p *process) exited() bool {
-	select {
-	case err := <-p.done:
-		p.done <- err // keep it for stop()
-		return true
-	default:
-		return false
-	}
-}
-
-// loggedAny reports whether any log line has the message msg.
-func (p *process) loggedAny(msg string) bool { return p.logged(msg) != nil }
 
 // withTimeout returns a context that ends within d or with the test.
 func withTimeout(t *testing.T, d time.Duration) context.Context {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/frontdeskhq/frontdesk/internal/benchclient"
+	"github.com/frontdeskhq/frontdesk/internal/servetest"
 	"github.com/frontdeskhq/frontdesk/internal/testwait"
 )
 
@@ -22,16 +23,16 @@ import (
 // and no mail), the process stays up and /readyz says why; when the database
 // returns, the same process serves again without a restart.
 func TestFaultPostgresRestart(t *testing.T) {
-	bin := buildBinary(t)
+	bin := frontdeskBinary.Path(t)
 	pg := startPrivatePostgres(t)
 	dir := t.TempDir()
 	cfgFile := writeClientConfig(t, dir)
-	port := freePort(t)
+	port := servetest.FreePort(t)
 	base := fmt.Sprintf("http://localhost:%d", port)
 	backend := &url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", port)}
-	env := cleanEnv(fmt.Sprintf("FRONTDESK_SERVER_LISTEN=127.0.0.1:%d", port), "FRONTDESK_SERVER_PUBLIC_URL="+base,
+	env := servetest.CleanEnv(fmt.Sprintf("FRONTDESK_SERVER_LISTEN=127.0.0.1:%d", port), "FRONTDESK_SERVER_PUBLIC_URL="+base,
 		"FRONTDESK_DATABASE_URL="+pg.URL(), "FRONTDESK_MAIL_POLL_INTERVAL=100ms")
-	p := startServeArgs(t, bin, dir, env, "--config", cfgFile)
+	p := servetest.Serve(t, bin, dir, env, "--config", cfgFile)
 
 	owner, page := setUpOwner(t, p, base)
 	if status, _, _ := postLogin(owner, page, "demo", "owner@demo.example", ownerPassword); status != http.StatusOK {
@@ -122,10 +123,10 @@ func TestFaultPostgresRestart(t *testing.T) {
 	}
 	// The mail outbox worker notices and keeps retrying.
 	testwait.For(t, 15*time.Second, "the outbox worker to report the outage", func() bool {
-		return p.loggedAny("mail outbox unavailable; will retry")
+		return p.Logged("mail outbox unavailable; will retry") != nil
 	})
-	if p.exited() {
-		t.Fatalf("frontdesk exited while the database was down\n%s", p.dump())
+	if p.Exited() {
+		t.Fatalf("frontdesk exited while the database was down\n%s", p.Dump())
 	}
 
 	pg.Start()
@@ -170,15 +171,15 @@ func TestFaultPostgresRestart(t *testing.T) {
 		return pg.Count(`SELECT count(*) FROM mail_outbox WHERE recipient = $1 AND status = 'sent'`, "pg-outage@example.org") == 1
 	})
 
-	if p.loggedAny("panic serving request") {
-		t.Errorf("a request panicked\n%s", p.dump())
+	if p.Logged("panic serving request") != nil {
+		t.Errorf("a request panicked\n%s", p.Dump())
 	}
 	for _, msg := range []string{"readiness check failed", "request failed"} {
-		if !p.loggedAny(msg) {
+		if p.Logged(msg) == nil {
 			t.Errorf("no %q log line for the operator", msg)
 		}
 	}
-	p.stop()
+	p.Stop()
 }
 
 // postAsClient posts form to an OAuth endpoint as the configured client ehr

@@ -10,6 +10,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
+	"github.com/frontdeskhq/frontdesk/internal/servetest"
 	"github.com/frontdeskhq/frontdesk/internal/testwait"
 	"github.com/frontdeskhq/frontdesk/lockout/lockouttest"
 )
@@ -22,7 +23,7 @@ import (
 // logins again without a restart, and failed attempts are counted across
 // replicas again.
 func TestFaultRedisStoppedAcrossReplicas(t *testing.T) {
-	bin := buildBinary(t)
+	bin := frontdeskBinary.Path(t)
 	_, dsn := storetest.DSN(t, store.Postgres)
 	redis := lockouttest.StartServer(t)
 	dir := t.TempDir()
@@ -32,11 +33,11 @@ func TestFaultRedisStoppedAcrossReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := fmt.Sprintf("http://localhost:%d", lb.Addr().(*net.TCPAddr).Port)
-	common := cleanEnv("FRONTDESK_SERVER_PUBLIC_URL="+base, "FRONTDESK_DATABASE_URL="+dsn,
+	common := servetest.CleanEnv("FRONTDESK_SERVER_PUBLIC_URL="+base, "FRONTDESK_DATABASE_URL="+dsn,
 		"FRONTDESK_REDIS_URL=redis://"+redis.Addr()+"/0",
 		// A fresh Redis is a new run: no grace, so the first login is admitted.
 		"FRONTDESK_LOCKOUT_REDIS_RECOVERY_GRACE=0s")
-	if code, out := runCLI(t, bin, dir, common, "migrate", "--config", cfgFile); code != 0 {
+	if code, out := servetest.RunCLI(t, bin, dir, common, "migrate", "--config", cfgFile); code != 0 {
 		t.Fatalf("migrate: %d %s", code, out)
 	}
 	rs := startReplicas(t, 3, bin, dir, cfgFile, common)
@@ -78,11 +79,11 @@ func TestFaultRedisStoppedAcrossReplicas(t *testing.T) {
 		t.Errorf("passwords evaluated while Redis was down: verifications per replica %v → %v", before, after)
 	}
 	for i, p := range rs.procs {
-		if !p.loggedAny("lockout counter unavailable; refusing the attempt without evaluating the password") {
+		if p.Logged("lockout counter unavailable; refusing the attempt without evaluating the password") == nil {
 			t.Errorf("replica %d did not log the refusal", i)
 		}
-		if p.exited() {
-			t.Fatalf("replica %d exited while Redis was down\n%s", i, p.dump())
+		if p.Exited() {
+			t.Fatalf("replica %d exited while Redis was down\n%s", i, p.Dump())
 		}
 	}
 
@@ -116,6 +117,6 @@ func TestFaultRedisStoppedAcrossReplicas(t *testing.T) {
 		}
 	}
 	for _, p := range rs.procs {
-		p.stop()
+		p.Stop()
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/http/httptrace"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 	"github.com/frontdeskhq/frontdesk/internal/benchclient"
+	"github.com/frontdeskhq/frontdesk/internal/servetest"
 	"github.com/frontdeskhq/frontdesk/internal/testwait"
 	"github.com/frontdeskhq/frontdesk/lockout/lockouttest"
 )
@@ -100,7 +102,7 @@ func (f *codeFlow) finish(ctx context.Context, loc string) (benchclient.Tokens, 
 // (the auth request, its browser binding, the CSRF pair, the lockout
 // counters) lives in PostgreSQL and Redis, not in the dead process.
 func TestFaultReplicaKilledMidLogin(t *testing.T) {
-	bin := buildBinary(t)
+	bin := frontdeskBinary.Path(t)
 	_, dsn := storetest.DSN(t, store.Postgres)
 	redis := lockouttest.StartServer(t)
 	dir := t.TempDir()
@@ -110,11 +112,11 @@ func TestFaultReplicaKilledMidLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := fmt.Sprintf("http://localhost:%d", lb.Addr().(*net.TCPAddr).Port)
-	common := cleanEnv("FRONTDESK_SERVER_PUBLIC_URL="+base, "FRONTDESK_DATABASE_URL="+dsn,
+	common := servetest.CleanEnv("FRONTDESK_SERVER_PUBLIC_URL="+base, "FRONTDESK_DATABASE_URL="+dsn,
 		"FRONTDESK_REDIS_URL=redis://"+redis.Addr()+"/0",
 		// A fresh Redis is a new run: no grace, so the first login is admitted.
 		"FRONTDESK_LOCKOUT_REDIS_RECOVERY_GRACE=0s")
-	if code, out := runCLI(t, bin, dir, common, "migrate", "--config", cfgFile); code != 0 {
+	if code, out := servetest.RunCLI(t, bin, dir, common, "migrate", "--config", cfgFile); code != 0 {
 		t.Fatalf("migrate: %d %s", code, out)
 	}
 	rs := startReplicas(t, 3, bin, dir, cfgFile, common)
@@ -126,7 +128,7 @@ func TestFaultReplicaKilledMidLogin(t *testing.T) {
 	)
 	kill := func() {
 		killOnce.Do(func() {
-			_ = rs.procs[0].cmd.Process.Kill()
+			_ = rs.procs[0].Signal(os.Kill)
 			close(killed)
 		})
 	}
@@ -182,7 +184,7 @@ func TestFaultReplicaKilledMidLogin(t *testing.T) {
 		t.Fatalf("replica 0 was not killed; the form answered %d", st)
 	}
 	select {
-	case <-rs.procs[0].done:
+	case <-rs.procs[0].Done():
 	case <-testwait.Guard(t): // only a hang guard: it waits for the process to exit
 		t.Fatal("replica 0 did not die")
 	}
@@ -236,9 +238,9 @@ func TestFaultReplicaKilledMidLogin(t *testing.T) {
 		t.Errorf("a fresh login after the failover: %d", st)
 	}
 	for _, p := range rs.procs[1:] {
-		if p.loggedAny("panic serving request") {
-			t.Errorf("a surviving replica panicked\n%s", p.dump())
+		if p.Logged("panic serving request") != nil {
+			t.Errorf("a surviving replica panicked\n%s", p.Dump())
 		}
-		p.stop()
+		p.Stop()
 	}
 }

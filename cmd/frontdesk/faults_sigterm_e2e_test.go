@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/frontdeskhq/frontdesk/internal/benchclient"
+	"github.com/frontdeskhq/frontdesk/internal/servetest"
 	"github.com/frontdeskhq/frontdesk/internal/testwait"
 )
 
@@ -42,9 +43,9 @@ func cpuTime(t *testing.T, pid int) time.Duration {
 // begun is cut off with a reset; the process exits 0 well within
 // server.shutdown_timeout.
 func TestFaultSIGTERMUnderLoad(t *testing.T) {
-	bin := buildBinary(t)
+	bin := frontdeskBinary.Path(t)
 	dir := t.TempDir()
-	port := freePort(t)
+	port := servetest.FreePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	base := fmt.Sprintf("http://localhost:%d", port)
 	const grace = 15 * time.Second
@@ -52,10 +53,10 @@ func TestFaultSIGTERMUnderLoad(t *testing.T) {
 	// flight long enough to watch the shutdown around them. Attempts in
 	// flight count toward the lockout threshold until they succeed, so four
 	// concurrent logins of one account need a threshold above 4.
-	env := cleanEnv("FRONTDESK_SERVER_LISTEN="+addr, "FRONTDESK_SERVER_PUBLIC_URL="+base,
+	env := servetest.CleanEnv("FRONTDESK_SERVER_LISTEN="+addr, "FRONTDESK_SERVER_PUBLIC_URL="+base,
 		"FRONTDESK_SERVER_SHUTDOWN_TIMEOUT="+grace.String(), "FRONTDESK_PASSWORDS_ARGON2_ITERATIONS=12",
 		"FRONTDESK_PASSWORDS_HASH_CONCURRENCY=4", "FRONTDESK_LOCKOUT_THRESHOLD=10")
-	p := startServe(t, bin, dir, env)
+	p := servetest.Serve(t, bin, dir, env)
 	setUpOwner(t, p, base)
 
 	// Four people with a page open on a connection of their own.
@@ -132,7 +133,7 @@ func TestFaultSIGTERMUnderLoad(t *testing.T) {
 	}
 	results := make([]result, people)
 	var wrote, loginWG sync.WaitGroup
-	cpuBefore := cpuTime(t, p.cmd.Process.Pid)
+	cpuBefore := cpuTime(t, p.Pid())
 	for i, pe := range ps {
 		wrote.Add(1)
 		loginWG.Go(func() {
@@ -161,11 +162,11 @@ func TestFaultSIGTERMUnderLoad(t *testing.T) {
 	wrote.Wait()
 	// The server is hashing (it has read the requests) once it burns CPU.
 	testwait.For(t, 20*time.Second, "the server to start hashing", func() bool {
-		return cpuTime(t, p.cmd.Process.Pid)-cpuBefore >= 150*time.Millisecond
+		return cpuTime(t, p.Pid())-cpuBefore >= 150*time.Millisecond
 	})
 
 	sigAt := time.Now()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	// New connections are refused from now on, while the logins finish.
@@ -186,9 +187,10 @@ func TestFaultSIGTERMUnderLoad(t *testing.T) {
 
 	var exitErr error
 	select {
-	case exitErr = <-p.done:
+	case <-p.Done():
+		exitErr = p.Err()
 	case <-testwait.Guard(t): // a hang guard; the grace period is checked below
-		t.Fatalf("frontdesk still running %s after SIGTERM\n%s", time.Since(sigAt), p.dump())
+		t.Fatalf("frontdesk still running %s after SIGTERM\n%s", time.Since(sigAt), p.Dump())
 	}
 	exitedAfter := time.Since(sigAt)
 	loginWG.Wait()
@@ -196,7 +198,7 @@ func TestFaultSIGTERMUnderLoad(t *testing.T) {
 	loadWG.Wait()
 
 	if exitErr != nil {
-		t.Errorf("exit after SIGTERM: %v\n%s", exitErr, p.dump())
+		t.Errorf("exit after SIGTERM: %v\n%s", exitErr, p.Dump())
 	}
 	if exitedAfter > grace {
 		t.Errorf("exited %s after SIGTERM, beyond the %s grace period", exitedAfter, grace)
@@ -225,8 +227,8 @@ func TestFaultSIGTERMUnderLoad(t *testing.T) {
 		t.Errorf("a page load was cut off instead of finishing or being refused: %v", err)
 	}
 	for _, msg := range []string{"shutting down: finishing requests in flight", "stopped"} {
-		if !p.loggedAny(msg) {
-			t.Errorf("no %q log line\n%s", msg, p.dump())
+		if p.Logged(msg) == nil {
+			t.Errorf("no %q log line\n%s", msg, p.Dump())
 		}
 	}
 	t.Logf("SIGTERM → refused %s, last login answered %s, exit %s; %d page loads before",
@@ -235,11 +237,11 @@ func TestFaultSIGTERMUnderLoad(t *testing.T) {
 
 	// Nothing was lost: the service starts again on the same data and the
 	// owner logs in.
-	p2 := startServe(t, bin, dir, env)
+	p2 := servetest.Serve(t, bin, dir, env)
 	b := newBrowser(t, base)
 	_, page := b.get("/p/demo/login")
 	if st, _, _ := postLogin(b, page, "demo", "owner@demo.example", ownerPassword); st != http.StatusOK {
 		t.Errorf("login after restart: %d", st)
 	}
-	p2.stop()
+	p2.Stop()
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/frontdeskhq/frontdesk/internal/servetest"
 	"github.com/frontdeskhq/frontdesk/invites/smtptest"
 )
 
@@ -36,17 +37,17 @@ func lineWithPrefix(t *testing.T, text, prefix string) string {
 }
 
 func TestEndToEndOnboardingBySMTP(t *testing.T) {
-	bin := buildBinary(t)
+	bin := frontdeskBinary.Path(t)
 	dir := t.TempDir()
 	smtp := smtptest.Start(t, smtptest.Options{})
-	port := freePort(t)
+	port := servetest.FreePort(t)
 	base := fmt.Sprintf("http://localhost:%d", port)
-	env := cleanEnv("FRONTDESK_SERVER_LISTEN="+fmt.Sprintf("127.0.0.1:%d", port), "FRONTDESK_SERVER_PUBLIC_URL="+base,
+	env := servetest.CleanEnv("FRONTDESK_SERVER_LISTEN="+fmt.Sprintf("127.0.0.1:%d", port), "FRONTDESK_SERVER_PUBLIC_URL="+base,
 		"FRONTDESK_MAIL_TRANSPORT=smtp", "FRONTDESK_MAIL_SMTP_HOST=127.0.0.1",
 		fmt.Sprintf("FRONTDESK_MAIL_SMTP_PORT=%d", smtp.Port()), "FRONTDESK_MAIL_SMTP_TLS=none",
 		"FRONTDESK_MAIL_RETRY_BACKOFF=1s", "FRONTDESK_MAIL_POLL_INTERVAL=100ms")
-	p := startServe(t, bin, dir, env)
-	defer p.stop()
+	p := servetest.Serve(t, bin, dir, env)
+	defer p.Stop()
 
 	// The owner's setup link (mailed directly) opens the practice.
 	setupLink := lineWithPrefix(t, mailText(t, smtp, "owner@demo.example", 1), base+"/p/demo/setup?token=")
@@ -57,7 +58,7 @@ func TestEndToEndOnboardingBySMTP(t *testing.T) {
 		t.Fatalf("setup: %d\n%s", status, page)
 	}
 
-	code, out := runCLI(t, bin, dir, env, "admin", "invite", "--practice", "demo", "--email", "nina@example.org",
+	code, out := servetest.RunCLI(t, bin, dir, env, "admin", "invite", "--practice", "demo", "--email", "nina@example.org",
 		"--role", "practitioner", "--role", "supervisor", "--json")
 	if code != 0 {
 		t.Fatalf("admin invite: exit %d\n%s", code, out)
@@ -75,7 +76,7 @@ func TestEndToEndOnboardingBySMTP(t *testing.T) {
 	}
 	// Inviting the pending address again changes nothing without
 	// --update-pending (walkthrough finding 6).
-	code, out = runCLI(t, bin, dir, env, "admin", "invite", "--practice", "demo", "--email", "nina@example.org", "--role", "biller")
+	code, out = servetest.RunCLI(t, bin, dir, env, "admin", "invite", "--practice", "demo", "--email", "nina@example.org", "--role", "biller")
 	if code == 0 || !strings.Contains(out, "already has a pending invitation as practitioner, supervisor") ||
 		!strings.Contains(out, "--update-pending") {
 		t.Errorf("re-invite of a pending address: exit %d\n%s", code, out)
@@ -97,12 +98,12 @@ func TestEndToEndOnboardingBySMTP(t *testing.T) {
 		t.Fatalf("after accepting: %d\n%s", status, page)
 	}
 	// The owner (the operator invited) is not notified; inviting again is refused.
-	code, out = runCLI(t, bin, dir, env, "admin", "invite", "--practice", "demo", "--email", "NINA@example.org", "--role", "practitioner")
+	code, out = servetest.RunCLI(t, bin, dir, env, "admin", "invite", "--practice", "demo", "--email", "NINA@example.org", "--role", "practitioner")
 	if code == 0 || !strings.Contains(out, "already belongs to an active member") {
 		t.Errorf("re-invite: exit %d\n%s", code, out)
 	}
 
-	code, out = runCLI(t, bin, dir, env, "admin", "temporary-password", "--practice", "demo", "--email", "nina@example.org")
+	code, out = servetest.RunCLI(t, bin, dir, env, "admin", "temporary-password", "--practice", "demo", "--email", "nina@example.org")
 	if code != 0 {
 		t.Fatalf("admin temporary-password: exit %d\n%s", code, out)
 	}

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/frontdeskhq/frontdesk/internal/servetest"
 )
 
 func TestKeysRotate(t *testing.T) {
-	env := cleanEnv("FRONTDESK_DATA_DIR="+t.TempDir(), "FRONTDESK_BOOTSTRAP_DEMO=false")
+	env := servetest.CleanEnv("FRONTDESK_DATA_DIR="+t.TempDir(), "FRONTDESK_BOOTSTRAP_DEMO=false")
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{"keys", "rotate", "--json"}, &out, &errb, env); code != 0 {
 		t.Fatalf("keys rotate = %d: %s", code, errb.String())

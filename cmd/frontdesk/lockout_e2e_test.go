@@ -6,13 +6,11 @@ package main
 // default and on PostgreSQL with a (private) Redis.
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,26 +18,9 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
-	"github.com/frontdeskhq/frontdesk/internal/testwait"
+	"github.com/frontdeskhq/frontdesk/internal/servetest"
 	"github.com/frontdeskhq/frontdesk/lockout/lockouttest"
 )
-
-// runCLI runs one frontdesk command and returns its exit status and output.
-func runCLI(t *testing.T, bin, dir string, env []string, args ...string) (int, string) {
-	t.Helper()
-	ctx := testwait.Context(t) // a hang guard, not a time limit
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir, cmd.Env = dir, env
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		return exit.ExitCode(), string(out)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return 0, string(out)
-}
 
 // postLogin posts the login form of page and returns the response status,
 // its Retry-After header and the body.
@@ -65,11 +46,11 @@ func postLogin(b *browser, page, slug, email, pw string) (int, string, string) {
 
 // setUpOwner completes the demo owner's setup through the logged link and
 // logs out, returning a browser on the login page.
-func setUpOwner(t *testing.T, p *process, base string) (*browser, string) {
+func setUpOwner(t *testing.T, p *servetest.Process, base string) (*browser, string) {
 	t.Helper()
-	created := p.logged("created the demo practice; open the setup link to choose the owner's password")
+	created := p.Logged("created the demo practice; open the setup link to choose the owner's password")
 	if created == nil {
-		t.Fatalf("no setup link logged\n%s", p.dump())
+		t.Fatalf("no setup link logged\n%s", p.Dump())
 	}
 	b := newBrowser(t, base)
 	status, page := b.get(created["setup_url"].(string))
@@ -87,7 +68,7 @@ func setUpOwner(t *testing.T, p *process, base string) (*browser, string) {
 	return b, page
 }
 
-func lockoutScenario(t *testing.T, bin, dir, base string, env []string, p *process) {
+func lockoutScenario(t *testing.T, bin, dir, base string, env []string, p *servetest.Process) {
 	b, page := setUpOwner(t, p, base)
 	for i := range 3 {
 		status, _, _ := postLogin(b, page, "demo", "Owner@Demo.Example", ownerPassword+" nope")
@@ -101,13 +82,13 @@ func lockoutScenario(t *testing.T, bin, dir, base string, env []string, p *proce
 		t.Fatalf("right password on a locked account: %d\n%s", status, body)
 	}
 
-	if code, out := runCLI(t, bin, dir, env, "admin", "unlock", "--practice", "demo"); code != 2 || !strings.Contains(out, "--email is required") {
+	if code, out := servetest.RunCLI(t, bin, dir, env, "admin", "unlock", "--practice", "demo"); code != 2 || !strings.Contains(out, "--email is required") {
 		t.Errorf("admin unlock without --email: %d %s", code, out)
 	}
-	if code, out := runCLI(t, bin, dir, env, "admin", "unlock", "--practice", "demo", "--email", "nobody@demo.example"); code != 1 || !strings.Contains(out, "no member") {
+	if code, out := servetest.RunCLI(t, bin, dir, env, "admin", "unlock", "--practice", "demo", "--email", "nobody@demo.example"); code != 1 || !strings.Contains(out, "no member") {
 		t.Errorf("admin unlock of an unknown member: %d %s", code, out)
 	}
-	if code, out := runCLI(t, bin, dir, env, "admin", "unlock", "--practice", "demo", "--email", "OWNER@demo.example"); code != 0 || !strings.Contains(out, "Unlocked") {
+	if code, out := servetest.RunCLI(t, bin, dir, env, "admin", "unlock", "--practice", "demo", "--email", "OWNER@demo.example"); code != 0 || !strings.Contains(out, "Unlocked") {
 		t.Fatalf("admin unlock: %d %s", code, out)
 	}
 	status, _, body = postLogin(b, page, "demo", "owner@demo.example", ownerPassword)
@@ -132,12 +113,12 @@ func sprayScenario(t *testing.T, base string) {
 }
 
 func TestEndToEndLockoutEmbedded(t *testing.T) {
-	bin := buildBinary(t)
+	bin := frontdeskBinary.Path(t)
 	dir := t.TempDir()
-	port := freePort(t)
+	port := servetest.FreePort(t)
 	base := fmt.Sprintf("http://localhost:%d", port)
-	env := cleanEnv("FRONTDESK_SERVER_LISTEN="+fmt.Sprintf("127.0.0.1:%d", port), "FRONTDESK_SERVER_PUBLIC_URL="+base)
-	p := startServe(t, bin, dir, env)
+	env := servetest.CleanEnv("FRONTDESK_SERVER_LISTEN="+fmt.Sprintf("127.0.0.1:%d", port), "FRONTDESK_SERVER_PUBLIC_URL="+base)
+	p := servetest.Serve(t, bin, dir, env)
 	lockoutScenario(t, bin, dir, base, env, p)
 
 	// The lock and unlock mails were written.
@@ -155,27 +136,27 @@ func TestEndToEndLockoutEmbedded(t *testing.T) {
 	if !strings.Contains(all, "Your Demo Practice account was locked") || !strings.Contains(all, "Your Demo Practice account was unlocked") {
 		t.Errorf("mail subjects: %q", subjects)
 	}
-	p.stop()
+	p.Stop()
 
 	// Spraying, with a small address limit, on a fresh database (the
 	// address's failures above are still counted in this one).
-	p = startServe(t, bin, t.TempDir(), append(env, "FRONTDESK_LOCKOUT_ADDRESS_LIMIT=2"))
+	p = servetest.Serve(t, bin, t.TempDir(), append(env, "FRONTDESK_LOCKOUT_ADDRESS_LIMIT=2"))
 	sprayScenario(t, base)
-	p.stop()
+	p.Stop()
 }
 
 func TestEndToEndLockoutPostgresRedis(t *testing.T) {
-	bin := buildBinary(t)
+	bin := frontdeskBinary.Path(t)
 	_, dsn := storetest.DSN(t, store.Postgres)
 	srv := lockouttest.StartServer(t)
 	dir := t.TempDir()
-	port := freePort(t)
+	port := servetest.FreePort(t)
 	base := fmt.Sprintf("http://localhost:%d", port)
-	env := cleanEnv("FRONTDESK_SERVER_LISTEN="+fmt.Sprintf("127.0.0.1:%d", port), "FRONTDESK_SERVER_PUBLIC_URL="+base,
+	env := servetest.CleanEnv("FRONTDESK_SERVER_LISTEN="+fmt.Sprintf("127.0.0.1:%d", port), "FRONTDESK_SERVER_PUBLIC_URL="+base,
 		"FRONTDESK_DATABASE_URL="+dsn, "FRONTDESK_REDIS_URL=redis://"+srv.Addr()+"/0", "FRONTDESK_LOCKOUT_ADDRESS_LIMIT=6",
 		// A fresh Redis is a new run: no grace, so the first login is admitted.
 		"FRONTDESK_LOCKOUT_REDIS_RECOVERY_GRACE=0s")
-	p := startServe(t, bin, dir, env)
+	p := servetest.Serve(t, bin, dir, env)
 	lockoutScenario(t, bin, dir, base, env, p)
 	// 4 failures so far from 127.0.0.1; two more reach the limit of 6.
 	sprayScenario(t, base)
@@ -187,5 +168,5 @@ func TestEndToEndLockoutPostgresRedis(t *testing.T) {
 	if status, retry, _ := postLogin(b, page, "demo", "owner@demo.example", ownerPassword); status != http.StatusServiceUnavailable || retry == "" {
 		t.Errorf("login with Redis down: %d Retry-After %q", status, retry)
 	}
-	p.stop()
+	p.Stop()
 }

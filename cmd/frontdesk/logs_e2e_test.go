@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontdeskhq/frontdesk/internal/servetest"
 	"github.com/frontdeskhq/frontdesk/internal/testwait"
 )
 
@@ -14,7 +15,7 @@ import (
 // start-up lines included; and when passkeys cannot work because the public
 // URL is on an IP address, the start-up summary line says so.
 func TestServeLogsAreJSON(t *testing.T) {
-	bin := buildBinary(t)
+	bin := frontdeskBinary.Path(t)
 	tests := []struct {
 		name, host  string
 		passkeysOff bool
@@ -25,13 +26,13 @@ func TestServeLogsAreJSON(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			port := freePort(t)
-			p := startServe(t, bin, dir, cleanEnv(fmt.Sprintf("FRONTDESK_SERVER_LISTEN=127.0.0.1:%d", port),
+			port := servetest.FreePort(t)
+			p := servetest.Serve(t, bin, dir, servetest.CleanEnv(fmt.Sprintf("FRONTDESK_SERVER_LISTEN=127.0.0.1:%d", port),
 				fmt.Sprintf("FRONTDESK_SERVER_PUBLIC_URL=http://%s:%d", tt.host, port), "FRONTDESK_LOG_FORMAT=json"))
 			// The audit chains' heads are logged at start (audit.head_log_interval)
 			// and published as a metric; the demo practice's bootstrap made one.
-			testwait.For(t, 30*time.Second, "the audit chain head line", func() bool { return p.loggedAny("audit chain head") })
-			head := p.logged("audit chain head")
+			testwait.For(t, 30*time.Second, "the audit chain head line", func() bool { return p.Logged("audit chain head") != nil })
+			head := p.Logged("audit chain head")
 			hash, _ := head["hash"].(string)
 			if len(hash) != 64 || head["head"] != fmt.Sprintf("%v:%s", head["seq"], hash) {
 				t.Errorf("audit chain head line: %v", head)
@@ -40,10 +41,8 @@ func TestServeLogsAreJSON(t *testing.T) {
 				`frontdesk_audit_chain_head{hash="`+hash+`"`) {
 				t.Errorf("no frontdesk_audit_chain_head sample with hash %s", hash)
 			}
-			p.stop()
-			p.mu.Lock()
-			logs := p.logs
-			p.mu.Unlock()
+			p.Stop()
+			logs := p.Lines()
 			routes := 0
 			for _, l := range logs {
 				msg, _ := l["msg"].(string)
@@ -55,9 +54,9 @@ func TestServeLogsAreJSON(t *testing.T) {
 				}
 			}
 			if routes == 0 {
-				t.Errorf("the OpenID library's route lines are missing (expected as JSON):\n%s", p.dump())
+				t.Errorf("the OpenID library's route lines are missing (expected as JSON):\n%s", p.Dump())
 			}
-			summary := p.logged("frontdesk listening")
+			summary := p.Logged("frontdesk listening")
 			warning, _ := summary["warning"].(string)
 			if tt.passkeysOff {
 				if summary["passkeys"] != "off" || summary["level"] != "WARN" || !strings.Contains(warning, "IP address") {

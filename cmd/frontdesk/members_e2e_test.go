@@ -4,17 +4,19 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/frontdeskhq/frontdesk/internal/servetest"
 )
 
 // TestOperatorMemberCommands: practice list, admin members and admin
 // deactivate against the real binary on the embedded default.
 func TestOperatorMemberCommands(t *testing.T) {
-	bin := buildBinary(t)
+	bin := frontdeskBinary.Path(t)
 	dir := t.TempDir()
-	env := cleanEnv("FRONTDESK_BOOTSTRAP_DEMO=false")
+	env := servetest.CleanEnv("FRONTDESK_BOOTSTRAP_DEMO=false")
 	mustRun := func(args ...string) string {
 		t.Helper()
-		code, out := runCLI(t, bin, dir, env, args...)
+		code, out := servetest.RunCLI(t, bin, dir, env, args...)
 		if code != 0 {
 			t.Fatalf("%v: exit %d\n%s", args, code, out)
 		}
@@ -65,7 +67,7 @@ func TestOperatorMemberCommands(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out := runCLI(t, bin, dir, env, tt.args...)
+			code, out := servetest.RunCLI(t, bin, dir, env, tt.args...)
 			if code == 0 || !strings.Contains(out, tt.want) {
 				t.Errorf("exit %d, want failure mentioning %q:\n%s", code, tt.want, out)
 			}

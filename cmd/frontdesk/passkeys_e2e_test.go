@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/frontdeskhq/frontdesk/identity/passkeys/passkeystest"
+	"github.com/frontdeskhq/frontdesk/internal/servetest"
 )
 
 // postJSON posts body as the page's script does (same-origin fetch).
@@ -68,17 +69,17 @@ func passkeyLogin(b *browser, a *passkeystest.Authenticator) int {
 }
 
 func TestEndToEndPasskeyRevocationAndLoginPolicy(t *testing.T) {
-	bin := buildBinary(t)
+	bin := frontdeskBinary.Path(t)
 	dir := t.TempDir()
-	port := freePort(t)
+	port := servetest.FreePort(t)
 	base := fmt.Sprintf("http://localhost:%d", port)
-	env := cleanEnv("FRONTDESK_SERVER_LISTEN="+fmt.Sprintf("127.0.0.1:%d", port), "FRONTDESK_SERVER_PUBLIC_URL="+base)
-	p := startServe(t, bin, dir, env)
-	defer p.stop()
+	env := servetest.CleanEnv("FRONTDESK_SERVER_LISTEN="+fmt.Sprintf("127.0.0.1:%d", port), "FRONTDESK_SERVER_PUBLIC_URL="+base)
+	p := servetest.Serve(t, bin, dir, env)
+	defer p.Stop()
 	owner, page := setUpOwner(t, p, base)
 	mustRun := func(args ...string) string {
 		t.Helper()
-		code, out := runCLI(t, bin, dir, env, args...)
+		code, out := servetest.RunCLI(t, bin, dir, env, args...)
 		if code != 0 {
 			t.Fatalf("%v: exit %d\n%s", args, code, out)
 		}
@@ -116,7 +117,7 @@ func TestEndToEndPasskeyRevocationAndLoginPolicy(t *testing.T) {
 		{"show empty", []string{"practice", "policy", "--practice", "demo"}, 0, "every role may log in with a password"},
 		{"set", []string{"practice", "policy", "--practice", "demo", "--require-strong-login", "owner,biller"}, 0, "holding biller, owner must log in with a passkey"},
 	} {
-		if code, out := runCLI(t, bin, dir, env, tt.args...); code != tt.code || !strings.Contains(out, tt.want) {
+		if code, out := servetest.RunCLI(t, bin, dir, env, tt.args...); code != tt.code || !strings.Contains(out, tt.want) {
 			t.Errorf("%s: exit %d, want %d mentioning %q:\n%s", tt.name, code, tt.code, tt.want, out)
 		}
 	}
@@ -149,10 +150,10 @@ func TestEndToEndPasskeyRevocationAndLoginPolicy(t *testing.T) {
 	}
 
 	// Revocation.
-	if code, out := runCLI(t, bin, dir, env, "admin", "revoke-passkeys", "--practice", "demo"); code != 2 || !strings.Contains(out, "--email is required") {
+	if code, out := servetest.RunCLI(t, bin, dir, env, "admin", "revoke-passkeys", "--practice", "demo"); code != 2 || !strings.Contains(out, "--email is required") {
 		t.Errorf("revoke without --email: %d %s", code, out)
 	}
-	if code, out := runCLI(t, bin, dir, env, "admin", "revoke-passkeys", "--practice", "demo", "--email", "nobody@demo.example"); code != 1 || !strings.Contains(out, "no member") {
+	if code, out := servetest.RunCLI(t, bin, dir, env, "admin", "revoke-passkeys", "--practice", "demo", "--email", "nobody@demo.example"); code != 1 || !strings.Contains(out, "no member") {
 		t.Errorf("revoke for an unknown member: %d %s", code, out)
 	}
 	if out := mustRun("admin", "revoke-passkeys", "--practice", "demo", "--email", "OWNER@demo.example"); !strings.Contains(out, "Revoked 1 passkey(s) of owner@demo.example") {

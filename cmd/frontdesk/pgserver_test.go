@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontdeskhq/frontdesk/internal/servetest"
 	"github.com/frontdeskhq/frontdesk/internal/testwait"
 )
 
@@ -101,7 +102,7 @@ func startPrivatePostgres(t *testing.T) *pgServer {
 		"--no-sync", "-E", "UTF8", "--locale=C").CombinedOutput(); err != nil {
 		pgMissing(t, fmt.Errorf("initdb: %w\n%s", err, out))
 	}
-	s.port = freePort(t)
+	s.port = servetest.FreePort(t)
 	t.Cleanup(func() {
 		_ = s.command("pg_ctl", "stop", "-D", s.dataDir, "-m", "immediate", "-w", "-t", "10").Run()
 	})

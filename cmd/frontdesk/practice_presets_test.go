@@ -12,6 +12,7 @@ import (
 
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
+	"github.com/frontdeskhq/frontdesk/internal/servetest"
 	"github.com/frontdeskhq/frontdesk/internal/testwait"
 )
 
@@ -19,13 +20,13 @@ import (
 // the presets in the documented JSON shape, and `practice create --preset`
 // installs the preset and makes the owner its top administrator.
 func TestPracticePresetsCommand(t *testing.T) {
-	bin := buildBinary(t)
+	bin := frontdeskBinary.Path(t)
 	dir := t.TempDir()
 	run := func(args ...string) (int, string, string) {
 		t.Helper()
 		ctx := testwait.Context(t) // a hang guard, not a time limit
 		cmd := exec.CommandContext(ctx, bin, args...)
-		cmd.Dir, cmd.Env = dir, cleanEnv()
+		cmd.Dir, cmd.Env = dir, servetest.CleanEnv()
 		var stdout, stderr strings.Builder
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		err := cmd.Run()

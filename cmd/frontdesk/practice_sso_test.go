@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/frontdeskhq/frontdesk/internal/servetest"
 )
 
 // TestPracticeSSOCommands: add (secret from a file), list (never prints the
@@ -15,7 +17,7 @@ import (
 // default.
 func TestPracticeSSOCommands(t *testing.T) {
 	dir := t.TempDir()
-	env := cleanEnv("FRONTDESK_BOOTSTRAP_DEMO=false", "FRONTDESK_DATA_DIR="+dir)
+	env := servetest.CleanEnv("FRONTDESK_BOOTSTRAP_DEMO=false", "FRONTDESK_DATA_DIR="+dir)
 	ctx := context.Background()
 	cli := func(args ...string) (int, string) {
 		t.Helper()

@@ -18,6 +18,7 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/identity/store/storetest"
 	"github.com/frontdeskhq/frontdesk/internal/benchclient"
+	"github.com/frontdeskhq/frontdesk/internal/servetest"
 	"github.com/frontdeskhq/frontdesk/invites/smtptest"
 	"github.com/frontdeskhq/frontdesk/lockout/lockouttest"
 )
@@ -55,7 +56,7 @@ const replicaClientSecret = "replica-test-secret-0123456789"
 // workers, and a key rotation that every replica publishes, signs with and
 // accepts.
 func TestReplicas(t *testing.T) {
-	bin := buildBinary(t)
+	bin := frontdeskBinary.Path(t)
 	started := time.Now()
 	_, dsn := storetest.DSN(t, store.Postgres)
 	redis := lockouttest.StartServer(t)
@@ -78,20 +79,20 @@ func TestReplicas(t *testing.T) {
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	common := cleanEnv("FRONTDESK_SERVER_PUBLIC_URL="+base, "FRONTDESK_DATABASE_URL="+dsn,
+	common := servetest.CleanEnv("FRONTDESK_SERVER_PUBLIC_URL="+base, "FRONTDESK_DATABASE_URL="+dsn,
 		"FRONTDESK_REDIS_URL=redis://"+redis.Addr()+"/0",
 		// A fresh Redis is a new run: no grace, so the first login is admitted.
 		"FRONTDESK_LOCKOUT_REDIS_RECOVERY_GRACE=0s")
 	common = append(common, replicaMailEnv(smtp)...)
-	if code, out := runCLI(t, bin, dir, common, "migrate", "--config", cfgFile); code != 0 {
+	if code, out := servetest.RunCLI(t, bin, dir, common, "migrate", "--config", cfgFile); code != 0 {
 		t.Fatalf("migrate: %d %s", code, out)
 	}
 	rr := &roundRobin{hits: map[string][]int{}}
-	var procs []*process
+	var procs []*servetest.Process
 	for range 3 {
-		port := freePort(t)
+		port := servetest.FreePort(t)
 		env := append(append([]string(nil), common...), fmt.Sprintf("FRONTDESK_SERVER_LISTEN=127.0.0.1:%d", port))
-		procs = append(procs, startServeArgs(t, bin, dir, env, "--config", cfgFile))
+		procs = append(procs, servetest.Serve(t, bin, dir, env, "--config", cfgFile))
 		rr.backends = append(rr.backends, &url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", port)})
 	}
 	srv := &http.Server{Handler: rr, ReadHeaderTimeout: 5 * time.Second}
@@ -109,7 +110,7 @@ func TestReplicas(t *testing.T) {
 		}
 	}
 	if !createdDemo(procs[0]) {
-		t.Fatalf("the first replica did not create the demo practice\n%s", procs[0].dump())
+		t.Fatalf("the first replica did not create the demo practice\n%s", procs[0].Dump())
 	}
 	setUpOwnerByMail(t, smtp, base)
 
@@ -161,7 +162,7 @@ func TestReplicas(t *testing.T) {
 			t.Fatalf("right password on a locked account (attempt %d): %d", i+1, status)
 		}
 	}
-	if code, out := runCLI(t, bin, dir, common, "admin", "unlock", "--config", cfgFile, "--practice", "demo",
+	if code, out := servetest.RunCLI(t, bin, dir, common, "admin", "unlock", "--config", cfgFile, "--practice", "demo",
 		"--email", "owner@demo.example"); code != 0 {
 		t.Fatalf("admin unlock: %d %s", code, out)
 	}
@@ -220,6 +221,6 @@ func TestReplicas(t *testing.T) {
 		t.Errorf("replicas that served requests: %v", served)
 	}
 	for _, p := range procs {
-		p.stop()
+		p.Stop()
 	}
 }

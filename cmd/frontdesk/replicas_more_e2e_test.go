@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/frontdeskhq/frontdesk/internal/benchclient"
+	"github.com/frontdeskhq/frontdesk/internal/servetest"
 	"github.com/frontdeskhq/frontdesk/internal/testwait"
 	"github.com/frontdeskhq/frontdesk/invites/smtptest"
 )
@@ -30,9 +31,9 @@ func replicaMailEnv(smtp *smtptest.Server) []string {
 
 // createdDemo reports whether p created the demo practice (whatever the
 // mail transport).
-func createdDemo(p *process) bool {
-	return p.logged("created the demo practice; open the setup link to choose the owner's password") != nil ||
-		p.logged("created the demo practice; the setup link was emailed to the owner") != nil
+func createdDemo(p *servetest.Process) bool {
+	return p.Logged("created the demo practice; open the setup link to choose the owner's password") != nil ||
+		p.Logged("created the demo practice; the setup link was emailed to the owner") != nil
 }
 
 // setUpOwnerByMail follows the setup link mailed to the demo owner, chooses
@@ -62,7 +63,7 @@ func setUpOwnerByMail(t *testing.T, smtp *smtptest.Server, base string) {
 // refresh happens while the rest of it runs.
 func rotateKeysEarly(t *testing.T, bin, dir string, env []string, cfgFile, dsn string) string {
 	t.Helper()
-	code, out := runCLI(t, bin, dir, env, "keys", "rotate", "--json", "--config", cfgFile)
+	code, out := servetest.RunCLI(t, bin, dir, env, "keys", "rotate", "--json", "--config", cfgFile)
 	if code != 0 {
 		t.Fatalf("keys rotate: %d\n%s", code, out)
 	}

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/frontdeskhq/frontdesk/internal/servetest"
 )
 
 // selfSigned writes a self-signed certificate for 127.0.0.1 and its key as
@@ -56,22 +58,22 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, cert *x509.
 }
 
 func TestEndToEndTLS(t *testing.T) {
-	bin := buildBinary(t)
+	bin := frontdeskBinary.Path(t)
 	dir := t.TempDir()
 	certFile, keyFile, cert := selfSigned(t, dir)
-	port := freePort(t)
+	port := servetest.FreePort(t)
 	base := fmt.Sprintf("https://127.0.0.1:%d", port)
 
 	// Only one of the pair: refused with a message naming the keys.
-	env := cleanEnv(fmt.Sprintf("FRONTDESK_SERVER_LISTEN=127.0.0.1:%d", port), "FRONTDESK_SERVER_PUBLIC_URL="+base)
-	if code, out := runCLI(t, bin, dir, append(env, "FRONTDESK_SERVER_TLS_CERT_FILE="+certFile), "serve"); code == 0 ||
+	env := servetest.CleanEnv(fmt.Sprintf("FRONTDESK_SERVER_LISTEN=127.0.0.1:%d", port), "FRONTDESK_SERVER_PUBLIC_URL="+base)
+	if code, out := servetest.RunCLI(t, bin, dir, append(env, "FRONTDESK_SERVER_TLS_CERT_FILE="+certFile), "serve"); code == 0 ||
 		!strings.Contains(out, "server.tls_key_file") {
 		t.Fatalf("serve with only a certificate: exit %d\n%s", code, out)
 	}
 
 	env = append(env, "FRONTDESK_SERVER_TLS_CERT_FILE="+certFile, "FRONTDESK_SERVER_TLS_KEY_FILE="+keyFile)
-	p := startServe(t, bin, dir, env)
-	defer p.stop()
+	p := servetest.Serve(t, bin, dir, env)
+	defer p.Stop()
 
 	roots := x509.NewCertPool()
 	roots.AddCert(cert)

@@ -377,6 +377,14 @@ func TestConsoleTasksAtBothWidths(t *testing.T) {
 			b.do("open a role other than the owner", chromedp.Click(chromedp.CSS(`details.role:not(#role-owner) > summary`)))
 			b.waitJS("the role open", `document.querySelector("details.role:not(#role-owner)").open ? "yes" : ""`)
 			b.widths("roles-open")
+			// A permission shows the scopes it has: two boxes for the
+			// schedule (their own, everyone's), one for adding clients.
+			for perm, want := range map[string]string{"schedule.view:": "2", "clients.create": "1", "clinical_notes.cosign:": "2"} {
+				if got := b.waitJS("the boxes of "+perm, `String(document.querySelectorAll('details.role[open] input[name="permission"][value^="`+
+					perm+`"]').length)`); got != want {
+					t.Errorf("the open role shows %s boxes for %s, want %s", got, perm, want)
+				}
+			}
 		}
 	}
 }

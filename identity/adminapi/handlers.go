@@ -207,6 +207,10 @@ func (a *API) createInvitation(w http.ResponseWriter, r *http.Request, c *caller
 		App   string   `json:"app"`
 		// UpdatePending replaces a pending invitation to the same address.
 		UpdatePending bool `json:"update_pending"`
+		// Supervisors places the invitee under supervision, in the
+		// invitation's transaction: a refused supervisor refuses the
+		// invitation, and nothing is saved or sent.
+		Supervisors []supervisorLink `json:"supervisors"`
 	}
 	if err := a.decode(w, r, &body); err != nil {
 		return err
@@ -214,8 +218,19 @@ func (a *API) createInvitation(w http.ResponseWriter, r *http.Request, c *caller
 	if len(body.Roles) > 50 {
 		return badRequest("At most 50 roles.")
 	}
+	if len(body.Supervisors) > 20 {
+		return badRequest("At most 20 supervisors.")
+	}
+	var links []roles.SupervisorLink
+	for _, s := range body.Supervisors {
+		if s.MemberID == "" || len(s.MemberID) > 100 {
+			return badRequest("Each supervisor needs the member_id of a member of this practice.")
+		}
+		links = append(links, roles.SupervisorLink{SupervisorID: s.MemberID, CosignNotes: s.CosignNotes,
+			CosignTreatmentPlans: s.CosignTreatmentPlans})
+	}
 	inv, err := a.d.Onboarding.Invite(r.Context(), c.practice.Slug, c.actor(), onboarding.InviteRequest{Email: body.Email,
-		Name: body.Name, Roles: body.Roles, App: body.App, UpdatePending: body.UpdatePending}, c.meta)
+		Name: body.Name, Roles: body.Roles, App: body.App, UpdatePending: body.UpdatePending, Supervisors: links}, c.meta)
 	if pending, ok := errors.AsType[*onboarding.PendingInvitationError](err); ok {
 		// Never replaced silently: the pending invitation comes back, and
 		// update_pending: true replaces it.

@@ -207,3 +207,48 @@ func TestRevokePasskeys(t *testing.T) {
 		t.Errorf("audit = %+v", recs)
 	}
 }
+
+// An invitation's supervisors are set in its transaction: a refused
+// supervisor refuses the invitation with what to do next, and leaves no
+// invitation or member behind; an accepted one is there when the answer is.
+func TestInviteWithSupervisorsIsOneTransaction(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			h := newHarness(t, engine)
+			h.addMember("sunrise", "sup@sunrise.example", "Sam Supervisor", []string{"supervisor"})
+			owner := h.token("sunrise", "owner@sunrise.example", "console")
+			sup, nobody := h.ids["sup@sunrise.example"], h.ids["nobody@sunrise.example"]
+			for _, tc := range []struct{ name, sups string }{
+				{"not a supervisor", `[{"member_id":"` + nobody + `"}]`},
+				{"no such member", `[{"member_id":"ghost"}]`},
+				{"listed twice", `[{"member_id":"` + sup + `"},{"member_id":"` + sup + `"}]`},
+			} {
+				r := h.call("POST", "/practices/sunrise/invitations", owner,
+					`{"email":"refused@sunrise.example","roles":["practitioner"],"supervisors":`+tc.sups+`}`, nil)
+				if r.status != 400 || !strings.Contains(string(r.body), "nothing was saved") ||
+					!strings.Contains(string(r.body), "Choose another supervisor") {
+					t.Errorf("%s: %d %s", tc.name, r.status, r.body)
+				}
+				if _, err := h.app.Store.MemberByEmail(h.ctx, h.sunrise.ID, "refused@sunrise.example"); err == nil {
+					t.Errorf("%s: the invitee was saved", tc.name)
+				}
+			}
+			if r := h.call("GET", "/practices/sunrise/invitations", owner, nil, nil); strings.Contains(string(r.body), "refused@") {
+				t.Errorf("a refused invitation is listed: %s", r.body)
+			}
+			r := h.call("POST", "/practices/sunrise/invitations", owner,
+				`{"email":"ivy@sunrise.example","roles":["practitioner"],"supervisors":[{"member_id":"`+sup+`","cosign_notes":true}]}`, nil)
+			if r.status != 201 {
+				t.Fatalf("invite with a supervisor: %d %s", r.status, r.body)
+			}
+			var inv struct {
+				MemberID string `json:"member_id"`
+			}
+			_ = json.Unmarshal(r.body, &inv)
+			if got, err := h.app.Store.Supervisors(h.ctx, inv.MemberID); err != nil || len(got) != 1 || got[0].SupervisorID != sup ||
+				!got[0].CosignNotes {
+				t.Errorf("supervision = %+v, %v", got, err)
+			}
+		})
+	}
+}

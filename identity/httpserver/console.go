@@ -568,7 +568,11 @@ func (s *Server) consoleInvite(w http.ResponseWriter, r *http.Request) {
 			data.Error, data.ErrorField = "Your roles do not include choosing supervisors. Invite without one, "+
 				"and ask your practice's account owner to choose the supervisor on the member's page.", "supervisor"
 		case i < 0:
-			data.Error, data.ErrorField = "Choose the supervisor from the list: only members with a supervisor role can supervise.", "supervisor"
+			// Not offered: never a supervisor, or one who left or lost the
+			// role since the form was shown.
+			data.Error, data.ErrorField = "Choose the supervisor from the list again: only active members with a supervisor "+
+				"role can supervise, and the one chosen is not (now) one. Nothing was sent. Or invite without a supervisor "+
+				"and choose one on the member's page later.", "supervisor"
 		case data.CosignNotes && !choices[i].Notes || data.CosignPlans && !choices[i].Plans:
 			data.Error, data.ErrorField = choices[i].Name+"'s roles do not include co-signing "+
 				cosignWords(data.CosignNotes && !choices[i].Notes, data.CosignPlans && !choices[i].Plans)+
@@ -582,7 +586,7 @@ func (s *Server) consoleInvite(w http.ResponseWriter, r *http.Request) {
 			CosignTreatmentPlans: data.CosignPlans}}
 	}
 	req.UpdatePending = r.PostForm.Get("update_pending") == "yes"
-	inv, err := s.d.Onboarding.Invite(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID}, req, s.meta(r))
+	_, err := s.d.Onboarding.Invite(r.Context(), pr.Practice.Slug, account.Actor{MemberID: pr.Member.ID}, req, s.meta(r))
 	if pending, ok := errors.AsType[*onboarding.PendingInvitationError](err); ok {
 		data.Pending = s.pendingView(r, pr, pending.Invitation)
 		s.renderInvite(w, r, pr, http.StatusConflict, data)
@@ -593,14 +597,12 @@ func (s *Server) consoleInvite(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members?done=invited", http.StatusSeeOther)
 		return
-	case inv.MemberID != "" && len(req.Supervisors) > 0:
-		// The invitation went out but the supervision was refused: say so
-		// and lead to the member's page to choose again.
-		s.log(r).WarnContext(r.Context(), "console: invitation sent without its supervision", "err", err)
-		s.message(w, r, http.StatusOK, viewPractice(pr.Practice), "Invitation sent, supervisor not set",
-			"The invitation to "+inv.Email+" was sent, but the supervisor could not be set. Choose the supervisor again "+
-				"under Supervision on the member's page.", s.memberLink(pr, inv.MemberID))
-		return
+	case errors.Is(err, onboarding.ErrSupervisorRefused):
+		// The supervision is part of the invitation: refused, nothing was
+		// saved or sent (the supervisor changed since the form was shown).
+		data.Error, data.ErrorField = "Nothing was sent: the supervisor you chose can no longer supervise (their roles or "+
+			"status changed since this page was opened). Choose another supervisor, or invite without one and choose "+
+			"the supervisor on the member's page later.", "supervisor"
 	case errors.As(err, &invalid):
 		data.Error, data.ErrorField = inputSentence(invalid), invalid.Field
 	case errors.Is(err, onboarding.ErrAlreadyMember):

@@ -209,19 +209,20 @@ func (s *Server) memberAccess(r *http.Request, pr account.Principal, m store.Mem
 	return nil
 }
 
-// overridablePermissions lists every catalogue permission with each scope
-// (app log-in rights, which name a client, are left to the API).
+// overridablePermissions lists every catalogue permission with each of the
+// scopes it has (app log-in rights, which name a client, are left to the
+// API).
 func overridablePermissions() []string {
 	var out []string
 	for _, e := range roles.Catalogue() {
 		if strings.Contains(e.Name, "<") {
 			continue
 		}
-		if !e.Scoped {
+		if !e.Scoped() {
 			out = append(out, e.Name)
 			continue
 		}
-		for _, sc := range []roles.Scope{roles.ScopeOwn, roles.ScopeAssigned, roles.ScopeSupervisees, roles.ScopeAll} {
+		for _, sc := range e.Scopes {
 			out = append(out, e.Name+":"+string(sc))
 		}
 	}
@@ -239,7 +240,7 @@ func elevationPermissions() []consolePermission {
 			continue
 		}
 		name := e.Name
-		if e.Scoped {
+		if e.Scoped() {
 			name += ":" + string(roles.ScopeAll)
 		}
 		out = append(out, consolePermission{Name: name, Description: e.Description})

@@ -17,7 +17,7 @@ import (
 // posts one "permission" value per ticked box.
 
 // maxRolePermissions bounds the "permission" values one role form may send;
-// the catalogue with every scope and a practice's apps stays well below it.
+// the catalogue with all its scopes and a practice's apps stays well below it.
 const maxRolePermissions = 500
 
 // consoleRoleView is one role of the roles page.
@@ -45,7 +45,7 @@ type consoleRoleArea struct {
 }
 
 // consoleRoleItem is one permission of the catalogue: a single checkbox, or
-// for a scoped one a checkbox per scope.
+// for a scoped one a checkbox per scope it has.
 type consoleRoleItem struct {
 	Words   string // what it allows
 	Raw     string // the catalogue name, shown small for those who want it
@@ -60,8 +60,8 @@ type consolePermChoice struct {
 }
 
 // roleChoices lays out the permissions a role form offers, in the
-// catalogue's areas and order: every catalogue permission with each of its
-// scopes, logging in to every app and to each of the practice's apps, and
+// catalogue's areas and order: every catalogue permission with the scopes it
+// has (one box for a permission without scopes), logging in to every app and to each of the practice's apps, and
 // anything else held (so saving never drops what the form did not show).
 // Boxes for held are ticked; prefix makes the element IDs unique per form.
 func roleChoices(prefix string, held []string, apps []store.App) []consoleRoleArea {
@@ -95,10 +95,15 @@ func roleChoices(prefix string, held []string, apps []store.App) []consoleRoleAr
 					add(e.Group, appItem(p, permissionWords(p)))
 				}
 			}
-		case e.Scoped:
+		case e.Scoped():
+			// The scopes the permission has; another one the role already
+			// holds (saved before the catalogue listed them) stays shown,
+			// in its place, so it can be seen and unticked.
 			it := consoleRoleItem{Words: words, Raw: e.Name, Scoped: true}
 			for _, sc := range roles.Scopes() {
-				it.Choices = append(it.Choices, choice(e.Name+":"+string(sc), scopeWords(sc)))
+				if v := e.Name + ":" + string(sc); slices.Contains(e.Scopes, sc) || slices.Contains(held, v) {
+					it.Choices = append(it.Choices, choice(v, scopeWordsFor(e.Name, sc)))
+				}
 			}
 			add(e.Group, it)
 		default:

@@ -18,6 +18,8 @@ var (
 	checkboxID  = regexp.MustCompile(`<input type="checkbox" id="([^"]+)" name="permission"`)
 	alertText   = regexp.MustCompile(`(?s)<p class="error" role="alert" id="form-error">(.*?)</p>`)
 	detailsOpen = regexp.MustCompile(`<details class="section[^"]*" id="([^"]+)" open>`)
+	// permissionValue is one box of a role form and the permission it posts.
+	permissionValue = regexp.MustCompile(`name="permission" value="([^"]+)"`)
 )
 
 // TestConsoleRolesEditor: the roles page shows each role closed, its
@@ -95,6 +97,44 @@ func TestConsoleRolesEditor(t *testing.T) {
 				}
 			})
 
+			t.Run("scopes", func(t *testing.T) {
+				// Each form shows a permission with the scopes it has: one
+				// box for one without scopes (adding clients), two for the
+				// schedule (their own, everyone's), never the four scopes
+				// for all.
+				forms := strings.Split(page, `<form method="post" action="/p/sunrise/admin/roles`)[1:]
+				if len(forms) != len(model.Roles)+1 {
+					t.Fatalf("%d role forms, want %d", len(forms), len(model.Roles)+1)
+				}
+				for i, f := range forms {
+					f = f[:strings.Index(f, "</form>")]
+					for _, tt := range []struct {
+						prefix string
+						want   []string
+					}{
+						{`value="clients.create`, []string{"clients.create"}},
+						{`value="schedule.view`, []string{"schedule.view:own", "schedule.view:all"}},
+						{`value="clinical_notes.cosign`, []string{"clinical_notes.cosign:supervisees", "clinical_notes.cosign:all"}},
+						{`value="clients.view`, []string{"clients.view:assigned", "clients.view:supervisees", "clients.view:all"}},
+					} {
+						var got []string
+						for _, m := range permissionValue.FindAllStringSubmatch(f, -1) {
+							if strings.HasPrefix(`value="`+m[1], tt.prefix) {
+								got = append(got, m[1])
+							}
+						}
+						if !slices.Equal(got, tt.want) {
+							t.Errorf("form %d: boxes %v, want %v", i, got, tt.want)
+						}
+					}
+				}
+				if html := html.UnescapeString(page); !strings.Contains(html, `<label for="p-scheduler-`) ||
+					!regexp.MustCompile(`value="schedule.view:own"[^>]*>\s*<label for="[^"]+">their own schedule</label>`).MatchString(html) ||
+					!regexp.MustCompile(`value="clinical_notes.view:own"[^>]*>\s*<label for="[^"]+">notes they wrote</label>`).MatchString(html) {
+					t.Errorf("the boxes of own schedules and notes do not say whose")
+				}
+			})
+
 			many := make([]string, 501)
 			for i := range many {
 				many[i] = "audit.view"
@@ -110,6 +150,8 @@ func TestConsoleRolesEditor(t *testing.T) {
 					[]string{"accounts.unlock", "clients.view:assigned", "schedule.edit:own"}, ""},
 				{"blanks ignored", []string{"", "schedule.view:all", "  ", "members.view:own"}, http.StatusSeeOther,
 					[]string{"members.view:own", "schedule.view:all"}, ""},
+				{"a scope the permission does not list, held before", []string{"schedule.view:supervisees"}, http.StatusSeeOther,
+					[]string{"schedule.view:supervisees"}, ""},
 				{"unknown permission", []string{"schedule.view:all", "no.such.thing"}, http.StatusBadRequest, nil,
 					"one of the ticked permissions is not one frontdesk knows"},
 				{"scope missing", []string{"clients.view"}, http.StatusBadRequest, nil,
@@ -145,6 +187,16 @@ func TestConsoleRolesEditor(t *testing.T) {
 					if !slices.Equal(got, tc.want) {
 						t.Errorf("scheduler holds %v, want exactly %v", got, tc.want)
 					}
+					// What the role holds is shown ticked, even a scope the
+					// catalogue does not list for it, so saving keeps it.
+					_, _, page = owner.Do("GET", "/p/sunrise/admin/roles", nil, false)
+					form := page[strings.Index(page, `action="/p/sunrise/admin/roles/scheduler"`):]
+					form = form[:strings.Index(form, "</form>")]
+					for _, p := range tc.want {
+						if !strings.Contains(form, `name="permission" value="`+p+`" checked>`) {
+							t.Errorf("%s is not shown ticked", p)
+						}
+					}
 				})
 			}
 
@@ -162,7 +214,7 @@ func TestConsoleRolesEditor(t *testing.T) {
 				}
 				st, _, page := reader.Do("GET", "/p/sunrise/admin/roles", nil, false)
 				if st != 200 || strings.Contains(page, `name="permission"`) || strings.Contains(page, "<form") && strings.Contains(page, "/admin/roles/") ||
-					!strings.Contains(html.UnescapeString(page), "Read clinical (progress, session) notes (everyone in the practice)") {
+					!strings.Contains(html.UnescapeString(page), "Read clinical notes: progress and session notes (everyone in the practice)") {
 					t.Fatalf("read-only roles page: %d\n%.3000s", st, page)
 				}
 				for _, e := range roles.Catalogue() {

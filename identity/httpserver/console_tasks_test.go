@@ -1,6 +1,7 @@
 package httpserver_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
 	"slices"
@@ -181,6 +182,27 @@ func TestConsoleInviteSupervision(t *testing.T) {
 					got.Supervisors[0].CosignNotes != tt.notes || got.Supervisors[0].CosignTreatmentPlans != tt.pln {
 					t.Errorf("%s: supervision %+v %v", tt.name, got.Supervisors, err)
 				}
+			}
+
+			// A supervisor offered by the form but deactivated before it was
+			// sent: refused in words, at the supervisor field, and nothing
+			// saved or sent.
+			h.AddMember("sunrise", "gil@sunrise.example", "Gil Gone", []string{"practitioner", "supervisor"})
+			if _, _, page := owner.Do("GET", "/p/sunrise/admin/invite", nil, false); !strings.Contains(page, "Gil Gone") {
+				t.Fatal("the form does not offer Gil")
+			}
+			if err := h.App.Store.SetMemberStatus(h.Ctx, h.IDs["gil@sunrise.example"], store.StatusDeactivated, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			form := url.Values{"email": {"late@sunrise.example"}, "role": {"practitioner"}, "supervisor": {h.IDs["gil@sunrise.example"]},
+				"cosign_notes": {"yes"}}
+			st, _, body := owner.Do("POST", "/p/sunrise/admin/invite", form, true)
+			if m := alertText.FindStringSubmatch(body); st != 400 || m == nil || !strings.Contains(html.UnescapeString(m[1]), "Nothing was sent") ||
+				!strings.Contains(html.UnescapeString(m[1]), "invite without a supervisor") {
+				t.Errorf("supervisor deactivated since the form: %d\n%s", st, body)
+			}
+			if _, err := h.App.Store.MemberByEmail(h.Ctx, h.sunrise.ID, "late@sunrise.example"); err == nil {
+				t.Error("supervisor deactivated since the form: the invitee was saved")
 			}
 
 			// An administrator is offered only the roles they may give.

@@ -71,6 +71,28 @@ func scopeWords(sc roles.Scope) string {
 	return string(sc)
 }
 
+// scopeWordsFor says whom the permission name covers at scope sc, as
+// scopeWords does, but with "own" said as what is one's own for it (their
+// own schedule, their own profile, notes they wrote), and co-signing for
+// supervisees as their supervisees' alone.
+func scopeWordsFor(name string, sc roles.Scope) string {
+	if sc == roles.ScopeSupervisees && strings.HasSuffix(name, ".cosign") {
+		return "their supervisees'" // nobody co-signs their own
+	}
+	if sc == roles.ScopeOwn {
+		resource, _, _ := strings.Cut(name, ".")
+		switch resource {
+		case "schedule":
+			return "their own schedule"
+		case "members":
+			return "their own profile"
+		case "clinical_notes", "admin_notes":
+			return "notes they wrote"
+		}
+	}
+	return scopeWords(sc)
+}
+
 // permissionWords describes a permission string by the catalogue's
 // description and, for a scoped one, whom it covers. A string the catalogue
 // does not know is described as "another kind of access".
@@ -82,7 +104,7 @@ func permissionWords(perm string) string {
 		}
 		d := strings.TrimSuffix(e.Description, ".")
 		if scope != "" {
-			d += " (" + scopeWords(roles.Scope(scope)) + ")"
+			d += " (" + scopeWordsFor(name, roles.Scope(scope)) + ")"
 		}
 		return d
 	}

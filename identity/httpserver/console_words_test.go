@@ -19,7 +19,7 @@ func TestPlainWordsReplacesEveryPermission(t *testing.T) {
 			perms = append(perms, "app.datacollection.login")
 			continue
 		}
-		if !e.Scoped {
+		if !e.Scoped() {
 			perms = append(perms, e.Name)
 			continue
 		}

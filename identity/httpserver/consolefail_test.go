@@ -39,7 +39,7 @@ func TestConsoleFailMapsEveryKind(t *testing.T) {
 		{"invalid app", fmt.Errorf("oidc: %w", oidc.ErrInvalidApp.Withf("list each grant type once")), 400,
 			"Nothing was changed: list each grant type once"},
 		{"forbidden", account.ErrForbidden.Wrap(roles.ErrForbidden.Withf("this needs the %s permission", "roles.assign")), 403,
-			"Your roles do not allow this: this needs the “Change members' roles"},
+			"Your roles do not allow this: this needs the “Change staff members' roles"},
 		{"forbidden bare", account.ErrForbidden, 403, "Your roles do not allow this: your roles do not include it."},
 		{"not found", roles.ErrMemberNotFound, 404, "There is no such member in this practice. Go back and pick another one."},
 		{"conflict", onboarding.ErrInvitationClosed, 409,

@@ -410,7 +410,7 @@ func TestBreakGlassEndToEnd(t *testing.T) {
 			var notice bool
 			for _, m := range r.acc.Mail.Messages() {
 				if m.To == ownerEmail && strings.Contains(m.Subject, "Emergency access") && strings.Contains(m.Text, reason) &&
-					strings.Contains(m.Text, "pat@example.org") && strings.Contains(m.Text, "Read clinical (progress, session) notes") &&
+					strings.Contains(m.Text, "pat@example.org") && strings.Contains(m.Text, "Read clinical notes: progress and session notes") &&
 					!strings.Contains(m.Text, "clinical_notes.view:all") && m.HTML != "" {
 					notice = true
 				}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/account"
+	"github.com/frontdeskhq/frontdesk/identity/problem"
 	"github.com/frontdeskhq/frontdesk/identity/roles"
 	"github.com/frontdeskhq/frontdesk/identity/store"
 	"github.com/frontdeskhq/frontdesk/invites"
@@ -106,6 +107,15 @@ func (s *Service) Invite(ctx context.Context, practiceSlug string, a account.Act
 	link := s.acc.Link("/p/"+p.Slug+"/invite", url.Values{"token": {token}})
 	updated := false
 	err = s.d.Store.InTx(ctx, func(tx *store.Store) error {
+		if len(req.Supervisors) > 0 {
+			// Setting supervisors locks the practice (the role model's
+			// changes are serialized by it); taking that lock first, before
+			// any row of the practice, keeps two such invitations from
+			// deadlocking each other.
+			if err := tx.LockPractice(ctx, p.ID); err != nil {
+				return err
+			}
+		}
 		m, err := tx.MemberByEmail(ctx, p.ID, email)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
@@ -132,7 +142,7 @@ func (s *Service) Invite(ctx context.Context, practiceSlug string, a account.Act
 			}
 			// The new invitation decides supervision as it decides roles:
 			// the earlier one's supervisors go (req.Supervisors, if any, are
-			// set once this commits).
+			// set below, in this transaction).
 			if err := tx.SetSupervisors(ctx, m.ID, nil); err != nil {
 				return err
 			}
@@ -143,6 +153,16 @@ func (s *Service) Invite(ctx context.Context, practiceSlug string, a account.Act
 		inv.MemberID = m.ID
 		if err := tx.CreateInvitation(ctx, inv, hash); err != nil {
 			return err
+		}
+		// The supervision asked for is part of the invitation: set in this
+		// transaction, so a refused supervisor (deactivated since the form
+		// was filled, no longer holding a supervisor role, listed twice)
+		// leaves no member, invitation, mail or temporary password behind.
+		if len(req.Supervisors) > 0 {
+			if err := s.d.Roles.SetSupervisorsIn(ctx, tx, roles.Actor{PracticeID: p.ID, MemberID: a.MemberID}, m.ID,
+				req.Supervisors, roles.Meta(meta)); err != nil {
+				return &supervisionError{err: err}
+			}
 		}
 		byTemp, err := s.acc.OnboardsByTemporaryPassword(ctx, p.Slug)
 		if err != nil {
@@ -174,6 +194,19 @@ func (s *Service) Invite(ctx context.Context, practiceSlug string, a account.Act
 		s.acc.RefuseAudit(ctx, p, a, "member.invite", pending.Invitation.MemberID, err, meta)
 		return Invitation{}, err
 	}
+	if sup, ok := errors.AsType[*supervisionError](err); ok {
+		if !roles.Refused(sup.err) {
+			return Invitation{}, fmt.Errorf("onboarding: invite: supervisors: %w", sup.err)
+		}
+		refusal := ErrSupervisorRefused.Sayf("The invitation was not sent and nothing was saved: the supervisor could not be set (%s). "+
+			"Choose another supervisor, or invite without one and choose the supervisor on the member's page.", publicReason(sup.err))
+		if cause, ok := problem.As(sup.err); ok {
+			refusal.Kind, refusal.Code = cause.Kind, cause.Code // a 403 stays a 403
+		}
+		err = fmt.Errorf("%w: %w", refusal, sup.err)
+		s.acc.RefuseAudit(ctx, p, a, "member.invite", "", err, meta)
+		return Invitation{}, err
+	}
 	if errors.Is(err, ErrAlreadyMember) || errors.Is(err, account.ErrForbidden) {
 		s.acc.RefuseAudit(ctx, p, a, "member.invite", "", err, meta)
 		return Invitation{}, err
@@ -182,13 +215,35 @@ func (s *Service) Invite(ctx context.Context, practiceSlug string, a account.Act
 		return Invitation{}, fmt.Errorf("onboarding: invite: %w", err)
 	}
 	s.acc.Queued()
-	if len(req.Supervisors) > 0 {
-		if err := s.d.Roles.SetSupervisors(ctx, roles.Actor{PracticeID: p.ID, MemberID: a.MemberID}, inv.MemberID,
-			req.Supervisors, roles.Meta(meta)); err != nil {
-			return s.viewInvitation(ctx, inv), fmt.Errorf("onboarding: the invitation was sent, but the supervisors were not set: %w", err)
-		}
-	}
 	return s.viewInvitation(ctx, inv), nil
+}
+
+// ErrSupervisorRefused reports an invitation refused because the supervision
+// asked for with it was refused (a supervisor deactivated or without a
+// supervisor role, one listed twice, one the actor may not give): the
+// invitation was not saved and no mail was sent. The error also matches the
+// role model's refusal (roles.ErrInvalid, roles.ErrForbidden, …).
+var ErrSupervisorRefused = problem.New(problem.Invalid, "invalid_request", "onboarding: invitation refused: its supervisors were refused",
+	"The invitation was not sent: its supervisor could not be set")
+
+// supervisionError carries the role model's refusal of an invitation's
+// supervisors out of the invitation's transaction.
+type supervisionError struct{ err error }
+
+func (e *supervisionError) Error() string { return "supervisors: " + e.err.Error() }
+func (e *supervisionError) Unwrap() error { return e.err }
+
+// publicReason is the part of a refusal that is safe to show: its reason,
+// else its public text.
+func publicReason(err error) string {
+	p, ok := problem.As(err)
+	switch {
+	case !ok:
+		return "it was refused"
+	case p.Reason != "":
+		return p.Reason
+	}
+	return p.Public
 }
 
 // checkInviteRoles validates the role keys against the practice's model and

@@ -33,6 +33,15 @@ type change struct {
 // A refused change is audited as a failure.
 func (s *Service) administer(ctx context.Context, a Actor, need, action string, meta Meta,
 	fn func(c *change) error) error {
+	return s.administerIn(ctx, nil, a, need, action, meta, fn)
+}
+
+// administerIn is administer inside the caller's transaction outer, or in a
+// transaction of its own when outer is nil. Inside outer, a refusal is not
+// audited here: outer rolls back with it, and its caller audits the refusal
+// of what it was doing (an invitation), after the rollback.
+func (s *Service) administerIn(ctx context.Context, outer *store.Store, a Actor, need, action string, meta Meta,
+	fn func(c *change) error) error {
 	actorID := a.MemberID
 	if actorID == "" {
 		actorID = OperatorActorID // the operator CLI: allowed everything, audited as such
@@ -40,7 +49,11 @@ func (s *Service) administer(ctx context.Context, a Actor, need, action string, 
 	ev := store.AuditEvent{PracticeID: a.PracticeID, Action: action, ActorID: actorID,
 		ClientAddr: meta.ClientAddr, UserAgent: truncate(meta.UserAgent, 256), RequestID: meta.RequestID,
 		Details: map[string]string{}}
-	err := s.d.Store.InTx(ctx, func(tx *store.Store) error {
+	st := s.d.Store
+	if outer != nil {
+		st = outer // its InTx runs fn in the caller's transaction
+	}
+	err := st.InTx(ctx, func(tx *store.Store) error {
 		if err := tx.LockPractice(ctx, a.PracticeID); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return ErrInvalid.Withf("no such practice")
@@ -87,7 +100,7 @@ func (s *Service) administer(ctx context.Context, a Actor, need, action string, 
 		}
 		return nil
 	})
-	if err != nil && refused(err) {
+	if err != nil && refused(err) && outer == nil {
 		ev.At, ev.Outcome = s.d.Now(), "failure"
 		ev.Details["reason"] = truncate(err.Error(), 300)
 		if aerr := s.d.Store.AppendAudit(ctx, ev); aerr != nil {
@@ -482,7 +495,30 @@ type SupervisorLink struct {
 // member of the practice who holds a permission with the supervisees scope —
 // the cosign permission itself when co-signature is required.
 func (s *Service) SetSupervisors(ctx context.Context, a Actor, memberID string, sups []SupervisorLink, meta Meta) error {
-	return s.administer(ctx, a, PermAssign, "role.supervisors", meta, func(c *change) error {
+	return s.setSupervisors(ctx, nil, a, memberID, sups, meta)
+}
+
+// SetSupervisorsIn is SetSupervisors inside the caller's transaction tx (a
+// store bound to one, from store.InTx), so the supervision commits or rolls
+// back with everything else tx writes: an invitation, its member and its
+// mail are saved with the supervision the administrator asked for, or not
+// at all. A refusal (the errors SetSupervisors returns) is not audited
+// here; the caller rolls tx back and audits its own refusal.
+func (s *Service) SetSupervisorsIn(ctx context.Context, tx *store.Store, a Actor, memberID string, sups []SupervisorLink, meta Meta) error {
+	if tx == nil {
+		return errors.New("roles: SetSupervisorsIn needs the caller's transaction")
+	}
+	return s.setSupervisors(ctx, tx, a, memberID, sups, meta)
+}
+
+// Refused reports whether err is a refusal of the role model (the actor may
+// not, the request is invalid, a constraint or the last manager would be
+// broken, no such member): something the administrator can act on, not a
+// fault.
+func Refused(err error) bool { return refused(err) }
+
+func (s *Service) setSupervisors(ctx context.Context, outer *store.Store, a Actor, memberID string, sups []SupervisorLink, meta Meta) error {
+	return s.administerIn(ctx, outer, a, PermAssign, "role.supervisors", meta, func(c *change) error {
 		_, md, err := c.target(ctx, a.PracticeID, memberID)
 		if err != nil {
 			return err

@@ -177,9 +177,8 @@ func cannotGive(r Role) error {
 }
 
 // PermissionWords names a permission for people: its catalogue description
-// (up to a colon that starts a list of scopes) and its scope in words, for
-// example “Delete a signed note” (every client). Unknown strings come back
-// quoted as they are.
+// and its scope in words, for example “Delete clinical notes that are
+// already signed” (everyone). Unknown strings come back quoted as they are.
 func PermissionWords(perm string) string {
 	p, err := Parse(perm)
 	if err != nil {
@@ -200,9 +199,6 @@ func PermissionWords(perm string) string {
 	}
 	if desc == "" {
 		return "“" + perm + "”"
-	}
-	if i := strings.Index(desc, ": "); i > 0 && strings.Contains(desc[i:], " = ") {
-		desc = desc[:i]
 	}
 	desc = strings.TrimSuffix(desc, ".")
 	switch p.Scope {

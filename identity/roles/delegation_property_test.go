@@ -75,7 +75,7 @@ func broadest() []string {
 		switch {
 		case e.Name == roles.AppLogin:
 			out = append(out, "app."+roles.AppDataCollection+".login")
-		case e.Scoped:
+		case e.Scoped():
 			out = append(out, e.Name+":all", e.Name+":assigned")
 		default:
 			out = append(out, e.Name)

@@ -44,20 +44,26 @@ func Doc() []byte {
 	w("`clients.view:assigned`). A permission without a scope is unrestricted. `app.*.login` implies ")
 	w("`app.X.login` for every app. The one definition, in Go, is `identity/enforce` (`ParsePermission`, `Implies`): ")
 	w("frontdesk's `identity/roles` uses it and so do the apps, which never parse the strings themselves. ")
-	w("Scoped permissions in the catalogue must be written with a scope.\n\n")
+	w("A scoped permission must be written with a scope; the catalogue lists the scopes each one has (the ones that ")
+	w("name different things for it: a schedule is one's own or everyone's, a client is assigned or not), and the ")
+	w("console's roles editor offers those. Any scope parses, so a role saved with another one keeps it.\n\n")
 
 	w("## Catalogue\n")
 	group := ""
 	for _, e := range Catalogue() {
 		if e.Group != group {
 			group = e.Group
-			w("\n### %s\n\n| permission | scoped | allows |\n| --- | --- | --- |\n", group)
+			w("\n### %s\n\n| permission | scopes | allows |\n| --- | --- | --- |\n", group)
 		}
-		scoped := "no"
-		if e.Scoped {
-			scoped = "yes"
+		scopes := "—"
+		if e.Scoped() {
+			var list []string
+			for _, sc := range e.Scopes {
+				list = append(list, "`"+string(sc)+"`")
+			}
+			scopes = strings.Join(list, ", ")
 		}
-		w("| `%s` | %s | %s |\n", e.Name, scoped, e.Description)
+		w("| `%s` | %s | %s |\n", e.Name, scopes, e.Description)
 	}
 	w("\nThe presets name two apps: `%s` (the practice-management portal) and `%s` (a clinical ", AppPortal, AppDataCollection)
 	w("data-collection app), used by the `aba` preset; the others grant `app.*.login`. A client in ")

@@ -67,7 +67,7 @@ func TestElevationNoticeQueuedWithGrant(t *testing.T) {
 		for _, r := range rows {
 			m := r.Message
 			if r.Kind != "elevation" || !strings.Contains(m.Subject, "Emergency access") || !strings.Contains(m.Text, reason) ||
-				!strings.Contains(m.Text, "bt1@example.org") || !strings.Contains(m.Text, "Read clinical (progress, session) notes") ||
+				!strings.Contains(m.Text, "bt1@example.org") || !strings.Contains(m.Text, "Read clinical notes: progress and session notes") ||
 				!strings.Contains(r.ID, e.ID) || m.HTML == "" || m.FromName != "P1" {
 				t.Errorf("outbox row = %+v", r)
 			}

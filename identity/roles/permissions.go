@@ -95,86 +95,9 @@ func (p Permission) enforce() enforce.Permission {
 // enforce.Allows.
 func Allows(held []string, wanted string) bool { return enforce.Allows(held, wanted) }
 
-// CatalogueEntry documents one permission of the catalogue.
-type CatalogueEntry struct {
-	// Name is resource.action; app.<client>.login stands for one entry per
-	// registered OpenID client.
-	Name string
-	// Scoped permissions must carry a scope; unscoped ones must not.
-	Scoped bool
-	// Group is the heading under which docs/roles.md lists it.
-	Group string
-	// Description says what it allows, in the seeds' words where possible.
-	Description string
-}
-
 // AppLogin is the catalogue name of the per-app log-in right; <client> is an
 // OpenID client ID, or * for every app.
 const AppLogin = "app.<client>.login"
-
-// Catalogue returns the permission catalogue, grouped and in a stable order.
-// It is the single source of docs/roles.md.
-func Catalogue() []CatalogueEntry {
-	return []CatalogueEntry{
-		{"clients.view", true, "Clients", "See client contact details (name, phone, email, address) — not their clinical record."},
-		{"clients.create", false, "Clients", "Add clients."},
-		{"clients.edit", true, "Clients", "Edit client contact and demographic details."},
-		{"clients.delete", false, "Clients", "Remove clients."},
-		{"clients.assign", false, "Clients", "Assign any client to any clinician, which gives that clinician the client's record and notes."},
-		{"records.view", true, "Clients", "Open a client's record: documents, history, everything beyond contact details."},
-		{"records.edit", true, "Clients", "Change a client's record."},
-		{"records.share", true, "Clients", "Grant (and revoke) other practitioners access to a client's record."},
-
-		{"clinical_notes.view", true, "Notes", "Read clinical (progress, session) notes."},
-		{"clinical_notes.create", true, "Notes", "Write clinical notes."},
-		{"clinical_notes.edit", true, "Notes", "Edit unsigned clinical notes."},
-		{"clinical_notes.approve", true, "Notes", "Review and approve progress notes."},
-		{"clinical_notes.cosign", true, "Notes", "Co-sign notes that need a supervisor's signature."},
-		{"clinical_notes.delete_signed", true, "Notes", "Delete a signed note."},
-		{"clinical_notes.export", true, "Notes", "Export notes (for example to supply them to lawyers)."},
-		{"admin_notes.view", true, "Notes", "Read administrative notes: missed appointment, contact and miscellaneous notes."},
-		{"admin_notes.create", true, "Notes", "Write administrative notes."},
-		{"admin_notes.edit", true, "Notes", "Edit administrative notes."},
-		{"diagnoses.view", true, "Notes", "See diagnoses."},
-		{"diagnoses.edit", true, "Notes", "Record and change diagnoses."},
-		{"treatment_plans.view", true, "Notes", "Read treatment plans."},
-		{"treatment_plans.edit", true, "Notes", "Write and change treatment plans."},
-		{"treatment_plans.cosign", true, "Notes", "Co-sign treatment plans that need a supervisor's signature."},
-
-		{"schedule.view", true, "Scheduling", "See schedules: own = my schedule only, all = every practitioner's."},
-		{"schedule.edit", true, "Scheduling", "Schedule and cancel appointments: own = my own sessions, all = for every practitioner."},
-
-		{"billing.view", true, "Billing", "See client billing information and payments."},
-		{"billing.edit", true, "Billing", "Enter client billing information and payments; create and manage invoices."},
-		{"invoices.view", true, "Billing", "See invoices and receipts, including historical ones."},
-		{"invoices.delete", true, "Billing", "Delete invoices and receipts."},
-		{"claims.submit", false, "Billing", "Generate, submit and track insurance claims."},
-		{"billing_reports.view", false, "Billing", "Run practice-wide billing reports."},
-		{"billing_settings.view", false, "Billing", "See the practice's billing settings."},
-		{"billing_settings.edit", false, "Billing", "Change the practice's billing settings."},
-		{"financials.view", false, "Billing", "See the practice's financial information (revenue, projections)."},
-
-		{"dashboard.view", false, "Practice", "Reach the dashboard (its data export area)."},
-		{"reports.view", false, "Practice", "Run practice reports other than billing reports."},
-		{"insights.view", false, "Practice", "Reach practice statistics and year-over-year insights."},
-		{"data.export", false, "Practice", "Export practice data."},
-		{"forms.manage", false, "Practice", "Manage and customise every form of the practice."},
-		{"forms.send", true, "Practice", "Send intake and consent forms to clients."},
-		{"settings.view", false, "Practice", "See practice settings."},
-		{"settings.edit", false, "Practice", "Change practice settings (global settings, toggles other than roles)."},
-
-		{"members.view", true, "Administration", "See staff members: own = my profile, all = every member's staff information."},
-		{"members.manage", false, "Administration", "Invite, edit and remove members (user access)."},
-		{"roles.assign", false, "Administration", "Change members' roles, overrides and supervisors (only with permissions the actor holds)."},
-		{"roles.define", false, "Administration", "Edit the practice's role definitions and practice-wide toggles."},
-		{"passwords.reset", false, "Administration", "Reset other members' passwords and issue temporary passwords."},
-		{"accounts.unlock", false, "Administration", "Unlock accounts locked after failed password attempts."},
-		{"audit.view", false, "Administration", "Read the audit trail."},
-		{"elevation.grant", false, "Administration", "Grant time-boxed emergency (break-glass) access, with a reason."},
-
-		{AppLogin, false, "Apps", "Log in to the app registered as OpenID client <client>; app.*.login allows every app."},
-	}
-}
 
 // Validate checks that s is a permission of the catalogue with a scope exactly
 // when the catalogue says it is scoped. The error says what to write instead.
@@ -192,12 +115,29 @@ func Validate(s string) error {
 		return ErrBadPermission.Withf("%q; see docs/roles.md for the list", s)
 	}
 	switch e := Catalogue()[i]; {
-	case e.Scoped && p.Scope == "":
-		return ErrBadPermission.Withf("%q needs a scope: add :own, :assigned, :supervisees or :all", s)
-	case !e.Scoped && p.Scope != "":
+	case e.Scoped() && p.Scope == "":
+		return ErrBadPermission.Withf("%q needs a scope: add %s", s, scopeChoices(e.Scopes))
+	case !e.Scoped() && p.Scope != "":
 		return ErrBadPermission.Withf("%q takes no scope: write %q", s, name)
 	}
 	return nil
+}
+
+// scopeChoices lists scopes as a choice: ":own or :all", ":assigned,
+// :supervisees or :all".
+func scopeChoices(scopes []Scope) string {
+	var b strings.Builder
+	for i, sc := range scopes {
+		switch {
+		case i == 0:
+		case i == len(scopes)-1:
+			b.WriteString(" or ")
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(":" + string(sc))
+	}
+	return b.String()
 }
 
 // Normalize validates every permission, then returns them sorted without

@@ -116,7 +116,7 @@ func everything() []string {
 		switch {
 		case e.Name == AppLogin:
 			out = append(out, PermLoginAnyApp)
-		case e.Scoped:
+		case e.Scoped():
 			out = append(out, e.Name+":all")
 		default:
 			out = append(out, e.Name)
