@@ -92,7 +92,8 @@ func ClientConfigs(in []config.Client) []oidc.ClientConfig {
 }
 
 // RolesClaims adapts the role model to the provider's claims source. It is
-// an oidc.MemberClaimsSource: grants pass the member row they have read.
+// an oidc.MemberDataClaimsSource: grants pass the member row (and the
+// refresh grant the role data) they have read.
 func RolesClaims(svc *roles.Service) oidc.ClaimsSource { return rolesClaims{svc} }
 
 type rolesClaims struct{ svc *roles.Service }
@@ -105,6 +106,12 @@ func (c rolesClaims) Effective(ctx context.Context, practiceID, memberID string)
 // EffectiveMember computes the claims of a member row just read.
 func (c rolesClaims) EffectiveMember(ctx context.Context, m store.Member) (oidc.Effective, error) {
 	return toClaims(c.svc.EffectiveMember(ctx, m))
+}
+
+// EffectiveMemberData computes the claims of a member row and role data
+// just read.
+func (c rolesClaims) EffectiveMemberData(ctx context.Context, m store.Member, d store.MemberRoleData) (oidc.Effective, error) {
+	return toClaims(c.svc.EffectiveMemberData(ctx, m, d))
 }
 
 func toClaims(e roles.Effective, err error) (oidc.Effective, error) {

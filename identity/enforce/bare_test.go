@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"math/big"
 	"strings"
 	"testing"
@@ -121,6 +122,64 @@ func BenchmarkFirstSightVsBare(b *testing.B) {
 			b.ReportMetric(float64(cpuBare)/float64(time.Microsecond)/n, "bare-cpu-µs")
 			b.ReportMetric(float64(cpuEnforce)/float64(cpuBare), "cpu-enforce/bare")
 			b.ReportMetric(float64(wallEnforce)/float64(wallBare), "wall-enforce/bare")
+		})
+	}
+}
+
+// BenchmarkPartsVsBare measures, alternating with the bare check in blocks
+// of 16 as BenchmarkFirstSightVsBare does, the parts of a first-sight
+// verification that do not depend on the library around them: decoding the
+// claims into enforce's struct with encoding/json (what any verification
+// must do to read them) and decoding the JOSE header into a map (what
+// golang-jwt does). Each is reported as CPU per call and as a ratio to the
+// bare check: the part of the 10% (issue 20 point 7) it alone uses.
+func BenchmarkPartsVsBare(b *testing.B) {
+	const block = 16
+	for _, alg := range []jose.SignatureAlgorithm{jose.ES256, jose.RS256} {
+		b.Run(string(alg), func(b *testing.B) {
+			is := newIssuer(b)
+			k := is.addKey(b, alg, "k1")
+			tok := sign(b, k, alg, "at+jwt", goodClaims(is.srv.URL))
+			parts := strings.Split(tok, ".")
+			header, err := base64.RawURLEncoding.DecodeString(parts[0])
+			if err != nil {
+				b.Fatal(err)
+			}
+			payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+			if err != nil {
+				b.Fatal(err)
+			}
+			pub := k.Public().Key
+			var cpuClaims, cpuHeader, cpuBare time.Duration
+			for b.Loop() {
+				c0 := cpuTime()
+				for range block {
+					if err := enforce.DecodeClaims(payload); err != nil {
+						b.Fatal(err)
+					}
+				}
+				c1 := cpuTime()
+				for range block {
+					var h map[string]any
+					if err := json.Unmarshal(header, &h); err != nil {
+						b.Fatal(err)
+					}
+				}
+				c2 := cpuTime()
+				for range block {
+					if !bare(pub, tok) {
+						b.Fatal("bare check refused")
+					}
+				}
+				c3 := cpuTime()
+				cpuClaims, cpuHeader, cpuBare = cpuClaims+c1-c0, cpuHeader+c2-c1, cpuBare+c3-c2
+			}
+			n := float64(b.N * block)
+			b.ReportMetric(float64(cpuBare)/float64(time.Microsecond)/n, "bare-cpu-µs")
+			b.ReportMetric(float64(cpuClaims)/float64(time.Microsecond)/n, "claims-cpu-µs")
+			b.ReportMetric(float64(cpuHeader)/float64(time.Microsecond)/n, "header-cpu-µs")
+			b.ReportMetric(float64(cpuClaims)/float64(cpuBare), "cpu-claims/bare")
+			b.ReportMetric(float64(cpuHeader)/float64(cpuBare), "cpu-header/bare")
 		})
 	}
 }

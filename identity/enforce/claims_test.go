@@ -13,8 +13,10 @@ import (
 	"github.com/frontdeskhq/frontdesk/identity/enforce"
 )
 
-// TestClaimEncodings: the claims of a token go-jose verified are decoded by
-// encoding/json (tokenClaims), so the class of claim encodings is tested
+// TestClaimEncodings: the claims of a token are decoded by encoding/json
+// into tokenClaims (golang-jwt's ParseWithClaims) and validated by
+// golang-jwt's validator through its methods, so the class of claim
+// encodings is tested
 // here, for both algorithms: aud as a string or an array, dates with
 // fractions, optional claims absent — accepted; dates, audiences or lists of
 // the wrong JSON type, exp null or absent, nbf or iat in the future —

@@ -18,9 +18,11 @@
 // cache TTL: each token is also checked with frontdesk's RFC 7662
 // introspection endpoint (see live.go and docs/app-developers.md).
 //
-// The package depends only on the standard library and go-jose, and it is a
+// The package depends only on the standard library, golang-jwt (which parses
+// the compact token, checks its signature and validates the registered
+// claims) and go-jose (which reads frontdesk's JWKS into keys), and it is a
 // Go module of its own (identity/enforce/go.mod), so an app importing it
-// inherits go-jose and nothing of the server's dependencies.
+// inherits those two and nothing of the server's dependencies.
 package enforce
 
 import (
@@ -36,14 +38,16 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // AccessTokenType is the typ header of frontdesk access tokens.
 const AccessTokenType = "at+jwt"
 
-// Algorithms are the signature algorithms accepted.
-var algorithms = []jose.SignatureAlgorithm{jose.ES256, jose.RS256}
+// algorithms are the signature algorithms accepted (golang-jwt refuses any
+// other alg header before a key is looked up, so none and HS256 never reach
+// a key).
+func algorithms() []string { return []string{string(jose.ES256), string(jose.RS256)} }
 
 // Errors of Verify; test for them with errors.Is.
 var (
@@ -136,6 +140,11 @@ type Verifier struct {
 	cacheMu sync.RWMutex
 	cache   map[string]*Claims
 
+	// parser is golang-jwt's, configured once in New: algorithms, issuer,
+	// audience, leeway, clock, exp required, iat checked, strict base64.
+	// Its ParseWithClaims only reads it, so it is shared by all calls.
+	parser *jwt.Parser
+
 	live *liveness // nil unless Config.Introspection is set
 }
 
@@ -164,6 +173,9 @@ func New(cfg Config) (*Verifier, error) {
 		cfg.CacheSize = 10000
 	}
 	v := &Verifier{cfg: cfg, cache: map[string]*Claims{}}
+	v.parser = jwt.NewParser(jwt.WithValidMethods(algorithms()), jwt.WithIssuer(cfg.Issuer),
+		jwt.WithAudience(cfg.Audience), jwt.WithLeeway(cfg.Leeway), jwt.WithTimeFunc(cfg.Now),
+		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithStrictDecoding())
 	if cfg.Introspection != nil {
 		var err error
 		if v.live, err = newLiveness(cfg); err != nil {
@@ -175,13 +187,15 @@ func New(cfg Config) (*Verifier, error) {
 
 // tokenClaims is an access token's payload as enforce reads it: the
 // registered claims and frontdesk's private ones, decoded in one pass by
-// encoding/json (go-jose's JSON package, which jwt.Claims needs, took a
-// quarter of a first-sight RS256 verification). It is decoded only after
-// go-jose checked the signature, so it holds what frontdesk wrote: frontdesk's
-// typed claim structs never repeat a key or vary its case, and the looser
-// matching of encoding/json (case-insensitive keys) accepts nothing frontdesk
-// did not sign. Dates are NumericDates (seconds, a float allowed; the
-// fraction is dropped, as jwt.NumericDate does).
+// encoding/json, which is what golang-jwt's ParseWithClaims uses (go-jose's
+// JSON package, which its jwt.Claims needs, took a quarter of a first-sight
+// RS256 verification). golang-jwt decodes it before it checks the signature,
+// but enforce reads it only after the signature checked out, so what it
+// reads is what frontdesk wrote: frontdesk's typed claim structs never repeat
+// a key or vary its case, and the looser matching of encoding/json
+// (case-insensitive keys, the last of repeated keys) accepts nothing
+// frontdesk did not sign. Dates are NumericDates (seconds, a float allowed;
+// the fraction is dropped, as go-jose's jwt.NumericDate did).
 type tokenClaims struct {
 	Issuer      string   `json:"iss"`
 	Subject     string   `json:"sub"`
@@ -224,14 +238,40 @@ func (a *audience) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// numericDate converts a decoded date claim as jwt.NumericDate does
-// (whole seconds); nil stays nil.
+// numericDate converts a decoded date claim to whole seconds; nil stays
+// nil. (Not jwt.NewNumericDate, which rounds to golang-jwt's package-level
+// TimePrecision, a variable an app could change.)
 func numericDate(f *float64) *jwt.NumericDate {
 	if f == nil {
 		return nil
 	}
-	d := jwt.NumericDate(int64(*f))
-	return &d
+	return &jwt.NumericDate{Time: time.Unix(int64(*f), 0)}
+}
+
+// The jwt.Claims methods, which golang-jwt's validator reads.
+
+// GetExpirationTime returns exp.
+func (tc *tokenClaims) GetExpirationTime() (*jwt.NumericDate, error) {
+	return numericDate(tc.Expiry), nil
+}
+
+// GetIssuedAt returns iat.
+func (tc *tokenClaims) GetIssuedAt() (*jwt.NumericDate, error) { return numericDate(tc.IssuedAt), nil }
+
+// GetNotBefore returns nbf.
+func (tc *tokenClaims) GetNotBefore() (*jwt.NumericDate, error) {
+	return numericDate(tc.NotBefore), nil
+}
+
+// GetIssuer returns iss.
+func (tc *tokenClaims) GetIssuer() (string, error) { return tc.Issuer, nil }
+
+// GetSubject returns sub.
+func (tc *tokenClaims) GetSubject() (string, error) { return tc.Subject, nil }
+
+// GetAudience returns aud.
+func (tc *tokenClaims) GetAudience() (jwt.ClaimStrings, error) {
+	return jwt.ClaimStrings(tc.Audience), nil
 }
 
 // unixTime is a decoded date claim as a time (zero when absent).
@@ -293,50 +333,62 @@ func (v *Verifier) verifyOffline(ctx context.Context, token string) (*Claims, er
 }
 
 func (v *Verifier) verify(ctx context.Context, token string) (*Claims, error) {
-	// Compact serialization only, as jwt.ParseSigned; the payload go-jose
-	// verified is then decoded once (tokenClaims).
-	jws, err := jose.ParseSignedCompact(token, algorithms)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
-	}
-	if len(jws.Signatures) != 1 {
-		return nil, fmt.Errorf("%w: expected one signature", ErrInvalidToken)
-	}
-	h := jws.Signatures[0].Header
-	typ, _ := h.ExtraHeaders[jose.HeaderType].(string)
-	if !strings.EqualFold(typ, AccessTokenType) && !strings.EqualFold(typ, "application/"+AccessTokenType) {
-		return nil, fmt.Errorf("%w: typ %q is not an access token", ErrInvalidToken, typ)
-	}
-	key, err := v.key(ctx, h.KeyID, h.Algorithm)
-	if err != nil {
-		return nil, err
-	}
-	payload, err := jws.Verify(key.Key)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
-	}
+	// golang-jwt parses the compact serialization only (exactly three
+	// segments, strict base64), refuses an alg other than ES256 and RS256,
+	// asks keyFor for the key, checks the signature and then exp (required),
+	// nbf, iat, issuer and audience.
 	var tc tokenClaims
-	if err := json.Unmarshal(payload, &tc); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	var keyErr error
+	_, err := v.parser.ParseWithClaims(token, &tc, func(t *jwt.Token) (any, error) {
+		k, err := v.keyFor(ctx, t)
+		keyErr = err
+		return k, err
+	})
+	if keyErr != nil {
+		return nil, keyErr // ErrInvalidToken or ErrKeysUnavailable, as keyFor said
 	}
-	if tc.Expiry == nil {
-		return nil, fmt.Errorf("%w: no expiry", ErrInvalidToken)
-	}
-	std := jwt.Claims{Issuer: tc.Issuer, Subject: tc.Subject, Audience: jwt.Audience(tc.Audience), ID: tc.ID,
-		Expiry: numericDate(tc.Expiry), NotBefore: numericDate(tc.NotBefore), IssuedAt: numericDate(tc.IssuedAt)}
-	err = std.ValidateWithLeeway(jwt.Expected{Issuer: v.cfg.Issuer, AnyAudience: jwt.Audience{v.cfg.Audience},
-		Time: v.cfg.Now()}, v.cfg.Leeway)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
 	if v.cfg.Practice != "" && tc.Practice != v.cfg.Practice {
 		return nil, fmt.Errorf("%w: token is for another practice", ErrInvalidToken)
 	}
-	c := &Claims{Issuer: tc.Issuer, Subject: tc.Subject, Audience: tc.Audience, Expiry: std.Expiry.Time(),
+	c := &Claims{Issuer: tc.Issuer, Subject: tc.Subject, Audience: tc.Audience, Expiry: unixTime(tc.Expiry),
 		ID: tc.ID, ClientID: tc.ClientID, Scopes: strings.Fields(tc.Scope), Practice: tc.Practice,
 		PracticeID: tc.PracticeID, Roles: tc.Roles, Permissions: tc.Permissions, AMR: tc.AMR, SessionID: tc.SID,
 		IssuedAt: unixTime(tc.IssuedAt), AuthTime: unixTime(tc.AuthTime), ElevatedUntil: unixTime(tc.Elevated)}
 	return c, nil
+}
+
+// keyFor checks the header golang-jwt parsed (its alg already one of
+// algorithms) and returns the public key to check the signature with. It
+// refuses a crit header, since enforce understands no JWS extension (RFC
+// 7515 section 4.1.11), and b64, the unencoded payload of RFC 7797 that
+// golang-jwt does not implement; then a typ other than at+jwt, before any
+// key is looked up, so an ID token never causes a JWKS refetch. golang-jwt
+// decodes the header into a map with encoding/json: keys are matched
+// exactly ("TYP" is not typ), and a repeated key keeps its last value where
+// go-jose refused it — the header is signed, and frontdesk never repeats
+// one, so that accepts nothing frontdesk did not sign.
+func (v *Verifier) keyFor(ctx context.Context, t *jwt.Token) (any, error) {
+	for _, name := range []string{"crit", "b64"} {
+		if _, ok := t.Header[name]; ok {
+			return nil, fmt.Errorf("%w: header %q is not supported", ErrInvalidToken, name)
+		}
+	}
+	typ, _ := t.Header["typ"].(string)
+	if !strings.EqualFold(typ, AccessTokenType) && !strings.EqualFold(typ, "application/"+AccessTokenType) {
+		return nil, fmt.Errorf("%w: typ %q is not an access token", ErrInvalidToken, typ)
+	}
+	kid, ok := t.Header["kid"].(string)
+	if _, present := t.Header["kid"]; present && !ok {
+		return nil, fmt.Errorf("%w: kid is not a string", ErrInvalidToken)
+	}
+	key, err := v.key(ctx, kid, t.Method.Alg())
+	if err != nil {
+		return nil, err
+	}
+	return key.Key, nil
 }
 
 // key finds the published key kid, refetching the JWKS when it is unknown

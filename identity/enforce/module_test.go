@@ -8,10 +8,10 @@ import (
 )
 
 // enforce is its own module so that a practice app importing it inherits
-// only what verification needs: its go.mod requires go-jose and nothing
-// else (in particular not the server's module), and asks for no newer Go
-// than go-jose does.
-func TestModuleRequiresOnlyGoJose(t *testing.T) {
+// only what verification needs: its go.mod requires go-jose (the JWKS) and
+// golang-jwt (the token) and nothing else (in particular not the server's
+// module), and asks for no newer Go than go-jose does.
+func TestModuleRequiresOnlyJOSELibraries(t *testing.T) {
 	b, err := os.ReadFile("go.mod")
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +48,7 @@ func TestModuleRequiresOnlyGoJose(t *testing.T) {
 	if module != "github.com/frontdeskhq/frontdesk/identity/enforce" {
 		t.Errorf("module %q: the import path must stay github.com/frontdeskhq/frontdesk/identity/enforce", module)
 	}
-	if want := []string{"github.com/go-jose/go-jose/v4"}; !slices.Equal(requires, want) {
+	if want := []string{"github.com/go-jose/go-jose/v4", "github.com/golang-jwt/jwt/v5"}; !slices.Equal(requires, want) {
 		t.Errorf("go.mod requires %v, want only %v", requires, want)
 	}
 	if goVersion != "1.24.0" {

@@ -75,34 +75,88 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 }
 
 // measure records latency under the route pattern (bounded label values: never
-// the raw path).
+// the raw path). It counts the status through the access log's statusWriter
+// when the request came through it (every request served by Server does),
+// instead of wrapping the writer a second time.
 func (s *Server) measure(pattern string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw, ok := w.(*statusWriter)
+		if !ok {
+			sw = &statusWriter{ResponseWriter: w}
+		}
 		next.ServeHTTP(sw, r)
-		s.metrics.duration.WithLabelValues(pattern, r.Method, strconv.Itoa(sw.code())).
+		s.metrics.duration.WithLabelValues(pattern, methodLabel(r.Method), s.codeLabel(sw.code())).
 			Observe(time.Since(start).Seconds())
 	})
+}
+
+// methodLabel is the metrics label of a request method: the method itself
+// for the methods frontdesk serves, "other" for any other. A route
+// registered without a method (the provider's /oauth2/, the admin API's
+// /api/v1/) is reached with whatever method a client sends, and each
+// distinct label value would add a series the registry keeps for the
+// process's lifetime.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete,
+		http.MethodOptions:
+		return m
+	}
+	return "other"
+}
+
+// codeLabel is the metrics label of a status code: its decimal digits, made
+// once per server for the codes net/http sends (100–599) rather than
+// formatted per request.
+func (s *Server) codeLabel(code int) string {
+	if code >= 100 && code < 100+len(s.codeLabels) {
+		return s.codeLabels[code-100]
+	}
+	return strconv.Itoa(code)
 }
 
 // securityHeaders sets headers every response carries: a strict CSP (no inline
 // script or style), no framing, no MIME sniffing, no referrer (pages can carry
 // link tokens in their URL), no caching of pages, and HSTS when served on https.
+// The names and values are fixed when the server is built (newSecurityHeaders);
+// each response gets its own copy of the values in one allocation, so a
+// handler may still replace or add to any of them (decorateLogin widens the
+// CSP).
 func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	hs := s.secHeaders
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "+
-			"form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		if s.https {
-			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		vals := make([]string, len(hs.values))
+		copy(vals, hs.values)
+		for i, name := range hs.names {
+			h[name] = vals[i : i+1 : i+1] // Header.Set, the name already canonical
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// headerSet is a fixed list of response headers: canonical names and their
+// values, index for index.
+type headerSet struct{ names, values []string }
+
+// newSecurityHeaders is the headers securityHeaders sets, HSTS only on https.
+func newSecurityHeaders(https bool) headerSet {
+	var hs headerSet
+	add := func(name, value string) {
+		hs.names = append(hs.names, http.CanonicalHeaderKey(name))
+		hs.values = append(hs.values, value)
+	}
+	add("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "+
+		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	add("X-Content-Type-Options", "nosniff")
+	add("X-Frame-Options", "DENY")
+	add("Referrer-Policy", "no-referrer")
+	add("Cross-Origin-Opener-Policy", "same-origin")
+	if https {
+		add("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+	}
+	return hs
 }
 
 // limitBody bounds every request body.

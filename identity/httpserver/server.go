@@ -19,6 +19,7 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -99,6 +100,10 @@ type Server struct {
 	csrf     *http.CrossOriginProtection
 	metrics  *httpMetrics
 	api      http.Handler
+	// secHeaders are the headers every response carries (securityHeaders).
+	secHeaders headerSet
+	// codeLabels are the metrics labels of status codes 100–599 (codeLabel).
+	codeLabels [500]string
 }
 
 type httpMetrics struct {
@@ -113,6 +118,10 @@ func New(d Deps) (*Server, error) {
 	}
 	d.Logger = slog.New(requestid.Handler(d.Logger.Handler()))
 	s := &Server{d: d, mux: http.NewServeMux(), https: pub.Scheme == "https"}
+	s.secHeaders = newSecurityHeaders(s.https)
+	for i := range s.codeLabels {
+		s.codeLabels[i] = strconv.Itoa(100 + i)
+	}
 	s.metrics = &httpMetrics{duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "frontdesk_http_request_duration_seconds",
 		Help:    "HTTP request latency by route pattern, method and status code.",
@@ -225,7 +234,7 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 		var b [12]byte
 		_, _ = rand.Read(b[:])
 		id := hex.EncodeToString(b[:])
-		w.Header().Set("X-Request-ID", id)
+		w.Header()["X-Request-Id"] = []string{id} // Header.Set("X-Request-ID", id) without canonicalising per request
 		next.ServeHTTP(w, r.WithContext(requestid.With(r.Context(), id)))
 	})
 }

@@ -15,6 +15,15 @@ type MemberClaimsSource interface {
 	EffectiveMember(ctx context.Context, m store.Member) (Effective, error)
 }
 
+// MemberDataClaimsSource is a MemberClaimsSource that also computes from
+// the member's role data (store.MemberRoleData) the provider has read in
+// the same statement as the member: the refresh grant reads token, member
+// and role data at once (store.RefreshTokenWithMember).
+type MemberDataClaimsSource interface {
+	MemberClaimsSource
+	EffectiveMemberData(ctx context.Context, m store.Member, d store.MemberRoleData) (Effective, error)
+}
+
 // maxCachedPractices bounds practiceCache; beyond it the cache starts over.
 const maxCachedPractices = 4096
 
@@ -48,8 +57,12 @@ func (c *practiceCache) byID(ctx context.Context, st *store.Store, id string) (s
 }
 
 // effective computes the member's effective roles and permissions with the
-// provider's claims source.
-func (p *Provider) effective(ctx context.Context, m store.Member) (Effective, error) {
+// provider's claims source, from d when it is the member's role data read
+// with the member row.
+func (p *Provider) effective(ctx context.Context, m store.Member, d *store.MemberRoleData) (Effective, error) {
+	if src, ok := p.d.Claims.(MemberDataClaimsSource); ok && d != nil {
+		return src.EffectiveMemberData(ctx, m, *d)
+	}
 	if src, ok := p.d.Claims.(MemberClaimsSource); ok {
 		return src.EffectiveMember(ctx, m)
 	}

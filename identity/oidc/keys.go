@@ -55,7 +55,7 @@ type signingKey struct {
 	private    crypto.Signer
 	activeFrom time.Time
 	expiresAt  time.Time
-	signers    signers // made on first use (mint.go)
+	headers    tokenHeaders // made on first use (mint.go)
 }
 
 func (k *signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return k.alg }

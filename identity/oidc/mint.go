@@ -1,13 +1,16 @@
 package oidc
 
 import (
-	"encoding/json"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/frontdeskhq/frontdesk/identity/store"
@@ -18,8 +21,7 @@ import (
 // their private claims by encoding, decoding into a map and encoding again,
 // which cost more than a third of a token's CPU outside the signature. The
 // claim names and values are those the library produced (tests decode them);
-// signing is go-jose's, with one signer per key and token type kept for the
-// key's lifetime instead of a new one per token.
+// signing is golang-jwt's (sign), with each key's headers made once.
 
 // practiceClaims are the practice claims (the roles scope, claims.go) of
 // access and ID tokens.
@@ -113,52 +115,124 @@ type practitionerClaims struct {
 	CosignTreatmentPlans []string `json:"cosign_treatment_plans"`
 }
 
-// signers keeps one go-jose signer per token type for a signing key. A
-// jose.Signer only reads its key and options when signing, so one serves
-// concurrent requests.
-type signers struct {
+// tokenHeaders are a signing key's golang-jwt signing method and the JOSE
+// headers of its two token types (alg, kid and typ), made once for the
+// key's lifetime. A header map is shared by every token the key signs and
+// only read (jwt.Token.SignedString marshals it), so one serves concurrent
+// requests; nothing may write to it after it is made.
+type tokenHeaders struct {
 	once   sync.Once
-	access jose.Signer // typ at+jwt
-	id     jose.Signer // typ JWT
+	method jwt.SigningMethod
+	access map[string]any // typ at+jwt
+	id     map[string]any // typ JWT
 	err    error
 }
 
-func (k *signingKey) signer(typ jose.ContentType) (jose.Signer, error) {
-	k.signers.once.Do(func() {
-		jwk := &jose.JSONWebKey{Key: k.private, KeyID: k.id}
-		k.signers.access, k.signers.err = jose.NewSigner(jose.SigningKey{Algorithm: k.alg, Key: jwk},
-			(&jose.SignerOptions{}).WithType(AccessTokenType))
-		if k.signers.err != nil {
+func (k *signingKey) tokenHeaders() (*tokenHeaders, error) {
+	h := &k.headers
+	h.once.Do(func() {
+		switch key := k.private.(type) {
+		case *ecdsa.PrivateKey:
+			if k.alg != jose.ES256 || key.Curve != elliptic.P256() {
+				h.err = fmt.Errorf("key %s: an ECDSA key signs ES256 on P-256 only, not %s", k.id, k.alg)
+				return
+			}
+			h.method = jwt.SigningMethodES256
+		case *rsa.PrivateKey:
+			if k.alg != jose.RS256 {
+				h.err = fmt.Errorf("key %s: an RSA key signs RS256 only, not %s", k.id, k.alg)
+				return
+			}
+			h.method = jwt.SigningMethodRS256
+		default:
+			h.err = fmt.Errorf("key %s: unsupported private key type %T", k.id, k.private)
 			return
 		}
-		k.signers.id, k.signers.err = jose.NewSigner(jose.SigningKey{Algorithm: k.alg, Key: jwk},
-			(&jose.SignerOptions{}).WithType("JWT"))
+		h.access = map[string]any{"alg": h.method.Alg(), "kid": k.id, "typ": AccessTokenType}
+		h.id = map[string]any{"alg": h.method.Alg(), "kid": k.id, "typ": "JWT"}
 	})
-	if k.signers.err != nil {
-		return nil, fmt.Errorf("oidc: signer: %w", k.signers.err)
+	if h.err != nil {
+		return nil, fmt.Errorf("oidc: signer: %w", h.err)
 	}
-	if typ == AccessTokenType {
-		return k.signers.access, nil
-	}
-	return k.signers.id, nil
+	return h, nil
 }
 
-// sign marshals claims and signs them as a compact JWS of type typ.
-func (k *signingKey) sign(typ jose.ContentType, claims any) (string, error) {
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		return "", fmt.Errorf("oidc: token claims: %w", err)
-	}
-	s, err := k.signer(typ)
+// sign signs claims as a compact JWS of type typ (AccessTokenType or
+// "JWT") with golang-jwt: the header is alg, kid and typ, the payload the
+// claims' JSON (encoding/json), as go-jose produced them before. golang-jwt
+// builds the JWS with less work around the signature than go-jose's general
+// signer (its header sanitising, its own JSON package, the JWS object).
+func (k *signingKey) sign(typ string, claims jwt.Claims) (string, error) {
+	h, err := k.tokenHeaders()
 	if err != nil {
 		return "", err
 	}
-	jws, err := s.Sign(payload)
+	header := h.id
+	if typ == AccessTokenType {
+		header = h.access
+	}
+	t := &jwt.Token{Method: h.method, Header: header, Claims: claims}
+	jws, err := t.SignedString(k.private)
 	if err != nil {
 		return "", fmt.Errorf("oidc: sign: %w", err)
 	}
-	return jws.CompactSerialize()
+	return jws, nil
 }
+
+// The claim structs implement jwt.Claims (golang-jwt signs only values of
+// that interface); signing reads none of these methods, which report the
+// registered claims for anyone who validates the value.
+
+func numericDate(t int64) *jwt.NumericDate {
+	if t == 0 {
+		return nil
+	}
+	return jwt.NewNumericDate(time.Unix(t, 0))
+}
+
+// GetExpirationTime implements jwt.Claims.
+func (c *accessTokenClaims) GetExpirationTime() (*jwt.NumericDate, error) {
+	return numericDate(c.Expiration), nil
+}
+
+// GetIssuedAt implements jwt.Claims.
+func (c *accessTokenClaims) GetIssuedAt() (*jwt.NumericDate, error) {
+	return numericDate(c.IssuedAt), nil
+}
+
+// GetNotBefore implements jwt.Claims.
+func (c *accessTokenClaims) GetNotBefore() (*jwt.NumericDate, error) {
+	return numericDate(c.NotBefore), nil
+}
+
+// GetIssuer implements jwt.Claims.
+func (c *accessTokenClaims) GetIssuer() (string, error) { return c.Issuer, nil }
+
+// GetSubject implements jwt.Claims.
+func (c *accessTokenClaims) GetSubject() (string, error) { return c.Subject, nil }
+
+// GetAudience implements jwt.Claims.
+func (c *accessTokenClaims) GetAudience() (jwt.ClaimStrings, error) { return c.Audience, nil }
+
+// GetExpirationTime implements jwt.Claims.
+func (c *idTokenClaims) GetExpirationTime() (*jwt.NumericDate, error) {
+	return numericDate(c.Expiration), nil
+}
+
+// GetIssuedAt implements jwt.Claims.
+func (c *idTokenClaims) GetIssuedAt() (*jwt.NumericDate, error) { return numericDate(c.IssuedAt), nil }
+
+// GetNotBefore implements jwt.Claims: ID tokens carry no nbf.
+func (c *idTokenClaims) GetNotBefore() (*jwt.NumericDate, error) { return nil, nil }
+
+// GetIssuer implements jwt.Claims.
+func (c *idTokenClaims) GetIssuer() (string, error) { return c.Issuer, nil }
+
+// GetSubject implements jwt.Claims.
+func (c *idTokenClaims) GetSubject() (string, error) { return c.Subject, nil }
+
+// GetAudience implements jwt.Claims.
+func (c *idTokenClaims) GetAudience() (jwt.ClaimStrings, error) { return c.Audience, nil }
 
 // idToken mints g's ID token with key: expiry and issued-at from the real
 // clock (relying parties check them against theirs), at_hash of the access

@@ -53,13 +53,15 @@ func nonNil(s []string) []string {
 // must still be allowed in), effective roles and permissions, and the
 // client's required permission.
 func (p *Provider) memberGrant(ctx context.Context, cl *client, practiceID, memberID string) (*grant, error) {
-	return p.memberGrantWith(ctx, cl, practiceID, memberID, store.Member{})
+	return p.memberGrantWith(ctx, cl, practiceID, memberID, store.Member{}, nil)
 }
 
 // memberGrantWith is memberGrant with the member's row already read in the
-// same statement as what led to it (known); a known of another ID (the zero
-// Member) is read afresh.
-func (p *Provider) memberGrantWith(ctx context.Context, cl *client, practiceID, memberID string, known store.Member) (*grant, error) {
+// same statement as what led to it (known), and with it the member's role
+// data (knownData, nil if not read); a known of another ID (the zero
+// Member) is read afresh, and so is its role data.
+func (p *Provider) memberGrantWith(ctx context.Context, cl *client, practiceID, memberID string, known store.Member,
+	knownData *store.MemberRoleData) (*grant, error) {
 	if cl.practiceID != "" && cl.practiceID != practiceID {
 		// A registered app serves only its own practice's members.
 		return nil, oidc.ErrInvalidGrant().WithDescription("this app serves another practice")
@@ -73,11 +75,12 @@ func (p *Provider) memberGrantWith(ctx context.Context, cl *client, practiceID, 
 		if m, err = p.d.Store.MemberByID(ctx, practiceID, memberID); err != nil {
 			return nil, grantReadError(err)
 		}
+		knownData = nil
 	}
 	if m.Status != store.StatusActive && m.Status != store.StatusLocked {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the member can no longer sign in")
 	}
-	eff, err := p.effective(ctx, m)
+	eff, err := p.effective(ctx, m, knownData)
 	if err != nil {
 		return nil, serverError(err)
 	}

@@ -28,8 +28,9 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	// Anything else, and every refusal below, goes through UseRefreshToken
 	// first, so an unusable token is burnt (and a replayed one revokes its
 	// family) exactly as strictly as before.
-	// The member's row comes with the token: one statement, not two.
-	t, m, err := p.d.Store.RefreshTokenWithMember(ctx, tokenHash)
+	// The member's row and role data come with the token: one statement,
+	// not three (on PostgreSQL, one round trip).
+	t, m, roleData, err := p.d.Store.RefreshTokenWithMember(ctx, tokenHash, now)
 	usable := err == nil && t.UsedAt.IsZero() && t.RevokedAt.IsZero() && now.Before(t.ExpiresAt)
 	if err == nil && !usable {
 		t, err = p.d.Store.UseRefreshToken(ctx, tokenHash, now)
@@ -71,7 +72,7 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		}
 		scopes = r.Data.Scopes
 	}
-	g, err := p.memberGrantWith(ctx, cl, t.PracticeID, t.MemberID, m)
+	g, err := p.memberGrantWith(ctx, cl, t.PracticeID, t.MemberID, m, &roleData)
 	if err != nil {
 		// A grant refused for cause ends the family; a failure of
 		// frontdesk's own (the database unreachable) must not.

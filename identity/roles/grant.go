@@ -51,13 +51,26 @@ func (s *Service) EffectiveMember(ctx context.Context, mem store.Member) (Effect
 	if mem.Status == store.StatusDeactivated {
 		return Effective{}, ErrMemberNotFound
 	}
-	now := s.d.Now()
-	d, err := s.d.Store.MemberRoleData(ctx, mem.PracticeID, mem.ID, now)
+	d, err := s.d.Store.MemberRoleData(ctx, mem.PracticeID, mem.ID, s.d.Now())
 	if err != nil {
 		return Effective{}, fmt.Errorf("roles: %w", err)
 	}
+	return s.EffectiveMemberData(ctx, mem, d)
+}
+
+// EffectiveMemberData is EffectiveMember for a member row and its role data
+// (store.MemberRoleData, as of now) that the caller has just read, in the
+// same statement as the member (the refresh grant reads both with its
+// token): the role model is read only when d's version is not the one
+// cached. The result equals Effective's.
+func (s *Service) EffectiveMemberData(ctx context.Context, mem store.Member, d store.MemberRoleData) (Effective, error) {
+	if mem.Status == store.StatusDeactivated {
+		return Effective{}, ErrMemberNotFound
+	}
+	now := s.d.Now()
 	m, ok := s.models.get(mem.PracticeID, d.ModelVersion)
 	if !ok || !d.HasModel {
+		var err error
 		if m, err = loadModel(ctx, s.d.Store, mem.PracticeID); err != nil {
 			return Effective{}, err
 		}

@@ -203,7 +203,7 @@ func (s *Store) RefreshTokenByHash(ctx context.Context, tokenHash []byte) (Refre
 }
 
 // refreshWithMember* select refreshColumns of t, then memberColumns and the
-// role keys of m.
+// role keys of m, then the role data of t's member (roleDataColumns*).
 const (
 	refreshWithMemberSelect = `SELECT t.id, t.family_id, t.client_id, t.practice_id, t.member_id, t.session_id,
 		t.scopes, t.amr, t.auth_time, t.created_at, t.expires_at, t.used_at, t.revoked_at,
@@ -212,29 +212,39 @@ const (
 	refreshWithMemberFrom = ` FROM oidc_refresh_tokens t
 		LEFT JOIN members m ON m.id = t.member_id AND m.practice_id = t.practice_id
 		WHERE t.token_hash = $1`
-	refreshWithMemberSQLite   = refreshWithMemberSelect + memberRolesSQLite + refreshWithMemberFrom
-	refreshWithMemberPostgres = refreshWithMemberSelect + memberRolesPostgres + refreshWithMemberFrom
+	refreshWithMemberSQLite   = refreshWithMemberSelect + memberRolesSQLite + `, ` + roleDataColumnsSQLite + refreshWithMemberFrom
+	refreshWithMemberPostgres = refreshWithMemberSelect + memberRolesPostgres + `, ` + roleDataColumnsPostgres + refreshWithMemberFrom
 )
 
 // RefreshTokenWithMember is RefreshTokenByHash that also reads the token's
-// member (with role keys), in one statement: a refresh grant needs both, and
-// on PostgreSQL each statement is a round trip. The member is the zero
-// Member if its row is gone.
-func (s *Store) RefreshTokenWithMember(ctx context.Context, tokenHash []byte) (RefreshToken, Member, error) {
+// member (with role keys) and the member's role data at now (as
+// MemberRoleData would), in one statement: a refresh grant needs all three,
+// and on PostgreSQL each statement is a round trip. The member is the zero
+// Member, and the role data empty, if the member's row is gone.
+func (s *Store) RefreshTokenWithMember(ctx context.Context, tokenHash []byte, now time.Time) (RefreshToken, Member, MemberRoleData, error) {
 	q := s.d.refreshWithMember
 	var (
 		tr refreshRow
 		mr memberRow
+		dr roleDataRow
 	)
-	if err := s.queryRow(ctx, q, tokenHash).Scan(append(tr.dest(), mr.dest()...)...); err != nil {
-		return RefreshToken{}, Member{}, notFound(err, "refresh token")
+	dest := append(append(tr.dest(), mr.dest()...), dr.dest()...)
+	if err := s.queryRow(ctx, q, tokenHash, micros(now)).Scan(dest...); err != nil {
+		return RefreshToken{}, Member{}, MemberRoleData{}, notFound(err, "refresh token")
 	}
 	t := tr.token()
 	if !mr.id.Valid {
-		return t, Member{}, nil
+		return t, Member{}, MemberRoleData{}, nil
 	}
 	m, err := mr.member()
-	return t, m, err
+	if err != nil {
+		return RefreshToken{}, Member{}, MemberRoleData{}, err
+	}
+	d, err := dr.data(m.PracticeID, m.ID)
+	if err != nil {
+		return RefreshToken{}, Member{}, MemberRoleData{}, err
+	}
+	return t, m, d, nil
 }
 
 // refreshRow receives refreshColumns.

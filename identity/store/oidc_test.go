@@ -240,25 +240,61 @@ func TestSigningKeyRotation(t *testing.T) {
 	})
 }
 
-// RefreshTokenWithMember reads a refresh token and its member, roles
-// included, as RefreshTokenByHash and MemberByID would.
+// RefreshTokenWithMember reads a refresh token, its member (roles included)
+// and the member's role data, as RefreshTokenByHash, MemberByID and
+// MemberRoleData would.
 func TestRefreshTokenWithMember(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		p := seedPractice(t, s, "sunrise")
 		m := seedMember(t, s, p, "m1", "dana@example.com", "therapist", "biller")
 		bare := seedMember(t, s, p, "m2", "ezra@example.com")
-		for i, member := range []store.Member{m, bare} {
+		sup := seedMember(t, s, p, "m3", "fran@example.com", "clinical_supervisor")
+		now := t0.Add(time.Hour)
+		if err := s.PutRoleModel(ctx, store.RoleModel{PracticeID: p.ID, Preset: "default", UpdatedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetMemberOverrides(ctx, m.ID, []store.MemberOverride{{Permission: "billing.view:own", Grant: true},
+			{Permission: "clients.view:all"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetSupervisors(ctx, m.ID, []store.Supervision{{SupervisorID: sup.ID, CosignNotes: true, CreatedAt: t0},
+			{SupervisorID: bare.ID, CosignPlans: true, CreatedAt: t0}}); err != nil {
+			t.Fatal(err)
+		}
+		for i, e := range []store.Elevation{
+			{Permissions: []string{"clients.view:all", "notes.view:all"}, CreatedAt: t0, ExpiresAt: now.Add(time.Hour)}, // active
+			{Permissions: []string{"billing.view:all"}, CreatedAt: t0, ExpiresAt: now.Add(time.Minute)},                 // active
+			{Permissions: []string{"billing.view:all"}, CreatedAt: t0, ExpiresAt: now},                                  // expired
+			{Permissions: []string{"billing.view:all"}, CreatedAt: now.Add(time.Minute), ExpiresAt: now.Add(time.Hour)}, // not yet
+			{Permissions: []string{"billing.view:all"}, CreatedAt: t0, ExpiresAt: now.Add(time.Hour), EndedAt: t0.Add(time.Minute), EndedBy: sup.ID},
+		} {
+			e.ID, e.PracticeID, e.MemberID, e.GrantedBy, e.Reason = fmt.Sprintf("el%d", i), p.ID, m.ID, sup.ID, "client in crisis"
+			if err := s.CreateElevation(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+			if !e.EndedAt.IsZero() {
+				if _, err := s.ExecRawForTest(ctx, `UPDATE elevations SET ended_at = $1 WHERE id = $2`,
+					e.EndedAt.UnixMicro(), e.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		for i, member := range []store.Member{m, bare, sup} {
 			id := fmt.Sprintf("rt%d", i)
 			rt := store.RefreshToken{ID: id, FamilyID: "f" + id, ClientID: "ehr", PracticeID: p.ID, MemberID: member.ID,
 				SessionID: "sess1", Scopes: []string{"openid", "offline_access"}, AMR: []string{"pwd"}, AuthTime: t0,
-				CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+				CreatedAt: t0, ExpiresAt: t0.Add(2 * time.Hour)}
 			if err := s.CreateRefreshToken(ctx, rt, oidcHash(id)); err != nil {
 				t.Fatal(err)
 			}
 			wantTok, _ := s.RefreshTokenByHash(ctx, oidcHash(id))
 			wantMember, _ := s.MemberByID(ctx, p.ID, member.ID)
-			gotTok, gotMember, err := s.RefreshTokenWithMember(ctx, oidcHash(id))
+			wantData, err := s.MemberRoleData(ctx, p.ID, member.ID, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotTok, gotMember, gotData, err := s.RefreshTokenWithMember(ctx, oidcHash(id), now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -268,11 +304,19 @@ func TestRefreshTokenWithMember(t *testing.T) {
 			if !reflect.DeepEqual(gotMember, wantMember) {
 				t.Errorf("member = %+v\nwant %+v", gotMember, wantMember)
 			}
+			if !reflect.DeepEqual(gotData, wantData) {
+				t.Errorf("%s: role data = %+v\nwant %+v", member.ID, gotData, wantData)
+			}
+		}
+		d, _ := s.MemberRoleData(ctx, p.ID, m.ID, now)
+		if !d.HasModel || len(d.Overrides) != 2 || len(d.Supervisors) != 2 || len(d.CosignNotes) != 1 ||
+			len(d.CosignPlans) != 1 || len(d.Elevations) != 2 {
+			t.Errorf("fixture: role data of m1 = %+v, want a model, 2 overrides, 2 supervisors (1 co-signing each), 2 elevations", d)
 		}
 		if m, _ := s.MemberByID(ctx, p.ID, m.ID); !slices.Equal(m.Roles, []string{"biller", "therapist"}) {
 			t.Errorf("roles = %v, want sorted [biller therapist]", m.Roles)
 		}
-		if _, _, err := s.RefreshTokenWithMember(ctx, oidcHash("nope")); !errors.Is(err, store.ErrNotFound) {
+		if _, _, _, err := s.RefreshTokenWithMember(ctx, oidcHash("nope"), now); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("unknown token: %v, want ErrNotFound", err)
 		}
 	})

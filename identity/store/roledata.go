@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -109,8 +110,14 @@ func (s *Store) MemberRoleData(ctx context.Context, practiceID, memberID string,
 	if err := rows.Err(); err != nil {
 		return MemberRoleData{}, fmt.Errorf("store: member role data: %w", err)
 	}
-	// Sorted here rather than by the query (ORDER BY over the UNION cost a
-	// temporary b-tree per grant on SQLite).
+	d.sort()
+	return d, nil
+}
+
+// sort puts d's lists in their documented order (sorted here rather than
+// by the queries: ORDER BY over the UNION cost a temporary b-tree per grant
+// on SQLite).
+func (d *MemberRoleData) sort() {
 	slices.SortFunc(d.Overrides, func(x, y MemberOverride) int { return strings.Compare(x.Permission, y.Permission) })
 	slices.Sort(d.Supervisors)
 	slices.Sort(d.CosignNotes)
@@ -122,5 +129,92 @@ func (s *Store) MemberRoleData(ctx context.Context, practiceID, memberID string,
 		}
 		return strings.Compare(x.ID, y.ID)
 	})
+}
+
+// roleDataColumnsSQLite and roleDataColumnsPostgres read MemberRoleData's
+// rows of the member t.member_id of practice t.practice_id, as of $2, in
+// five columns of a statement that reads the member (RefreshTokenWithMember):
+// the role-model version, then the overrides, supervisors, supervisees and
+// active elevations, each a JSON array of objects (NULL or [] when there are
+// none). The scans are MemberRoleData's, with the same indexes.
+const (
+	roleDataColumnsSQLite = `(SELECT updated_at FROM practice_role_models WHERE practice_id = t.practice_id),
+		(SELECT json_group_array(json_object('p', permission, 'e', effect)) FROM member_overrides WHERE member_id = t.member_id),
+		(SELECT json_group_array(json_object('s', supervisor_id, 'n', cosign_notes, 'c', cosign_plans)) FROM member_supervisors
+			WHERE member_id = t.member_id),
+		(SELECT json_group_array(member_id) FROM member_supervisors WHERE supervisor_id = t.member_id),
+		(SELECT json_group_array(json_object('i', id, 'p', permissions, 'c', created_at, 'x', expires_at)) FROM elevations
+			WHERE member_id = t.member_id AND ended_at IS NULL AND expires_at > $2 AND created_at <= $2)`
+	roleDataColumnsPostgres = `(SELECT updated_at FROM practice_role_models WHERE practice_id = t.practice_id),
+		(SELECT json_agg(json_build_object('p', permission, 'e', effect))::text FROM member_overrides WHERE member_id = t.member_id),
+		(SELECT json_agg(json_build_object('s', supervisor_id, 'n', cosign_notes, 'c', cosign_plans))::text FROM member_supervisors
+			WHERE member_id = t.member_id),
+		(SELECT json_agg(member_id)::text FROM member_supervisors WHERE supervisor_id = t.member_id),
+		(SELECT json_agg(json_build_object('i', id, 'p', permissions, 'c', created_at, 'x', expires_at))::text FROM elevations
+			WHERE member_id = t.member_id AND ended_at IS NULL AND expires_at > $2::bigint AND created_at <= $2::bigint)`
+)
+
+// roleDataRow receives roleDataColumns*.
+type roleDataRow struct {
+	version                                         sql.NullInt64
+	overrides, supervisors, supervisees, elevations sql.NullString
+}
+
+func (r *roleDataRow) dest() []any {
+	return []any{&r.version, &r.overrides, &r.supervisors, &r.supervisees, &r.elevations}
+}
+
+// data decodes r as MemberRoleData of the member memberID of practiceID.
+func (r *roleDataRow) data(practiceID, memberID string) (MemberRoleData, error) {
+	d := MemberRoleData{ModelVersion: r.version.Int64, HasModel: r.version.Valid}
+	var (
+		overrides []struct {
+			Permission string `json:"p"`
+			Effect     string `json:"e"`
+		}
+		supervisors []struct {
+			ID          string `json:"s"`
+			CosignNotes int64  `json:"n"`
+			CosignPlans int64  `json:"c"`
+		}
+		elevations []struct {
+			ID          string `json:"i"`
+			Permissions string `json:"p"`
+			CreatedAt   int64  `json:"c"`
+			ExpiresAt   int64  `json:"x"`
+		}
+	)
+	for _, c := range []struct {
+		col  sql.NullString
+		into any
+	}{{r.overrides, &overrides}, {r.supervisors, &supervisors}, {r.supervisees, &d.Supervisees}, {r.elevations, &elevations}} {
+		if !c.col.Valid || c.col.String == "[]" {
+			continue
+		}
+		if err := json.Unmarshal([]byte(c.col.String), c.into); err != nil {
+			return MemberRoleData{}, fmt.Errorf("store: member role data: %w", err)
+		}
+	}
+	for _, o := range overrides {
+		d.Overrides = append(d.Overrides, MemberOverride{Permission: o.Permission, Grant: o.Effect == "grant"})
+	}
+	for _, s := range supervisors {
+		d.Supervisors = append(d.Supervisors, s.ID)
+		if s.CosignNotes != 0 {
+			d.CosignNotes = append(d.CosignNotes, s.ID)
+		}
+		if s.CosignPlans != 0 {
+			d.CosignPlans = append(d.CosignPlans, s.ID)
+		}
+	}
+	for _, e := range elevations {
+		el := Elevation{ID: e.ID, PracticeID: practiceID, MemberID: memberID, CreatedAt: fromMicros(e.CreatedAt),
+			ExpiresAt: fromMicros(e.ExpiresAt)}
+		if err := json.Unmarshal([]byte(e.Permissions), &el.Permissions); err != nil {
+			return MemberRoleData{}, fmt.Errorf("store: elevation permissions: %w", err)
+		}
+		d.Elevations = append(d.Elevations, el)
+	}
+	d.sort()
 	return d, nil
 }
