@@ -190,7 +190,7 @@ func (s *Server) memberAccess(r *http.Request, pr account.Principal, m store.Mem
 		for i := range a.ElevationPermissions {
 			for j := range a.ElevationPermissions[i].Permissions {
 				p := &a.ElevationPermissions[i].Permissions[j]
-				p.Description = strings.TrimSuffix(p.Description, " ("+scopeWords(roles.ScopeAll)+")")
+				p.Description = strings.TrimSuffix(p.Description, " ("+roles.ScopeWords("", roles.ScopeAll)+")")
 			}
 		}
 		for _, d := range []int{15, 60, 120, 240, 480, 720} {

@@ -102,7 +102,7 @@ func roleChoices(prefix string, held []string, apps []store.App) []consoleRoleAr
 			it := consoleRoleItem{Words: words, Raw: e.Name, Scoped: true}
 			for _, sc := range roles.Scopes() {
 				if v := e.Name + ":" + string(sc); slices.Contains(e.Scopes, sc) || slices.Contains(held, v) {
-					it.Choices = append(it.Choices, choice(v, scopeWordsFor(e.Name, sc)))
+					it.Choices = append(it.Choices, choice(v, roles.ScopeWords(e.Name, sc)))
 				}
 			}
 			add(e.Group, it)

@@ -56,60 +56,11 @@ type consolePermissionGroup struct {
 	Permissions []consolePermission
 }
 
-// scopeWords says whom a scoped permission covers, as the end of a phrase.
-func scopeWords(sc roles.Scope) string {
-	switch sc {
-	case roles.ScopeOwn:
-		return "their own only"
-	case roles.ScopeAssigned:
-		return "clients assigned to them"
-	case roles.ScopeSupervisees:
-		return "theirs and their supervisees'"
-	case roles.ScopeAll:
-		return "everyone in the practice"
-	}
-	return string(sc)
-}
-
-// scopeWordsFor says whom the permission name covers at scope sc, as
-// scopeWords does, but with "own" said as what is one's own for it (their
-// own schedule, their own profile, notes they wrote), and co-signing for
-// supervisees as their supervisees' alone.
-func scopeWordsFor(name string, sc roles.Scope) string {
-	if sc == roles.ScopeSupervisees && strings.HasSuffix(name, ".cosign") {
-		return "their supervisees'" // nobody co-signs their own
-	}
-	if sc == roles.ScopeOwn {
-		resource, _, _ := strings.Cut(name, ".")
-		switch resource {
-		case "schedule":
-			return "their own schedule"
-		case "members":
-			return "their own profile"
-		case "clinical_notes", "admin_notes":
-			return "notes they wrote"
-		}
-	}
-	return scopeWords(sc)
-}
-
-// permissionWords describes a permission string by the catalogue's
-// description and, for a scoped one, whom it covers. A string the catalogue
-// does not know is described as "another kind of access".
+// permissionWords describes a permission string in words (roles.Describe);
+// a string the catalogue does not know is "another kind of access".
 func permissionWords(perm string) string {
-	name, scope, _ := strings.Cut(perm, ":")
-	for _, e := range roles.Catalogue() {
-		if e.Name != name {
-			continue
-		}
-		d := strings.TrimSuffix(e.Description, ".")
-		if scope != "" {
-			d += " (" + scopeWordsFor(name, roles.Scope(scope)) + ")"
-		}
+	if d, ok := roles.Describe(perm); ok {
 		return d
-	}
-	if strings.HasPrefix(name, "app.") && strings.HasSuffix(name, ".login") {
-		return "Log in to the app " + strings.TrimSuffix(strings.TrimPrefix(name, "app."), ".login")
 	}
 	return "Another kind of access"
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/frontdeskhq/frontdesk/identity/store"
@@ -174,44 +173,6 @@ func cannotGive(r Role) error {
 		return ErrForbidden.Sayf("You can't give the %s role; only an owner can.", r.Name)
 	}
 	return ErrForbidden.Sayf("You can't give the %s role; ask the practice owner.", r.Name)
-}
-
-// PermissionWords names a permission for people: its catalogue description
-// and its scope in words, for example “Delete clinical notes that are
-// already signed” (everyone). Unknown strings come back quoted as they are.
-func PermissionWords(perm string) string {
-	p, err := Parse(perm)
-	if err != nil {
-		return "“" + perm + "”"
-	}
-	name, desc := p.Key(), ""
-	if strings.HasPrefix(p.Resource, "app.") && p.Action == "login" {
-		client := strings.TrimPrefix(p.Resource, "app.")
-		if client == "*" {
-			return "“Log in to every app”"
-		}
-		return "“Log in to the " + client + " app”"
-	}
-	for _, e := range Catalogue() {
-		if e.Name == name {
-			desc = e.Description
-		}
-	}
-	if desc == "" {
-		return "“" + perm + "”"
-	}
-	desc = strings.TrimSuffix(desc, ".")
-	switch p.Scope {
-	case ScopeOwn:
-		return "“" + desc + "” (their own)"
-	case ScopeAssigned:
-		return "“" + desc + "” (assigned clients)"
-	case ScopeSupervisees:
-		return "“" + desc + "” (supervisees)"
-	case ScopeAll:
-		return "“" + desc + "” (everyone)"
-	}
-	return "“" + desc + "”"
 }
 
 // giverFor loads what a (member or operator) actor may give under m, reading

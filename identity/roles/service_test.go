@@ -459,7 +459,7 @@ func TestMailNotifier(t *testing.T) {
 	// name: templates' TestMailsSpeakToPeople), permissions in words, never
 	// a permission string.
 	for _, want := range []string{"main@example.org (Main Admin) granted emergency access to bt1@example.org (Behavior Therapist (BT))",
-		"“Read clinical notes: progress and session notes” (everyone)"} {
+		"“Read clinical notes: progress and session notes (everyone in the practice)”"} {
 		if !strings.Contains(m.Text, want) {
 			t.Errorf("notice text lacks %q:\n%s", want, m.Text)
 		}
