@@ -15,10 +15,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/frontdeskhq/frontdesk/identity/store"
 )
@@ -89,6 +91,15 @@ type KeyManager struct {
 	mu       sync.Mutex
 	cached   []*signingKey
 	cachedAt time.Time
+	// gen counts invalidations: a load begun before one neither joins a
+	// later one nor fills the cache.
+	gen uint64
+	// loads lets the requests that find the cache expired together share
+	// one read and decryption of the keys instead of each doing its own.
+	loads singleflight.Group
+	// loadHook, when set (tests), runs at the start of every read of the
+	// keys from the database.
+	loadHook func()
 }
 
 // KeyManagerOptions configure a KeyManager.
@@ -225,19 +236,64 @@ func (m *KeyManager) Rotate(ctx context.Context, alg string) (string, time.Time,
 func (m *KeyManager) invalidate() {
 	m.mu.Lock()
 	m.cached, m.cachedAt = nil, time.Time{}
+	m.gen++
 	m.mu.Unlock()
 }
 
+// keyLoadTimeout bounds a shared load of the keys: it runs apart from the
+// request that started it (that request may end while others wait on it).
+const keyLoadTimeout = 10 * time.Second
+
 // published returns the decrypted published keys, from a short-lived cache.
+// When it has expired, one load reads and decrypts them for every request
+// that finds it so; each waits no longer than its own context.
 func (m *KeyManager) published(ctx context.Context) ([]*signingKey, error) {
-	now := m.now()
-	m.mu.Lock()
-	if m.cached != nil && now.Sub(m.cachedAt) < m.cacheTTL && !now.Before(m.cachedAt) {
-		keys := m.cached
-		m.mu.Unlock()
+	keys, gen, ok := m.fresh()
+	if ok {
 		return keys, nil
 	}
-	m.mu.Unlock()
+	if err := ctx.Err(); err != nil { // an ended request starts no load
+		return nil, fmt.Errorf("oidc: signing keys: %w", err)
+	}
+	ch := m.loads.DoChan(strconv.FormatUint(gen, 10), func() (any, error) {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), keyLoadTimeout)
+		defer cancel()
+		return m.load(lctx, gen)
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.([]*signingKey), nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("oidc: signing keys: %w", ctx.Err())
+	}
+}
+
+// fresh returns the cached keys if they are still fresh, and the cache's
+// generation.
+func (m *KeyManager) fresh() ([]*signingKey, uint64, bool) {
+	now := m.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cached != nil && now.Sub(m.cachedAt) < m.cacheTTL && !now.Before(m.cachedAt) {
+		return m.cached, m.gen, true
+	}
+	return nil, m.gen, false
+}
+
+// load reads and decrypts the published keys and caches them, unless the
+// cache was invalidated since generation gen. A load that starts just after
+// another filled the cache uses that instead.
+func (m *KeyManager) load(ctx context.Context, gen uint64) ([]*signingKey, error) {
+	if keys, g, ok := m.fresh(); ok && g == gen {
+		return keys, nil
+	}
+	if m.loadHook != nil {
+		m.loadHook()
+	}
+	now := m.now()
 	rows, err := m.st.PublishedSigningKeys(ctx, now)
 	if err != nil {
 		return nil, err
@@ -251,7 +307,9 @@ func (m *KeyManager) published(ctx context.Context) ([]*signingKey, error) {
 		keys = append(keys, k)
 	}
 	m.mu.Lock()
-	m.cached, m.cachedAt = keys, now
+	if m.gen == gen {
+		m.cached, m.cachedAt = keys, now
+	}
 	m.mu.Unlock()
 	return keys, nil
 }
