@@ -337,14 +337,7 @@ func (s *Server) renderMember(w http.ResponseWriter, r *http.Request, pr account
 }
 
 func (s *Server) consoleMemberRoles(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, roles.PermAssign)
-	if !ok {
-		return
-	}
-	if !s.parseForm(w, r, viewPractice(pr.Practice)) {
-		return
-	}
-	m, ok := s.consoleTarget(w, r, pr)
+	pr, m, ok := s.accessForm(w, r, roles.PermAssign)
 	if !ok {
 		return
 	}
@@ -378,14 +371,7 @@ func (s *Server) consoleMemberRoles(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) consoleMemberProfile(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, roles.PermManageMembers)
-	if !ok {
-		return
-	}
-	if !s.parseForm(w, r, viewPractice(pr.Practice)) {
-		return
-	}
-	m, ok := s.consoleTarget(w, r, pr)
+	pr, m, ok := s.accessForm(w, r, roles.PermManageMembers)
 	if !ok {
 		return
 	}

@@ -37,14 +37,7 @@ const (
 )
 
 func (s *Server) consolePractitionerSave(w http.ResponseWriter, r *http.Request) {
-	pr, ok := s.consoleAllowed(w, r, roles.PermManageMembers)
-	if !ok {
-		return
-	}
-	if !s.parseForm(w, r, viewPractice(pr.Practice)) {
-		return
-	}
-	m, ok := s.consoleTarget(w, r, pr)
+	pr, m, ok := s.accessForm(w, r, roles.PermManageMembers)
 	if !ok {
 		return
 	}
