@@ -371,6 +371,13 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, error) {
 // go-jose refused it — the header is signed, and frontdesk never repeats
 // one, so that accepts nothing frontdesk did not sign.
 func (v *Verifier) keyFor(ctx context.Context, t *jwt.Token) (any, error) {
+	// golang-jwt finds the method for alg in a registry every package in
+	// the process can write to (jwt.RegisterSigningMethod). Only its own
+	// ES256 and RS256 check signatures here: a method registered under
+	// either name by anything else in the app is refused, not trusted.
+	if t.Method != jwt.SigningMethodES256 && t.Method != jwt.SigningMethodRS256 {
+		return nil, fmt.Errorf("%w: alg %q is not golang-jwt's own implementation", ErrInvalidToken, t.Method.Alg())
+	}
 	for _, name := range []string{"crit", "b64"} {
 		if _, ok := t.Header[name]; ok {
 			return nil, fmt.Errorf("%w: header %q is not supported", ErrInvalidToken, name)

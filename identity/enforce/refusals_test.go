@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/frontdeskhq/frontdesk/identity/enforce"
 )
@@ -229,6 +230,45 @@ func TestKeysUnavailableIsNotAnInvalidToken(t *testing.T) {
 		h.ServeHTTP(w, r)
 		if w.Code != http.StatusServiceUnavailable {
 			t.Errorf("%s: middleware answered %d, want 503", k.Algorithm, w.Code)
+		}
+	}
+}
+
+// anySignature is a signing method that accepts every signature: what a
+// package of the app could register under ES256's name.
+type anySignature struct{ alg string }
+
+func (m anySignature) Alg() string                      { return m.alg }
+func (m anySignature) Verify(string, []byte, any) error { return nil }
+func (m anySignature) Sign(string, any) ([]byte, error) { return []byte("sig"), nil }
+
+// TestVerifyTrustsOnlyTheLibrarysOwnMethods: golang-jwt looks the token's
+// alg up in a registry any package of the app can write to. With ES256 and
+// RS256 replaced there by a method that accepts every signature, a forged
+// token is still refused, and a good one too, since the check is no longer
+// the library's. The test puts the library's methods back when it ends.
+func TestVerifyTrustsOnlyTheLibrarysOwnMethods(t *testing.T) {
+	is := newIssuer(t)
+	es := is.addKey(t, jose.ES256, "es")
+	v, err := enforce.New(enforce.Config{Issuer: is.srv.URL, Audience: "ehr", JWKSURL: is.srv.URL, CacheSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	good := signWith(t, []jose.SigningKey{{Algorithm: jose.ES256, Key: es}}, (&jose.SignerOptions{}).WithType("at+jwt"), goodClaims(is.srv.URL), false)
+	if _, err := v.Verify(ctx, good); err != nil {
+		t.Fatalf("good token refused before the registry was changed: %v", err)
+	}
+	parts := strings.Split(good, ".")
+	forged := parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString([]byte("not a signature"))
+
+	for _, m := range []jwt.SigningMethod{jwt.SigningMethodES256, jwt.SigningMethodRS256} {
+		t.Cleanup(func() { jwt.RegisterSigningMethod(m.Alg(), func() jwt.SigningMethod { return m }) })
+		jwt.RegisterSigningMethod(m.Alg(), func() jwt.SigningMethod { return anySignature{m.Alg()} })
+	}
+	for name, token := range map[string]string{"forged": forged, "good": good} {
+		if _, err := v.Verify(ctx, token); !errors.Is(err, enforce.ErrInvalidToken) {
+			t.Errorf("%s token with ES256 replaced in the registry: err = %v, want ErrInvalidToken", name, err)
 		}
 	}
 }
