@@ -346,6 +346,11 @@ func TestAdminAPI(t *testing.T) {
 			if r := h.call("POST", base+"/roles", owner, `{"key":"bad","name":"Bad","permissions":["no.such"]}`, nil); r.status != 400 {
 				t.Errorf("role with an unknown permission: %d %s", r.status, r.body)
 			}
+			// A scope the permission does not have: refused with the scopes it has.
+			if r := h.call("PUT", base+"/roles/front", owner, `{"name":"Front desk","permissions":["schedule.view:assigned"]}`, nil); r.status != 400 ||
+				!bytes.Contains(r.body, []byte("schedule.view is limited to :own or :all")) {
+				t.Errorf("role with a scope its permission does not have: %d %s", r.status, r.body)
+			}
 			var model struct {
 				Toggles map[string]bool `json:"toggles"`
 			}

@@ -778,7 +778,7 @@ func (s *Server) roleChangeFailed(w http.ResponseWriter, r *http.Request, pr acc
 		if errors.Is(err, roles.ErrForbidden) {
 			status = http.StatusForbidden
 		}
-		s.renderRoles(w, r, pr, status, consoleRolesData{Error: refusal("Nothing was changed", err), edited: edited})
+		s.renderRoles(w, r, pr, status, consoleRolesData{Error: roleRefusal("Nothing was changed", err), edited: edited})
 	default:
 		s.internalError(w, r, err)
 	}

@@ -665,7 +665,7 @@ func (s *Server) consoleRoleCreate(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, roles.ErrForbidden) {
 			status = http.StatusForbidden
 		}
-		s.renderRoles(w, r, pr, status, consoleRolesData{Error: refusal("Nothing was created", err),
+		s.renderRoles(w, r, pr, status, consoleRolesData{Error: roleRefusal("Nothing was created", err),
 			NewRole: role, NewOpen: true})
 	default:
 		s.internalError(w, r, err)

@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -138,6 +139,16 @@ func formPermissions(form url.Values, lead string) ([]string, string) {
 		out = append(out, v)
 	}
 	return out, ""
+}
+
+// roleRefusal words a refused role form. A permission the role service
+// refused got past formPermissions, so it parses: a scope the catalogue
+// does not give it, from a stale or hand-made form. It is not quoted back.
+func roleRefusal(lead string, err error) string {
+	if errors.Is(err, roles.ErrBadPermission) {
+		return lead + ": one of the ticked permissions has a scope frontdesk does not offer for it. Reload the page and tick the permissions again."
+	}
+	return refusal(lead, err)
 }
 
 // roleApps lists the practice's apps for the "log in to" boxes; none when

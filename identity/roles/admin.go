@@ -265,7 +265,14 @@ func (c *change) setOverrides(ctx context.Context, practiceID, memberID string,
 	seen := map[string]bool{}
 	var stored []store.MemberOverride
 	for _, o := range overrides {
-		if err := Validate(o.Permission); err != nil {
+		// A new grant must carry a scope the permission has; a denial may
+		// name any (denying :own denies every scope), and what the member
+		// had before is re-checked, not held to what is new.
+		validate := ValidateNew
+		if !o.Grant || slices.Contains(md.overrides, o) {
+			validate = Validate
+		}
+		if err := validate(o.Permission); err != nil {
 			return err
 		}
 		if seen[o.Permission] {
@@ -377,6 +384,17 @@ func (s *Service) PutRole(ctx context.Context, a Actor, r Role, meta Meta) error
 	return s.administer(ctx, a, PermDefine, "role.define", meta, func(c *change) error {
 		if i := slices.IndexFunc(c.model.defs, func(d Role) bool { return d.Key == r.Key }); i >= 0 && r.Gives == nil {
 			r.Gives = c.model.defs[i].Gives // a definition without "gives" keeps what the role gives
+		}
+		var had []string
+		if i := slices.IndexFunc(c.model.defs, func(d Role) bool { return d.Key == r.Key }); i >= 0 {
+			had = c.model.defs[i].Permissions
+		}
+		for _, p := range r.Permissions {
+			if !slices.Contains(had, p) {
+				if err := ValidateNew(p); err != nil {
+					return err
+				}
+			}
 		}
 		checked, err := r.Check()
 		if err != nil {
@@ -633,6 +651,11 @@ func (s *Service) GrantElevation(ctx context.Context, a Actor, memberID string, 
 	normalized, err := Normalize(perms)
 	if err != nil {
 		return Elevation{}, err
+	}
+	for _, p := range normalized {
+		if err := ValidateNew(p); err != nil {
+			return Elevation{}, err
+		}
 	}
 	if len(normalized) == 0 {
 		return Elevation{}, ErrInvalid.Withf("name at least one permission to grant")

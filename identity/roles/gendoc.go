@@ -46,7 +46,11 @@ func Doc() []byte {
 	w("frontdesk's `identity/roles` uses it and so do the apps, which never parse the strings themselves. ")
 	w("A scoped permission must be written with a scope; the catalogue lists the scopes each one has (the ones that ")
 	w("name different things for it: a schedule is one's own or everyone's, a client is assigned or not), and the ")
-	w("console's roles editor offers those. Any scope parses, so a role saved with another one keeps it.\n\n")
+	w("console's roles editor offers those. What is granted anew — a role's permissions, a member's granting ")
+	w("override, emergency access — must carry one of those scopes (`schedule.view:assigned` is refused: ")
+	w("\"schedule.view is limited to :own or :all\"); a role or override saved before that check keeps what it ")
+	w("holds and can still be edited, and a denial may name any scope (denying the narrowest, `billing.view:own`, ")
+	w("denies them all).\n\n")
 
 	w("## Catalogue\n")
 	group := ""

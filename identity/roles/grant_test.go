@@ -103,7 +103,7 @@ func TestEffectiveMemberMatchesEffective(t *testing.T) {
 			}},
 			{"role added", func() error {
 				return f.svc.PutRole(ctx, owner, roles.Role{Key: "intern", Name: "Intern",
-					Permissions: []string{"clinical_notes.create:own"}}, roles.Meta{})
+					Permissions: []string{"clinical_notes.create:assigned"}}, roles.Meta{})
 			}},
 			{"roles assigned", func() error {
 				return f.svc.SetMemberRoles(ctx, owner, "assoc", []string{"practitioner", "intern"}, roles.Meta{})

@@ -123,6 +123,30 @@ func Validate(s string) error {
 	return nil
 }
 
+// ValidateNew is [Validate] for a permission a request grants: in a role,
+// as a member's granting override, or as emergency access. A scoped permission must
+// also carry one of the scopes the catalogue gives it: clinical_notes.cosign
+// is limited to :supervisees or :all, and clinical_notes.cosign:own, which
+// parses, would grant nothing any app asks for. Permissions already stored
+// are re-checked with Validate only, so a role saved before this check
+// keeps what it holds and can still be edited; so is a denial, where the
+// narrowest scope is the way to deny every scope (billing.view:own).
+func ValidateNew(s string) error {
+	if err := Validate(s); err != nil {
+		return err
+	}
+	p, _ := Parse(s)
+	if p.Scope == "" {
+		return nil
+	}
+	i := slices.IndexFunc(Catalogue(), func(e CatalogueEntry) bool { return e.Name == p.Key() })
+	if i >= 0 && !slices.Contains(Catalogue()[i].Scopes, p.Scope) {
+		e := Catalogue()[i]
+		return ErrBadPermission.Sayf("%q: %s is limited to %s; write one of those", s, e.Name, scopeChoices(e.Scopes))
+	}
+	return nil
+}
+
 // scopeChoices lists scopes as a choice: ":own or :all", ":assigned,
 // :supervisees or :all".
 func scopeChoices(scopes []Scope) string {

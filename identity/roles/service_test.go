@@ -246,7 +246,7 @@ func TestRoleDefinitionsAndToggles(t *testing.T) {
 		f.member(t, "clin", "clinician")
 
 		intern := roles.Role{Key: "intern", Name: "Intern", Requires: []string{"clinician"},
-			Permissions: []string{"clinical_notes.create:own"}}
+			Permissions: []string{"clinical_notes.create:assigned"}}
 		if err := f.svc.PutRole(ctx, f.actor("padmin"), intern, roles.Meta{}); !errors.Is(err, roles.ErrForbidden) {
 			t.Fatalf("practice admin defining roles: %v, want ErrForbidden", err)
 		}
@@ -257,6 +257,13 @@ func TestRoleDefinitionsAndToggles(t *testing.T) {
 		bad.Permissions = []string{"clinical_notes.create"}
 		if err := f.svc.PutRole(ctx, f.actor("owner1"), bad, roles.Meta{}); !errors.Is(err, roles.ErrBadPermission) {
 			t.Fatalf("unscoped scoped permission: %v", err)
+		}
+		// A scope the permission does not have grants nothing an app asks
+		// for: refused, with the scopes it has.
+		bad.Permissions = []string{"clinical_notes.create:own"}
+		if err := f.svc.PutRole(ctx, f.actor("owner1"), bad, roles.Meta{}); !errors.Is(err, roles.ErrBadPermission) ||
+			!strings.Contains(err.Error(), "limited to :assigned or :all") {
+			t.Fatalf("a scope the permission does not have: %v", err)
 		}
 		if err := f.svc.SetMemberRoles(ctx, f.actor("owner1"), "clin", []string{"clinician", "intern"}, roles.Meta{}); err != nil {
 			t.Fatal(err)
@@ -549,5 +556,72 @@ func TestMemberOptions(t *testing.T) {
 		if ev := lastAudit(t, st, f.pid); ev.Outcome != "failure" || ev.Details["option"] != "tab_billing" {
 			t.Fatalf("refused option audit = %+v", ev)
 		}
+	})
+}
+
+// TestGrantedScopesMustBeTheCatalogues: what a request grants — a role's
+// permissions, a member's granting override, emergency access — carries a
+// scope the catalogue gives the permission (ValidateNew); a denial may name
+// any scope (the narrowest denies them all); and what was stored before
+// that check, a role or an override holding another scope, is kept and can
+// still be edited around.
+func TestGrantedScopesMustBeTheCatalogues(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, st, "therapynotes")
+		f.member(t, "owner1", "owner")
+		f.member(t, "clin", "clinician")
+		owner := f.actor("owner1")
+		limited := func(t *testing.T, what string, err error) {
+			t.Helper()
+			if !errors.Is(err, roles.ErrBadPermission) || !strings.Contains(err.Error(), "limited to :") {
+				t.Errorf("%s: %v, want ErrBadPermission naming the scopes", what, err)
+			}
+		}
+
+		// Stored before the check: a role and a granting override with a
+		// scope their permissions do not have.
+		defs, err := st.RoleDefinitions(ctx, f.pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		legacy := store.RoleDefinition{PracticeID: f.pid, Key: "legacy", Name: "Legacy", Permissions: []string{"clinical_notes.create:own"},
+			Gives: []string{}, Position: len(defs), CreatedAt: t0, UpdatedAt: t0}
+		if err := st.ReplaceRoleDefinitions(ctx, f.pid, append(defs, legacy)); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetMemberOverrides(ctx, "clin", []store.MemberOverride{{Permission: "billing.view:own", Grant: true}}); err != nil {
+			t.Fatal(err)
+		}
+
+		// Roles.
+		limited(t, "a new role", f.svc.PutRole(ctx, owner, roles.Role{Key: "intern", Name: "Intern",
+			Permissions: []string{"schedule.view:assigned"}}, roles.Meta{}))
+		if err := f.svc.PutRole(ctx, owner, roles.Role{Key: "intern", Name: "Intern",
+			Permissions: []string{"schedule.view:own"}}, roles.Meta{}); err != nil {
+			t.Fatalf("a new role with the catalogue's scope: %v", err)
+		}
+		if err := f.svc.PutRole(ctx, owner, roles.Role{Key: "legacy", Name: "Legacy, renamed",
+			Permissions: []string{"clinical_notes.create:own", "forms.send:assigned"}}, roles.Meta{}); err != nil {
+			t.Fatalf("editing the role stored before the check, keeping its scope: %v", err)
+		}
+		limited(t, "the stored role given another such scope", f.svc.PutRole(ctx, owner, roles.Role{Key: "legacy", Name: "Legacy",
+			Permissions: []string{"clinical_notes.create:own", "clinical_notes.cosign:own"}}, roles.Meta{}))
+
+		// Overrides.
+		err = f.svc.SetMemberOverrides(ctx, owner, "clin", []roles.Override{{Permission: "billing.view:own", Grant: true},
+			{Permission: "clients.view:own", Grant: true}}, roles.Meta{})
+		limited(t, "a new granting override", err)
+		if err := f.svc.SetMemberOverrides(ctx, owner, "clin", []roles.Override{{Permission: "billing.view:own", Grant: true},
+			{Permission: "clients.view:own", Grant: false}, {Permission: "billing.edit:assigned", Grant: true}}, roles.Meta{}); err != nil {
+			t.Fatalf("the stored grant kept, a denial at the narrowest scope, a grant with the catalogue's scope: %v", err)
+		}
+		if roles.Allows(f.perms(t, "clin").Permissions, "clients.view:assigned") {
+			t.Error("denying clients.view:own left clients.view:assigned")
+		}
+
+		// Emergency access.
+		_, err = f.svc.GrantElevation(ctx, owner, "clin", []string{"clinical_notes.cosign:own"}, time.Hour, "covering a colleague's clients today", roles.Meta{})
+		limited(t, "emergency access", err)
 	})
 }
