@@ -180,7 +180,7 @@ func TestConsole(t *testing.T) {
 
 			// Without a session: the login page. Without permissions: 403.
 			if st, loc, _ := h.Browser().Do("GET", "/p/sunrise/admin/members", nil, false); st != http.StatusSeeOther ||
-				loc != "/p/sunrise/login" {
+				loc != "/p/sunrise/login?next=%2Fp%2Fsunrise%2Fadmin%2Fmembers" {
 				t.Errorf("anonymous: %d %s", st, loc)
 			}
 			nobody := h.Browser()

@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"net/url"
@@ -58,6 +59,8 @@ type pageData struct {
 	Next      *nextLink
 	// AuthRequest is the pending OpenID auth request the login form carries.
 	AuthRequest string
+	// LoginNext is the practice's page the login form returns to (loginNext).
+	LoginNext string
 	// PasskeysEnabled shows the passkey controls (login page, account).
 	PasskeysEnabled bool
 	// Passkeys are the signed-in member's passkeys (passkeys page).
@@ -226,7 +229,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/p/"+p.Slug+"/", http.StatusSeeOther)
 		return
 	}
-	data := pageData{Practice: viewPractice(p)}
+	data := pageData{Practice: viewPractice(p), LoginNext: loginNext(p.Slug, r.URL.Query().Get("next"))}
 	if r.URL.Query().Get("signed_out") == "1" {
 		data.Notice = "You have logged out."
 	}
@@ -249,6 +252,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email, pw := r.PostForm.Get("email"), r.PostForm.Get("password")
+	next := loginNext(p.Slug, r.PostForm.Get("next"))
 	pr, token, err := s.d.Accounts.Login(r.Context(), p.Slug, email, pw, s.meta(r))
 	switch {
 	case err == nil:
@@ -271,12 +275,12 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		if s.continueAuthRequest(w, r, pr, authRequestParam(r)) {
 			return
 		}
-		http.Redirect(w, r, "/p/"+p.Slug+"/", http.StatusSeeOther)
+		http.Redirect(w, r, cmp.Or(next, "/p/"+p.Slug+"/"), http.StatusSeeOther)
 	case errors.Is(err, account.ErrInvalidCredentials):
 		if len(email) > 254 {
 			email = ""
 		}
-		s.render(w, r, http.StatusUnauthorized, "login", pageData{Practice: pv, Error: msgBadLogin, Email: email})
+		s.render(w, r, http.StatusUnauthorized, "login", pageData{Practice: pv, Error: msgBadLogin, Email: email, LoginNext: next})
 	case errors.Is(err, lockout.ErrThrottled):
 		retry := "60"
 		if te, ok := errors.AsType[*lockout.ThrottledError](err); ok {
@@ -286,16 +290,16 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		if len(email) > 254 {
 			email = ""
 		}
-		s.render(w, r, http.StatusTooManyRequests, "login", pageData{Practice: pv, Email: email,
+		s.render(w, r, http.StatusTooManyRequests, "login", pageData{Practice: pv, Email: email, LoginNext: next,
 			Error: "Too many failed logins came from your network. Wait " + retry + " seconds, then try again."})
 	case errors.Is(err, account.ErrBusy):
 		// Other attempts at this address are in flight: nothing was
 		// counted, so trying again shortly is the whole remedy.
 		w.Header().Set("Retry-After", "1")
-		s.render(w, r, http.StatusServiceUnavailable, "login", pageData{Practice: pv, Error: msgBusy, Email: email})
+		s.render(w, r, http.StatusServiceUnavailable, "login", pageData{Practice: pv, Error: msgBusy, Email: email, LoginNext: next})
 	case errors.Is(err, account.ErrUnavailable):
 		w.Header().Set("Retry-After", "30")
-		s.render(w, r, http.StatusServiceUnavailable, "login", pageData{Practice: pv, Error: msgUnavailable, Email: email})
+		s.render(w, r, http.StatusServiceUnavailable, "login", pageData{Practice: pv, Error: msgUnavailable, Email: email, LoginNext: next})
 	default:
 		s.internalError(w, r, err)
 	}
@@ -347,13 +351,28 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request) (account.Princ
 		http.Redirect(w, r, "/p/"+p.Slug+"/add-passkey", http.StatusSeeOther)
 		return account.Principal{}, false
 	case errors.Is(err, account.ErrNoSession):
-		http.Redirect(w, r, "/p/"+p.Slug+"/login", http.StatusSeeOther)
+		http.Redirect(w, r, loginURL(p.Slug, r), http.StatusSeeOther)
 		return account.Principal{}, false
 	case err != nil:
 		s.internalError(w, r, err)
 		return account.Principal{}, false
 	}
 	return pr, true
+}
+
+// loginURL is the practice's login page for a browser without a session.
+// A page of the practice other than the account page (a console page, say,
+// reached from a lockout or acceptance mail) comes back as next, so logging
+// in returns there rather than to the account page.
+func loginURL(slug string, r *http.Request) string {
+	login := "/p/" + url.PathEscape(slug) + "/login"
+	if r.Method != http.MethodGet {
+		return login
+	}
+	if next := r.URL.RequestURI(); next != "/p/"+url.PathEscape(slug)+"/" && practicePath(slug, next) {
+		return login + "?next=" + url.QueryEscape(next)
+	}
+	return login
 }
 
 // logoutPage asks a signed-in person to confirm a logout an app asked for

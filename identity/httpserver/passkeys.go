@@ -304,10 +304,14 @@ func (s *Server) passkeyLoginFinish(w http.ResponseWriter, r *http.Request) {
 // afterPasskeyLogin is where the browser goes after a passkey login: a
 // pending auth request is continued exactly as after a password login (its
 // code redirect when it can be completed now; otherwise the login page of the
-// request, which, now signed in, shows why not), else the account page.
+// request, which, now signed in, shows why not), else the practice's page the
+// login page was opened for (loginNext), else the account page.
 func (s *Server) afterPasskeyLogin(r *http.Request, pr account.Principal) string {
 	id := authRequestParam(r)
 	if s.d.OIDC == nil || id == "" {
+		if next := loginNext(pr.Practice.Slug, r.URL.Query().Get("next")); next != "" {
+			return next
+		}
 		return "/p/" + pr.Practice.Slug + "/"
 	}
 	next, err := s.d.OIDC.CompleteLogin(r.Context(), r, id, pr)

@@ -78,14 +78,33 @@ func (s *Server) continueURL(slug, next, authRequest string) string {
 		return base + "login?authRequest=" + url.QueryEscape(authRequest)
 	case next == "" || len(next) > 2048:
 		return base
-	case strings.HasPrefix(next, base) && !strings.ContainsAny(next, "\\\r\n\t") && !strings.Contains(next, "//"):
-		if u, err := url.Parse(next); err == nil && u.Scheme == "" && u.Host == "" {
-			return next
-		}
+	case practicePath(slug, next):
+		return next
 	case s.d.Accounts.IsLandingURL(next):
 		return next
 	}
 	return base
+}
+
+// practicePath reports whether next is a path of the practice's own pages
+// (no scheme, host, "//", backslash or control characters), so a redirect to
+// it never leaves frontdesk or the practice.
+func practicePath(slug, next string) bool {
+	base := "/p/" + url.PathEscape(slug) + "/"
+	if len(next) > 2048 || !strings.HasPrefix(next, base) || strings.ContainsAny(next, "\\\r\n\t") || strings.Contains(next, "//") {
+		return false
+	}
+	u, err := url.Parse(next)
+	return err == nil && u.Scheme == "" && u.Host == ""
+}
+
+// loginNext is where a login returns to: next when it is one of the
+// practice's own pages (practicePath), else "" (the account page).
+func loginNext(slug, next string) string {
+	if practicePath(slug, next) {
+		return next
+	}
+	return ""
 }
 
 // stepOrigin is the origin outside this service that the step's forms may

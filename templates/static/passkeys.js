@@ -113,6 +113,8 @@
           var q = "?ceremony=" + encodeURIComponent(begin.ceremony);
           if (login.dataset.authRequest) {
             q += "&authRequest=" + encodeURIComponent(login.dataset.authRequest);
+          } else if (login.dataset.next) {
+            q += "&next=" + encodeURIComponent(login.dataset.next);
           }
           return post(base + "finish" + q, credentialJSON(cred));
         });
