@@ -135,6 +135,17 @@ func describeAudit(action, outcome string, actor, subject *auditPerson, details 
 		}
 		return "The account of " + subject.Name + " was locked after failed password attempts"
 	}
+	if name, created := auditRole(action, details); name != "" {
+		// Which role, and whether it was new: "created the role Intake".
+		switch {
+		case action == "role.delete":
+			ph.past, ph.try = "deleted the role "+name, "delete the role "+name
+		case created:
+			ph.past, ph.try = "created the role "+name, "create the role "+name
+		default:
+			ph.past, ph.try = "changed the role "+name, "change the role "+name
+		}
+	}
 	who := "The operator"
 	if actor != nil {
 		who = actor.Label()
@@ -161,6 +172,29 @@ func describeAudit(action, outcome string, actor, subject *auditPerson, details 
 		w += ": " + reason
 	}
 	return w
+}
+
+// auditRole is the role a role.define or role.delete event concerns, by its
+// name as the event's details describe it ("Intake [clients.create …]",
+// roles.describeRole), else by its key; created is a definition with nothing
+// before it. "" for other actions or details without a role.
+func auditRole(action, details string) (name string, created bool) {
+	if action != "role.define" && action != "role.delete" {
+		return "", false
+	}
+	var d map[string]string
+	if json.Unmarshal([]byte(details), &d) != nil || d["role"] == "" {
+		return "", false
+	}
+	described := d["after"]
+	if action == "role.delete" {
+		described = d["before"]
+	}
+	name = d["role"]
+	if i := strings.LastIndex(described, " ["); i > 0 {
+		name = described[:i]
+	}
+	return name, action == "role.define" && d["before"] == ""
 }
 
 // detailReason is a refusal's stated reason from the details JSON, when it

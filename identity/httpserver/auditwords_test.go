@@ -30,6 +30,16 @@ func TestDescribeAudit(t *testing.T) {
 		{"practice.settings", "success", dana, nil, "{}", "Dana Reyes (Practice Administrator) changed the practice settings"},
 		{"role.assign", "success", nil, sam, "{}", "The operator changed the roles of Sam Lee"},
 		{"sso.join.pending", "success", dana, sam, "{}", "Dana Reyes (Practice Administrator) rejected the single sign-on join request of Sam Lee"},
+		{"role.define", "success", dana, nil, `{"after":"Intake Coordinator [clients.create clients.view:all]","role":"intake"}`,
+			"Dana Reyes (Practice Administrator) created the role Intake Coordinator"},
+		{"role.define", "success", dana, nil, `{"after":"Intake [clients.create]","before":"Intake Coordinator [clients.create clients.view:all]","role":"intake"}`,
+			"Dana Reyes (Practice Administrator) changed the role Intake"},
+		{"role.define", "failure", sam, nil, `{"after":"Intake [clients.create]","before":"Intake [clients.view:all]","role":"intake","reason":"x"}`,
+			"Sam Lee (Clinician) tried to change the role Intake (refused): x"},
+		{"role.delete", "success", dana, nil, `{"before":"Intake [clients.create] requires practitioner","role":"intake"}`,
+			"Dana Reyes (Practice Administrator) deleted the role Intake"},
+		{"role.delete", "failure", dana, nil, `{"role":"owner","reason":"x"}`,
+			"Dana Reyes (Practice Administrator) tried to delete the role owner (refused): x"},
 		{"brand.new", "success", dana, sam, "{}", "Dana Reyes (Practice Administrator): brand.new — Sam Lee"},
 	}
 	for _, tt := range tests {
