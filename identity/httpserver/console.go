@@ -221,6 +221,8 @@ func (s *Server) consoleMembers(w http.ResponseWriter, r *http.Request) {
 	switch q.Get("done") {
 	case "unlocked":
 		data.Notice = "The member was unlocked and has been emailed."
+	case "notlocked":
+		data.Notice = "The member was not locked. " + msgNotLocked
 	case "temporary":
 		data.Notice = "A temporary password was emailed to the member. You never see it."
 	case "invited":
@@ -394,6 +396,13 @@ func (s *Server) consoleUnlockConfirm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if m.Status != store.StatusLocked {
+		// Every holder of the unlock permission gets the lockout mail, so
+		// its link is often followed after someone else has unlocked.
+		s.message(w, r, http.StatusOK, viewPractice(pr.Practice), viewMember(m).Name+" is not locked",
+			msgNotLocked, s.memberLink(pr, m.ID))
+		return
+	}
 	data := consoleConfirmData{Practice: viewPractice(pr.Practice),
 		Title: "Unlock " + viewMember(m).Name + "?",
 		Message: "This lifts the lock on " + m.Email + " after failed password attempts, so they can log in again. " +
@@ -410,17 +419,25 @@ func (s *Server) consoleUnlock(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	_, err := s.d.Accounts.Locks().UnlockMember(r.Context(), pr.Practice.Lockout(), r.PathValue("id"),
+	res, err := s.d.Accounts.Locks().UnlockMember(r.Context(), pr.Practice.Lockout(), r.PathValue("id"),
 		lockout.Actor{MemberID: pr.Member.ID}, lockout.Meta(s.meta(r)))
 	if !s.consoleActionOK(w, r, pr, err) {
 		return
 	}
+	done := "unlocked"
+	if !res.WasLocked {
+		done = "notlocked" // nothing lifted, no mail sent
+	}
 	if r.PostFormValue("return") == "member" {
-		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members/"+url.PathEscape(r.PathValue("id"))+"?done=unlocked", http.StatusSeeOther)
+		http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members/"+url.PathEscape(r.PathValue("id"))+"?done="+done, http.StatusSeeOther)
 		return
 	}
-	http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members?done=unlocked", http.StatusSeeOther)
+	http.Redirect(w, r, "/p/"+pr.Practice.Slug+"/admin/members?done="+done, http.StatusSeeOther)
 }
+
+// msgNotLocked answers an unlock of a member who is not locked (anymore).
+const msgNotLocked = "Nothing was changed and no email was sent: they can log in. " +
+	"Someone may have unlocked them already; the audit trail says who."
 
 func (s *Server) consoleTemporaryConfirm(w http.ResponseWriter, r *http.Request) {
 	pr, ok := s.consoleAllowed(w, r, roles.PermResetPasswords)

@@ -258,6 +258,8 @@ func (s *Server) consoleMember(w http.ResponseWriter, r *http.Request) {
 		data.Notice = "The invitation was sent again with a new link; the old link no longer works."
 	case "unlocked":
 		data.Notice = "The member was unlocked and has been emailed."
+	case "notlocked":
+		data.Notice = "The member was not locked. " + msgNotLocked
 	case "practitioner":
 		data.Notice = "The clinical information was saved. Apps see it in the next token they get."
 	}
