@@ -184,7 +184,8 @@ func TestSetupLoginLogout(t *testing.T) {
 			s.activate()
 			home := s.get("/p/sunrise/")
 			if home.status != http.StatusOK || !strings.Contains(home.body, "Olive Owner") ||
-				!strings.Contains(home.body, "Sunrise Therapy") || !strings.Contains(home.body, "olive@example.org") {
+				!strings.Contains(home.body, "Sunrise Therapy") || !strings.Contains(home.body, "olive@example.org") ||
+				!strings.Contains(home.body, "You have been signed in since ") {
 				t.Fatalf("home after setup: %d %s", home.status, home.body)
 			}
 			// The setup link is single-use.
