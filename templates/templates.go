@@ -57,7 +57,7 @@ func ParsePages() (*Pages, error) {
 	// The templates each partial file defines.
 	definedIn := map[string]string{}
 	for _, f := range partialFiles {
-		t, err := htmltemplate.ParseFS(files, f)
+		t, err := htmltemplate.New(path.Base(f)).Funcs(pageFuncs).ParseFS(files, f)
 		if err != nil {
 			return nil, fmt.Errorf("templates: parse %s: %w", f, err)
 		}
@@ -72,7 +72,7 @@ func ParsePages() (*Pages, error) {
 		if name == "pages/layout.html" || strings.HasPrefix(name, "pages/partial_") {
 			continue
 		}
-		t, err := htmltemplate.New("layout.html").ParseFS(files, "pages/layout.html", name)
+		t, err := htmltemplate.New("layout.html").Funcs(pageFuncs).ParseFS(files, "pages/layout.html", name)
 		if err != nil {
 			return nil, fmt.Errorf("templates: parse %s: %w", name, err)
 		}
@@ -82,6 +82,20 @@ func ParsePages() (*Pages, error) {
 		p.pages[strings.TrimSuffix(strings.TrimPrefix(name, "pages/"), ".html")] = t
 	}
 	return p, nil
+}
+
+// pageFuncs are the functions pages may call.
+var pageFuncs = htmltemplate.FuncMap{"email": emailHTML}
+
+// emailHTML is an email address that a narrow table cell breaks after its
+// local part, before the "@", rather than anywhere in the middle of a name:
+// "bo.biller<wbr>@demo.example", each part escaped.
+func emailHTML(addr string) htmltemplate.HTML {
+	at := strings.LastIndexByte(addr, '@')
+	if at <= 0 {
+		return htmltemplate.HTML(htmltemplate.HTMLEscapeString(addr))
+	}
+	return htmltemplate.HTML(htmltemplate.HTMLEscapeString(addr[:at]) + "<wbr>" + htmltemplate.HTMLEscapeString(addr[at:]))
 }
 
 // addPartials parses into t every partial file that defines a template t

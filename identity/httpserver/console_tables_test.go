@@ -1,0 +1,36 @@
+package httpserver_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/frontdeskhq/frontdesk/identity/app/apptest"
+	"github.com/frontdeskhq/frontdesk/identity/store"
+)
+
+// On a laptop the members and invitations tables break a long address before
+// its "@" (a <wbr> there, and overflow-wrap: break-word for the cell), never
+// in the middle of the domain: "bo.biller@demo.exampl|e" was what the walk
+// through the console showed at 1280 px.
+func TestTablesBreakAddressesAtTheAt(t *testing.T) {
+	h := newConsoleSite(t, store.SQLite)
+	owner := h.Browser()
+	if st := owner.Login("sunrise", "owner@sunrise.example", apptest.Password); st != http.StatusSeeOther {
+		t.Fatalf("owner login: %d", st)
+	}
+	if st, _, _ := owner.Do("POST", "/p/sunrise/admin/invite", url.Values{"email": {"bo.biller@sunrise.example"}, "role": {"biller"}}, true); st != http.StatusSeeOther {
+		t.Fatalf("invite: %d", st)
+	}
+	for _, page := range []string{"/p/sunrise/admin/members", "/p/sunrise/admin/invitations"} {
+		_, _, body := owner.Do("GET", page, nil, false)
+		if !strings.Contains(body, `class="email">bo.biller<wbr>@sunrise.example</td>`) {
+			t.Errorf("%s: the address has no break before its @:\n%s", page, body)
+		}
+	}
+	css := h.Browser()
+	if _, _, body := css.Do("GET", "/static/style.css", nil, false); !strings.Contains(body, "td.email { overflow-wrap: break-word; }") {
+		t.Error("style.css lets the table cut an address anywhere")
+	}
+}
