@@ -64,3 +64,28 @@ func TestMails(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// The second password box of every password form is named for what it holds:
+// its label names the field for a screen reader and names its Show button
+// (password-toggle.js: "Show " + the label). "Type it again" made that
+// "Show type it again".
+func TestConfirmPasswordFieldsAreNamed(t *testing.T) {
+	pages, err := templates.ParsePages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := map[string]any{
+		"Practice": practice{Name: "Sunrise", Slug: "sunrise"},
+		"Member":   map[string]any{"Name": "Olive", "Email": "a@example.org", "Roles": []string{"owner"}},
+		"Email":    "a@example.org", "Token": "t", "MinLength": 15,
+	}
+	for _, name := range []string{"setup", "invite", "reset", "newpassword", "password"} {
+		out, err := pages.Render(name, data)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !strings.Contains(string(out), `<label for="confirm_password">New password again</label>`) {
+			t.Errorf("%s: the second password box is not labelled \"New password again\"", name)
+		}
+	}
+}
