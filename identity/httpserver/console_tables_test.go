@@ -34,3 +34,21 @@ func TestTablesBreakAddressesAtTheAt(t *testing.T) {
 		t.Error("style.css lets the table cut an address anywhere")
 	}
 }
+
+// The console's navigation shows sighted people which page they are on, as
+// aria-current="page" tells screen readers: the walk's screenshots showed
+// seven identical links.
+func TestConsoleNavMarksTheCurrentPage(t *testing.T) {
+	h := newConsoleSite(t, store.SQLite)
+	owner := h.Browser()
+	if st := owner.Login("sunrise", "owner@sunrise.example", apptest.Password); st != http.StatusSeeOther {
+		t.Fatalf("owner login: %d", st)
+	}
+	if _, _, body := owner.Do("GET", "/p/sunrise/admin/roles", nil, false); !strings.Contains(body, `<a href="/p/sunrise/admin/roles" aria-current="page">Roles</a>`) {
+		t.Fatalf("roles page: the nav does not mark Roles as current:\n%s", body)
+	}
+	_, _, css := owner.Do("GET", "/static/style.css", nil, false)
+	if !strings.Contains(css, `.adminnav a[aria-current="page"] {`) {
+		t.Error("style.css does not show the current page in the console's navigation")
+	}
+}
