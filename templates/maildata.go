@@ -12,6 +12,11 @@ type MailData interface {
 	MailName() string
 	// Practice is the practice name the mail carries (its PracticeName).
 	Practice() string
+	// ForAdministrator reports whether the mail goes to someone who
+	// administers the practice (the first owner's setup link, an invitation
+	// accepted, an account locked, emergency access granted): its footer
+	// then does not tell them to ask their practice administrator.
+	ForAdministrator() bool
 	mailData()
 }
 
@@ -168,6 +173,32 @@ func (d UnlockMail) Practice() string { return d.PracticeName }
 
 // Practice implements MailData.
 func (d ElevationMail) Practice() string { return d.PracticeName }
+
+// ForAdministrator implements MailData: a new practice's owner.
+func (SetupMail) ForAdministrator() bool { return true }
+
+// ForAdministrator implements MailData: the invitee.
+func (InvitationMail) ForAdministrator() bool { return false }
+
+// ForAdministrator implements MailData: the inviter.
+func (AcceptedMail) ForAdministrator() bool { return true }
+
+// ForAdministrator implements MailData: the member.
+func (TemporaryPasswordMail) ForAdministrator() bool { return false }
+
+// ForAdministrator implements MailData: the member.
+func (ResetMail) ForAdministrator() bool { return false }
+
+// ForAdministrator implements MailData: the members who may unlock, or the
+// locked member.
+func (d LockoutMail) ForAdministrator() bool { return d.ToAdmin }
+
+// ForAdministrator implements MailData: the member.
+func (UnlockMail) ForAdministrator() bool { return false }
+
+// ForAdministrator implements MailData: the members told of emergency
+// access (its grantors and auditors).
+func (ElevationMail) ForAdministrator() bool { return true }
 
 func (SetupMail) mailData()             {}
 func (InvitationMail) mailData()        {}

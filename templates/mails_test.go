@@ -271,3 +271,23 @@ func mustParse(t *testing.T) *Mails {
 	}
 	return m
 }
+
+// A mail to someone who administers the practice (the owner's setup link,
+// an accepted invitation, a lock, emergency access) does not end with
+// "Questions? Ask your practice administrator." — they are the one asked;
+// mails to members still do.
+func TestAdministratorsAreNotToldToAskTheirAdministrator(t *testing.T) {
+	mails := mustParse(t)
+	const ask = "Ask your practice administrator."
+	for _, d := range mailCases() {
+		m, err := mails.Render(d)
+		if err != nil {
+			t.Fatalf("%s: %v", d.MailName(), err)
+		}
+		toAdmin := d.MailName() == "setup" || d.MailName() == "accepted" || d.MailName() == "elevation" ||
+			d.MailName() == "lockout" && d.(LockoutMail).ToAdmin
+		if got := strings.Contains(m.HTML, ask); got == toAdmin {
+			t.Errorf("%s (to an administrator: %v): footer asks the administrator: %v", d.MailName(), toAdmin, got)
+		}
+	}
+}
