@@ -52,3 +52,22 @@ func TestConsoleNavMarksTheCurrentPage(t *testing.T) {
 		t.Error("style.css does not show the current page in the console's navigation")
 	}
 }
+
+// A refused app registration is answered on the apps page, whose list of
+// registered apps comes first: the form posts to #register, so the browser
+// shows the form and its error, not the top of the page (on a phone the
+// error was three screens down).
+func TestAppRegistrationErrorIsInView(t *testing.T) {
+	h := newConsoleSite(t, store.SQLite)
+	owner := h.Browser()
+	if st := owner.Login("sunrise", "owner@sunrise.example", apptest.Password); st != http.StatusSeeOther {
+		t.Fatalf("owner login: %d", st)
+	}
+	reg := url.Values{"name": {"Local"}, "redirect_uris": {"http://localhost:3000/callback"}, "kind": {"confidential"},
+		"grant": {"authorization_code"}}
+	st, _, page := owner.Do("POST", "/p/sunrise/admin/apps", reg, true)
+	if st != http.StatusBadRequest || !strings.Contains(page, `<h2 id="register">Register an app</h2>`) ||
+		!strings.Contains(page, `action="/p/sunrise/admin/apps#register"`) {
+		t.Errorf("refused registration: %d\n%s", st, page)
+	}
+}
