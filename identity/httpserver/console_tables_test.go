@@ -71,3 +71,18 @@ func TestAppRegistrationErrorIsInView(t *testing.T) {
 		t.Errorf("refused registration: %d\n%s", st, page)
 	}
 }
+
+// The audit trail names people with their roles ("Bo Park (Biller, Intake
+// Coordinator) logged in"), read when the page is shown: the page says so,
+// so a reviewer does not take them for the roles held at the time.
+func TestAuditPageSaysTheRolesAreTodays(t *testing.T) {
+	h := newConsoleSite(t, store.SQLite)
+	owner := h.Browser()
+	if st := owner.Login("sunrise", "owner@sunrise.example", apptest.Password); st != http.StatusSeeOther {
+		t.Fatalf("owner login: %d", st)
+	}
+	if _, _, page := owner.Do("GET", "/p/sunrise/admin/audit", nil, false); !strings.Contains(page,
+		"The roles in brackets after a name are the person's roles now, not when the event happened") {
+		t.Errorf("the audit page does not say whose roles it shows:\n%s", page)
+	}
+}
