@@ -86,3 +86,28 @@ func TestAuditPageSaysTheRolesAreTodays(t *testing.T) {
 		t.Errorf("the audit page does not say whose roles it shows:\n%s", page)
 	}
 }
+
+// Counts read as English: "0 registered apps", "1 registered app", not
+// "registered app(s)"; the sign-in page's providers and join requests too.
+func TestConsoleCountsArePlural(t *testing.T) {
+	h := newConsoleSite(t, store.SQLite)
+	owner := h.Browser()
+	if st := owner.Login("sunrise", "owner@sunrise.example", apptest.Password); st != http.StatusSeeOther {
+		t.Fatalf("owner login: %d", st)
+	}
+	if _, _, page := owner.Do("GET", "/p/sunrise/admin/apps", nil, false); !strings.Contains(page, ">0 registered apps</caption>") {
+		t.Errorf("apps page without apps:\n%s", page)
+	}
+	reg := url.Values{"name": {"Notes"}, "redirect_uris": {"https://notes.example/callback"}, "kind": {"confidential"},
+		"grant": {"authorization_code"}}
+	if st, _, page := owner.Do("POST", "/p/sunrise/admin/apps", reg, true); st != http.StatusCreated {
+		t.Fatalf("register: %d\n%s", st, page)
+	}
+	if _, _, page := owner.Do("GET", "/p/sunrise/admin/apps", nil, false); !strings.Contains(page, ">1 registered app</caption>") {
+		t.Errorf("apps page with one app:\n%s", page)
+	}
+	_, _, page := owner.Do("GET", "/p/sunrise/admin/sign-in", nil, false)
+	if !strings.Contains(page, ">0 providers</caption>") || !strings.Contains(page, ">0 pending requests</caption>") || strings.Contains(page, "(s)") {
+		t.Errorf("sign-in page counts:\n%s", page)
+	}
+}
