@@ -46,6 +46,11 @@ func TestLoginReturnsToThePageAsked(t *testing.T) {
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != page {
 		t.Fatalf("login with next: %d %q, want %q", r.status, r.header.Get("Location"), page)
 	}
+	// Signed in already (the login done in another tab): the login page
+	// sends the browser straight on.
+	if r := s.get(want); r.status != http.StatusSeeOther || r.header.Get("Location") != page {
+		t.Errorf("login page with next, signed in: %d %q, want %q", r.status, r.header.Get("Location"), page)
+	}
 
 	for _, next := range []string{"https://evil.example/p/sunrise/", "//evil.example/p/sunrise/", "/p/sunrise//evil.example",
 		"/p/sunrise/\\evil.example", "/p/other/admin", "/p/sunrisex/admin", "/elsewhere"} {

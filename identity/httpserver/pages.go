@@ -225,11 +225,13 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		s.oidcLoginPage(w, r, p, id)
 		return
 	}
+	next := loginNext(p.Slug, r.URL.Query().Get("next"))
 	if _, err := s.d.Accounts.Authenticate(r.Context(), p.Slug, s.sessionToken(r)); err == nil {
-		http.Redirect(w, r, "/p/"+p.Slug+"/", http.StatusSeeOther)
+		// Already signed in (in another tab, say): straight on.
+		http.Redirect(w, r, cmp.Or(next, "/p/"+p.Slug+"/"), http.StatusSeeOther)
 		return
 	}
-	data := pageData{Practice: viewPractice(p), LoginNext: loginNext(p.Slug, r.URL.Query().Get("next"))}
+	data := pageData{Practice: viewPractice(p), LoginNext: next}
 	if r.URL.Query().Get("signed_out") == "1" {
 		data.Notice = "You have logged out."
 	}
