@@ -73,12 +73,12 @@ func TestConsoleOwnerJourney(t *testing.T) {
 	}
 	b.pageDone("clinician-locked-out")
 
-	// The owner opens the console and is asked to log in first.
+	// The owner opens the console and is asked to log in first; the login
+	// returns to the console.
 	b.visit(fd.base+"/p/"+slug+"/admin", "#password")
 	b.typeInto("#email", ownerEmail)
 	b.typeInto("#password", ownerPassword)
-	b.click(`main form button[type="submit"]`, "/p/"+slug+"/", "#member-email")
-	b.visit(fd.base+"/p/"+slug+"/admin", "table.list")
+	b.click(`main form button[type="submit"]`, "/p/"+slug+"/admin/members", "table.list")
 	b.pageDone("members")
 	if got := b.waitJS("the clinician's status", rowJS(clinicianEmail, ".badge", "class")); !strings.Contains(got, "locked") {
 		t.Fatalf("the clinician's badge is %q, want locked", got)
