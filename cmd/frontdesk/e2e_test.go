@@ -151,7 +151,7 @@ func TestEndToEndEmbeddedDefault(t *testing.T) {
 		t.Fatalf("setup page: %d\n%s", status, page)
 	}
 	status, page = owner.submit(page, "/p/demo/setup", url.Values{"new_password": {ownerPassword}, "confirm_password": {ownerPassword}})
-	if status != 200 || !strings.Contains(page, "You are signed in") || !strings.Contains(page, "Demo Practice") {
+	if status != 200 || !strings.Contains(page, "You have been signed in") || !strings.Contains(page, "Demo Practice") {
 		t.Fatalf("after setup: %d\n%s", status, page)
 	}
 	// The link is single-use.
@@ -203,7 +203,7 @@ func TestEndToEndEmbeddedDefault(t *testing.T) {
 	again := newBrowser(t, base)
 	_, page = again.get("/p/demo/login")
 	status, page = again.submit(page, "/p/demo/login", url.Values{"email": {"owner@demo.example"}, "password": {ownerPassword}})
-	if status != 200 || !strings.Contains(page, "You are signed in") {
+	if status != 200 || !strings.Contains(page, "You have been signed in") {
 		t.Fatalf("login after restart: %d\n%s", status, page)
 	}
 	if status, _ := owner.get("/p/demo/"); status != 200 {
@@ -237,7 +237,7 @@ func TestEndToEndPostgres(t *testing.T) {
 		t.Fatalf("setup page: %d", status)
 	}
 	status, page = b.submit(page, "/p/demo/setup", url.Values{"new_password": {ownerPassword}, "confirm_password": {ownerPassword}})
-	if status != 200 || !strings.Contains(page, "You are signed in") {
+	if status != 200 || !strings.Contains(page, "You have been signed in") {
 		t.Fatalf("after setup: %d\n%s", status, page)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "data", "frontdesk.db")); !errors.Is(err, os.ErrNotExist) {

@@ -153,10 +153,10 @@ func TestFaultPostgresRestart(t *testing.T) {
 		t.Errorf("replayed refresh token after recovery: %d %v", st, err)
 	}
 	_ = next
-	if st, home := owner.get("/p/demo/"); st != http.StatusOK || !strings.Contains(home, "You are signed in") {
+	if st, home := owner.get("/p/demo/"); st != http.StatusOK || !strings.Contains(home, "You have been signed in") {
 		t.Errorf("the owner's session after recovery: %d", st)
 	}
-	if st, _, body := postLogin(other, loginPage, "demo", "owner@demo.example", ownerPassword); st != http.StatusOK || !strings.Contains(body, "You are signed in") {
+	if st, _, body := postLogin(other, loginPage, "demo", "owner@demo.example", ownerPassword); st != http.StatusOK || !strings.Contains(body, "You have been signed in") {
 		t.Errorf("login after recovery: %d", st)
 	}
 	_, invitePage = owner.get("/p/demo/admin/invite")

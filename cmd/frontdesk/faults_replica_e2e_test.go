@@ -234,7 +234,7 @@ func TestFaultReplicaKilledMidLogin(t *testing.T) {
 	}
 	b := newBrowser(t, base)
 	_, lp := b.get("/p/demo/login")
-	if st, _, body := postLogin(b, lp, "demo", "owner@demo.example", ownerPassword); st != http.StatusOK || !strings.Contains(body, "You are signed in") {
+	if st, _, body := postLogin(b, lp, "demo", "owner@demo.example", ownerPassword); st != http.StatusOK || !strings.Contains(body, "You have been signed in") {
 		t.Errorf("a fresh login after the failover: %d", st)
 	}
 	for _, p := range rs.procs[1:] {

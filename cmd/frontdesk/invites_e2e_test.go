@@ -54,7 +54,7 @@ func TestEndToEndOnboardingBySMTP(t *testing.T) {
 	owner := newBrowser(t, base)
 	_, page := owner.get(setupLink)
 	if status, page := owner.submit(page, "/p/demo/setup", url.Values{"new_password": {ownerPassword},
-		"confirm_password": {ownerPassword}}); status != 200 || !strings.Contains(page, "You are signed in") {
+		"confirm_password": {ownerPassword}}); status != 200 || !strings.Contains(page, "You have been signed in") {
 		t.Fatalf("setup: %d\n%s", status, page)
 	}
 
@@ -94,7 +94,7 @@ func TestEndToEndOnboardingBySMTP(t *testing.T) {
 		t.Fatalf("after accepting, the passkey step: %d\n%s", status, page)
 	}
 	status, page = nina.submit(page, "/p/demo/add-passkey/continue", nil)
-	if status != 200 || !strings.Contains(page, "You are signed in") || !strings.Contains(page, "nina@example.org") {
+	if status != 200 || !strings.Contains(page, "You have been signed in") || !strings.Contains(page, "nina@example.org") {
 		t.Fatalf("after accepting: %d\n%s", status, page)
 	}
 	// The owner (the operator invited) is not notified; inviting again is refused.
@@ -117,7 +117,7 @@ func TestEndToEndOnboardingBySMTP(t *testing.T) {
 	if status != 200 || !strings.Contains(page, "temporary password") || !strings.Contains(page, `action="/p/demo/new-password"`) {
 		t.Fatalf("temporary login: %d\n%s", status, page)
 	}
-	if _, home := b.get("/p/demo/"); strings.Contains(home, "You are signed in") {
+	if _, home := b.get("/p/demo/"); strings.Contains(home, "You have been signed in") {
 		t.Fatal("a temporary-password session reached the home page")
 	}
 	const next = "cobalt saddle origami twelve"
@@ -126,7 +126,7 @@ func TestEndToEndOnboardingBySMTP(t *testing.T) {
 		t.Fatalf("after choosing a password, the passkey step: %d\n%s", status, page)
 	}
 	status, page = b.submit(page, "/p/demo/add-passkey/continue", nil)
-	if status != 200 || !strings.Contains(page, "You are signed in") {
+	if status != 200 || !strings.Contains(page, "You have been signed in") {
 		t.Fatalf("after choosing a password: %d\n%s", status, page)
 	}
 }

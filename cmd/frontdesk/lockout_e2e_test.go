@@ -58,7 +58,7 @@ func setUpOwner(t *testing.T, p *servetest.Process, base string) (*browser, stri
 		t.Fatalf("setup page: %d", status)
 	}
 	status, page = b.submit(page, "/p/demo/setup", url.Values{"new_password": {ownerPassword}, "confirm_password": {ownerPassword}})
-	if status != 200 || !strings.Contains(page, "You are signed in") {
+	if status != 200 || !strings.Contains(page, "You have been signed in") {
 		t.Fatalf("after setup: %d\n%s", status, page)
 	}
 	status, page = b.submit(page, "/p/demo/logout", nil)
@@ -92,7 +92,7 @@ func lockoutScenario(t *testing.T, bin, dir, base string, env []string, p *serve
 		t.Fatalf("admin unlock: %d %s", code, out)
 	}
 	status, _, body = postLogin(b, page, "demo", "owner@demo.example", ownerPassword)
-	if status != 200 || !strings.Contains(body, "You are signed in") {
+	if status != 200 || !strings.Contains(body, "You have been signed in") {
 		t.Fatalf("login after unlock: %d\n%s", status, body)
 	}
 }

@@ -88,7 +88,7 @@ func TestEndToEndPasskeyRevocationAndLoginPolicy(t *testing.T) {
 
 	// The owner logs in with the password and adds a passkey (fresh login).
 	status, _, body := postLogin(owner, page, "demo", "owner@demo.example", ownerPassword)
-	if status != http.StatusOK || !strings.Contains(body, "You are signed in") {
+	if status != http.StatusOK || !strings.Contains(body, "You have been signed in") {
 		t.Fatalf("password login: %d\n%s", status, body)
 	}
 	a := passkeystest.New(base, "localhost")

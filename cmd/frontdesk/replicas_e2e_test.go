@@ -167,11 +167,11 @@ func TestReplicas(t *testing.T) {
 		t.Fatalf("admin unlock: %d %s", code, out)
 	}
 	status, _, body := postLogin(b, page, "demo", "owner@demo.example", ownerPassword)
-	if status != http.StatusOK || !strings.Contains(body, "You are signed in") {
+	if status != http.StatusOK || !strings.Contains(body, "You have been signed in") {
 		t.Fatalf("login after unlock: %d", status)
 	}
 	for i := range 3 {
-		if status, home := b.get("/p/demo/"); status != http.StatusOK || !strings.Contains(home, "You are signed in") {
+		if status, home := b.get("/p/demo/"); status != http.StatusOK || !strings.Contains(home, "You have been signed in") {
 			t.Fatalf("session on replica round %d: %d", i, status)
 		}
 	}

@@ -47,7 +47,7 @@ func setUpOwnerByMail(t *testing.T, smtp *smtptest.Server, base string) {
 		t.Fatalf("setup page: %d", status)
 	}
 	status, page = b.submit(page, "/p/demo/setup", url.Values{"new_password": {ownerPassword}, "confirm_password": {ownerPassword}})
-	if status != http.StatusOK || !strings.Contains(page, "You are signed in") {
+	if status != http.StatusOK || !strings.Contains(page, "You have been signed in") {
 		t.Fatalf("after setup: %d\n%s", status, page)
 	}
 	if status, _ = b.submit(page, "/p/demo/logout", nil); status != http.StatusOK {
@@ -168,7 +168,7 @@ func replicaInvitation(t *testing.T, rr *roundRobin, smtp *smtptest.Server, base
 		// A passkey is offered first; "Not now" continues without one.
 		status, page = rita.submit(page, "/p/demo/add-passkey/continue", nil)
 	}
-	if status != http.StatusOK || !strings.Contains(page, "You are signed in") || !strings.Contains(page, "rita@example.org") {
+	if status != http.StatusOK || !strings.Contains(page, "You have been signed in") || !strings.Contains(page, "rita@example.org") {
 		t.Fatalf("accepting the invitation: %d\n%s", status, page)
 	}
 	if acceptedVia := rr.lastHit("/p/demo/invite"); acceptedVia == sentVia {

@@ -126,7 +126,7 @@ func TestStaffHome(t *testing.T) {
 			}
 			_, _, page := clin.do("GET", "/p/sunrise/?welcome=1", nil, false)
 			for _, want := range []string{"Welcome to Practice sunrise, Cleo Clinician", `id="welcome-notice"`,
-				`href="https://ehr.example/start"`, "Clinic EHR", `id="member-roles"`, `href="/p/sunrise/password"`, "You are signed in"} {
+				`href="https://ehr.example/start"`, "Clinic EHR", `id="member-roles"`, `href="/p/sunrise/password"`, "You have been signed in"} {
 				if !strings.Contains(page, want) {
 					t.Errorf("clinician's home lacks %q", want)
 				}
