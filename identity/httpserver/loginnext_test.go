@@ -53,7 +53,8 @@ func TestLoginReturnsToThePageAsked(t *testing.T) {
 	}
 
 	for _, next := range []string{"https://evil.example/p/sunrise/", "//evil.example/p/sunrise/", "/p/sunrise//evil.example",
-		"/p/sunrise/\\evil.example", "/p/other/admin", "/p/sunrisex/admin", "/elsewhere"} {
+		"/p/sunrise/\\evil.example", "/p/other/admin", "/p/sunrisex/admin", "/elsewhere",
+		"/p/sunrise/../other/admin", "/p/sunrise/%2e%2e/other/admin", "/p/sunrise/%2E./other/admin", "/p/sunrise/./admin"} {
 		b := newBrowser(t, s.srv)
 		if l := s.do(b, "GET", "/p/sunrise/login?next="+url.QueryEscape(next), nil, nil); strings.Contains(l.body, `name="next"`) {
 			t.Errorf("login page carries foreign next %q", next)

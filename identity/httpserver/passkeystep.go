@@ -87,15 +87,25 @@ func (s *Server) continueURL(slug, next, authRequest string) string {
 }
 
 // practicePath reports whether next is a path of the practice's own pages
-// (no scheme, host, "//", backslash or control characters), so a redirect to
-// it never leaves frontdesk or the practice.
+// (no scheme, host, "//", backslash, control characters, or "." or ".."
+// segments, also percent-encoded, which a browser resolves before it
+// follows the redirect), so a redirect to it never leaves frontdesk or the
+// practice.
 func practicePath(slug, next string) bool {
 	base := "/p/" + url.PathEscape(slug) + "/"
 	if len(next) > 2048 || !strings.HasPrefix(next, base) || strings.ContainsAny(next, "\\\r\n\t") || strings.Contains(next, "//") {
 		return false
 	}
 	u, err := url.Parse(next)
-	return err == nil && u.Scheme == "" && u.Host == ""
+	if err != nil || u.Scheme != "" || u.Host != "" {
+		return false
+	}
+	for _, seg := range strings.Split(u.Path, "/") {
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
 }
 
 // loginNext is where a login returns to: next when it is one of the
