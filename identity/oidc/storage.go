@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"errors"
+	"net/http"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -95,7 +96,9 @@ func (s *storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string
 	if c != nil && c.checkSecret(secret) {
 		return nil
 	}
-	return oidc.ErrInvalidClient().WithDescription("client authentication failed")
+	// 401, not the library's default 400: RFC 6749 section 5.2 (and RFC 7009
+	// for revocation) answer a failed client authentication so.
+	return op.NewStatusError(oidc.ErrInvalidClient().WithDescription("client authentication failed"), http.StatusUnauthorized)
 }
 
 // ClientCredentials authenticates a client for the client_credentials grant.
