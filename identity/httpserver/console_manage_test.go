@@ -143,6 +143,21 @@ func TestConsoleManagement(t *testing.T) {
 			if st, _, _ := owner.Do("POST", "/p/sunrise/admin/invitations/"+inv+"/revoke", url.Values{}, true); st != http.StatusConflict {
 				t.Errorf("revoke twice: %d", st)
 			}
+			// A revoked (or accepted) invitation shows no expiry: it no
+			// longer applies. An open one does.
+			owner.Do("POST", "/p/sunrise/admin/invite", url.Values{"email": {"open@sunrise.example"}, "role": {"scheduler"}}, true)
+			_, _, page = owner.Do("GET", "/p/sunrise/admin/invitations", nil, false)
+			expires := func(email string) string {
+				row := page[strings.Index(page, email):]
+				row = row[strings.Index(row, `data-label="Expires">`)+len(`data-label="Expires">`):]
+				return row[:strings.Index(row, "</td>")]
+			}
+			if got := expires("inv<wbr>@sunrise.example"); strings.Contains(got, "20") || !strings.Contains(got, "no longer applies") {
+				t.Errorf("a revoked invitation shows an expiry: %q", got)
+			}
+			if got := expires("open<wbr>@sunrise.example"); !regexp.MustCompile(`^\d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d `).MatchString(got) {
+				t.Errorf("an open invitation shows no expiry: %q", got)
+			}
 			if st, _, _ := nobody.Do("GET", "/p/sunrise/admin/invitations", nil, false); st != http.StatusForbidden {
 				t.Errorf("invitations without members.manage: %d", st)
 			}
