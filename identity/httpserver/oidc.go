@@ -41,7 +41,7 @@ func authRequestParam(r *http.Request) string {
 }
 
 // decorateLogin carries a pending auth request through the login page: the
-// hidden authRequest input and a CSP whose form-action also allows the app's
+// hidden authRequest input, the name of a registered app, and a CSP whose form-action also allows the app's
 // redirect origin. A form submission's redirects are checked against
 // form-action, and a successful login ends with a redirect (through our own
 // callback) to the app; only the origin of this request's registered,
@@ -58,7 +58,7 @@ func (s *Server) decorateLogin(w http.ResponseWriter, r *http.Request, data *pag
 	if err != nil {
 		return
 	}
-	data.AuthRequest = lr.ID
+	data.AuthRequest, data.AppName = lr.ID, lr.AppName
 	if lr.RedirectOrigin != "" {
 		scripts := "script-src 'self'; " // /static/password-toggle.js
 		if data.PasskeysEnabled {

@@ -61,6 +61,8 @@ type pageData struct {
 	AuthRequest string
 	// LoginNext is the practice's page the login form returns to (loginNext).
 	LoginNext string
+	// AppName names the registered app a login is for (oidc.LoginRequest).
+	AppName string
 	// PasskeysEnabled shows the passkey controls (login page, account).
 	PasskeysEnabled bool
 	// Passkeys are the signed-in member's passkeys (passkeys page).

@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -215,6 +216,7 @@ func (p *Provider) appClient(a store.App) (*client, error) {
 	}
 	cl.practiceID = a.PracticeID
 	cl.registered = true
+	cl.name = cmp.Or(a.DisplayName, a.Name)
 	cl.loginURL = func(string) string { return p.issuer + "/" }
 	return cl, nil
 }

@@ -74,6 +74,9 @@ type client struct {
 	// registered is true for an app a practice registered (apps.go): its
 	// back-channel logout goes through the guarded client (identity/outbound).
 	registered bool
+	// name is what the login page calls a registered app (its display
+	// name, else its name); "" for configured clients, which have none.
+	name string
 }
 
 func newClient(c ClientConfig, idTokenTTL time.Duration) (*client, error) {

@@ -49,6 +49,10 @@ type LoginRequest struct {
 	// RedirectOrigin is the origin of the app's redirect URI; the login form's
 	// CSP form-action must allow it, since the form's redirect chain ends there.
 	RedirectOrigin string
+	// AppName is what the login page calls the app the person is logging in
+	// to: a registered app's display name (else its name); "" for a
+	// configured client, which has none.
+	AppName string
 	params         authParams
 }
 
@@ -79,8 +83,12 @@ func (p *Provider) LoginRequest(ctx context.Context, r *http.Request, slug, id s
 	if u, err := url.Parse(ap.RedirectURI); err == nil && u.Scheme != "" && u.Host != "" {
 		origin = u.Scheme + "://" + u.Host
 	}
-	return LoginRequest{ID: ar.ID, PracticeSlug: slug, ClientID: ar.ClientID, LoginHint: ap.LoginHint,
-		RedirectOrigin: origin, params: ap}, nil
+	lr := LoginRequest{ID: ar.ID, PracticeSlug: slug, ClientID: ar.ClientID, LoginHint: ap.LoginHint,
+		RedirectOrigin: origin, params: ap}
+	if cl, err := p.lookupClient(ctx, ar.ClientID); err == nil && cl != nil {
+		lr.AppName = cl.name
+	}
+	return lr, nil
 }
 
 // boundRequest loads an open auth request and checks the binding cookie.
