@@ -53,7 +53,7 @@ type LoginRequest struct {
 	// to: a registered app's display name (else its name); "" for a
 	// configured client, which has none.
 	AppName string
-	params         authParams
+	params  authParams
 }
 
 // Reauthenticate reports whether a session that authenticated at authTime
