@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 
@@ -91,7 +92,7 @@ func ssoCookieValue(r *http.Request) string {
 	return c.Value
 }
 
-// ssoStart begins a login (purpose=login, optional authRequest) or an
+// ssoStart begins a login (purpose=login, optional authRequest and next) or an
 // invitation's acceptance (purpose=invite, token) and redirects to the
 // upstream provider.
 func (s *Server) ssoStart(w http.ResponseWriter, r *http.Request) {
@@ -103,7 +104,9 @@ func (s *Server) ssoStart(w http.ResponseWriter, r *http.Request) {
 	req := sso.BeginRequest{PracticeSlug: p.Slug, ProviderID: r.PathValue("provider"), Purpose: q.Get("purpose")}
 	switch req.Purpose {
 	case sso.PurposeLogin:
-		req.AuthRequest = authRequestParam(r)
+		// The login page's next (loginNext) stays with the flow on the
+		// server and is checked again when the flow finishes.
+		req.AuthRequest, req.Next = authRequestParam(r), loginNext(p.Slug, q.Get("next"))
 	case sso.PurposeInvite:
 		req.InvitationToken = q.Get("token")
 		if len(req.InvitationToken) > 256 {
@@ -187,6 +190,9 @@ func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		dest := "/p/" + p.Slug + "/"
+		if out.Purpose == sso.PurposeLogin {
+			dest = cmp.Or(loginNext(p.Slug, out.Next), dest)
+		}
 		if out.Purpose == sso.PurposeInvite {
 			dest = "/p/" + p.Slug + "/?welcome=1"
 			if out.LandingURL != "" {

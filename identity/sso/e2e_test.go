@@ -499,6 +499,12 @@ func (w *world) lastFailureReason() string {
 // person had taken longer than sso.flow_ttl at the upstream.
 func (w *world) expireFlows() {
 	w.t.Helper()
+	w.execDown(`UPDATE sso_flows SET expires_at = 1`)
+}
+
+// execDown runs a statement on the downstream's database directly.
+func (w *world) execDown(query string) {
+	w.t.Helper()
 	driver := "sqlite"
 	if w.downEngine == store.Postgres {
 		driver = "pgx"
@@ -508,7 +514,7 @@ func (w *world) expireFlows() {
 		w.t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.ExecContext(w.ctx, `UPDATE sso_flows SET expires_at = 1`); err != nil {
+	if _, err := db.ExecContext(w.ctx, query); err != nil {
 		w.t.Fatal(err)
 	}
 }

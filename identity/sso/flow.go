@@ -39,6 +39,11 @@ type BeginRequest struct {
 	Binding string
 	// AuthRequest is the pending OpenID auth request to continue (login).
 	AuthRequest string
+	// Next is the practice's page a login returns to (login; "" for the
+	// account page). The caller passes only a path of the practice's own
+	// pages; it is kept with the flow, never sent to the upstream, and
+	// comes back in Outcome.Next for the caller to check again.
+	Next string
 	// InvitationToken is the invitation being accepted (invite).
 	InvitationToken string
 	// Principal is the signed-in member (link).
@@ -109,7 +114,7 @@ func (s *Service) Begin(ctx context.Context, req BeginRequest) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if !ValidBinding(req.Binding) || len(req.ProviderID) > 64 || len(req.AuthRequest) > 64 {
+	if !ValidBinding(req.Binding) || len(req.ProviderID) > 64 || len(req.AuthRequest) > 64 || len(req.Next) > MaxParamLen {
 		return "", ErrFlowInvalid
 	}
 	p, err := s.d.Store.SSOProviderByID(ctx, pr.ID, req.ProviderID)
@@ -124,7 +129,7 @@ func (s *Service) Begin(ctx context.Context, req BeginRequest) (string, error) {
 		Purpose: req.Purpose, CreatedAt: now, ExpiresAt: now.Add(s.cfg.FlowTTL)}
 	switch req.Purpose {
 	case PurposeLogin:
-		f.AuthRequest = req.AuthRequest
+		f.AuthRequest, f.Next = req.AuthRequest, req.Next
 	case PurposeInvite:
 		if _, err := s.d.Onboarding.OpenInvitation(ctx, pr.Slug, req.InvitationToken); err != nil {
 			return "", err
@@ -208,6 +213,9 @@ type Outcome struct {
 	SessionToken string
 	// AuthRequest is the pending OpenID auth request to continue.
 	AuthRequest string
+	// Next is the page the login began for (BeginRequest.Next), as stored
+	// with the flow.
+	Next string
 	// LandingURL is the invited app's URL after an invitation ("" for home).
 	LandingURL string
 	Purpose    string
@@ -383,7 +391,7 @@ func (s *Service) Finish(ctx context.Context, cb Callback, meta account.Meta) (O
 	if err != nil {
 		return Outcome{}, fmt.Errorf("sso: finish: %w", err)
 	}
-	out := Outcome{Practice: pr, ProviderName: p.DisplayName, AuthRequest: f.AuthRequest, Purpose: f.Purpose}
+	out := Outcome{Practice: pr, ProviderName: p.DisplayName, AuthRequest: f.AuthRequest, Next: f.Next, Purpose: f.Purpose}
 	if cb.Error != "" || cb.Code == "" {
 		s.auditFailure(ctx, pr.ID, p.ID, "", "upstream_error", meta)
 		return out, ErrCancelled

@@ -262,10 +262,9 @@ func TestRedisRunMigrationBackfill(t *testing.T) {
 		ctx := context.Background()
 		rerun := func(t *testing.T) {
 			t.Helper()
-			for _, q := range []string{`DROP TABLE lockout_redis_run`, `DELETE FROM goose_db_version WHERE version_id = 18`} {
-				if _, err := s.ExecRawForTest(ctx, q); err != nil {
-					t.Fatal(err)
-				}
+			// Back to before 00018 (and any later migration), then up again.
+			if err := s.MigrateDownToForTest(ctx, 17); err != nil {
+				t.Fatal(err)
 			}
 			if err := s.Migrate(ctx, nil); err != nil {
 				t.Fatal(err)

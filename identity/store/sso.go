@@ -49,11 +49,14 @@ type SSOIdentity struct {
 
 // SSOFlow is a begun SSO login, stored under the hash of its state.
 type SSOFlow struct {
-	BindingHash         []byte
-	PracticeID          string
-	ProviderID          string
-	Purpose             string // login, invite or link
-	AuthRequest         string
+	BindingHash []byte
+	PracticeID  string
+	ProviderID  string
+	Purpose     string // login, invite or link
+	AuthRequest string
+	// Next is the practice's page a login returns to ("" for the account
+	// page); the caller checks it when the flow begins and when it ends.
+	Next                string
 	InvitationTokenHash []byte
 	MemberID            string
 	SessionID           string
@@ -251,9 +254,9 @@ func (s *Store) TouchSSOIdentity(ctx context.Context, id string, at time.Time) e
 // CreateSSOFlow stores a begun flow under the hash of its state.
 func (s *Store) CreateSSOFlow(ctx context.Context, stateHash []byte, f SSOFlow) error {
 	_, err := s.exec(ctx, `INSERT INTO sso_flows (state_hash, binding_hash, practice_id, provider_id, purpose,
-		auth_request, invitation_token_hash, member_id, session_id, nonce, code_verifier, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		stateHash, f.BindingHash, f.PracticeID, f.ProviderID, f.Purpose, f.AuthRequest, f.InvitationTokenHash,
+		auth_request, next_path, invitation_token_hash, member_id, session_id, nonce, code_verifier, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		stateHash, f.BindingHash, f.PracticeID, f.ProviderID, f.Purpose, f.AuthRequest, f.Next, f.InvitationTokenHash,
 		f.MemberID, f.SessionID, f.Nonce, f.CodeVerifier, micros(f.CreatedAt), micros(f.ExpiresAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("sso flow: %w", ErrConflict)
@@ -275,9 +278,9 @@ func (s *Store) ConsumeSSOFlow(ctx context.Context, stateHash, bindingHash []byt
 		created, expires int64
 	)
 	err := s.queryRow(ctx, `DELETE FROM sso_flows WHERE state_hash = $1 AND binding_hash = $2
-		RETURNING binding_hash, practice_id, provider_id, purpose, auth_request, invitation_token_hash, member_id,
+		RETURNING binding_hash, practice_id, provider_id, purpose, auth_request, next_path, invitation_token_hash, member_id,
 		session_id, nonce, code_verifier, created_at, expires_at`, stateHash, bindingHash).
-		Scan(&f.BindingHash, &f.PracticeID, &f.ProviderID, &f.Purpose, &f.AuthRequest, &f.InvitationTokenHash,
+		Scan(&f.BindingHash, &f.PracticeID, &f.ProviderID, &f.Purpose, &f.AuthRequest, &f.Next, &f.InvitationTokenHash,
 			&f.MemberID, &f.SessionID, &f.Nonce, &f.CodeVerifier, &created, &expires)
 	if err != nil {
 		return SSOFlow{}, notFound(err, "sso flow")

@@ -79,7 +79,7 @@ func TestSSOStorage(t *testing.T) {
 
 		// Flows: single use, bound to the browser, expiring.
 		flow := store.SSOFlow{BindingHash: []byte("bind"), PracticeID: p.ID, ProviderID: "sp1", Purpose: "login",
-			Nonce: "n", CodeVerifier: "v", CreatedAt: t0, ExpiresAt: t0.Add(10 * time.Minute)}
+			Next: "/p/x/admin/members", Nonce: "n", CodeVerifier: "v", CreatedAt: t0, ExpiresAt: t0.Add(10 * time.Minute)}
 		if err := s.CreateSSOFlow(ctx, []byte("state"), flow); err != nil {
 			t.Fatal(err)
 		}
@@ -87,7 +87,8 @@ func TestSSOStorage(t *testing.T) {
 			t.Fatalf("flow consumed by another browser: %v", err)
 		}
 		got2, err := s.ConsumeSSOFlow(ctx, []byte("state"), []byte("bind"), t0.Add(time.Minute))
-		if err != nil || got2.Nonce != "n" || got2.CodeVerifier != "v" || got2.InvitationTokenHash != nil {
+		if err != nil || got2.Nonce != "n" || got2.CodeVerifier != "v" || got2.InvitationTokenHash != nil ||
+			got2.Next != "/p/x/admin/members" {
 			t.Fatalf("ConsumeSSOFlow = %+v, %v", got2, err)
 		}
 		if _, err := s.ConsumeSSOFlow(ctx, []byte("state"), []byte("bind"), t0.Add(time.Minute)); !errors.Is(err, store.ErrNotFound) {
