@@ -283,7 +283,15 @@ func (s *Server) renderMember(w http.ResponseWriter, r *http.Request, pr account
 	data.CanUnlock = s.may(r, pr, roles.PermUnlock)
 	data.CanReset = s.may(r, pr, roles.PermResetPasswords)
 	data.CanStaff = s.d.Accounts.MayStaff(r.Context(), pr.Practice, account.Actor{MemberID: pr.Member.ID}, m, "deactivate") == nil
-	data.CanRevokePasskeys = s.d.Passkeys != nil && data.CanManage && data.CanStaff
+	// "Remove passkeys" only for a member who has one.
+	if s.d.Passkeys != nil && data.CanManage && data.CanStaff {
+		n, err := s.d.AdminStore.MemberPasskeyCount(r.Context(), pr.Practice.ID, m.ID)
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+		data.CanRevokePasskeys = n > 0
+	}
 	data.Deactivated, data.Locked = m.Status == store.StatusDeactivated, m.Status == store.StatusLocked
 	rows, err := s.memberRows(r, pr, []store.Member{m}, names, data.CanManage)
 	if err != nil {

@@ -146,6 +146,17 @@ func (s *Store) MemberPasskeys(ctx context.Context, practiceID, memberID string)
 	return out, nil
 }
 
+// MemberPasskeyCount is how many credentials a member has.
+func (s *Store) MemberPasskeyCount(ctx context.Context, practiceID, memberID string) (int, error) {
+	var n int
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM passkey_credentials WHERE practice_id = $1 AND member_id = $2`,
+		practiceID, memberID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: member passkey count: %w", err)
+	}
+	return n, nil
+}
+
 // RecordPasskeyUse stores the sign counter and flags of a successful login,
 // but only if the stored counter is still oldCount: of two concurrent logins
 // presenting the same counter only one is recorded, and ErrConflict tells the

@@ -65,6 +65,9 @@ func TestPasskeyCredentials(t *testing.T) {
 		if err != nil || len(list) != 1 || list[0].Name != "Phone" {
 			t.Fatalf("MemberPasskeys = %+v, %v", list, err)
 		}
+		if n, err := s.MemberPasskeyCount(ctx, p.ID, m.ID); err != nil || n != 1 {
+			t.Errorf("MemberPasskeyCount = %d, %v", n, err)
+		}
 		if err := s.DeletePasskey(ctx, q.ID, other.ID, "pk1"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("delete by another member: %v", err)
 		}
@@ -73,6 +76,9 @@ func TestPasskeyCredentials(t *testing.T) {
 		}
 		if err := s.DeletePasskey(ctx, p.ID, m.ID, "pk1"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("second delete: %v", err)
+		}
+		if n, err := s.MemberPasskeyCount(ctx, p.ID, m.ID); err != nil || n != 0 {
+			t.Errorf("MemberPasskeyCount after delete = %d, %v", n, err)
 		}
 		// The credential ID is free again once deleted.
 		if err := s.CreatePasskey(ctx, dup); err != nil {
