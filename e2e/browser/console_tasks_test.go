@@ -3,6 +3,7 @@ package browser
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -51,6 +52,52 @@ func (b *tab) widths(name string) {
 		}
 		b.screenshot(name + "-" + w.label)
 		b.strictA11y(name + " at " + w.label + " px")
+	}
+	b.do("back to a laptop's viewport", chromedp.EmulateViewport(1280, 800))
+}
+
+// wordsWhole screenshots the current page at each width (px) and fails when
+// it scrolls sideways or a word inside sel is broken across lines, as a
+// table squeezed into too little width breaks "Stat|us" and "Temporar|y".
+func (b *tab) wordsWhole(name, sel string, widths ...int64) {
+	b.t.Helper()
+	for _, w := range widths {
+		label := strconv.FormatInt(w, 10)
+		b.do("set the viewport to "+label, chromedp.EmulateViewport(w, 800))
+		over := b.waitJS("the page's width", `String(document.documentElement.scrollWidth - window.innerWidth)`)
+		if over != "0" && !strings.HasPrefix(over, "-") {
+			b.t.Errorf("%s at %s px scrolls sideways by %s px", name, label, over)
+		}
+		b.screenshot(name + "-" + label)
+		broken := b.waitJS("the words of "+sel+" at "+label, `(function () {
+  var out = [];
+  // Text for screen readers only (a 1 px box) is not read on the screen.
+  var unseen = function (el, root) {
+    for (; el && el !== root.parentElement; el = el.parentElement) {
+      var r = el.getBoundingClientRect();
+      if (r.width <= 1 || r.height <= 1) { return true; }
+    }
+    return false;
+  };
+  document.querySelectorAll(`+jsString(sel)+`).forEach(function (root) {
+    var walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (var n = walk.nextNode(); n; n = walk.nextNode()) {
+      if (unseen(n.parentElement, root)) { continue; }
+      var re = /\S+/g, m;
+      while ((m = re.exec(n.data))) {
+        var r = document.createRange();
+        r.setStart(n, m.index);
+        r.setEnd(n, m.index + m[0].length);
+        var lines = Array.prototype.filter.call(r.getClientRects(), function (c) { return c.width > 0; });
+        if (lines.length > 1) { out.push(m[0]); }
+      }
+    }
+  });
+  return out.length ? out.join(" ") : "none";
+})()`)
+		if broken != "none" {
+			b.t.Errorf("%s at %s px breaks words across lines: %s", name, label, broken)
+		}
 	}
 	b.do("back to a laptop's viewport", chromedp.EmulateViewport(1280, 800))
 }
@@ -170,6 +217,9 @@ func TestConsoleTasksAtBothWidths(t *testing.T) {
 	// supervisor, the Locked badge with Unlock beside it.
 	b.visit(base+"/admin/members", "#member-rows")
 	b.widths("members")
+	// Between a phone and a laptop the table neither squeezes words nor
+	// pushes the page sideways.
+	b.wordsWhole("members", "main table.list", 640, 680, 720, 1280)
 	b.noJargon("the members list")
 	if got := b.waitJS("Pat's roles", rowJS(s18Pat, `td[data-label="Roles"]`, "data-none")); !strings.Contains(got, "Practitioner") ||
 		!strings.Contains(got, "Supervisee") || !strings.Contains(got, "supervised by Sam Supervisor") {
