@@ -102,6 +102,24 @@ func (b *tab) wordsWhole(name, sel string, widths ...int64) {
 	b.do("back to a laptop's viewport", chromedp.EmulateViewport(1280, 800))
 }
 
+// lineUp fails unless the form controls a and c sit side by side on one line
+// with the same top and bottom, not overlapping (a laptop), or one above the
+// other with the same left and right edges (a phone), at the current viewport.
+func (b *tab) lineUp(what, a, c string) {
+	b.t.Helper()
+	got := b.waitJS(what, `(function () {
+  var a = document.querySelector(`+jsString(a)+`).getBoundingClientRect();
+  var c = document.querySelector(`+jsString(c)+`).getBoundingClientRect();
+  var near = function (x, y) { return Math.abs(x - y) < 1; };
+  if (near(a.top, c.top) && near(a.bottom, c.bottom) && a.right <= c.left) { return "side by side"; }
+  if (near(a.left, c.left) && near(a.right, c.right) && a.bottom <= c.top) { return "stacked"; }
+  return "off: " + JSON.stringify([a.left, a.top, a.right, a.bottom]) + " " + JSON.stringify([c.left, c.top, c.right, c.bottom]);
+})()`)
+	if strings.HasPrefix(got, "off") {
+		b.t.Errorf("%s do not line up: %s", what, got)
+	}
+}
+
 // strictA11y fails the test on any axe-core violation.
 func (b *tab) strictA11y(page string) {
 	b.t.Helper()
@@ -218,8 +236,13 @@ func TestConsoleTasksAtBothWidths(t *testing.T) {
 	b.visit(base+"/admin/members", "#member-rows")
 	b.widths("members")
 	// Between a phone and a laptop the table neither squeezes words nor
-	// pushes the page sideways.
+	// pushes the page sideways; the search box and the Status filter line up.
 	b.wordsWhole("members", "main table.list", 640, 680, 720, 1280)
+	for _, w := range []int64{1280, 680, narrowWidth} {
+		b.do("set the viewport to "+strconv.FormatInt(w, 10), chromedp.EmulateViewport(w, 800))
+		b.lineUp("the search box and the Status filter at "+strconv.FormatInt(w, 10)+" px", "#q", "#status")
+	}
+	b.do("back to a laptop's viewport", chromedp.EmulateViewport(1280, 800))
 	b.noJargon("the members list")
 	if got := b.waitJS("Pat's roles", rowJS(s18Pat, `td[data-label="Roles"]`, "data-none")); !strings.Contains(got, "Practitioner") ||
 		!strings.Contains(got, "Supervisee") || !strings.Contains(got, "supervised by Sam Supervisor") {
