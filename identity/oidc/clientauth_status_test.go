@@ -17,7 +17,8 @@ import (
 // TestFailedClientAuthenticationIs401: a wrong secret, or an unknown client,
 // at the token endpoint is invalid_client with 401 Unauthorized (RFC 6749
 // section 5.2), whether the client authenticates with HTTP Basic or in the
-// form body; so is it at the revocation endpoint (RFC 7009 section 2.1).
+// form body, with WWW-Authenticate naming Basic when the client used it;
+// so is it at the revocation endpoint (RFC 7009 section 2.1).
 func TestFailedClientAuthenticationIs401(t *testing.T) {
 	e := newEnv(t, store.SQLite)
 	p, err := e.store.PracticeBySlug(e.ctx, "sunrise")
@@ -44,6 +45,13 @@ func TestFailedClientAuthenticationIs401(t *testing.T) {
 					status = re.Response.StatusCode
 				}
 				t.Errorf("%s, %s: %v (status %d), want 401 invalid_client", style.name, name, err, status)
+				continue
+			}
+			// RFC 6749 5.2: a client that used the Authorization header is
+			// told the scheme to use.
+			if got := re.Response.Header.Get("WWW-Authenticate"); (got != "") != (style.style == oauth2.AuthStyleInHeader) ||
+				(got != "" && !strings.HasPrefix(got, "Basic ")) {
+				t.Errorf("%s, %s: WWW-Authenticate %q", style.name, name, got)
 			}
 		}
 	}
@@ -59,7 +67,7 @@ func TestFailedClientAuthenticationIs401(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != 401 {
-		t.Errorf("revocation with a wrong secret: %d, want 401", resp.StatusCode)
+	if resp.StatusCode != 401 || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic ") {
+		t.Errorf("revocation with a wrong secret: %d, WWW-Authenticate %q; want 401 with Basic", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 	}
 }

@@ -37,7 +37,7 @@ func TestTokenEndpointFailures(t *testing.T) {
 				t.Errorf("refusedGrant = %v, want %v", got, tt.refused)
 			}
 			rec := httptest.NewRecorder()
-			w := retryAfterWriter{rec}
+			w := answerWriter{ResponseWriter: rec}
 			op.WriteError(w, httptest.NewRequest(http.MethodPost, "/oauth2/token", nil), tt.err, nil)
 			if rec.Code != tt.status {
 				t.Errorf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)

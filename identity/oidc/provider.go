@@ -274,22 +274,32 @@ func New(ctx context.Context, d Deps, set Settings) (*Provider, error) {
 
 // ServeHTTP serves the discovery document and the /oauth2/ endpoints.
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p.handler.ServeHTTP(retryAfterWriter{w}, r)
+	auth := r.Header.Get("Authorization")
+	p.handler.ServeHTTP(answerWriter{w, len(auth) > 6 && strings.EqualFold(auth[:6], "basic ")}, r)
 }
 
-// retryAfterWriter adds Retry-After to 503 answers (serverError: the
-// database cannot be reached), which the provider library writes without it.
-type retryAfterWriter struct{ http.ResponseWriter }
+// answerWriter adds to the provider library's error answers the headers it
+// leaves out: Retry-After to a 503 (serverError: the database cannot be
+// reached), and WWW-Authenticate to a 401 answering a client that
+// authenticated with HTTP Basic (RFC 6749 section 5.2: a failed
+// client_secret_basic at the token or revocation endpoint).
+type answerWriter struct {
+	http.ResponseWriter
+	basic bool // the request carried HTTP Basic credentials
+}
 
-func (w retryAfterWriter) WriteHeader(code int) {
-	if code == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+func (w answerWriter) WriteHeader(code int) {
+	switch {
+	case code == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "":
 		w.Header().Set("Retry-After", "5")
+	case code == http.StatusUnauthorized && w.basic && w.Header().Get("WWW-Authenticate") == "":
+		w.Header().Set("WWW-Authenticate", `Basic realm="frontdesk", charset="UTF-8"`)
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
-func (w retryAfterWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w answerWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Issuer returns the issuer identifier.
 func (p *Provider) Issuer() string { return p.issuer }
