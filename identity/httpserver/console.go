@@ -436,7 +436,9 @@ func (s *Server) consoleUnlock(w http.ResponseWriter, r *http.Request) {
 }
 
 // msgNotLocked answers an unlock of a member who is not locked (anymore).
-const msgNotLocked = "Nothing was changed and no email was sent: they can log in. " +
+// It says nothing of logging in: the member may be invited or deactivated
+// rather than unlocked.
+const msgNotLocked = "Nothing was changed and no email was sent. " +
 	"Someone may have unlocked them already; the audit trail says who."
 
 func (s *Server) consoleTemporaryConfirm(w http.ResponseWriter, r *http.Request) {

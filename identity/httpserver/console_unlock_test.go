@@ -50,4 +50,17 @@ func TestUnlockOfAMemberNotLocked(t *testing.T) {
 			t.Errorf("notice after the second unlock (return %q):\n%s", ret, page)
 		}
 	}
+	// A member who is not locked because they never accepted their
+	// invitation: the page does not claim they can log in.
+	if st, _, _ := owner.Do("POST", "/p/sunrise/admin/invite", url.Values{"email": {"new@sunrise.example"}, "role": {"scheduler"}}, true); st != http.StatusSeeOther {
+		t.Fatalf("invite: %d", st)
+	}
+	invited, err := h.App.Store.MemberByEmail(h.Ctx, h.sunrise.ID, "new@sunrise.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _, page = owner.Do("GET", "/p/sunrise/admin/members/"+invited.ID+"/unlock", nil, false)
+	if st != http.StatusOK || !strings.Contains(page, "is not locked") || strings.Contains(page, "can log in") {
+		t.Errorf("unlock confirmation of an invited member: %d\n%s", st, page)
+	}
 }
